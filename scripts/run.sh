@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up and serves Proofmark on http://127.0.0.1:5000 with gunicorn and the embedded
+# defaults: SQLite in the instance folder, email written to the instance outbox.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export INSTANCE_PATH="${INSTANCE_PATH:-$(pwd)/instance}"
+# Demo mode: seeds the demo shop and staff login, shows /dev/outbox. Production sets FLASK_DEMO=false.
+export FLASK_DEMO="${FLASK_DEMO:-true}"
+.venv/bin/flask --app site init-instance
+.venv/bin/flask --app site init-db
+.venv/bin/flask --app site seed-demo
+exec .venv/bin/gunicorn --bind "${BIND:-127.0.0.1:5000}" --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
+  --access-logfile - "site:create_app()"

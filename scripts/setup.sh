@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything Proofmark needs on a fresh Debian 12 machine (Python 3.11, Node 20, root)
+# and prepares the instance folder. Safe and fast to run again: it skips what is already there
+# and never touches existing data.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null || PY=python3
+
+# System libraries: FriBiDi for Pillow's Raqm text layout (bidi, shaping).
+need_apt=()
+dpkg -s libfribidi0 >/dev/null 2>&1 || need_apt+=(libfribidi0)
+dpkg -s libharfbuzz0b >/dev/null 2>&1 || need_apt+=(libharfbuzz0b)
+if [ "${WITH_BROWSER:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: not root; install these with apt-get yourself: ${need_apt[*]}" >&2
+  fi
+fi
+
+# Python dependencies, pinned in pyproject.toml; reinstalled only when the pins change.
+extras="${PIP_EXTRAS:-}"
+stamp=".venv/.proofmark-deps${extras:+-$extras}"
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing Python dependencies${extras:+ [$extras]}"
+  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/pip install -q --disable-pip-version-check ".${extras:+[$extras]}"
+  touch "$stamp"
+fi
+purelib="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+cp scripts/proofmark_sitefix.py "$purelib/proofmark_sitefix.py"
+printf 'import proofmark_sitefix; proofmark_sitefix.install(%s)\n' "'$ROOT'" > "$purelib/proofmark.pth"
+
+# Front-end assets and fonts from npm (package-lock.json); reinstalled only when the lock changes.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

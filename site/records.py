@@ -1,0 +1,132 @@
+"""The tamper-evident event log of a proof.
+
+Each event stores the SHA-256 of each of its fields (`field_hashes`) and a `hash` over the
+previous event's hash and those field hashes, so the events of one proof form a chain.
+Recomputing it later tells whether anything changed and, if so, which event and which
+field. Database triggers refuse UPDATE and DELETE on the table.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+GENESIS = "0" * 64
+HASHED_FIELDS = ("proof_id", "seq", "kind", "at", "actor", "ip", "user_agent", "data")
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256_hex(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode()
+    return hashlib.sha256(data).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp(moment: datetime | None = None) -> str:
+    """UTC ISO 8601 with microseconds and a Z, sortable as text."""
+    moment = (moment or utcnow()).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _field_hashes(row: dict) -> dict[str, str]:
+    return {name: sha256_hex(canonical_json(row.get(name))) for name in HASHED_FIELDS}
+
+
+def _chain_hash(prev_hash: str, field_hashes_json: str) -> str:
+    return sha256_hex(prev_hash + "\n" + field_hashes_json)
+
+
+def append_event(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    kind: str,
+    *,
+    actor: str,
+    data: dict | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """Append one event to a proof's chain. Call inside the caller's transaction
+    (ideally BEGIN IMMEDIATE) so that two writers cannot pick the same `seq`."""
+    last = db.execute(
+        "SELECT seq, hash FROM events WHERE proof_id = ? ORDER BY seq DESC LIMIT 1", (proof_id,)
+    ).fetchone()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    row = {
+        "proof_id": proof_id,
+        "seq": seq,
+        "kind": kind,
+        "at": timestamp(at),
+        "actor": actor,
+        "ip": ip,
+        "user_agent": user_agent,
+        "data": canonical_json(data or {}),
+    }
+    hashes_json = canonical_json(_field_hashes(row))
+    row.update(field_hashes=hashes_json, prev_hash=prev_hash, hash=_chain_hash(prev_hash, hashes_json))
+    cursor = db.execute(
+        "INSERT INTO events (proof_id, seq, kind, at, actor, ip, user_agent, data, field_hashes,"
+        " prev_hash, hash) VALUES (:proof_id, :seq, :kind, :at, :actor, :ip, :user_agent, :data,"
+        " :field_hashes, :prev_hash, :hash)",
+        row,
+    )
+    row["id"] = cursor.lastrowid
+    return row
+
+
+@dataclass
+class ChainProblem:
+    event_id: int | None
+    seq: int | None
+    field: str
+    message: str
+
+
+@dataclass
+class ChainReport:
+    proof_id: int
+    events: int
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify_chain(db: sqlite_utils.Database, proof_id: int) -> ChainReport:
+    rows = [dict(r) for r in db.execute("SELECT * FROM events WHERE proof_id = ? ORDER BY seq", (proof_id,))]
+    report = ChainReport(proof_id=proof_id, events=len(rows))
+    prev_hash = GENESIS
+    for expected_seq, row in enumerate(rows, start=1):
+        eid, seq = row["id"], row["seq"]
+        if seq != expected_seq:
+            report.problems.append(
+                ChainProblem(eid, seq, "seq", f"expected event #{expected_seq}, found #{seq} (events missing?)")
+            )
+        try:
+            stored = json.loads(row["field_hashes"])
+        except (TypeError, ValueError):
+            stored = {}
+        actual = _field_hashes(row)
+        for name in HASHED_FIELDS:
+            if stored.get(name) != actual[name]:
+                report.problems.append(ChainProblem(eid, seq, name, f"field '{name}' was changed after it was recorded"))
+        if row["prev_hash"] != prev_hash:
+            report.problems.append(
+                ChainProblem(eid, seq, "prev_hash", "does not link to the previous event (an event was removed or altered)")
+            )
+        if row["hash"] != _chain_hash(row["prev_hash"], row["field_hashes"]):
+            report.problems.append(ChainProblem(eid, seq, "hash", "the event's hash does not match its content"))
+        prev_hash = row["hash"]
+    return report

@@ -1,0 +1,61 @@
+"""Content-addressed image storage in the instance folder: a file is named by the SHA-256
+of its bytes and never overwritten, so a stored proof image is what was shown."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from flask import Flask, current_app
+
+
+class StoredImageMissing(FileNotFoundError):
+    pass
+
+
+def image_root(app: Flask | None = None) -> Path:
+    app = app or current_app
+    root = Path(app.config["IMAGE_DIR"])
+    return root if root.is_absolute() else Path(app.instance_path) / root
+
+
+def path_for(sha256: str, app: Flask | None = None) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return image_root(app) / sha256[:2] / f"{sha256}.png"
+
+
+def put(data: bytes, app: Flask | None = None) -> str:
+    sha = hashlib.sha256(data).hexdigest()
+    path = path_for(sha, app)
+    if path.exists():
+        return sha
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    try:
+        # link() fails if another writer got there first: never overwrite.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return sha
+
+
+def get(sha256: str, app: Flask | None = None) -> bytes:
+    path = path_for(sha256, app)
+    if not path.is_file():
+        raise StoredImageMissing(sha256)
+    return path.read_bytes()
+
+
+def verify(sha256: str, app: Flask | None = None) -> str | None:
+    """None if the stored file exists and hashes to its name, else what is wrong."""
+    path = path_for(sha256, app)
+    if not path.is_file():
+        return f"image {sha256[:12]}… is missing from {path.parent}"
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != sha256:
+        return f"image {sha256[:12]}… was modified on disk (now hashes to {actual[:12]}…)"
+    return None
