@@ -143,3 +143,163 @@ def font(font_id: str) -> Font | None:
 
 def problems() -> tuple[str, ...]:
     return current().problems
+
+
+# --- products ---------------------------------------------------------------------------
+
+REGION_SHAPES = ("rect", "circle", "arc", "band")
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where text may go, in mm from the product's top-left corner.
+
+    rect: x, y, w, h. circle: cx, cy, r (lines stacked inside the circle).
+    arc: text along a circle of radius r (the baseline), centred at the top, over span_deg.
+    band: a rectangle unrolled on a cylinder of radius_mm, centred on the side facing the
+    viewer; x runs along the circumference.
+    """
+
+    shape: str
+    x_mm: float = 0.0
+    y_mm: float = 0.0
+    w_mm: float = 0.0
+    h_mm: float = 0.0
+    cx_mm: float = 0.0
+    cy_mm: float = 0.0
+    r_mm: float = 0.0
+    span_deg: float = 0.0
+    radius_mm: float = 0.0
+
+    @classmethod
+    def from_toml(cls, raw: dict) -> Region:
+        shape = str(raw.get("shape", "rect"))
+        if shape not in REGION_SHAPES:
+            raise CatalogError(f"unknown region shape {shape!r}")
+        values = {k: float(v) for k, v in raw.items() if k != "shape" and k in cls.__dataclass_fields__}
+        region = cls(shape=shape, **values)
+        if shape == "circle":
+            # Stacked lines use the circle's bounding square as their box.
+            region = cls(
+                shape=shape, cx_mm=region.cx_mm, cy_mm=region.cy_mm, r_mm=region.r_mm,
+                x_mm=region.cx_mm - region.r_mm, y_mm=region.cy_mm - region.r_mm,
+                w_mm=2 * region.r_mm, h_mm=2 * region.r_mm,
+            )
+        return region
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A named text field with its own region (e.g. the pendant's rim)."""
+
+    id: str
+    label: str
+    max_chars: int
+    min_letter_height_mm: float
+    max_letter_height_mm: float
+    region: Region
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    name: str
+    description: str
+    finish: str
+    substrate: str
+    view: str
+    width_mm: float
+    height_mm: float
+    region: Region
+    max_lines: int
+    max_chars_per_line: int
+    min_letter_height_mm: float
+    max_letter_height_mm: float
+    allowed_fonts: tuple[str, ...]
+    default_font: str
+    line_spacing: float = 1.5
+    field_specs: tuple[FieldSpec, ...] = ()
+    # Whether the process can reproduce emoji at all (engraving and stamping cannot).
+    emoji: bool = False
+
+    @property
+    def fields(self) -> list[str]:
+        return [f.id for f in self.field_specs]
+
+    def field_spec(self, field_id: str) -> FieldSpec | None:
+        return next((f for f in self.field_specs if f.id == field_id), None)
+
+    @property
+    def size_label(self) -> str:
+        if self.view in ("pendant", "ornament"):
+            return f"Ø {self.width_mm:g} mm"
+        if self.view == "ring":
+            return f"Ø {2 * self.region.radius_mm:g} mm inside · {self.height_mm:g} mm band"
+        if self.view == "mug":
+            return f"Ø {self.width_mm:g} × {self.height_mm:g} mm"
+        return f"{self.width_mm:g} × {self.height_mm:g} mm"
+
+    @classmethod
+    def from_toml(cls, raw: dict) -> Product:
+        try:
+            specs = tuple(
+                FieldSpec(
+                    id=str(f["id"]),
+                    label=str(f.get("label", f["id"])),
+                    max_chars=int(f.get("max_chars", 40)),
+                    min_letter_height_mm=float(f["min_letter_height_mm"]),
+                    max_letter_height_mm=float(f["max_letter_height_mm"]),
+                    region=Region.from_toml(f["region"]),
+                )
+                for f in raw.get("fields", [])
+            )
+            return cls(
+                id=str(raw["id"]),
+                name=str(raw["name"]),
+                description=str(raw.get("description", "")),
+                finish=str(raw["finish"]),
+                substrate=str(raw.get("substrate", raw["finish"])),
+                view=str(raw.get("view", "flat")),
+                width_mm=float(raw["width_mm"]),
+                height_mm=float(raw["height_mm"]),
+                region=Region.from_toml(raw["region"]),
+                max_lines=int(raw["max_lines"]),
+                max_chars_per_line=int(raw["max_chars_per_line"]),
+                min_letter_height_mm=float(raw["min_letter_height_mm"]),
+                max_letter_height_mm=float(raw.get("max_letter_height_mm", raw["min_letter_height_mm"] * 4)),
+                allowed_fonts=tuple(str(x) for x in raw["allowed_fonts"]),
+                default_font=str(raw["default_font"]),
+                line_spacing=float(raw.get("line_spacing", 1.5)),
+                field_specs=specs,
+                emoji=bool(raw.get("emoji", False)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CatalogError(f"product {raw.get('id', '?')!r}: {exc!r}") from exc
+
+
+_products_cache: dict[int, dict[str, Product]] = {}
+
+
+def _parsed_products() -> dict[str, Product]:
+    cat = current()
+    # Keyed on the Catalog object so that configure() (a new Catalog) re-parses.
+    key = id(cat)
+    parsed = _products_cache.get(key)
+    if parsed is None:
+        parsed = {}
+        for pid, raw in cat.products.items():
+            try:
+                parsed[pid] = Product.from_toml(raw)
+            except CatalogError:
+                continue
+        _products_cache.clear()
+        _products_cache[key] = parsed
+    return parsed
+
+
+def products() -> list[Product]:
+    return list(_parsed_products().values())
+
+
+def product(product_id: str) -> Product | None:
+    return _parsed_products().get(product_id)

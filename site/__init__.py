@@ -58,7 +58,7 @@ def _register_audiences(app: Flask) -> None:
     """One blueprint per audience (shop, embed, approve, staff, api)."""
     import importlib
 
-    for name in ("shop", "embed", "approve", "staff", "api", "devtools"):
+    for name in ("shop", "embed", "orders", "approve", "staff", "api", "devtools"):
         try:
             module = importlib.import_module(f"site.{name}")
         except ModuleNotFoundError as exc:
