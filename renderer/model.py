@@ -93,6 +93,10 @@ class LineBox:
     y_mm: float
     width_mm: float
     height_mm: float
+    # Named field this box belongs to (line is then 0), e.g. "rim".
+    field: str | None = None
+    # Letter (cap) height of this line; a named field may differ from the main lines.
+    letter_height_mm: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def _check_config(app: Flask) -> None:
                 f"Run `flask --app site init-instance` to generate one into {app.instance_path}/config.py, "
                 "or set FLASK_SECRET_KEY."
             )
-        if not app.testing:
+        if not (app.testing or creating_key):
             # Debug or demo without a key: a per-process random key keeps things working
             # but invalidates links on restart, so say so.
             app.config["SECRET_KEY"] = os.urandom(32).hex()
