@@ -231,10 +231,7 @@ def plan(design_lines: tuple[str, ...], fields: dict[str, str], align: str, size
         ext = measure(font, value, stamped)
         length = region.r_mm * math.radians(region.span_deg)
         lo, hi = spec.min_letter_height_mm, spec.max_letter_height_mm
-        if size_mode == "min":
-            cap = lo
-        else:
-            cap = min(hi, length / ext.width) if ext.width > 0 else hi
+        cap = lo if size_mode == "min" else min(hi, length / ext.width) if ext.width > 0 else hi
         if cap < lo - 1e-9 or ext.width * cap > length + 1e-9:
             cap = lo
             pct = _percent_over(ext.width * cap, length)

@@ -116,7 +116,7 @@ class FontMetrics:
 def _metrics(path: str) -> FontMetrics:
     with TTFont(path, lazy=True) as ttf:
         upem = ttf["head"].unitsPerEm
-        os2 = ttf["OS/2"] if "OS/2" in ttf else None
+        os2 = ttf.get("OS/2", None)
         hhea = ttf["hhea"]
         cap = getattr(os2, "sCapHeight", 0) if os2 is not None and os2.version >= 2 else 0
         asc, desc = hhea.ascent, -hhea.descent
@@ -172,7 +172,7 @@ def shaped_extent(font: Font, text: str) -> Extent:
 
 
 # Steel punches are struck one at a time: no kerning, no ligatures, fixed gaps.
-STAMP_TRACKING = 0.12  # of the letter height
+STAMP_TRACKING = 0.08  # of the letter height
 
 
 @lru_cache(maxsize=4096)

@@ -42,7 +42,64 @@ DEFAULTS: dict = {
     "APPROVAL_LINK_MAX_AGE_DAYS": 14,
     "REMINDER_AFTER_DAYS": 3,
     "EXPIRE_AFTER_DAYS": 14,
+    # Proofs and mail (issue 5). The statements a customer ticks to approve; their exact
+    # wording is recorded with each approval, so change the id when the meaning changes.
+    "APPROVAL_STATEMENTS": [
+        {"id": "spelling", "text": "I have checked the spelling of every name and word, letter by letter."},
+        {"id": "dates", "text": "I have checked every date and number as it is written out above."},
+        {"id": "exact", "text": "I understand the item will be made exactly as shown in this proof."},
+        {"id": "returns", "text": "I understand this personalised item cannot be returned for a change of mind."},
+    ],
+    # Mail sender: retries with exponential backoff (base * 2^(attempt-1), capped), then gives up.
+    "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_RETRY_BASE_SECONDS": 60,
+    "MAIL_RETRY_MAX_SECONDS": 3600,
+    # A row left in 'sending' (sender crashed mid-delivery) is retried after this long.
+    "MAIL_SENDING_TIMEOUT_SECONDS": 900,
+    # How the web process sends after a commit: "thread" (background), "inline", or "off"
+    # (cron runs `send-mail`). None: "inline" under TESTING, else "thread".
+    "MAIL_SEND_AFTER_REQUEST": None,
+    # The background sender also wakes this often to retry due messages.
+    "MAIL_POLL_SECONDS": 30,
+    # A customer may ask for a fresh approval link at most this often per proof.
+    "RESEND_MIN_INTERVAL_SECONDS": 300,
+    # --- personalizer (issue 4) ---
+    # Live previews and the confirmation view's large preview: width in px (JPEG).
+    "PREVIEW_WIDTH": 1000,
+    "CONFIRM_PREVIEW_WIDTH": 1600,
+    # Rendered previews are cached in memory (per worker process) and on disk under
+    # IMAGE_DIR/previews (shared); the disk cache is pruned, oldest first, past its size.
+    "PREVIEW_MEMORY_CACHE_MB": 64,
+    "PREVIEW_DISK_CACHE_MB": 1024,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
+    # --- staff (issue 6) ---
+    # Failed staff sign-ins allowed per account and per IP address within the window,
+    # counted in the database so that every worker sees them.
+    "STAFF_LOGIN_MAX_FAILURES": 5,
+    "STAFF_LOGIN_MAX_FAILURES_PER_IP": 20,
+    "STAFF_LOGIN_WINDOW_MINUTES": 15,
+    # A staff session ends after this many hours.
+    "STAFF_SESSION_HOURS": 12,
+    # The shop's written refund policy, quoted in evidence packs (Stripe: refund_policy).
+    "REFUND_POLICY_TEXT": (
+        "Personalised items are made to the customer's approved proof and cannot be returned for a "
+        "change of mind. If an item does not match the proof the customer approved, we remake it at "
+        "our cost or refund it in full."
+    ),
+    # What staff can decide on a return claim. `for` lists the assessed outcomes a resolution
+    # is offered for (shop_error, customer_responsibility, not_approved, needs_inspection);
+    # `explain` means the decision needs a written explanation for the customer.
+    "CLAIM_RESOLUTIONS": [
+        {"id": "remake", "label": "Remake at our cost",
+         "for": ["shop_error", "not_approved", "needs_inspection"]},
+        {"id": "full_refund", "label": "Full refund", "for": ["shop_error", "not_approved", "needs_inspection"]},
+        {"id": "partial_refund", "label": "Partial refund (goodwill)",
+         "for": ["customer_responsibility", "needs_inspection", "not_approved"]},
+        {"id": "store_credit", "label": "Store credit (goodwill)",
+         "for": ["customer_responsibility", "needs_inspection", "not_approved"]},
+        {"id": "decline", "label": "Decline with explanation", "for": ["customer_responsibility"],
+         "explain": True},
+    ],
 }

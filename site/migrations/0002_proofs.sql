@@ -16,8 +16,13 @@ CREATE TABLE proofs (
     updated_at TEXT NOT NULL,
     emailed_at TEXT,                -- when the current revision's email was queued
     reminded_at TEXT,
-    decided_at TEXT
+    decided_at TEXT,
+    -- Added by the proofs service (issue 5):
+    design_token_nonce TEXT,        -- a shop order's design token; one proof per token
+    expired_at TEXT,
+    cancelled_at TEXT
 );
+CREATE UNIQUE INDEX proofs_design_token ON proofs (design_token_nonce) WHERE design_token_nonce IS NOT NULL;
 CREATE INDEX proofs_created ON proofs (created_at DESC);
 CREATE INDEX proofs_order_ref ON proofs (order_ref);
 CREATE INDEX proofs_email ON proofs (customer_email);
@@ -36,6 +41,13 @@ CREATE TABLE revisions (
     nonce TEXT NOT NULL,            -- carried by this revision's approval links
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
+    -- Added by the proofs service (issue 5):
+    design_sha256 TEXT,             -- SHA-256 of `design`
+    options TEXT NOT NULL DEFAULT '{}',   -- JSON, e.g. date readings the shopper chose
+    warnings TEXT NOT NULL DEFAULT '[]',  -- JSON list of the renderer's non-blocking issues
+    note TEXT,                      -- why staff made this revision
+    image_width INTEGER,
+    image_height INTEGER,
     UNIQUE (proof_id, number)
 );
 
@@ -77,9 +89,15 @@ CREATE TABLE outbox (
     next_attempt_at TEXT NOT NULL,
     last_error TEXT,
     created_at TEXT NOT NULL,
-    sent_at TEXT
+    sent_at TEXT,
+    -- Added by the proofs service (issue 5):
+    revision INTEGER,               -- the revision the message is about
+    link_id TEXT,                   -- id carried by the approval link in this message
+    claimed_at TEXT,                -- when a sender took the row (status 'sending')
+    claim_token TEXT                -- which sender took it
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_proof ON outbox (proof_id, id);
 
 CREATE TABLE api_keys (
     id INTEGER PRIMARY KEY,

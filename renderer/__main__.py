@@ -1,0 +1,106 @@
+"""Command line: render one design, benchmark, regenerate goldens, draw the contact sheet.
+
+    python -m renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
+    python -m renderer bench [--width 1200] [--format jpeg] [--repeat 15]
+    python -m renderer goldens
+    python -m renderer contact-sheet -o docs/contact-sheet.jpg
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from renderer import catalog
+from renderer.model import Design
+
+
+def _render(args: argparse.Namespace) -> int:
+    from renderer.compose import render
+
+    product = catalog.product(args.product)
+    font = args.font or (product.default_font if product else "")
+    fields = {}
+    for item in args.field or []:
+        name, _, value = item.partition("=")
+        fields[name] = value
+    design = Design(args.product, font, tuple(args.line or ()), fields, align=args.align, size_mode=args.size)
+    fmt = args.format or {".png": "png", ".webp": "webp"}.get(Path(args.output).suffix.lower(), "jpeg")
+    result = render(design, args.width, fmt)
+    Path(args.output).write_bytes(result.image)
+    summary = {
+        "output": args.output,
+        "content_key": result.content_key,
+        "size": [result.width, result.height],
+        "ok": result.ok,
+        "layout": None if result.layout is None else {
+            "font_size_mm": result.layout.font_size_mm,
+            "boxes": [b.__dict__ for b in result.layout.boxes],
+        },
+        "issues": [i.to_dict() for i in result.issues],
+    }
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0 if result.ok else 1
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from renderer.bench import run
+
+    print(json.dumps(run(args.width, args.format, args.repeat)))
+    return 0
+
+
+def _goldens(args: argparse.Namespace) -> int:
+    from renderer.sheets import write_goldens
+
+    for path in write_goldens():
+        print(path)
+    return 0
+
+
+def _contact_sheet(args: argparse.Namespace) -> int:
+    from renderer.sheets import contact_sheet
+
+    out = Path(args.output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet().save(out, quality=84, optimize=True, progressive=True)
+    print(f"{out} ({out.stat().st_size // 1024} KB)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m renderer", description="Proofmark's preview renderer")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("render", help="render one design to a file")
+    r.add_argument("--product", required=True)
+    r.add_argument("--font", help="font id (default: the product's default font)")
+    r.add_argument("--line", action="append", help="a line of text; repeat for more lines")
+    r.add_argument("--field", action="append", help="a named field, NAME=TEXT (e.g. rim=...)")
+    r.add_argument("--align", default="center", choices=["center", "left", "right"])
+    r.add_argument("--size", default="auto", choices=["auto", "min"])
+    r.add_argument("--width", type=int, default=1200)
+    r.add_argument("--format", choices=["jpeg", "webp", "png"])
+    r.add_argument("-o", "--output", required=True)
+    r.set_defaults(func=_render)
+
+    b = sub.add_parser("bench", help="median ms per preview and the encode floor, as JSON")
+    b.add_argument("--width", type=int, default=1200)
+    b.add_argument("--format", default="jpeg", choices=["jpeg", "webp", "png"])
+    b.add_argument("--repeat", type=int, default=15)
+    b.set_defaults(func=_bench)
+
+    g = sub.add_parser("goldens", help="regenerate tests/renderer/golden/*.png (look at them!)")
+    g.set_defaults(func=_goldens)
+
+    c = sub.add_parser("contact-sheet", help="all products side by side in one image")
+    c.add_argument("-o", "--output", default="docs/contact-sheet.jpg")
+    c.set_defaults(func=_contact_sheet)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""render(): the checked design, its layout, the product's cached picture and the finish,
+put together and encoded. Work per call is limited to the pixels around the text."""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from renderer import catalog, finishes, views
+from renderer import text as textmod
+from renderer.layout import PlacedLine, Plan
+from renderer.model import Design, Issue, RenderResult
+from renderer.validation import check
+
+FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "png": "PNG"}
+CONTENT_TYPES = {"JPEG": "image/jpeg", "WEBP": "image/webp", "PNG": "image/png"}
+MIN_WIDTH, MAX_WIDTH = 64, 4096
+
+
+def encode(image: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        image.save(buf, "JPEG", quality=87)
+    elif fmt == "WEBP":
+        image.save(buf, "WEBP", quality=82, method=0)
+    else:
+        # Proof and zoom images: lossless, moderately compressed.
+        image.save(buf, "PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def design_seed(design: Design) -> int:
+    """Seeds the hand-made irregularities. Together with each letter and its place (see
+    _draw_stamped) this makes the same design strike the same letters every time."""
+    return int.from_bytes(hashlib.sha256(f"{design.product}|{design.font}".encode()).digest()[:4], "big")
+
+
+def _em_px(line: PlacedLine, font: catalog.Font, cs: float) -> float:
+    return line.letter_mm * cs / textmod.metrics(font).cap
+
+
+def _line_box_px(line: PlacedLine, surf: views.Surface) -> tuple[float, float, float, float]:
+    ext, cap = line.extent, line.letter_mm
+    x0 = (line.ink_left_mm - surf.fx0) * surf.cs
+    x1 = x0 + line.width_mm * surf.cs
+    y0 = (line.baseline_mm - max(ext.top, 1.0) * cap - surf.fy0) * surf.cs
+    y1 = (line.baseline_mm + max(ext.bottom, 0.3) * cap - surf.fy0) * surf.cs
+    return x0, y0, x1, y1
+
+
+def _draw_shaped(draw: ImageDraw.ImageDraw, line: PlacedLine, font: catalog.Font, surf: views.Surface,
+                 dx: float, dy: float) -> None:
+    face = textmod.pil_font(font, _em_px(line, font, surf.cs))
+    x = (line.origin_x_mm - surf.fx0) * surf.cs - dx
+    y = (line.baseline_mm - surf.fy0) * surf.cs - dy
+    draw.text((x, y), line.text, font=face, fill=255, anchor="ls")
+
+
+@lru_cache(maxsize=2048)
+def _punch(path: str, em: float, cluster: str, angle: float, depth: float,
+           flip: bool) -> tuple[Image.Image, int, int]:
+    """One struck letter: turned, at its depth, biting deeper on one side (the punch was
+    tilted in the hand). Cached: typing re-strikes the same letters at the same spots."""
+    font = catalog.Font(id="", name="", group="", path=Path(path), license="")
+    face = textmod.pil_font(font, em)
+    cap_px = em * textmod.metrics(font).cap
+    pad = int(cap_px * 0.3) + 2
+    left, top, right, bottom = face.getbbox(cluster, anchor="ls")
+    width = int(right - min(left, 0)) + 2 * pad
+    height = int(bottom - top) + 2 * pad
+    glyph = Image.new("L", (max(width, 1), max(height, 1)), 0)
+    ImageDraw.Draw(glyph).text((pad - min(left, 0), pad - top), cluster, font=face, fill=int(255 * depth), anchor="ls")
+    ramp = np.linspace(1 - 0.35 * abs(angle) / 3, 1.0, glyph.width, dtype=np.float32)
+    if flip:
+        ramp = ramp[::-1]
+    g = (np.asarray(glyph, np.float32) * ramp[None, :]).astype(np.uint8)
+    glyph = Image.fromarray(g).rotate(angle, resample=Image.Resampling.BILINEAR)
+    # Where the pen origin (left end, baseline) sits inside the glyph image.
+    return glyph, int(pad - min(left, 0)), int(pad - top)
+
+
+def _draw_stamped(canvas: Image.Image, line: PlacedLine, font: catalog.Font, surf: views.Surface,
+                  dx: float, dy: float, seed: int) -> None:
+    """Letter by letter, each with its own small turn, drop and depth, as a hand punch lands.
+    Each letter's irregularity is seeded by the design's text at that spot, so letters
+    already typed keep their place while the shopper types on."""
+    em = round(_em_px(line, font, surf.cs) * 4) / 4
+    pen = (line.origin_x_mm - surf.fx0) * surf.cs - dx
+    base_y = (line.baseline_mm - surf.fy0) * surf.cs - dy
+    cap_px = line.letter_mm * surf.cs
+    for index, (cluster, advance) in enumerate(textmod.stamp_advances(font, line.text)):
+        step = advance * cap_px
+        if cluster.strip():
+            digest = hashlib.sha256(f"{seed}|{line.line}|{line.field}|{index}|{cluster}".encode()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+            angle = round(float(np.clip(rng.normal(0, 2.0), -5, 5)) * 2) / 2
+            drop = float(rng.normal(0, 0.045)) * cap_px
+            shift = float(rng.normal(0, 0.03)) * cap_px
+            depth = round(float(np.clip(rng.normal(0.85, 0.1), 0.55, 1.0)) * 20) / 20
+            glyph, ox, oy = _punch(str(font.path), em, cluster, angle, depth, bool(rng.random() < 0.5))
+            canvas.paste(glyph, (int(round(pen - ox + shift)), int(round(base_y - oy + drop))), glyph)
+        pen += step
+
+
+def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
+    """Yield (coverage mask, box) in picture pixels, one per surface that has text."""
+    groups: dict[str, list[PlacedLine]] = {}
+    for line in plan.lines:
+        groups.setdefault(line.field or "lines", []).append(line)
+    w, h = scene.size
+    for key, lines in groups.items():
+        surf = scene.surfaces.get(key) or scene.flat()
+        boxes = [_line_box_px(ln, surf) for ln in lines]
+        pad = 0.6 * surf.cs + 4
+        x0 = int(math.floor(min(b[0] for b in boxes) - pad))
+        y0 = int(math.floor(min(b[1] for b in boxes) - pad))
+        x1 = int(math.ceil(max(b[2] for b in boxes) + pad))
+        y1 = int(math.ceil(max(b[3] for b in boxes) + pad))
+        if surf.warp is None:
+            x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            canvas = Image.new("L", (x1 - x0, y1 - y0), 0)
+            origin = (x0, y0)
+        else:
+            canvas = Image.new("L", surf.warp.canvas_size, 0)
+            origin = (0, 0)
+        draw = ImageDraw.Draw(canvas)
+        for ln in lines:
+            if ln.stamped:
+                _draw_stamped(canvas, ln, font, surf, origin[0], origin[1], seed)
+            else:
+                _draw_shaped(draw, ln, font, surf, origin[0], origin[1])
+        if surf.warp is None:
+            yield canvas, (x0, y0, x1, y1)
+            continue
+        bent = surf.warp.apply(canvas, (x0, x1))
+        inner = bent.getbbox()
+        if inner is None:
+            continue
+        bx0, by0 = surf.warp.box[0], surf.warp.box[1]
+        p = int(0.6 * surf.cs) + 4
+        box = (max(0, bx0 + inner[0] - p), max(0, by0 + inner[1] - p),
+               min(w, bx0 + inner[2] + p), min(h, by0 + inner[3] + p))
+        if box[2] <= box[0] or box[3] <= box[1]:
+            continue
+        # The bent canvas covers the warp's box; cut out the part around the text.
+        yield bent.crop((box[0] - bx0, box[1] - by0, box[2] - bx0, box[3] - by0)), box
+
+
+def draw_design(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int) -> Image.Image:
+    apply = finishes.for_finish(scene.product.finish)
+    out = scene.image.copy()
+    for mask, box in _text_layers(scene, plan, font, seed):
+        out.paste(apply(scene, box, mask, seed), box[:2])
+    return out
+
+
+def placeholder(width: int, message: str) -> Image.Image:
+    w, h = views.frame(width)
+    im = Image.new("RGB", (w, h), (236, 234, 231))
+    draw = ImageDraw.Draw(im)
+    draw.text((w / 2, h / 2), message, fill=(120, 116, 110), font=views.ui_font(h * 0.04), anchor="mm")
+    return im
+
+
+def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult:
+    key = design.content_key(width, fmt)
+    issues: list[Issue] = []
+    pil_fmt = FORMATS.get(str(fmt).lower())
+    if pil_fmt is None:
+        issues.append(Issue("format-unknown", "error", f"Unknown image format {fmt!r}; sending JPEG.",
+                            data={"format": str(fmt), "allowed": sorted(FORMATS)}))
+        pil_fmt = "JPEG"
+    try:
+        px = int(width)
+    except (TypeError, ValueError):
+        px = 1200
+    if not MIN_WIDTH <= px <= MAX_WIDTH:
+        issues.append(Issue("width-out-of-range", "warning",
+                            f"Width must be {MIN_WIDTH} to {MAX_WIDTH} pixels; drawn at the nearest.",
+                            data={"width": width}))
+        px = min(max(px, MIN_WIDTH), MAX_WIDTH)
+
+    layout = None
+    try:
+        checked, plan = check(design)
+        issues += checked
+        product = catalog.product(design.product)
+        if product is None:
+            image = placeholder(px, "Unknown product")
+        else:
+            scene = views.scene(product, px)
+            image = scene.image
+            font = catalog.font(design.font)
+            if plan is not None and font is not None and textmod.raqm_available():
+                layout = plan.layout
+                if plan.lines:
+                    image = draw_design(scene, plan, font, design_seed(design))
+    except Exception as exc:  # noqa: BLE001 - the site shows a picture and a reason, never a traceback
+        issues.append(Issue("internal-error", "error", "The preview could not be drawn; please try again.",
+                            data={"error": f"{type(exc).__name__}: {exc}"}))
+        image = placeholder(px, "Preview unavailable")
+    data = encode(image, pil_fmt)
+    return RenderResult(
+        image=data,
+        content_type=CONTENT_TYPES[pil_fmt],
+        content_key=key,
+        layout=layout,
+        issues=tuple(issues),
+        width=image.width,
+        height=image.height,
+    )

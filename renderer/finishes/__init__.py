@@ -1,0 +1,25 @@
+"""How text becomes part of the material: one module per making process.
+
+Every finish gets the scene, the box around the text (in picture pixels) and the text's
+coverage there (an 8-bit mask), and returns the picture's pixels in that box with the
+text made into them. Per-pixel colour work is done by Pillow's C blends on layers that
+the scene precomputed; numpy only shapes single-channel maps.
+"""
+from __future__ import annotations
+
+from renderer.finishes import engrave, ink, laser, stamp
+
+_BY_PREFIX = {
+    "engraved": engrave.apply,
+    "stamped": stamp.apply,
+    "laser": laser.apply,
+    "print-cotton": ink.apply_cotton,
+    "print": ink.apply,
+}
+
+
+def for_finish(finish: str):
+    for prefix in sorted(_BY_PREFIX, key=len, reverse=True):
+        if finish.startswith(prefix):
+            return _BY_PREFIX[prefix]
+    return ink.apply

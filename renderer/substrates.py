@@ -1,0 +1,128 @@
+"""Procedural materials: brushed and polished metal, maple, cotton jersey, glazed ceramic.
+
+Everything is generated from fixed seeds with numpy, so a product looks the same on
+every run and no image from elsewhere is needed. Arrays are float32 in 0..1.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+SILVER = np.array([0.86, 0.87, 0.89], np.float32)
+GOLD = np.array([1.00, 0.80, 0.48], np.float32)
+ALUMINIUM = np.array([0.78, 0.79, 0.81], np.float32)
+
+
+def rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def smooth_noise(h: int, w: int, cell: float, seed: int, stretch: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+    """Value noise: random numbers on a coarse grid, resized smoothly; zero mean, unit-ish range."""
+    gh = max(2, int(h / (cell * stretch[1])) + 2)
+    gw = max(2, int(w / (cell * stretch[0])) + 2)
+    small = rng(seed).standard_normal((gh, gw)).astype(np.float32)
+    im = Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC)
+    return np.asarray(im, dtype=np.float32)
+
+
+def fractal(h: int, w: int, cell: float, seed: int, octaves: int = 4,
+            stretch: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+    out = np.zeros((h, w), np.float32)
+    amp, total = 1.0, 0.0
+    for o in range(octaves):
+        out += amp * smooth_noise(h, w, max(cell / 2**o, 1.0), seed + 101 * o, stretch)
+        total += amp
+        amp *= 0.5
+    return out / total
+
+
+def brushed(h: int, w: int, seed: int, streak: float = 60.0) -> np.ndarray:
+    """Fine parallel scratches: noise stretched along x, in several widths."""
+    out = np.zeros((h, w), np.float32)
+    for i, (cell, amp) in enumerate(((1.0, 0.55), (2.0, 0.3), (5.0, 0.15))):
+        gh = max(2, int(h / cell) + 2)
+        gw = max(2, int(w / streak) + 2)
+        small = rng(seed + i).standard_normal((gh, gw)).astype(np.float32)
+        out += amp * np.asarray(
+            Image.fromarray(small).resize((w, h), Image.Resampling.BILINEAR), np.float32
+        )
+    return out
+
+
+def studio_reflection(h: int, w: int, seed: int) -> np.ndarray:
+    """What a flat polished surface mirrors in a studio: a soft diagonal window of light
+    over a darker room, slightly uneven."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = (xx / max(w, 1) * 0.8 + yy / max(h, 1) * 0.6)
+    u = u + 0.025 * smooth_noise(h, w, max(w, h) / 4, seed)
+    # A softbox has crisp edges; a mirror shows them crisp too.
+    band = np.clip((0.16 - np.abs(u - 0.47)) / 0.05, 0, 1)
+    glow = np.exp(-((u - 0.47) / 0.3) ** 2)
+    second = 0.45 * np.clip((0.035 - np.abs(u - 0.98)) / 0.02, 0, 1)
+    return 0.28 + 0.32 * glow + 0.55 * band + second
+
+
+def wood_grain(h: int, w: int, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Face-grain maple along x. Returns (rgb, latewood) where latewood (0..1) marks the
+    denser growth lines that a laser burns darker. `scale` is pixels per millimetre."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    warp = fractal(h, w, 60 * scale, seed, 3, stretch=(6.0, 1.0)) * 9.0 * scale
+    wobble = smooth_noise(h, w, 25 * scale, seed + 7, stretch=(8.0, 1.0)) * 1.5 * scale
+    # Growth rings cut lengthwise: lines about 2.5 mm apart, their spacing drifting.
+    phase = (yy + warp + wobble) / (2.6 * scale) + 0.02 * xx / scale
+    ring = phase - np.floor(phase)
+    latewood = np.clip(1.0 - np.abs(ring - 0.8) / 0.12, 0, 1) ** 1.5
+    fibres = brushed(h, w, seed + 3, streak=30 * scale) * 0.5
+    tone = fractal(h, w, 80 * scale, seed + 11, 3, stretch=(4.0, 1.0))
+    base = np.array([0.87, 0.71, 0.50], np.float32)
+    dark = np.array([0.72, 0.52, 0.32], np.float32)
+    mix = np.clip(0.55 * latewood + 0.08 * fibres + 0.18 * tone + 0.12, 0, 1)[..., None]
+    rgb = base * (1 - mix) + dark * mix
+    rgb *= (1.0 + 0.035 * fibres)[..., None]
+    return rgb.astype(np.float32), latewood.astype(np.float32)
+
+
+def jersey(h: int, w: int, seed: int, period: float) -> np.ndarray:
+    """Cotton jersey knit: columns of small V loops (wales) with heathered fibre noise.
+    Returns the height of the fabric surface (0..1, 1 on top of a loop)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    col = xx / period
+    row = yy / (period * 0.8)
+    # A "V" per loop: the two legs lean opposite ways in alternate half-columns.
+    lean = np.where((np.floor(col) % 2) == 0, 1.0, -1.0)
+    loops = 0.5 + 0.5 * np.cos(2 * np.pi * (row + 0.5 * lean * (col - np.floor(col))))
+    wale = 0.5 + 0.5 * np.cos(2 * np.pi * col * 0.5) ** 2
+    fibre = fractal(h, w, 3.0, seed, 2)
+    height = 0.45 * loops + 0.3 * wale + 0.25 * (0.5 + 0.5 * fibre)
+    return np.clip(height, 0, 1).astype(np.float32)
+
+
+def folds(h: int, w: int, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Soft fabric folds for a flat-lay shirt: (shade, dx, dy), where dx, dy (pixels) is how
+    far the surface shifts a print laid on it."""
+    field = fractal(h, w, 160 * scale, seed, 3, stretch=(1.0, 2.2)) * 1.0
+    field += 0.5 * fractal(h, w, 60 * scale, seed + 5, 2, stretch=(2.5, 1.0))
+    gy, gx = np.gradient(field)
+    shade = 1.0 + 1.8 * (gx * -0.6 + gy * -0.8) * 60 * scale / max(scale, 1e-3) * 0.02
+    shade = np.clip(shade, 0.75, 1.12)
+    return shade.astype(np.float32), (gx * 220 * scale).astype(np.float32), (gy * 220 * scale).astype(np.float32)
+
+
+def _box(a: np.ndarray, r: int, axis: int) -> np.ndarray:
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (r + 1, r)
+    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
+    n = a.shape[axis]
+    hi = np.take(c, np.arange(2 * r + 1, 2 * r + 1 + n), axis=axis)
+    lo = np.take(c, np.arange(0, n), axis=axis)
+    return ((hi - lo) / (2 * r + 1)).astype(np.float32)
+
+
+def blur(a: np.ndarray, radius: float) -> np.ndarray:
+    """Near-Gaussian blur (three box passes per axis); for building substrates only."""
+    r = max(1, int(round(radius / 1.73)))
+    out = a.astype(np.float32)
+    for _ in range(3):
+        out = _box(_box(out, r, 0), r, 1)
+    return out

@@ -1,0 +1,225 @@
+"""The shop's API: POST /api/proofs creates a proof (JSON in, JSON out), GET
+/api/proofs/<public_id> tells whether production may start. Authenticated by an API key
+in `Authorization: Bearer <key>`; keys are made by `flask --app site create-api-key NAME`
+and stored only as their SHA-256."""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+import click
+import sqlite_utils
+from flask import Blueprint, Flask, g, jsonify, request
+from flask.cli import with_appcontext
+
+from site import proofs
+from site.db import get_db
+from site.records import sha256_hex, timestamp
+from site.security import csrf
+from site.tokens import TokenError, verify_design
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)  # bearer keys, not cookies: there is no session to forge
+
+KEY_PREFIX = "pm_"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or []
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    body = {"error": {"code": exc.code, "message": exc.message}}
+    if exc.details:
+        body["error"]["details"] = exc.details
+    response = jsonify(body)
+    response.status_code = exc.status
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="proofmark"'
+    return response
+
+
+@bp.errorhandler(404)
+def _not_found(exc):
+    return _api_error(ApiError(404, "not_found", "No such API endpoint or proof."))
+
+
+@bp.errorhandler(405)
+def _not_allowed(exc):
+    return _api_error(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here."))
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def create_api_key(db: sqlite_utils.Database, name: str) -> str:
+    """Store a new key's hash and return the key itself (shown once, never stored)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValueError("An API key needs a name of 1 to 100 characters.")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    with db.conn:
+        db.execute(
+            "INSERT INTO api_keys (name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name, key[:10], sha256_hex(key), timestamp()),
+        )
+    return key
+
+
+def key_for(db: sqlite_utils.Database, key: str) -> dict | None:
+    row = db.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (sha256_hex(key),)).fetchone()
+    # The lookup is by hash; compare again in constant time for good measure.
+    if row is None or not hmac.compare_digest(row["key_hash"], sha256_hex(key)):
+        return None
+    return dict(row)
+
+
+@bp.before_request
+def _authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if not header:
+        raise ApiError(401, "unauthorized", "Send your API key in an `Authorization: Bearer <key>` header.")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ApiError(401, "unauthorized", "The Authorization header must be `Bearer <key>`.")
+    found = key_for(get_db(), key.strip())
+    if found is None:
+        raise ApiError(401, "unauthorized", "This API key is not valid (unknown or revoked).")
+    g.api_key = found
+
+
+# --- proofs ---------------------------------------------------------------------------------
+
+
+def _proof_json(proof: dict) -> dict:
+    rev = proof["revision"] or {}
+    return {
+        "id": proof["id"],
+        "public_id": proof["public_id"],
+        "order_ref": proof["order_ref"],
+        "customer_name": proof["customer_name"],
+        "customer_email": proof["customer_email"],
+        "status": proof["status"],
+        # The one field a production system needs: make it only when this is true.
+        "approved": proof["status"] == "approved",
+        "revision": proof["current_revision"],
+        "product": proof["product"],
+        "font": proof["font"],
+        "text": proof["text"],
+        "design": rev.get("design"),
+        "image_sha256": rev.get("image_sha256"),
+        "source": proof["source"],
+        "created_at": proof["created_at"],
+        "updated_at": proof["updated_at"],
+        "decided_at": proof["decided_at"],
+    }
+
+
+@bp.post("/proofs")
+def create():
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send a JSON body with `Content-Type: application/json`.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "The body is not a JSON object.")
+    missing = [k for k in ("order_ref", "customer_name", "customer_email") if not body.get(k)]
+    if not body.get("design") and not body.get("design_token"):
+        missing.append("design (or design_token)")
+    if missing:
+        raise ApiError(422, "missing_fields", "Required fields are missing: " + ", ".join(missing) + ".",
+                       [{"field": f, "message": "required"} for f in missing])
+    for key in ("order_ref", "customer_name", "customer_email", "design_token"):
+        if key in body and body[key] is not None and not isinstance(body[key], str):
+            raise ApiError(422, "invalid_field", f"`{key}` must be a string.", [{"field": key, "message": "not a string"}])
+    design_token = None
+    design = body.get("design")
+    if body.get("design_token"):
+        try:
+            design_token = verify_design(body["design_token"])
+        except TokenError as exc:
+            raise ApiError(400, "invalid_design_token", str(exc)) from exc
+        if design is not None:
+            raise ApiError(422, "ambiguous_design", "Send either `design` or `design_token`, not both.")
+        design = design_token.design
+        existing = proofs.find_by_design_token(get_db(), design_token.nonce)
+        if existing is not None:
+            return jsonify({"proof": _proof_json(proofs.get_proof(get_db(), existing)), "created": False}), 200
+    elif not isinstance(design, dict):
+        raise ApiError(422, "invalid_field", "`design` must be an object like "
+                       '{"product": "bar-necklace", "font": "lato", "lines": ["Ada"]}.')
+    else:
+        unknown = sorted(set(design) - {"product", "font", "lines", "fields", "align", "size_mode"})
+        if unknown:
+            raise ApiError(422, "invalid_field", f"`design` has unknown keys: {', '.join(unknown)}.")
+        if not isinstance(design.get("lines", []), list) or not isinstance(design.get("fields", {}), dict):
+            raise ApiError(422, "invalid_field", "`design.lines` must be a list of strings and `design.fields` an object.")
+    try:
+        proof_id = proofs.create_proof(
+            get_db(), order_ref=body["order_ref"], customer_name=body["customer_name"],
+            customer_email=body["customer_email"], design=design, source="api", actor=f"api:{g.api_key['name']}",
+            ip=request.remote_addr, user_agent=(request.user_agent.string or "")[:500] or None,
+            design_token=design_token,
+        )
+    except proofs.ProofError as exc:
+        raise ApiError(422, "invalid_proof", str(exc)) from exc
+    proof = proofs.get_proof(get_db(), proof_id)
+    response = jsonify({"proof": _proof_json(proof), "created": True})
+    response.status_code = 201
+    response.headers["Location"] = f"/api/proofs/{proof['public_id']}"
+    return response
+
+
+@bp.get("/proofs/<public_id>")
+def show(public_id: str):
+    proof = proofs.get_proof_by_public_id(get_db(), public_id)
+    if proof is None:
+        raise ApiError(404, "not_found", f"There is no proof {public_id}.")
+    return jsonify({"proof": _proof_json(proof)})
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+@click.command("create-api-key")
+@click.argument("name")
+@with_appcontext
+def create_api_key_command(name: str) -> None:
+    """Create an API key for POST /api/proofs; prints it once."""
+    try:
+        key = create_api_key(get_db(), name)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"API key for {name!r} (shown once; only its hash is stored):")
+    click.echo(key)
+
+
+@click.command("revoke-api-key")
+@click.argument("prefix")
+@with_appcontext
+def revoke_api_key_command(prefix: str) -> None:
+    """Revoke API keys by their first characters (as listed by list-api-keys)."""
+    db = get_db()
+    with db.conn:
+        count = db.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL", (timestamp(), prefix[:10])
+        ).rowcount
+    click.echo(f"Revoked {count} key(s).")
+
+
+@click.command("list-api-keys")
+@with_appcontext
+def list_api_keys_command() -> None:
+    """List API keys (name, first characters, created, revoked)."""
+    for row in get_db().execute("SELECT * FROM api_keys ORDER BY id"):
+        click.echo(f"{row['prefix']}…  {row['name']:<24} created {row['created_at']}"
+                   + (f"  REVOKED {row['revoked_at']}" if row["revoked_at"] else ""))
+
+
+def init_app(app: Flask) -> None:
+    proofs.init_app(app)
+    app.register_blueprint(bp)
+    for command in (create_api_key_command, revoke_api_key_command, list_api_keys_command):
+        app.cli.add_command(command)

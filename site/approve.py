@@ -1,0 +1,217 @@
+"""The customer's approval pages: /approve/<token> (the link in the proof email).
+
+Thin views over site.proofs. The token (site.tokens.verify_approval) says which proof,
+which revision and which emailed link; everything else is read from the database.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
+
+from site import presentation as presentation_helpers
+from site import proofs, storage
+from site.db import get_db
+from site.tokens import TokenExpired, TokenInvalid, verify_approval
+
+bp = Blueprint("approve", __name__, url_prefix="/approve")
+
+
+def _client() -> dict:
+    return {"ip": request.remote_addr, "user_agent": (request.user_agent.string or "")[:500] or None}
+
+
+def _invalid(message: str, status: int = 400):
+    return render_template("approve/invalid.html", message=message), status
+
+
+def _resolve(token: str):
+    """(approval, proof, revision) or a response to return instead."""
+    try:
+        approval = verify_approval(token)
+    except TokenExpired as exc:
+        proof = proofs.get_proof(get_db(), exc.approval.proof_id)
+        if proof is None:
+            return None, _invalid("This approval link does not match any proof we have.")
+        return None, (render_template("approve/link_expired.html", proof=proof, token=token,
+                                      masked_email=mask_email(proof["customer_email"]), message=str(exc)), 410)
+    except TokenInvalid as exc:
+        return None, _invalid(str(exc))
+    db = get_db()
+    proof = proofs.get_proof(db, approval.proof_id)
+    revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
+    if proof is None or revision is None or revision["nonce"] != approval.nonce:
+        return None, _invalid("This approval link does not match any proof we have.")
+    return (approval, proof, revision), None
+
+
+def mask_email(email: str) -> str:
+    """j•••@example.com: enough to recognise one's own address, not to harvest it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(3, min(len(local) - 1, 6))}@{domain}"
+
+
+def _state(proof: dict, revision: dict) -> str:
+    if proof["status"] == "cancelled":
+        return "cancelled"
+    if revision["number"] != proof["current_revision"]:
+        return "superseded"
+    return proof["status"]
+
+
+def _decision_event(proof_id: int, kind: str, revision: int) -> dict | None:
+    for event in reversed(proofs.get_events(get_db(), proof_id)):
+        if event["kind"] == kind and event["data"].get("revision") == revision:
+            return event
+    return None
+
+
+def _page(token: str, approval, proof: dict, revision: dict, *, error: str | None = None,
+          ticked: list[str] | None = None, comment: str = "", status: int = 200, notice: str | None = None):
+    shown = proofs.presentation(proof, revision)
+    state = _state(proof, revision)
+    decision = None
+    if state == "approved":
+        decision = _decision_event(proof["id"], "approved", revision["number"])
+    elif state == "changes_requested":
+        decision = _decision_event(proof["id"], "changes_requested", revision["number"])
+    return render_template(
+        "approve/proof.html",
+        token=token,
+        proof=proof,
+        revision=revision,
+        shown=shown,
+        shown_sha256=proofs.presentation_sha256(shown),
+        state=state,
+        decision=decision,
+        error=error,
+        notice=notice,
+        ticked=ticked or [],
+        comment=comment,
+        masked_email=mask_email(proof["customer_email"]),
+        current_revision=proof["current_revision"],
+    ), status
+
+
+@bp.get("/<token>")
+def show(token: str):
+    resolved, response = _resolve(token)
+    if response is not None:
+        return response
+    approval, proof, revision = resolved
+    if _state(proof, revision) not in ("cancelled",):
+        proofs.record_view(get_db(), proof["id"], revision=revision["number"], link_id=approval.link_id, **_client())
+    notice = {
+        "approved": "Thank you: your approval is recorded.",
+        "changes": "Thank you: your change request is recorded.",
+        "resent": "We have emailed you a fresh link.",
+    }.get(request.args.get("done", ""))
+    return _page(token, approval, proof, revision, notice=notice)
+
+
+@bp.get("/<token>/image.png")
+def image(token: str):
+    resolved, response = _resolve(token)
+    if response is not None:
+        abort(response[1])
+    _, _, revision = resolved
+    try:
+        path = storage.path_for(revision["image_sha256"])
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    with path.open("rb") as fh:
+        data = fh.read()
+    return Response(
+        data, mimetype="image/png",
+        headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{revision["image_sha256"]}"'},
+    )
+
+
+@bp.post("/<token>/approve")
+def approve(token: str):
+    resolved, response = _resolve(token)
+    if response is not None:
+        return response
+    approval, proof, revision = resolved
+    ticked = request.form.getlist("statement")
+    try:
+        proofs.approve(
+            get_db(), proof["id"], revision=approval.revision, nonce=approval.nonce, statements_ticked=ticked,
+            shown_sha256=request.form.get("shown") or "", link_id=approval.link_id, **_client(),
+        )
+    except proofs.ProofChanged as exc:
+        proof = proofs.get_proof(get_db(), proof["id"])
+        return _page(token, approval, proof, revision, error=str(exc), status=409)
+    except (proofs.ProofSuperseded, proofs.ProofExpired):
+        return redirect(url_for("approve.show", token=token), 303)
+    except proofs.ProofError as exc:
+        return _page(token, approval, proof, revision, error=str(exc), ticked=ticked, status=422)
+    return redirect(url_for("approve.show", token=token, done="approved"), 303)
+
+
+@bp.post("/<token>/changes")
+def changes(token: str):
+    resolved, response = _resolve(token)
+    if response is not None:
+        return response
+    approval, proof, revision = resolved
+    comment = request.form.get("comment", "")
+    try:
+        proofs.request_changes(
+            get_db(), proof["id"], revision=approval.revision, nonce=approval.nonce, comment=comment,
+            shown_sha256=request.form.get("shown") or "", link_id=approval.link_id, **_client(),
+        )
+    except proofs.ProofChanged as exc:
+        proof = proofs.get_proof(get_db(), proof["id"])
+        return _page(token, approval, proof, revision, error=str(exc), comment=comment, status=409)
+    except (proofs.ProofSuperseded, proofs.ProofExpired):
+        return redirect(url_for("approve.show", token=token), 303)
+    except proofs.ProofError as exc:
+        return _page(token, approval, proof, revision, error=str(exc), comment=comment, status=422)
+    return redirect(url_for("approve.show", token=token, done="changes"), 303)
+
+
+@bp.post("/<token>/resend")
+def resend(token: str):
+    """A fresh link to the email address on file, for an expired link or an expired proof.
+    Works with an expired token: it is still ours, and the mail goes only to the address
+    the proof was sent to."""
+    try:
+        approval = verify_approval(token)
+    except TokenExpired as exc:
+        approval = exc.approval
+    except TokenInvalid as exc:
+        return _invalid(str(exc))
+    db = get_db()
+    proof = proofs.get_proof(db, approval.proof_id)
+    revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
+    if proof is None or revision is None or revision["nonce"] != approval.nonce:
+        return _invalid("This approval link does not match any proof we have.")
+    try:
+        proofs.resend_link(db, proof["id"], actor="customer", **_client())
+        error = None
+    except proofs.ProofError as exc:
+        error = str(exc)
+    return render_template(
+        "approve/resent.html", proof=proofs.get_proof(db, proof["id"]), error=error,
+        masked_email=mask_email(proof["customer_email"]),
+    ), (200 if error is None else 409)
+
+
+def init_app(app: Flask) -> None:
+    proofs.init_app(app)
+    app.jinja_env.globals.update(presentation_helpers.jinja_globals())
+    app.register_blueprint(bp)
+
+    @app.template_filter("long_date")
+    def long_date(value: str | None) -> str:
+        """'2026-11-05T14:03:11.123456Z' -> 'Thursday 5 November 2026 at 14:03 UTC'."""
+        from datetime import datetime
+
+        if not value:
+            return ""
+        try:
+            moment = datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+        except ValueError:
+            return value
+        return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"

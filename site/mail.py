@@ -1,0 +1,505 @@
+"""Email through an outbox.
+
+A message is built in full (headers, text and HTML parts, inline proof image, a unique
+Message-ID) and written to the `outbox` table in the same transaction as the event that
+causes it, so a proof can never exist without its email, nor an email without its proof.
+A sender then claims due rows and delivers them through a backend (`smtp` or `file`),
+retrying with exponential backoff.
+
+Delivery is at-least-once, not at-most-once: rows are claimed atomically (one sender per
+row), and a row left in 'sending' by a crashed sender is retried only after
+MAIL_SENDING_TIMEOUT_SECONDS. The only way to send twice is a crash (or a delivery slower
+than that timeout) between the SMTP server accepting a message and the row being marked
+sent; the retry then carries the same Message-ID, which mail clients use to recognise a
+duplicate. Losing a proof email silently would be worse than that rare duplicate.
+
+The web process sends right after each request that queued mail (a background thread by
+default, so a slow or down SMTP server never delays a page); `flask --app site send-mail`
+does the same from cron.
+"""
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid, parseaddr
+from pathlib import Path
+
+import click
+import sqlite_utils
+from flask import Flask, current_app, g, has_request_context, render_template
+from flask.cli import with_appcontext
+
+from site import db as dbmod
+from site.records import append_event, timestamp, utcnow
+
+EXTENSION_KEY = "proofmark.mail"
+
+
+class MailError(RuntimeError):
+    """Delivery failed; `permanent` says whether retrying can help."""
+
+    def __init__(self, message: str, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    cid: str  # without angle brackets; the HTML refers to it as cid:<cid>
+    data: bytes
+    subtype: str = "png"  # image/<subtype>
+    filename: str = "proof.png"
+
+
+@dataclass(frozen=True)
+class BuiltMessage:
+    message_id: str  # with angle brackets, as in the header
+    data: bytes  # the whole RFC 5322 message, CRLF line endings
+
+
+# --- building -----------------------------------------------------------------------------
+
+
+def render_pair(name: str, **context) -> tuple[str, str]:
+    """The text and HTML bodies from templates/email/<name>.txt and .html."""
+    return (
+        render_template(f"email/{name}.txt", **context),
+        render_template(f"email/{name}.html", **context),
+    )
+
+
+def _message_id_domain(from_addr: str) -> str:
+    domain = parseaddr(from_addr)[1].rpartition("@")[2]
+    return domain or "proofmark.localhost"
+
+
+def build_message(
+    *,
+    to_name: str,
+    to_addr: str,
+    subject: str,
+    text: str,
+    html: str,
+    images: tuple[InlineImage, ...] = (),
+    from_addr: str | None = None,
+    now: datetime | None = None,
+) -> BuiltMessage:
+    from_addr = from_addr or current_app.config["MAIL_FROM"]
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = from_addr
+    local, _, domain = to_addr.rpartition("@")
+    msg["To"] = Address(display_name=to_name, username=local, domain=domain)
+    msg["Subject"] = subject
+    msg["Date"] = formatdate((now or utcnow()).timestamp(), usegmt=True)
+    message_id = make_msgid(idstring=secrets.token_hex(4), domain=_message_id_domain(from_addr))
+    msg["Message-ID"] = message_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    html_part = msg.get_payload()[1]
+    for image in images:
+        html_part.add_related(
+            image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
+            filename=image.filename, disposition="inline",
+        )
+    return BuiltMessage(message_id=message_id, data=msg.as_bytes(policy=SMTP_POLICY))
+
+
+def email_image(png: bytes, width: int = 1200) -> bytes:
+    """A smaller JPEG of the proof image for the email body; the full PNG is on the page."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as im:
+        im = im.convert("RGBA")
+        if im.width > width:
+            im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+        flat = Image.new("RGB", im.size, (255, 255, 255))
+        flat.paste(im, mask=im.getchannel("A"))
+        out = io.BytesIO()
+        flat.save(out, "JPEG", quality=88, optimize=True, progressive=True)
+        return out.getvalue()
+
+
+def queue(
+    db: sqlite_utils.Database,
+    *,
+    proof_id: int | None,
+    kind: str,
+    to_addr: str,
+    subject: str,
+    message: BuiltMessage,
+    revision: int | None = None,
+    link_id: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Insert an outbox row. Call inside the caller's transaction, next to its event."""
+    moment = timestamp(now)
+    cursor = db.execute(
+        "INSERT INTO outbox (proof_id, kind, to_addr, subject, message, message_id, status, attempts,"
+        " next_attempt_at, created_at, revision, link_id) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
+        (proof_id, kind, to_addr, subject, message.data, message.message_id, moment, moment, revision, link_id),
+    )
+    if has_request_context():
+        g.proofmark_mail_queued = True
+    return cursor.lastrowid
+
+
+# --- backends -------------------------------------------------------------------------------
+
+
+class FileBackend:
+    """Each message as an .eml file in instance/OUTBOX_DIR, named by its outbox id so that a
+    retried delivery rewrites the same file."""
+
+    name = "file"
+
+    def __init__(self, app: Flask):
+        folder = Path(app.config["OUTBOX_DIR"])
+        self.folder = folder if folder.is_absolute() else Path(app.instance_path) / folder
+
+    def open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def deliver(self, row: dict) -> None:
+        path = self.folder / f"{row['id']:06d}-{row['kind']}.eml"
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        try:
+            tmp.write_bytes(row["message"])
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise MailError(f"could not write {path}: {exc}") from exc
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpBackend:
+    """One SMTP connection per batch, opened on first use."""
+
+    name = "smtp"
+
+    def __init__(self, app: Flask):
+        self.config = app.config
+        self.smtp: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        cfg = self.config
+        try:
+            smtp = smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=float(cfg["SMTP_TIMEOUT"]))
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"cannot connect to {cfg['SMTP_HOST']}:{cfg['SMTP_PORT']}: {exc}") from exc
+        try:
+            if cfg.get("SMTP_STARTTLS"):
+                smtp.starttls(context=ssl.create_default_context())
+            if cfg.get("SMTP_USERNAME"):
+                smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            smtp.close()
+            raise MailError(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            smtp.close()
+            raise MailError(f"SMTP session setup failed: {exc}") from exc
+        self.smtp = smtp
+
+    def deliver(self, row: dict) -> None:
+        assert self.smtp is not None
+        sender = parseaddr(self.config["MAIL_FROM"])[1] or "proofs@localhost"
+        try:
+            refused = self.smtp.sendmail(sender, [row["to_addr"]], row["message"])
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise MailError(f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes)) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise MailError(f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise MailError(f"SMTP delivery failed: {exc}") from exc
+        if refused:
+            raise MailError(f"recipient refused: {refused}")
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self.smtp.close()
+            self.smtp = None
+
+
+BACKENDS = {"file": FileBackend, "smtp": SmtpBackend}
+
+
+def backend_for(app: Flask):
+    name = app.config.get("MAIL_BACKEND", "file")
+    if name not in BACKENDS:
+        raise MailError(f"unknown MAIL_BACKEND {name!r} (use 'file' or 'smtp')", permanent=True)
+    return BACKENDS[name](app)
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.claimed} due, {self.sent} sent, {self.retrying} to retry later, {self.failed} given up"
+        )
+
+
+def backoff_seconds(attempt: int, config) -> int:
+    """Seconds before attempt `attempt + 1`: base, 2*base, 4*base, ..., capped."""
+    base = int(config["MAIL_RETRY_BASE_SECONDS"])
+    return min(int(config["MAIL_RETRY_MAX_SECONDS"]), base * 2 ** max(attempt - 1, 0))
+
+
+def claim_due(db: sqlite_utils.Database, *, now: datetime, limit: int = 50) -> list[dict]:
+    """Atomically take due rows for this sender: pending and due, or stuck in 'sending'
+    longer than MAIL_SENDING_TIMEOUT_SECONDS (a sender died mid-delivery)."""
+    claim = secrets.token_hex(8)
+    stale = timestamp(now - timedelta(seconds=int(current_app.config["MAIL_SENDING_TIMEOUT_SECONDS"])))
+    due_sql = (
+        "SELECT id FROM outbox WHERE (status = 'pending' AND next_attempt_at <= ?)"
+        " OR (status = 'sending' AND claimed_at <= ?) ORDER BY id LIMIT ?"
+    )
+    # A read first, so that an idle poll never takes the write lock.
+    if db.execute(due_sql, (timestamp(now), stale, 1)).fetchone() is None:
+        return []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        ids = [r[0] for r in db.execute(due_sql, (timestamp(now), stale, limit))]
+        if ids:
+            marks = ",".join("?" * len(ids))
+            db.execute(
+                f"UPDATE outbox SET status = 'sending', claimed_at = ?, claim_token = ?, attempts = attempts + 1"
+                f" WHERE id IN ({marks})",
+                (timestamp(now), claim, *ids),
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    if not ids:
+        return []
+    return [dict(r) for r in db.execute("SELECT * FROM outbox WHERE claim_token = ? ORDER BY id", (claim,))]
+
+
+def _mark_sent(db: sqlite_utils.Database, row: dict, backend: str, now: datetime) -> bool:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL"
+            " WHERE id = ? AND claim_token = ? AND status = 'sending'",
+            (timestamp(now), row["id"], row["claim_token"]),
+        )
+        marked = cursor.rowcount == 1
+        if marked and row["proof_id"] is not None:
+            append_event(
+                db, row["proof_id"], "email_sent", actor="system", at=now,
+                data={
+                    "outbox_id": row["id"], "kind": row["kind"], "message_id": row["message_id"],
+                    "to": row["to_addr"], "subject": row["subject"], "revision": row["revision"],
+                    "attempt": row["attempts"], "backend": backend,
+                },
+            )
+        db.execute("COMMIT")
+        return marked
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _mark_failed(db: sqlite_utils.Database, row: dict, error: MailError, backend: str, now: datetime) -> bool:
+    """Back to 'pending' with a later next_attempt_at, or 'failed' for good. True if retrying."""
+    config = current_app.config
+    give_up = error.permanent or row["attempts"] >= int(config["MAIL_MAX_ATTEMPTS"])
+    next_at = now + timedelta(seconds=backoff_seconds(row["attempts"], config))
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = db.execute(
+            "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?"
+            " WHERE id = ? AND claim_token = ? AND status = 'sending'",
+            ("failed" if give_up else "pending", timestamp(next_at), str(error)[:1000], row["id"], row["claim_token"]),
+        )
+        if cursor.rowcount == 1 and row["proof_id"] is not None:
+            append_event(
+                db, row["proof_id"], "email_failed", actor="system", at=now,
+                data={
+                    "outbox_id": row["id"], "kind": row["kind"], "message_id": row["message_id"],
+                    "to": row["to_addr"], "revision": row["revision"], "attempt": row["attempts"],
+                    "error": str(error)[:1000], "backend": backend, "will_retry": not give_up,
+                    "next_attempt_at": None if give_up else timestamp(next_at),
+                },
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return not give_up
+
+
+def send_due(db: sqlite_utils.Database, *, now: datetime | None = None, limit: int = 50) -> SendReport:
+    """Claim due messages and deliver them once. Call inside an app context."""
+    now = now or utcnow()
+    report = SendReport()
+    rows = claim_due(db, now=now, limit=limit)
+    report.claimed = len(rows)
+    if not rows:
+        return report
+    try:
+        backend = backend_for(current_app)
+        backend.open()
+    except MailError as exc:
+        # Nothing can go out this round: every claimed row waits for its next attempt.
+        for row in rows:
+            retrying = _mark_failed(db, row, exc, current_app.config.get("MAIL_BACKEND", "?"), now)
+            report.retrying += retrying
+            report.failed += not retrying
+        report.errors.append(str(exc))
+        return report
+    try:
+        for row in rows:
+            try:
+                backend.deliver(row)
+            except MailError as exc:
+                retrying = _mark_failed(db, row, exc, backend.name, now)
+                report.retrying += retrying
+                report.failed += not retrying
+                report.errors.append(str(exc))
+                continue
+            report.sent += _mark_sent(db, row, backend.name, now)
+    finally:
+        backend.close()
+    return report
+
+
+# --- sending from the web process -----------------------------------------------------------
+
+
+class BackgroundSender:
+    """One daemon thread per process: woken after a request queued mail, and every
+    MAIL_POLL_SECONDS for retries that have come due. Uses its own database connection."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="proofmark-mail", daemon=True)
+                self._thread.start()
+
+    def kick(self) -> None:
+        self._idle.clear()
+        self.start()
+        self._wake.set()
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        return self._idle.wait(timeout)
+
+    def _run(self) -> None:
+        poll = float(self.app.config["MAIL_POLL_SECONDS"])
+        while True:
+            self._wake.wait(timeout=poll)
+            self._wake.clear()
+            try:
+                send_once(self.app)
+            except Exception:  # noqa: BLE001 - the thread must survive to retry later
+                self.app.logger.exception("mail sender: unexpected error")
+            finally:
+                if not self._wake.is_set():
+                    self._idle.set()
+
+
+def send_once(app: Flask, *, now: datetime | None = None) -> SendReport:
+    """Run the sender once with its own connection (not the request's)."""
+    with app.app_context():
+        database = dbmod.connect(dbmod.database_path(app))
+        try:
+            report = SendReport()
+            while True:
+                batch = send_due(database, now=now)
+                report.claimed += batch.claimed
+                report.sent += batch.sent
+                report.retrying += batch.retrying
+                report.failed += batch.failed
+                report.errors += batch.errors
+                # Full batch: more may be due. A batch with failures stops here (backoff).
+                if batch.claimed < 50 or batch.sent < batch.claimed:
+                    return report
+        finally:
+            database.conn.close()
+
+
+def send_mode(app: Flask) -> str:
+    mode = app.config.get("MAIL_SEND_AFTER_REQUEST")
+    if mode in (None, ""):
+        return "inline" if app.testing else "thread"
+    return str(mode)
+
+
+def sender_for(app: Flask) -> BackgroundSender:
+    sender = app.extensions.get(EXTENSION_KEY)
+    if sender is None:
+        sender = app.extensions[EXTENSION_KEY] = BackgroundSender(app)
+    return sender
+
+
+def after_commit(app: Flask) -> None:
+    """Deliver what the request queued, per MAIL_SEND_AFTER_REQUEST. Never raises."""
+    mode = send_mode(app)
+    try:
+        if mode == "thread":
+            sender_for(app).kick()
+        elif mode == "inline":
+            send_once(app)
+    except Exception:  # noqa: BLE001 - a mail problem must not break the page
+        app.logger.exception("mail sender: sending after the request failed")
+
+
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Deliver due messages from the outbox once (for cron)."""
+    report = send_once(current_app._get_current_object())
+    click.echo(f"Outbox: {report.summary()}.")
+    for error in dict.fromkeys(report.errors):
+        click.echo(f"  error: {error}", err=True)
+
+
+def init_app(app: Flask) -> None:
+    if EXTENSION_KEY in app.extensions:
+        return
+    app.cli.add_command(send_mail_command)
+    app.extensions[EXTENSION_KEY] = BackgroundSender(app)
+
+    @app.before_request
+    def _start_background_sender() -> None:
+        # Started with the first request so that retries come due without new mail.
+        if send_mode(app) == "thread":
+            sender_for(app).start()
+
+    @app.teardown_request
+    def _send_after_request(exc: BaseException | None) -> None:
+        if g.pop("proofmark_mail_queued", False):
+            after_commit(app)

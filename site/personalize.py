@@ -1,0 +1,340 @@
+"""The personalizer's state: from the shopper's form to a Design, its issues placed next
+to the lines they concern, the font choices, and what confirming requires.
+
+No request handling here: views pass in the submitted form (any Mapping of str to str)
+and get plain values back, so tests can call everything without a request.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from renderer import Design, Issue, catalog, validate
+from renderer.catalog import Font, Product
+from site import presentation
+
+ALIGN_CHOICES = (("left", "Left"), ("center", "Centre"), ("right", "Right"))
+# Issues that only say "nothing typed yet": while the shopper is still typing they would be
+# noise; the confirmation step still refuses an empty design.
+QUIET_WHILE_EDITING = frozenset({"text-empty"})
+# A form value longer than this is not a line of engraving; it is refused before rendering
+# (and reported), never cut short.
+MAX_INPUT_CHARS = 400
+
+# A word in each script that a fallback font is in the catalog for.
+NATIVE_SAMPLES = ("שלום", "مرحبا")
+
+# Gentle examples for empty inputs; placeholders are never submitted as text.
+PLACEHOLDERS = ("Anna & Ben", "12 June 2021", "Forever")
+
+
+@dataclass(frozen=True)
+class TextInput:
+    """One box the shopper types into: a numbered line or a named field."""
+
+    name: str  # form field name: "line-1", "field-rim"
+    label: str
+    value: str
+    max_chars: int
+    line: int | None = None
+    field: str | None = None
+    placeholder: str = ""
+
+    @property
+    def dom_id(self) -> str:
+        return f"input-{self.name}"
+
+    @property
+    def slot(self) -> str:
+        """Where this input's issues go (line-1, field-rim)."""
+        return self.name
+
+    @property
+    def count(self) -> int:
+        return len(presentation.letters(self.value))
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    id: str
+    name: str
+    group: str
+    sample: str  # text to draw in the font for the picker (its name, or a native sample too)
+    selected: bool
+    missing: tuple[str, ...]  # characters of the current text this font cannot draw
+
+
+@dataclass(frozen=True)
+class DateQuestion:
+    """An ambiguous numeric date the shopper must read for us before confirming."""
+
+    slot: str  # "line-1" or "field-rim"
+    where: str  # "line 1", "around the rim"
+    mention: presentation.DateMention
+
+    @property
+    def name(self) -> str:
+        return f"date-{self.slot}-{self.mention.start}"
+
+
+@dataclass
+class State:
+    product: Product
+    design: Design
+    inputs: list[TextInput]
+    fonts: list[FontChoice]
+    issues: list[Issue]
+    editing: bool = True  # quiet about an empty design while the shopper is still typing
+    form_problems: list[str] = field(default_factory=list)  # e.g. a value far too long
+
+    @property
+    def shown_issues(self) -> list[Issue]:
+        if self.editing:
+            return [i for i in self.issues if i.code not in QUIET_WHILE_EDITING]
+        return list(self.issues)
+
+    def issues_for(self, slot: str) -> list[Issue]:
+        return [i for i in self.shown_issues if _slot_of(i) == slot]
+
+    @property
+    def general_issues(self) -> list[Issue]:
+        slots = {i.slot for i in self.inputs}
+        return [i for i in self.shown_issues if _slot_of(i) not in slots]
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.blocking]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if not i.blocking]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.errors) or bool(self.form_problems)
+
+    @property
+    def empty(self) -> bool:
+        return not any(i.value.strip() for i in self.inputs)
+
+    @property
+    def font(self) -> Font | None:
+        return catalog.font(self.design.font)
+
+    @property
+    def alt_text(self) -> str:
+        """The exact text, as the preview's alt text."""
+        if self.empty:
+            return f"{self.product.name}, not yet personalised"
+        parts = [f"{i.label}: {i.value}" if i.field else i.value for i in self.inputs if i.value]
+        font = self.font.name if self.font else self.design.font
+        return f"{self.product.name} with “{' / '.join(parts)}” in {font}"
+
+    def date_questions(self) -> list[DateQuestion]:
+        questions = []
+        for inp in self.inputs:
+            for mention in presentation.numeric_dates(inp.value):
+                if mention.ambiguous:
+                    questions.append(DateQuestion(inp.slot, where_label(inp), mention))
+        return questions
+
+    def dates(self) -> list[tuple[TextInput, presentation.DateMention]]:
+        return [(inp, m) for inp in self.inputs for m in presentation.numeric_dates(inp.value)]
+
+    def url_args(self) -> dict[str, str]:
+        """The design as query arguments (for "edit" links back to the personalizer)."""
+        args = {inp.name: inp.value for inp in self.inputs if inp.value}
+        args["font"] = self.design.font
+        if self.design.align != "center":
+            args["align"] = self.design.align
+        return args
+
+
+def where_label(inp: TextInput) -> str:
+    return inp.label.lower() if inp.field else f"line {inp.line}"
+
+
+def _slot_of(issue: Issue) -> str | None:
+    if issue.field:
+        return f"field-{issue.field}"
+    if issue.line:
+        return f"line-{issue.line}"
+    return None
+
+
+def font_sample(font: Font) -> str:
+    """The font's name, plus a word in the script it is there for (Hebrew, Arabic): a
+    shopper typing "שרה" should see at a glance which font writes it."""
+    if font.group == "fallback" or _missing(font, font.name):
+        for sample in NATIVE_SAMPLES:
+            if not _missing(font, sample):
+                return f"{font.name} · {sample}"
+    return font.name
+
+
+def _missing(font: Font, text: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    cmap = font.cmap
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) == "Cf":
+            continue
+        if ord(ch) not in cmap and ch not in seen:
+            seen.append(ch)
+    return tuple(seen)
+
+
+def product_inputs(product: Product, values: Mapping[str, str]) -> list[TextInput]:
+    inputs = []
+    for n in range(1, product.max_lines + 1):
+        label = "Text" if product.max_lines == 1 else f"Line {n}"
+        inputs.append(TextInput(
+            name=f"line-{n}", label=label, value=values.get(f"line-{n}", ""),
+            max_chars=product.max_chars_per_line, line=n,
+            placeholder=PLACEHOLDERS[n - 1] if n <= len(PLACEHOLDERS) and n <= 2 else "",
+        ))
+    for spec in product.field_specs:
+        inputs.append(TextInput(
+            name=f"field-{spec.id}", label=spec.label, value=values.get(f"field-{spec.id}", ""),
+            max_chars=spec.max_chars, field=spec.id,
+        ))
+    return inputs
+
+
+def _text_value(form: Mapping[str, str], name: str) -> str:
+    value = form.get(name, "")
+    # Browsers send text inputs without newlines; a pasted CR/LF from a script is the one
+    # thing we normalise, because a line box cannot hold a line break.
+    return value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ") if isinstance(value, str) else ""
+
+
+def state_from_form(product: Product, form: Mapping[str, str], *, editing: bool = True) -> State:
+    """Everything the personalizer shows for a submitted (or linked) form."""
+    values = {}
+    problems: list[str] = []
+    for n in range(1, product.max_lines + 1):
+        values[f"line-{n}"] = _text_value(form, f"line-{n}")
+    for spec in product.field_specs:
+        values[f"field-{spec.id}"] = _text_value(form, f"field-{spec.id}")
+    inputs = product_inputs(product, values)
+    for inp in inputs:
+        if len(inp.value) > MAX_INPUT_CHARS:
+            problems.append(
+                f"{inp.label} is {len(inp.value)} characters long; the {product.name.lower()} takes at most "
+                f"{inp.max_chars}. Shorten it to see a preview."
+            )
+
+    # A suggestion button ("use this font") wins over the radio it was next to.
+    font_id = form.get("use_font") or form.get("font") or product.default_font
+    if font_id not in product.allowed_fonts:
+        font_id = str(font_id)[:64]
+    align = form.get("align") or "center"
+    align = str(align)[:16]
+
+    lines = [inp.value for inp in inputs if inp.line]
+    # Empty lines at the end are boxes left unused; empty lines between two texts are a
+    # deliberate gap and stay.
+    while lines and not lines[-1]:
+        lines.pop()
+    fields = {inp.field: inp.value for inp in inputs if inp.field and inp.value}
+    design = Design(product=product.id, font=font_id, lines=tuple(lines), fields=fields, align=align)
+
+    issues = [] if problems else list(validate(design))
+    all_text = "".join(i.value for i in inputs)
+    fonts = []
+    for fid in product.allowed_fonts:
+        font = catalog.font(fid)
+        if font is None:
+            continue
+        fonts.append(FontChoice(
+            id=font.id, name=font.name, group=font.group, sample=font_sample(font),
+            selected=font.id == design.font, missing=_missing(font, all_text),
+        ))
+    return State(product=product, design=design, inputs=inputs, fonts=fonts, issues=issues,
+                 editing=editing, form_problems=problems)
+
+
+def state_from_design(design: Design, *, editing: bool = False) -> State | None:
+    """The personalizer state for a design (e.g. one carried by a token)."""
+    product = catalog.product(design.product)
+    if product is None:
+        return None
+    form = {f"line-{n}": v for n, v in enumerate(design.lines, start=1)}
+    form.update({f"field-{k}": v for k, v in design.fields})
+    form["font"] = design.font
+    form["align"] = design.align
+    return state_from_form(product, form, editing=editing)
+
+
+# --- confirming ----------------------------------------------------------------------------
+
+
+@dataclass
+class Confirmation:
+    """What the confirmation form asked and what the shopper answered."""
+
+    problems: list[str]
+    date_choices: dict[str, str]  # question name -> chosen reading order
+    options: dict  # goes into the design token when there are no problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def disclosure_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def confirm(state: State, form: Mapping[str, str], *, disclosure_text: str, disclosure_version: str,
+            preview_width: int, preview_fmt: str, channel: str) -> Confirmation:
+    """Check the confirmation form against the design; build the token's options."""
+    problems: list[str] = []
+    if state.form_problems:
+        problems += state.form_problems
+    for issue in state.errors:
+        problems.append(issue.message)
+
+    choices: dict[str, str] = {}
+    dates = []
+    questions = {q.name: q for q in state.date_questions()}
+    for inp, mention in state.dates():
+        name = f"date-{inp.slot}-{mention.start}"
+        entry = {
+            "where": where_label(inp), "line": inp.line, "field": inp.field,
+            "typed": mention.text, "ambiguous": mention.ambiguous,
+        }
+        if name in questions:
+            chosen = form.get(name, "")
+            reading = mention.reading(chosen)
+            if reading is None:
+                problems.append(
+                    f"Tell us which date “{mention.text}” on {where_label(inp)} means."
+                )
+                continue
+            choices[name] = chosen
+            entry.update(reading=reading.words, iso=reading.iso, order=reading.order)
+        elif mention.readings:
+            reading = mention.readings[0]
+            entry.update(reading=reading.words, iso=reading.iso, order=reading.order)
+        else:
+            entry.update(reading=None)
+        dates.append(entry)
+
+    if form.get("checked") not in ("yes", "on", "1", "true"):
+        problems.append(
+            "Tick the box to confirm you have checked the text letter by letter and read the returns notice."
+        )
+
+    options = {
+        "channel": channel,
+        "preview": {"width": preview_width, "fmt": preview_fmt},
+        "disclosure_version": disclosure_version,
+        "disclosure_sha256": disclosure_hash(disclosure_text),
+        "made_exactly_as_typed": True,
+        "dates": dates,
+        "warnings": [{"code": i.code, "message": i.message} for i in state.warnings],
+        "text": state.design.text_summary(),
+    }
+    return Confirmation(problems=problems, date_choices=choices, options=options)

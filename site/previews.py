@@ -1,0 +1,261 @@
+"""Preview images at content-addressed URLs: rendered once, cached, served with a long
+`Cache-Control` and the content key as ETag.
+
+The URL carries its own design (`/preview/<content_key>.jpg?w=1000&d=<base64url JSON>`),
+so any worker can render it without shared state, and the key in the path must match the
+design, width and format in the query: an address always shows the same picture.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+
+from renderer import Design, render
+
+bp = Blueprint("previews", __name__)
+
+FORMATS = {"jpg": "jpeg", "webp": "webp", "png": "png"}
+EXTENSIONS = {v: k for k, v in FORMATS.items()}
+CONTENT_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp", "png": "image/png"}
+# A fixed set of widths keeps the cache from being filled with every size a caller can invent.
+WIDTHS = (600, 1000, 1200, 1600)
+MAX_DESIGN_PARAM = 4096  # characters of base64url; real designs are a few hundred
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class PreviewAddressError(ValueError):
+    """A preview URL that does not describe a design; `str()` says why in plain words."""
+
+
+# --- the design in the URL --------------------------------------------------------------
+
+
+def encode_design(design: Design) -> str:
+    raw = design.canonical_json().encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_design(param: str) -> Design:
+    if not param:
+        raise PreviewAddressError("The preview address has no design in it.")
+    if len(param) > MAX_DESIGN_PARAM:
+        raise PreviewAddressError("The design in the preview address is too long.")
+    try:
+        raw = base64.urlsafe_b64decode(param + "=" * (-len(param) % 4))
+        data = json.loads(raw.decode())
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        return Design.from_dict(data)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, AttributeError) as exc:
+        raise PreviewAddressError("The design in the preview address cannot be read.") from exc
+
+
+def preview_url(design: Design, width: int, fmt: str = "jpeg", external: bool = False) -> str:
+    key = design.content_key(width, fmt)
+    return url_for(
+        "previews.image", key=key, ext=EXTENSIONS[fmt], w=width, d=encode_design(design), _external=external
+    )
+
+
+# --- cache ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Image:
+    key: str
+    data: bytes
+    content_type: str
+
+
+class _MemoryCache:
+    """Most recently used previews, bounded in bytes (per worker process)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, Image] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Image | None:
+        with self._lock:
+            image = self._items.get(key)
+            if image is not None:
+                self._items.move_to_end(key)
+            return image
+
+    def put(self, image: Image, limit: int) -> None:
+        with self._lock:
+            if image.key in self._items:
+                return
+            self._items[image.key] = image
+            self._bytes += len(image.data)
+            while self._bytes > limit and self._items:
+                _, old = self._items.popitem(last=False)
+                self._bytes -= len(old.data)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+_memory = _MemoryCache()
+# One render per key at a time: the page's <img> and a prefetch asking for the same new
+# design should not both pay for it.
+_key_locks: dict[str, threading.Lock] = {}
+_key_locks_guard = threading.Lock()
+_writes = 0
+PRUNE_EVERY = 200
+
+
+def cache_dir() -> Path:
+    return Path(current_app.instance_path) / current_app.config["IMAGE_DIR"] / "previews"
+
+
+def _disk_path(key: str, fmt: str) -> Path:
+    return cache_dir() / key[:2] / f"{key}.{EXTENSIONS[fmt]}"
+
+
+def _read_disk(key: str, fmt: str) -> bytes | None:
+    try:
+        return _disk_path(key, fmt).read_bytes()
+    except OSError:
+        return None
+
+
+def _write_disk(key: str, fmt: str, data: bytes) -> None:
+    global _writes
+    path = _disk_path(key, fmt)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        # A full or read-only disk costs a re-render later, not a broken preview now.
+        current_app.logger.warning("preview cache: cannot write %s: %s", path, exc)
+        return
+    _writes += 1
+    if _writes % PRUNE_EVERY == 0:
+        prune(current_app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
+
+
+def prune(max_bytes: int) -> tuple[int, int]:
+    """Delete the least recently written previews until the cache fits; (files, bytes) removed."""
+    root = cache_dir()
+    if not root.is_dir():
+        return 0, 0
+    entries = []
+    total = 0
+    for path in root.glob("*/*.*"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        entries.append((st.st_mtime, st.st_size, path))
+        total += st.st_size
+    removed = freed = 0
+    for _, size, path in sorted(entries):
+        if total <= max_bytes:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed += 1
+        freed += size
+    return removed, freed
+
+
+def get_image(design: Design, width: int, fmt: str) -> Image:
+    """The preview for a design: from memory, from disk, or rendered now (and cached)."""
+    key = design.content_key(width, fmt)
+    limit = current_app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024
+    image = _memory.get(key)
+    if image is not None:
+        return image
+    with _key_locks_guard:
+        lock = _key_locks.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            image = _memory.get(key)
+            if image is not None:
+                return image
+            data = _read_disk(key, fmt)
+            if data is None:
+                result = render(design, width=width, fmt=fmt)
+                data = result.image
+                _write_disk(key, fmt, data)
+            image = Image(key, data, CONTENT_TYPES[fmt])
+            _memory.put(image, limit)
+            return image
+    finally:
+        with _key_locks_guard:
+            if not lock.locked():
+                _key_locks.pop(key, None)
+
+
+def clear_memory_cache() -> None:
+    _memory.clear()
+
+
+# --- the route ----------------------------------------------------------------------------
+
+
+def allowed_widths() -> tuple[int, ...]:
+    config = current_app.config
+    return tuple(sorted({*WIDTHS, config["PREVIEW_WIDTH"], config["CONFIRM_PREVIEW_WIDTH"]}))
+
+
+def _not_a_preview(message: str, status: int = 400) -> Response:
+    response = Response(message + "\n", status=status, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/preview/<key>.<ext>")
+def image(key: str, ext: str):
+    fmt = FORMATS.get(ext)
+    if fmt is None:
+        abort(404)
+    etag = f'"{key}"'
+    # The key names the content, so a client that has it needs nothing more.
+    if etag in request.headers.get("If-None-Match", "") and _looks_like_key(key):
+        response = Response(status=304)
+        response.headers["ETag"] = etag
+        response.headers["Cache-Control"] = IMMUTABLE
+        return response
+    try:
+        width = int(request.args.get("w", ""))
+    except ValueError:
+        return _not_a_preview("The preview address needs a width (w).")
+    if width not in allowed_widths():
+        return _not_a_preview(f"Previews come in these widths: {', '.join(map(str, allowed_widths()))}.")
+    try:
+        design = decode_design(request.args.get("d", ""))
+    except PreviewAddressError as exc:
+        return _not_a_preview(str(exc))
+    if design.content_key(width, fmt) != key:
+        return _not_a_preview(
+            "This preview address does not match its design: the key, the width, the format or "
+            "the design was changed (or the renderer was updated; reload the page)."
+        )
+    img = get_image(design, width, fmt)
+    if not img.data:
+        return _not_a_preview("This design cannot be drawn.", status=422)
+    response = Response(img.data, mimetype=img.content_type)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
+def _looks_like_key(key: str) -> bool:
+    return 16 <= len(key) <= 64 and all(c in "0123456789abcdef" for c in key)

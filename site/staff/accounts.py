@@ -1,0 +1,165 @@
+"""Staff accounts and sign-in rate limiting: plain functions over the database, no requests.
+
+Failed attempts live in SQLite (not in process memory) so that the limit holds across
+gunicorn workers and restarts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from site.records import timestamp, utcnow
+
+MIN_PASSWORD_LENGTH = 10
+# Checked when the email is unknown so that a wrong address takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class AccountError(ValueError):
+    """A plain-language reason an account could not be created or changed."""
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: int
+    email: str
+    password_changed_at: str
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.email}"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    staff: Staff | None = None
+    error: str | None = None
+    retry_after_seconds: int | None = None  # set when the attempt was refused by the rate limit
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_email(email: str) -> str:
+    email = normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 254:
+        raise AccountError(f"{email!r} is not an email address.")
+    return email
+
+
+def check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
+
+
+def _staff(row) -> Staff:
+    return Staff(id=row["id"], email=row["email"], password_changed_at=row["password_changed_at"])
+
+
+def get(db: sqlite_utils.Database, staff_id: int) -> Staff | None:
+    row = db.execute("SELECT * FROM staff WHERE id = ? AND disabled_at IS NULL", (staff_id,)).fetchone()
+    return _staff(row) if row else None
+
+
+def find(db: sqlite_utils.Database, email: str) -> Staff | None:
+    row = db.execute("SELECT * FROM staff WHERE email = ?", (normalise_email(email),)).fetchone()
+    return _staff(row) if row else None
+
+
+def create(db: sqlite_utils.Database, email: str, password: str) -> Staff:
+    email, password = check_email(email), check_password(password)
+    now = timestamp()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("SELECT 1 FROM staff WHERE email = ?", (email,)).fetchone():
+            raise AccountError(f"A staff account for {email} already exists.")
+        cursor = db.execute(
+            "INSERT INTO staff (email, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?)",
+            (email, generate_password_hash(password, method="scrypt"), now, now),
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return Staff(id=cursor.lastrowid, email=email, password_changed_at=now)
+
+
+def set_password(db: sqlite_utils.Database, email: str, password: str) -> Staff:
+    """Changing the password also ends the account's existing sessions (they carry the old date)."""
+    email, password = normalise_email(email), check_password(password)
+    now = timestamp()
+    with db.conn:
+        cursor = db.execute(
+            "UPDATE staff SET password_hash = ?, password_changed_at = ?, disabled_at = NULL WHERE email = ?",
+            (generate_password_hash(password, method="scrypt"), now, email),
+        )
+    if cursor.rowcount == 0:
+        raise AccountError(f"There is no staff account for {email}.")
+    return find(db, email)
+
+
+def _retry_after(rows: list, window: timedelta, now: datetime) -> int:
+    oldest = datetime.fromisoformat(rows[-1]["at"].replace("Z", "+00:00"))
+    return max(1, int((oldest + window - now).total_seconds()) + 1)
+
+
+def blocked_for(db: sqlite_utils.Database, email: str, ip: str, config: dict, now: datetime | None = None) -> int | None:
+    """Seconds until this account or address may try again, or None if it may try now."""
+    now = now or utcnow()
+    window = timedelta(minutes=config["STAFF_LOGIN_WINDOW_MINUTES"])
+    since = timestamp(now - window)
+    email = normalise_email(email)
+    per_account = config["STAFF_LOGIN_MAX_FAILURES"]
+    last_ok = db.execute(
+        "SELECT max(at) FROM login_attempts WHERE email = ? AND ok = 1", (email,)
+    ).fetchone()[0] or ""
+    rows = db.execute(
+        "SELECT at FROM login_attempts WHERE email = ? AND ok = 0 AND at >= ? AND at > ?"
+        " ORDER BY at DESC LIMIT ?",
+        (email, since, last_ok, per_account),
+    ).fetchall()
+    waits = []
+    if len(rows) >= per_account:
+        waits.append(_retry_after(rows, window, now))
+    per_ip = config["STAFF_LOGIN_MAX_FAILURES_PER_IP"]
+    rows = db.execute(
+        "SELECT at FROM login_attempts WHERE ip = ? AND ok = 0 AND at >= ? ORDER BY at DESC LIMIT ?",
+        (ip, since, per_ip),
+    ).fetchall()
+    if len(rows) >= per_ip:
+        waits.append(_retry_after(rows, window, now))
+    return max(waits) if waits else None
+
+
+def authenticate(
+    db: sqlite_utils.Database, email: str, password: str, ip: str, config: dict, now: datetime | None = None
+) -> LoginResult:
+    now = now or utcnow()
+    email = normalise_email(email)
+    wait = blocked_for(db, email, ip, config, now)
+    if wait is not None:
+        minutes = (wait + 59) // 60
+        return LoginResult(
+            error=f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            retry_after_seconds=wait,
+        )
+    row = db.execute("SELECT * FROM staff WHERE email = ? AND disabled_at IS NULL", (email,)).fetchone()
+    ok = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password or "") and row is not None
+    at = timestamp(now)
+    with db.conn:
+        # Keep the table small: attempts older than a day no longer matter.
+        db.execute("DELETE FROM login_attempts WHERE at < ?", (timestamp(now - timedelta(days=1)),))
+        db.execute(
+            "INSERT INTO login_attempts (email, ip, at, ok) VALUES (?, ?, ?, ?)", (email[:254], ip, at, int(ok))
+        )
+        if ok:
+            db.execute("UPDATE staff SET last_login_at = ? WHERE id = ?", (at, row["id"]))
+    if not ok:
+        return LoginResult(error="That email and password do not match a staff account.")
+    return LoginResult(staff=_staff(row))

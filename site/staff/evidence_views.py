@@ -1,0 +1,41 @@
+"""Evidence downloads and on-demand verification."""
+from __future__ import annotations
+
+from flask import Response, current_app, render_template, request
+
+from site.db import get_db
+from site.evidence import build_facts, pdf_filename, render_pdf, to_json
+from site.staff.blueprint import bp
+from site.staff.views import _record_or_404
+from site.verification import verify_all
+
+
+def _base_url() -> str:
+    return request.host_url.rstrip("/")
+
+
+@bp.get("/proofs/<int:proof_id>/evidence.json")
+def evidence_json(proof_id: int):
+    record = _record_or_404(proof_id)
+    facts = build_facts(record, current_app.config, _base_url())
+    name = pdf_filename(record).replace(".pdf", ".json")
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return Response(to_json(facts), mimetype="application/json",
+                    headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
+
+
+@bp.get("/proofs/<int:proof_id>/evidence.pdf")
+def evidence_pdf(proof_id: int):
+    record = _record_or_404(proof_id)
+    facts = build_facts(record, current_app.config, _base_url())
+    pdf = render_pdf(record, facts, current_app)
+    disposition = "inline" if request.args.get("inline") else "attachment"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{pdf_filename(record)}"'})
+
+
+@bp.get("/verify")
+def verify():
+    results = list(verify_all(get_db(), current_app))
+    tampered = [r for r in results if not r.intact]
+    return render_template("staff/verify.html", results=results, tampered=tampered)

@@ -1,0 +1,129 @@
+"""Reading staff forms into values, with plain-language errors; nothing is lost on error
+because the views render the form again with what was typed."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from renderer import Design, catalog
+from site.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
+from site.staff.accounts import AccountError, check_email
+
+MAX_NOTE = 4000
+
+
+@dataclass
+class DesignForm:
+    product: str = ""
+    font: str = ""
+    lines: str = ""  # one engraved line per text line
+    fields: dict = field(default_factory=dict)
+    align: str = "center"
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_design(cls, design: dict) -> DesignForm:
+        return cls(
+            product=design.get("product", ""),
+            font=design.get("font", ""),
+            lines="\n".join(design.get("lines", [])),
+            fields=dict(design.get("fields", {})),
+            align=design.get("align", "center"),
+        )
+
+    @classmethod
+    def from_form(cls, form) -> DesignForm:
+        product = catalog.product(form.get("product", ""))
+        values = cls(
+            product=form.get("product", ""),
+            font=form.get("font", ""),
+            lines=(form.get("lines") or "").replace("\r\n", "\n").replace("\r", "\n"),
+            align=form.get("align") or "center",
+        )
+        if product is not None:
+            values.fields = {f: form.get(f"field_{f}", "") for f in product.fields}
+        return values
+
+    def design(self) -> Design | None:
+        """The design, or None with `errors` filled in."""
+        self.errors = []
+        product = catalog.product(self.product)
+        if product is None:
+            self.errors.append("Choose a product.")
+            return None
+        if self.font not in product.allowed_fonts:
+            self.errors.append(f"{product.name} cannot be made in that font; choose one of the listed fonts.")
+        if self.align not in ("center", "left", "right"):
+            self.errors.append("Choose an alignment.")
+        lines = self.lines.split("\n")
+        # Trailing empty lines are an artefact of the textarea; inner blank lines are kept on purpose.
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if not lines and not any(v.strip() for v in self.fields.values()):
+            self.errors.append("Enter the text to personalise.")
+        if len(lines) > product.max_lines:
+            self.errors.append(f"{product.name} takes at most {product.max_lines} line(s); this has {len(lines)}.")
+        if self.errors:
+            return None
+        return Design(product=product.id, font=self.font, lines=tuple(lines),
+                      fields={k: v for k, v in self.fields.items() if v}, align=self.align)
+
+
+@dataclass
+class CustomerForm:
+    order_ref: str = ""
+    customer_name: str = ""
+    customer_email: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_form(cls, form) -> CustomerForm:
+        values = cls(
+            order_ref=(form.get("order_ref") or "").strip(),
+            customer_name=(form.get("customer_name") or "").strip(),
+            customer_email=(form.get("customer_email") or "").strip(),
+        )
+        if not values.order_ref:
+            values.errors.append("Enter the order reference.")
+        elif len(values.order_ref) > 100:
+            values.errors.append("The order reference is too long (100 characters at most).")
+        if not values.customer_name:
+            values.errors.append("Enter the customer's name.")
+        try:
+            values.customer_email = check_email(values.customer_email)
+        except AccountError:
+            values.errors.append("Enter the customer's email address (name@example.com).")
+        return values
+
+
+@dataclass
+class ClaimForm:
+    kind: str = "text"
+    description: str = ""
+    expected_text: str = ""
+    expected_font: str = ""
+    item_matches_proof: str = "unknown"
+
+    @classmethod
+    def from_form(cls, form) -> ClaimForm:
+        kind = form.get("kind") or ""
+        matches = form.get("item_matches_proof") or "unknown"
+        return cls(
+            kind=kind if kind in CLAIM_KINDS else "",
+            description=(form.get("description") or "").strip()[:MAX_NOTE],
+            expected_text=(form.get("expected_text") or "").replace("\r\n", "\n")[:MAX_NOTE],
+            expected_font=(form.get("expected_font") or "").strip()[:100],
+            item_matches_proof=matches if matches in ITEM_MATCHES else "unknown",
+        )
+
+    def claim(self) -> Claim:
+        return Claim(self.kind, self.description, self.expected_text, self.expected_font, self.item_matches_proof)
+
+
+def products_json() -> str:
+    """What the design form's script needs to offer the right fonts and fields per product."""
+    return json.dumps({
+        p.id: {"fonts": list(p.allowed_fonts), "fields": [{"id": f.id, "label": f.label} for f in p.field_specs],
+               "max_lines": p.max_lines}
+        for p in catalog.products()
+    })

@@ -1,0 +1,157 @@
+"""Records: the searchable list, a proof's full record, and the actions on it."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+
+from renderer import catalog
+from site import storage
+from site.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
+from site.db import get_db
+from site.evidence import RecordNotFound, load_record
+from site.staff import search as records_search
+from site.staff.actions import ActionError, Who, add_note
+from site.staff.blueprint import bp, render
+
+
+def who() -> Who:
+    return Who(actor=g.staff.actor, ip=request.remote_addr, user_agent=request.user_agent.string or None)
+
+
+def proofs_service():
+    """The proofs service (issue 5): the only code path that creates or changes proofs."""
+    from site import proofs
+
+    return proofs
+
+
+def proof_error_types() -> tuple[type[BaseException], ...]:
+    service = proofs_service()
+    return tuple(t for t in (getattr(service, "ProofError", None),) if t) or (ValueError,)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("staff.proofs"))
+
+
+@bp.get("/proofs")
+def proofs():
+    products = catalog.products()
+    query = records_search.SearchQuery.from_args(request.args, [p.id for p in products])
+    page = records_search.search(get_db(), query)
+    return render(
+        "staff/proofs.html", "staff/_results.html",
+        query=query, page=page, products=products, statuses=records_search.STATUS_LABELS,
+        product_names={p.id: p.name for p in products},
+    )
+
+
+def _record_or_404(proof_id: int):
+    try:
+        return load_record(get_db(), proof_id)
+    except RecordNotFound:
+        abort(404, f"There is no proof #{proof_id}.")
+
+
+def revision_changes(revisions: list[dict]) -> list[dict]:
+    """Each revision with what changed from the one before it."""
+    out = []
+    previous = None
+    for rev in revisions:
+        change = {"rev": rev, "before": None, "after": None, "attributes": []}
+        if previous is not None:
+            change["before"], change["after"] = char_diff(previous["display_text"], rev["display_text"])
+            for key, label in (("font_name", "Font"), ("product", "Product"), ("align", "Alignment")):
+                if previous[key] != rev[key]:
+                    change["attributes"].append((label, previous[key], rev[key]))
+        out.append(change)
+        previous = rev
+    return out
+
+
+@bp.get("/proofs/<int:proof_id>")
+def proof(proof_id: int):
+    record = _record_or_404(proof_id)
+    outcome_of = {c["id"]: c["outcome"] for c in record.claims}
+    resolutions = {
+        cid: resolutions_for(outcome, current_app.config["CLAIM_RESOLUTIONS"]) for cid, outcome in outcome_of.items()
+    }
+    return render(
+        "staff/proof.html",
+        record=record,
+        changes=revision_changes(record.revisions),
+        claim_kinds=CLAIM_KINDS,
+        outcomes=OUTCOMES,
+        resolutions=resolutions,
+        fonts=catalog.fonts(),
+        statuses=records_search.STATUS_LABELS,
+    )
+
+
+@bp.get("/proofs/<int:proof_id>/revisions/<int:number>.png")
+def revision_image(proof_id: int, number: int):
+    row = get_db().execute(
+        "SELECT image_sha256 FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number)
+    ).fetchone()
+    if row is None:
+        abort(404, "No such revision.")
+    try:
+        data = storage.get(row["image_sha256"])
+    except (FileNotFoundError, ValueError):
+        abort(404, "The stored image for this revision is missing.")
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
+
+
+@bp.get("/proofs/<int:proof_id>/emails/<int:email_id>.eml")
+def email_file(proof_id: int, email_id: int):
+    row = get_db().execute(
+        "SELECT message FROM outbox WHERE id = ? AND proof_id = ?", (email_id, proof_id)
+    ).fetchone()
+    if row is None:
+        abort(404, "No such email for this proof.")
+    message = row["message"]
+    if isinstance(message, str):
+        message = message.encode()
+    return Response(message, mimetype="message/rfc822",
+                    headers={"Content-Disposition": f'attachment; filename="email-{email_id}.eml"'})
+
+
+@bp.post("/proofs/<int:proof_id>/notes")
+def note(proof_id: int):
+    _record_or_404(proof_id)
+    try:
+        add_note(get_db(), proof_id, request.form.get("note", ""), who())
+        flash("Note added to the record.", "ok")
+    except ActionError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("staff.proof", proof_id=proof_id) + "#notes")
+
+
+@bp.post("/proofs/<int:proof_id>/resend")
+def resend(proof_id: int):
+    _record_or_404(proof_id)
+    service = proofs_service()
+    w = who()
+    try:
+        service.resend_link(get_db(), proof_id, actor=w.actor, ip=w.ip, user_agent=w.user_agent)
+        flash("A fresh approval link was emailed to the customer.", "ok")
+    except proof_error_types() as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("staff.proof", proof_id=proof_id))
+
+
+@bp.post("/proofs/<int:proof_id>/cancel")
+def cancel(proof_id: int):
+    _record_or_404(proof_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        flash("Say why the proof is cancelled: the reason goes into the record.", "error")
+        return redirect(url_for("staff.proof", proof_id=proof_id))
+    service = proofs_service()
+    w = who()
+    try:
+        service.cancel(get_db(), proof_id, actor=w.actor, reason=reason, ip=w.ip, user_agent=w.user_agent)
+        flash("Proof cancelled.", "ok")
+    except proof_error_types() as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("staff.proof", proof_id=proof_id))

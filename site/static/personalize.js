@@ -1,0 +1,141 @@
+/* The personalizer's small enhancements on top of htmx (the page works without them):
+ * Enter moves to the next line, suggested fonts switch the font picker, the old preview
+ * stays visible until the new one has loaded, and inside a shop's iframe the page reports
+ * its height and the confirmed design to the parent, and to no other origin. */
+(function () {
+  "use strict";
+  var doc = document;
+  doc.documentElement.classList.add("js");
+
+  function closest(el, selector) {
+    return el && el.closest ? el.closest(selector) : null;
+  }
+
+  // --- typing -----------------------------------------------------------------------------
+
+  doc.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !input.matches || !input.matches("[data-pz-text]")) return;
+    event.preventDefault();
+    var inputs = Array.prototype.slice.call(input.form.querySelectorAll("[data-pz-text]"));
+    var next = inputs[inputs.indexOf(input) + 1];
+    if (next) next.focus();
+    else if (window.htmx) window.htmx.trigger(input.form, "change");
+  });
+
+  // A suggested font: select it in the picker and let the form's change trigger update.
+  doc.addEventListener("click", function (event) {
+    var button = closest(event.target, "[data-use-font]");
+    if (!button || !window.htmx) return;
+    var form = button.form || doc.getElementById("pz-form");
+    if (!form) return;
+    var radios = form.querySelectorAll('input[name="font"]');
+    for (var i = 0; i < radios.length; i++) {
+      if (radios[i].value === button.getAttribute("data-use-font")) {
+        event.preventDefault();
+        radios[i].checked = true;
+        radios[i].focus({ preventScroll: true });
+        radios[i].dispatchEvent(new Event("change", { bubbles: true }));
+        return;
+      }
+    }
+  });
+
+  // --- the preview image ------------------------------------------------------------------
+  // htmx swaps in a new <img>; until its picture has arrived, show the previous one behind
+  // it instead of an empty frame, and keep the "Updating preview" badge up.
+
+  doc.addEventListener("htmx:beforeSwap", function (event) {
+    var stage = doc.getElementById("pz-stage");
+    var old = stage && stage.querySelector(".pz-img");
+    if (old && old.complete && old.naturalWidth) {
+      stage.style.backgroundImage = 'url("' + old.currentSrc.replace(/"/g, "%22") + '")';
+    }
+  });
+
+  doc.addEventListener("htmx:afterSwap", function () {
+    var stage = doc.getElementById("pz-stage");
+    var img = stage && stage.querySelector(".pz-img");
+    syncInvalid();
+    if (!img) return;
+    if (img.complete) {
+      stage.classList.remove("is-loading");
+      return;
+    }
+    stage.classList.add("is-loading");
+    var done = function () {
+      // Only the image that is still on the stage may end the loading state.
+      if (stage.querySelector(".pz-img") === img) {
+        stage.classList.remove("is-loading");
+        if (img.naturalWidth) stage.style.backgroundImage = "";
+      }
+    };
+    img.addEventListener("load", done);
+    img.addEventListener("error", done);
+  });
+
+  // Inputs with an error in their issue slot are marked invalid for assistive technology.
+  function syncInvalid() {
+    var slots = doc.querySelectorAll("[data-issues-for]");
+    for (var i = 0; i < slots.length; i++) {
+      var input = doc.getElementById(slots[i].getAttribute("data-issues-for"));
+      if (!input) continue;
+      if (slots[i].querySelector(".issue-error")) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+  }
+
+  // --- inside a shop's iframe ---------------------------------------------------------------
+
+  var meta = doc.querySelector('meta[name="proofmark-embed-origin"]');
+  var parentOrigin = meta ? meta.getAttribute("content") : "";
+  if (!parentOrigin || window.parent === window) return;
+
+  function post(message) {
+    message.source = "proofmark";
+    // targetOrigin: the browser delivers this only if the parent really is that shop.
+    window.parent.postMessage(message, parentOrigin);
+  }
+
+  var root = doc.querySelector("[data-embed-root]") || doc.body;
+  var lastHeight = 0;
+  function reportHeight(force) {
+    var rect = doc.body.getBoundingClientRect();
+    var height = Math.ceil(rect.height);
+    if (force || Math.abs(height - lastHeight) > 1) {
+      lastHeight = height;
+      post({ type: "proofmark:resize", height: height });
+    }
+  }
+  if (window.ResizeObserver) new ResizeObserver(function () { reportHeight(false); }).observe(doc.body);
+  window.addEventListener("load", function () { reportHeight(true); });
+  doc.addEventListener("htmx:afterSettle", function () { reportHeight(false); });
+  reportHeight(true);
+
+  window.addEventListener("message", function (event) {
+    if (event.origin !== parentOrigin || event.source !== window.parent) return;
+    var data = event.data;
+    if (data && data.type === "proofmark:hello") reportHeight(true);
+  });
+
+  var confirmed = root.getAttribute("data-confirmed-token") ? root : doc.querySelector("[data-confirmed-token]");
+  if (confirmed) {
+    post({
+      type: "proofmark:confirmed",
+      token: confirmed.getAttribute("data-confirmed-token"),
+      preview_url: confirmed.getAttribute("data-preview-url"),
+      thumbnail_url: confirmed.getAttribute("data-thumbnail-url"),
+      summary: confirmed.getAttribute("data-summary"),
+      product: confirmed.getAttribute("data-product")
+    });
+  } else {
+    post({ type: "proofmark:ready" });
+    // Once the shopper edits again, a design confirmed earlier no longer matches the screen.
+    var told = false;
+    doc.addEventListener("input", function () {
+      if (told) return;
+      told = true;
+      post({ type: "proofmark:editing" });
+    });
+  }
+})();

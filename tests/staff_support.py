@@ -1,0 +1,146 @@
+"""Helpers for the staff tests: accounts, signing in, and proofs made through the proofs
+service (site.proofs) exactly as the shop, the approval page and staff make them."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from renderer import Design
+from site import create_app
+from site.db import get_db
+
+STAFF_EMAIL = "support@shop.test"
+STAFF_PASSWORD = "correct horse battery"
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "WTF_CSRF_ENABLED": False,
+    "MAIL_BACKEND": "file",
+    "PUBLIC_URL": "http://proofs.test",
+    "EMBED_ALLOWED_ORIGINS": ["http://shop.test"],
+}
+
+
+def make_app(instance_path, monkeypatch=None, **config):
+    if monkeypatch is not None:
+        monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
+        return create_app({**TEST_CONFIG, **config})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INSTANCE_PATH", str(instance_path))
+        return create_app({**TEST_CONFIG, **config})
+
+
+def make_staff(app, email: str = STAFF_EMAIL, password: str = STAFF_PASSWORD):
+    from site.staff import accounts
+
+    with app.app_context():
+        return accounts.create(get_db(), email, password)
+
+
+@dataclass
+class StaffLogin:
+    """Sign a test client in and out as a staff member."""
+
+    client: object
+    email: str = STAFF_EMAIL
+    password: str = STAFF_PASSWORD
+
+    def login(self, password: str | None = None, **environ):
+        return self.client.post(
+            "/staff/login", data={"email": self.email, "password": password or self.password}, **environ
+        )
+
+    def logout(self):
+        return self.client.post("/staff/logout")
+
+
+def design(lines=("Sophie",), product="pendant-round", font="dancing-script", **kw) -> Design:
+    return Design(product=product, font=font, lines=tuple(lines), **kw)
+
+
+def create_proof(app, *, order_ref="A-1001", name="Ann Lee", email="ann@example.com", lines=("Sophie",),
+                 product="pendant-round", font="dancing-script", actor="staff:maker@shop.test") -> int:
+    from site import proofs
+
+    with app.app_context():
+        return proofs.create_proof(
+            get_db(), order_ref=order_ref, customer_name=name, customer_email=email,
+            design=design(lines, product, font), source="staff", actor=actor,
+        )
+
+
+def _current(app, proof_id):
+    from site import proofs
+
+    revisions = proofs.get_revisions(get_db(), proof_id)
+    return revisions[-1]
+
+
+def approve(app, proof_id, ip="203.0.113.9", user_agent="Mozilla/5.0 (Test) Chromium"):
+    from site import proofs
+
+    with app.app_context():
+        rev = _current(app, proof_id)
+        return proofs.approve(
+            get_db(), proof_id, revision=rev["number"], nonce=rev["nonce"],
+            statements_ticked=[s["id"] for s in proofs.statements()], ip=ip, user_agent=user_agent,
+        )
+
+
+def request_changes(app, proof_id, comment="Please fix the spelling", ip="203.0.113.9"):
+    from site import proofs
+
+    with app.app_context():
+        rev = _current(app, proof_id)
+        return proofs.request_changes(get_db(), proof_id, revision=rev["number"], nonce=rev["nonce"],
+                                      comment=comment, ip=ip, user_agent="Mozilla/5.0 (Test)")
+
+
+def add_revision(app, proof_id, lines, font="dancing-script", product="pendant-round", actor="staff:maker@shop.test"):
+    from site import proofs
+
+    with app.app_context():
+        return proofs.add_revision(get_db(), proof_id, design(lines, product, font), actor=actor)
+
+
+def page_text(html: str) -> str:
+    """Visible text of a page, whitespace collapsed, for asserting what staff read."""
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    import html as html_module
+
+    return " ".join(html_module.unescape(text).split())
+
+
+@dataclass
+class World:
+    """A shared instance with proofs in every interesting state (proof rendering is slow)."""
+
+    app: object
+    approved: int  # one revision, approved: "Sophie" / "12.03.2024"
+    revised: int  # revision 1 "Jonh" changes requested, revision 2 "John" approved
+    pending: int  # never approved
+    cancelled: int
+
+
+def build_world(instance_path) -> World:
+    app = make_app(instance_path)
+    make_staff(app)
+    approved = create_proof(app, order_ref="A-1001", name="Ann Lee", email="ann@example.com",
+                            lines=("Sophie", "12.03.2024"))
+    approve(app, approved)
+    revised = create_proof(app, order_ref="B-2002", name="Bo Chan", email="bo@example.com", lines=("Jonh",),
+                           product="bar-necklace", font="playfair-display")
+    request_changes(app, revised, comment="The name is misspelled, it should be John")
+    add_revision(app, revised, ("John",), product="bar-necklace", font="playfair-display")
+    approve(app, revised)
+    pending = create_proof(app, order_ref="C-3003", name="Cy Dorn", email="cy@example.com", lines=("Grandpa",))
+    cancelled = create_proof(app, order_ref="D-4004", name="Di Eck", email="di@example.com", lines=("Di",))
+    from site import proofs
+
+    with app.app_context():
+        proofs.cancel(get_db(), cancelled, actor="staff:maker@shop.test", reason="order refunded")
+    return World(app, approved, revised, pending, cancelled)

@@ -1,0 +1,169 @@
+"""Staff access: accounts, sign-in, rate limiting, sessions, CSRF, and that every /staff
+route refuses anonymous visitors."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from site.db import get_db
+from site.records import utcnow
+from site.staff import accounts
+from tests.staff_support import STAFF_EMAIL, STAFF_PASSWORD, StaffLogin, make_app, make_staff
+
+
+@pytest.fixture
+def staff_app(app):
+    make_staff(app)
+    return app
+
+
+def _concrete(rule) -> str:
+    return re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+
+
+def test_every_staff_route_sends_anonymous_visitors_to_login(staff_app):
+    client = staff_app.test_client()
+    rules = [r for r in staff_app.url_map.iter_rules() if r.rule.startswith("/staff") and r.endpoint != "staff.login"]
+    assert len(rules) >= 15
+    for rule in rules:
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(_concrete(rule), method=method, data={"note": "x", "reason": "x"})
+            assert response.status_code == 302, (rule.rule, method)
+            assert response.headers["Location"].startswith("/staff/login"), rule.rule
+            assert b"A-1001" not in response.data
+    # htmx requests get a redirect instruction instead of a page fragment.
+    response = client.get("/staff/proofs?q=x", headers={"HX-Request": "true"})
+    assert response.headers["HX-Redirect"].startswith("/staff/login")
+
+
+def test_login_logout_and_next(staff_app, client):
+    response = client.get("/staff/proofs?q=Sophie")
+    assert response.headers["Location"] == "/staff/login?next=/staff/proofs?q%3DSophie"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="next" value="/staff/proofs?q=Sophie"' in page
+    response = client.post("/staff/login", data={"email": STAFF_EMAIL.upper(), "password": STAFF_PASSWORD,
+                                                 "next": "/staff/proofs?q=Sophie"})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/proofs?q=Sophie"
+    assert client.get("/staff/proofs").status_code == 200
+    client.post("/staff/logout")
+    assert client.get("/staff/proofs").status_code == 302
+
+
+def test_login_never_redirects_off_site(staff_app, client):
+    for target in ("https://evil.test/", "//evil.test/staff", "/approve/x"):
+        response = client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD,
+                                                     "next": target})
+        assert response.headers["Location"] == "/staff/proofs"
+
+
+def test_wrong_password_and_unknown_account_look_the_same(staff_app, client):
+    wrong = client.post("/staff/login", data={"email": STAFF_EMAIL, "password": "nope"})
+    unknown = client.post("/staff/login", data={"email": "who@shop.test", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert b"do not match a staff account" in wrong.data and b"do not match a staff account" in unknown.data
+
+
+def test_failed_logins_lock_the_account_then_expire(staff_app, client):
+    limit = staff_app.config["STAFF_LOGIN_MAX_FAILURES"]
+    for _ in range(limit):
+        assert StaffLogin(client).login(password="wrong password").status_code == 401
+    locked = StaffLogin(client).login()  # even the right password is refused while locked
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+    assert b"Too many failed sign-ins" in locked.data
+    # Another address is locked out of this account too (per-account limit) ...
+    other_ip = StaffLogin(staff_app.test_client()).login(environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert other_ip.status_code == 429
+    # ... and the window passing unlocks it (move the clock, don't sleep).
+    with staff_app.app_context():
+        later = utcnow() + timedelta(minutes=staff_app.config["STAFF_LOGIN_WINDOW_MINUTES"] + 1)
+        assert accounts.blocked_for(get_db(), STAFF_EMAIL, "127.0.0.1", staff_app.config, later) is None
+        result = accounts.authenticate(get_db(), STAFF_EMAIL, STAFF_PASSWORD, "127.0.0.1", staff_app.config, later)
+    assert result.staff is not None
+
+
+def test_failed_logins_lock_an_address_across_accounts(app, client):
+    app.config["STAFF_LOGIN_MAX_FAILURES_PER_IP"] = 3
+    make_staff(app, "other@shop.test")
+    for n in range(3):
+        client.post("/staff/login", data={"email": f"guess{n}@shop.test", "password": "x"})
+    response = client.post("/staff/login", data={"email": "other@shop.test", "password": STAFF_PASSWORD})
+    assert response.status_code == 429
+    # The limit lives in the database, so a second app (another worker) sees it too.
+    with app.app_context():
+        assert accounts.blocked_for(get_db(), "anyone@shop.test", "127.0.0.1", app.config) is not None
+
+
+def test_session_cookie_flags(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "https", monkeypatch, PUBLIC_URL="https://proofs.example.com")
+    make_staff(app)
+    response = StaffLogin(app.test_client()).login()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_http_local_use_keeps_cookie_usable(staff_app, client):
+    cookie = StaffLogin(client).login().headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_password_change_ends_old_sessions(staff_app, client):
+    StaffLogin(client).login()
+    assert client.get("/staff/proofs").status_code == 200
+    with staff_app.app_context():
+        accounts.set_password(get_db(), STAFF_EMAIL, "a brand new password")
+    assert client.get("/staff/proofs").status_code == 302
+
+
+def test_csrf_refuses_posts_without_token(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "csrf", monkeypatch, WTF_CSRF_ENABLED=True)
+    make_staff(app)
+    client = app.test_client()
+    # Sign-in itself needs the token from the form.
+    assert client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).status_code == 400
+    page = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD,
+                                                 "csrf_token": token})
+    assert response.status_code == 302
+    # Signed in, an action without the token is still refused.
+    assert client.post("/staff/logout").status_code == 400
+    assert client.get("/staff/proofs").status_code == 200
+
+
+def test_create_staff_command(runner, app):
+    result = runner.invoke(args=["create-staff", "New@Shop.test", "--password-stdin"], input="long enough pw\n")
+    assert result.exit_code == 0, result.output
+    assert "new@shop.test created" in result.output
+    again = runner.invoke(args=["create-staff", "new@shop.test", "--password-stdin"], input="long enough pw\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+    short = runner.invoke(args=["create-staff", "x@shop.test", "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    reset = runner.invoke(args=["create-staff", "new@shop.test", "--password-stdin", "--reset-password"],
+                          input="another long pw\n")
+    assert reset.exit_code == 0 and "Password changed" in reset.output
+    prompted = runner.invoke(args=["create-staff", "p@shop.test"], input="prompted password\nprompted password\n")
+    assert prompted.exit_code == 0, prompted.output
+    with app.app_context():
+        row = get_db().execute("SELECT password_hash FROM staff WHERE email = 'p@shop.test'").fetchone()
+    assert row["password_hash"].startswith("scrypt:")
+
+
+def test_demo_seed_creates_staff_once_and_production_never(tmp_path, monkeypatch):
+    from site import demo
+
+    app = make_app(tmp_path / "demo", monkeypatch, DEMO=True)
+    with app.app_context():
+        first = list(demo.seed(get_db()))
+        second = list(demo.seed(get_db()))
+    shown = [line for line in first if "(shown once)" in line]
+    assert len(shown) == 1 and demo.DEMO_STAFF_EMAIL in shown[0]
+    password = shown[0].split(" / ")[1].split(" ")[0]
+    assert not any(password in line for line in second)
+    response = StaffLogin(app.test_client(), demo.DEMO_STAFF_EMAIL, password).login()
+    assert response.status_code == 302
+    prod = make_app(tmp_path / "prod", monkeypatch, DEMO=False)
+    with prod.app_context():
+        list(demo.seed(get_db()))
+        assert accounts.find(get_db(), demo.DEMO_STAFF_EMAIL) is None

@@ -1,0 +1,152 @@
+"""Staff pages against a shared instance with real proofs: records, detail, actions."""
+from __future__ import annotations
+
+import pytest
+
+from tests.staff_support import StaffLogin, build_world, page_text
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.mktemp("staff-world") / "instance")
+
+
+@pytest.fixture
+def staff(world):
+    client = world.app.test_client()
+    response = StaffLogin(client).login()
+    assert response.status_code == 302
+    return client
+
+
+def test_records_list_newest_first(staff, world):
+    html = staff.get("/staff/proofs").get_data(as_text=True)
+    order = [html.index(ref) for ref in ("D-4004", "C-3003", "B-2002", "A-1001")]
+    assert order == sorted(order)
+    assert "4 proofs" in page_text(html)
+
+
+@pytest.mark.parametrize(
+    "query, expected, absent",
+    [
+        ("ophi", ["A-1001"], ["B-2002", "C-3003"]),  # a fragment of the personalized text
+        ("Jonh", ["B-2002"], ["A-1001"]),  # an earlier revision's text still finds the proof
+        ("bo@example.com", ["B-2002"], ["A-1001"]),
+        ("Cy Dorn", ["C-3003"], ["A-1001"]),
+        ("A-1001", ["A-1001"], ["B-2002"]),
+        ("Di", ["D-4004"], ["A-1001"]),  # two letters: LIKE fallback
+        ('"', [], ["A-1001"]),  # a lone quote is not an FTS syntax error
+    ],
+)
+def test_search(staff, query, expected, absent):
+    response = staff.get("/staff/proofs", query_string={"q": query})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for ref in expected:
+        assert ref in html
+    for ref in absent:
+        assert ref not in html
+
+
+def test_filters_and_bad_filters(staff):
+    html = staff.get("/staff/proofs?status=approved").get_data(as_text=True)
+    assert "A-1001" in html and "B-2002" in html and "C-3003" not in html
+    html = staff.get("/staff/proofs?product=bar-necklace").get_data(as_text=True)
+    assert "B-2002" in html and "A-1001" not in html
+    html = staff.get("/staff/proofs?date_from=2000-01-01&date_to=2000-01-02").get_data(as_text=True)
+    assert "A-1001" not in html and "No proofs match" in page_text(html)
+    response = staff.get("/staff/proofs?date_from=yesterday&status=bogus&after=%%%")
+    assert response.status_code == 200
+    text = page_text(response.get_data(as_text=True))
+    assert "is not a date" in text and "Unknown status" in text
+
+
+def test_htmx_search_returns_the_partial(staff):
+    response = staff.get("/staff/proofs?q=Sophie", headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert "A-1001" in html and "<html" not in html
+
+
+def test_pagination_is_keyset(staff, world):
+    from site.staff import search
+
+    with world.app.app_context():
+        from site.db import get_db
+
+        first = search.search(get_db(), search.SearchQuery(limit=3))
+        assert len(first.rows) == 3 and first.next_cursor
+        second = search.search(get_db(), search.SearchQuery(limit=3, after=first.next_cursor))
+    assert [r["order_ref"] for r in second.rows] == ["A-1001"]
+    assert second.next_cursor is None
+
+
+def test_detail_shows_everything(staff, world):
+    html = staff.get(f"/staff/proofs/{world.revised}").get_data(as_text=True)
+    text = page_text(html)
+    assert "Record intact" in text
+    assert "Revision 1" in text and "Revision 2" in text
+    # The correction from "Jonh" to "John" is highlighted character by character.
+    assert "<ins>" in html and "<del>" in html
+    assert "Changes requested" in text and "The name is misspelled" in text
+    assert "Approved (UTC)" in text and "203.0.113.9" in text
+    assert "I have checked the spelling" in text  # statements ticked
+    assert "Email log" in text and ".eml" in html
+    image = staff.get(f"/staff/proofs/{world.revised}/revisions/2.png")
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_proof_is_404(staff):
+    assert staff.get("/staff/proofs/99999").status_code == 404
+    assert staff.get("/staff/proofs/99999/evidence.json").status_code == 404
+
+
+def test_note_is_an_event_with_staff_actor(staff, world):
+    response = staff.post(f"/staff/proofs/{world.pending}/notes", data={"note": "Customer phoned, will check"})
+    assert response.status_code == 302
+    html = staff.get(f"/staff/proofs/{world.pending}").get_data(as_text=True)
+    assert "Customer phoned, will check" in html
+    with world.app.app_context():
+        from site.db import get_db
+
+        row = get_db().execute(
+            "SELECT actor, data FROM events WHERE proof_id = ? AND kind = 'note_added'", (world.pending,)
+        ).fetchone()
+    assert row["actor"] == "staff:support@shop.test"
+    response = staff.post(f"/staff/proofs/{world.pending}/notes", data={"note": "  "}, follow_redirects=True)
+    assert "The note is empty" in response.get_data(as_text=True)
+
+
+def test_resend_and_cancel_errors_are_plain(staff, world):
+    response = staff.post(f"/staff/proofs/{world.approved}/resend", follow_redirects=True)
+    assert "already approved" in response.get_data(as_text=True)
+    response = staff.post(f"/staff/proofs/{world.pending}/cancel", data={"reason": ""}, follow_redirects=True)
+    assert "Say why the proof is cancelled" in response.get_data(as_text=True)
+
+
+def test_staff_form_validation_keeps_input(staff):
+    response = staff.post("/staff/proofs/new", data={
+        "order_ref": "Z-9", "customer_name": "", "customer_email": "not-an-email",
+        "product": "pendant-round", "font": "dancing-script", "lines": "Keep me", "align": "center",
+    })
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Enter the customer&#39;s name" in html or "Enter the customer's name" in html
+    assert "Keep me" in html and "Z-9" in html
+    response = staff.post("/staff/proofs/new", data={"product": "no-such", "lines": "x"})
+    assert response.status_code == 400 and "Choose a product" in response.get_data(as_text=True)
+
+
+def test_preview_partial(staff):
+    response = staff.post("/staff/preview", data={
+        "product": "pendant-round", "font": "dancing-script", "lines": "Mia", "align": "center",
+    })
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "data:image/png;base64," in html
+
+
+def test_insights_and_claims_pages_render(staff):
+    html = staff.get("/staff/insights").get_data(as_text=True)
+    assert "<svg" in html and "Change-request rate by product" in html
+    assert staff.get("/staff/insights?from=garbage").status_code == 200
+    assert staff.get("/staff/claims?status=all").status_code == 200
+    assert "4 proofs checked" in page_text(staff.get("/staff/verify").get_data(as_text=True))
