@@ -142,7 +142,9 @@ def font(font_id: str) -> Font | None:
 
 
 def problems() -> tuple[str, ...]:
-    return current().problems
+    """Font problems found while loading, and products whose entry cannot be used."""
+    _parsed_products()
+    return current().problems + tuple(_product_problems.get(id(current()), ()))
 
 
 # --- products ---------------------------------------------------------------------------
@@ -278,6 +280,7 @@ class Product:
 
 
 _products_cache: dict[int, dict[str, Product]] = {}
+_product_problems: dict[int, list[str]] = {}
 
 
 def _parsed_products() -> dict[str, Product]:
@@ -287,13 +290,21 @@ def _parsed_products() -> dict[str, Product]:
     parsed = _products_cache.get(key)
     if parsed is None:
         parsed = {}
+        found: list[str] = []
         for pid, raw in cat.products.items():
             try:
-                parsed[pid] = Product.from_toml(raw)
-            except CatalogError:
+                product = Product.from_toml(raw)
+            except CatalogError as exc:
+                found.append(str(exc))
                 continue
+            unknown = [f for f in product.allowed_fonts if f not in cat.fonts]
+            if unknown:
+                found.append(f"product {pid!r}: fonts not in the catalog: {', '.join(unknown)}")
+            parsed[pid] = product
         _products_cache.clear()
+        _product_problems.clear()
         _products_cache[key] = parsed
+        _product_problems[key] = found
     return parsed
 
 

@@ -16,16 +16,20 @@ from renderer import text as textmod
 from renderer.layout import PlacedLine, Plan
 from renderer.model import Design, Issue, RenderResult
 from renderer.validation import check
+from renderer.warp import MeshWarp
 
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "png": "PNG"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "WEBP": "image/webp", "PNG": "image/png"}
 MIN_WIDTH, MAX_WIDTH = 64, 4096
+RASTER_EM_CAP = 100.0  # px
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     if fmt == "JPEG":
-        image.save(buf, "JPEG", quality=87)
+        # Full-resolution colour (4:4:4): thin gold, navy or charred strokes would bleed
+        # with the usual halved chroma, and the letters are what the shopper checks.
+        image.save(buf, "JPEG", quality=86, subsampling=0)
     elif fmt == "WEBP":
         image.save(buf, "WEBP", quality=82, method=0)
     else:
@@ -125,21 +129,31 @@ def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
             x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
             if x1 <= x0 or y1 <= y0:
                 continue
-            canvas = Image.new("L", (x1 - x0, y1 - y0), 0)
-            origin = (x0, y0)
+            size, origin = (x1 - x0, y1 - y0), (x0, y0)
         else:
-            canvas = Image.new("L", surf.warp.canvas_size, 0)
-            origin = (0, 0)
+            size, origin = surf.warp.canvas_size, (0, 0)
+        # Large letters are rasterised smaller and enlarged: FreeType's cost grows with the
+        # square of the size, and the enlarged edge is as soft as the finish makes it anyway.
+        k = min(1.0, RASTER_EM_CAP / max(_em_px(ln, font, surf.cs) for ln in lines))
+        small = views.Surface(surf.cs * k, surf.fx0, surf.fy0)
+        canvas = Image.new("L", (max(1, round(size[0] * k)), max(1, round(size[1] * k))), 0)
         draw = ImageDraw.Draw(canvas)
         for ln in lines:
             if ln.stamped:
-                _draw_stamped(canvas, ln, font, surf, origin[0], origin[1], seed)
+                _draw_stamped(canvas, ln, font, small, origin[0] * k, origin[1] * k, seed)
             else:
-                _draw_shaped(draw, ln, font, surf, origin[0], origin[1])
+                _draw_shaped(draw, ln, font, small, origin[0] * k, origin[1] * k)
         if surf.warp is None:
+            if k < 1.0:
+                canvas = canvas.resize(size, Image.Resampling.BILINEAR)
             yield canvas, (x0, y0, x1, y1)
             continue
-        bent = surf.warp.apply(canvas, (x0, x1))
+        if isinstance(surf.warp, MeshWarp):
+            bent = surf.warp.apply(canvas, (x0, x1), k, (y0, y1))
+        else:
+            if k < 1.0:
+                canvas = canvas.resize(size, Image.Resampling.BILINEAR)
+            bent = surf.warp.apply(canvas, (x0, x1))
         inner = bent.getbbox()
         if inner is None:
             continue
@@ -159,6 +173,13 @@ def draw_design(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int) -
     for mask, box in _text_layers(scene, plan, font, seed):
         out.paste(apply(scene, box, mask, seed), box[:2])
     return out
+
+
+def warm(widths: tuple[int, ...] = (1200,)) -> None:
+    """Build every product's scene ahead of the first shopper (about half a second each)."""
+    for width in widths:
+        for product in catalog.products():
+            views.scene(product, width)
 
 
 def placeholder(width: int, message: str) -> Image.Image:

@@ -72,12 +72,14 @@ def wood_grain(h: int, w: int, seed: int, scale: float) -> tuple[np.ndarray, np.
     # Growth rings cut lengthwise: lines about 2.5 mm apart, their spacing drifting.
     phase = (yy + warp + wobble) / (2.6 * scale) + 0.02 * xx / scale
     ring = phase - np.floor(phase)
-    latewood = np.clip(1.0 - np.abs(ring - 0.8) / 0.12, 0, 1) ** 1.5
+    # Each growth line is softer or sharper, stronger or fainter along its length.
+    strength = np.clip(0.55 + 0.6 * smooth_noise(h, w, 40 * scale, seed + 5, stretch=(5.0, 1.0)), 0.1, 1)
+    latewood = (np.clip(1.0 - np.abs(ring - 0.8) / 0.2, 0, 1) ** 2 * strength).astype(np.float32)
     fibres = brushed(h, w, seed + 3, streak=30 * scale) * 0.5
     tone = fractal(h, w, 80 * scale, seed + 11, 3, stretch=(4.0, 1.0))
-    base = np.array([0.87, 0.71, 0.50], np.float32)
-    dark = np.array([0.72, 0.52, 0.32], np.float32)
-    mix = np.clip(0.55 * latewood + 0.08 * fibres + 0.18 * tone + 0.12, 0, 1)[..., None]
+    base = np.array([0.88, 0.72, 0.51], np.float32)
+    dark = np.array([0.70, 0.50, 0.30], np.float32)
+    mix = np.clip(0.38 * latewood + 0.08 * fibres + 0.25 * tone + 0.15, 0, 1)[..., None]
     rgb = base * (1 - mix) + dark * mix
     rgb *= (1.0 + 0.035 * fibres)[..., None]
     return rgb.astype(np.float32), latewood.astype(np.float32)
@@ -98,15 +100,17 @@ def jersey(h: int, w: int, seed: int, period: float) -> np.ndarray:
     return np.clip(height, 0, 1).astype(np.float32)
 
 
-def folds(h: int, w: int, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Soft fabric folds for a flat-lay shirt: (shade, dx, dy), where dx, dy (pixels) is how
-    far the surface shifts a print laid on it."""
-    field = fractal(h, w, 160 * scale, seed, 3, stretch=(1.0, 2.2)) * 1.0
-    field += 0.5 * fractal(h, w, 60 * scale, seed + 5, 2, stretch=(2.5, 1.0))
-    gy, gx = np.gradient(field)
-    shade = 1.0 + 1.8 * (gx * -0.6 + gy * -0.8) * 60 * scale / max(scale, 1e-3) * 0.02
-    shade = np.clip(shade, 0.75, 1.12)
-    return shade.astype(np.float32), (gx * 220 * scale).astype(np.float32), (gy * 220 * scale).astype(np.float32)
+def folds(h: int, w: int, seed: int, creases: list[tuple[float, float, float, float, float, float]]) -> np.ndarray:
+    """Height of a cloth lying flat with soft creases. Each crease is (x, y, angle, length,
+    width, height) in pixels: a ridge along a line, fading towards its ends."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = 0.35 * fractal(h, w, max(w, h) / 6, seed, 3)
+    for cx, cy, angle, length, width, height in creases:
+        ux, uy = np.cos(angle), np.sin(angle)
+        along = (xx - cx) * ux + (yy - cy) * uy
+        across = -(xx - cx) * uy + (yy - cy) * ux
+        out += height * np.exp(-(across / width) ** 2 - (along / (length / 2)) ** 2)
+    return out.astype(np.float32)
 
 
 def _box(a: np.ndarray, r: int, axis: int) -> np.ndarray:

@@ -258,7 +258,12 @@ def check(design: Design) -> tuple[list[Issue], Plan | None]:
                                    usable_font, all_text)
 
     layout_plan = None
-    drawable = not any(i.code in ("char-unsupported", "too-many-lines", "align-unknown") for i in issues)
+    # Text far beyond the limits is not shaped at all: it cannot be ordered, and drawing
+    # it would only cost time.
+    runaway = any(i.code == "too-many-characters" and i.data["count"] > 3 * i.data["max"] for i in issues)
+    drawable = not runaway and not any(
+        i.code in ("char-unsupported", "too-many-lines", "align-unknown") for i in issues
+    )
     if usable_font is not None and drawable:
         align = design.align if design.align in ALIGNMENTS else "center"
         size_mode = design.size_mode if design.size_mode in SIZE_MODES else "auto"

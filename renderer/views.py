@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 from renderer import catalog, substrates
 from renderer.catalog import Product, Region
 from renderer.substrates import blur
-from renderer.warp import Warp, build
+from renderer.warp import MeshWarp, Warp, build, build_strips
 
 ASPECT = 0.75  # height / width of every preview
 LIGHT = np.array([-0.62, -0.78], np.float32)  # towards the key light, image coordinates (x right, y down)
@@ -32,7 +32,7 @@ class Surface:
     cs: float  # canvas pixels per millimetre
     fx0: float  # millimetre coordinate at canvas x = 0
     fy0: float
-    warp: Warp | None = None
+    warp: Warp | MeshWarp | None = None
 
 
 @dataclass(eq=False)
@@ -46,6 +46,7 @@ class Scene:
     # Full-frame pictures of the material as a finish turns it (the floor of a cut, charred
     # wood, ink under this light), precomputed so a render only blends them in.
     layers: dict[str, Image.Image] = field(default_factory=dict)
+    spark: tuple[int, int, int] = (255, 255, 255)  # colour of a cut wall catching the light
 
     @property
     def size(self) -> tuple[int, int]:
@@ -199,12 +200,16 @@ def cut_metal_layers(h: int, w: int, color: np.ndarray, seed: int, floor: float 
     metal's own colour, darker, with a fine tool texture; its lit wall sparkles."""
     grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32) * texture
     floor_rgb = color * (floor + grit)[..., None]
-    spark = np.clip(color * 1.18 + 0.12, 0, 1) * np.ones((h, w, 1), np.float32)
-    return {"floor": to_image(floor_rgb), "spark": to_image(spark)}
+    return {"floor": to_image(floor_rgb)}
+
+
+def spark_of(color: np.ndarray) -> tuple[int, int, int]:
+    r, g, b = (int(min(1.0, c * 1.18 + 0.12) * 255) for c in color)
+    return r, g, b
 
 
 def _warp_surface(region: Region, cs: float, margin_mm: float, inverse_mm, box,
-                  visible: np.ndarray | None = None) -> Surface:
+                  visible: np.ndarray | None = None, cylinder: bool = False) -> Surface:
     """A canvas over the region's flat rectangle (plus margin) bent by inverse_mm, which maps
     output pixels to flat millimetres."""
     fx0, fy0 = region.x_mm - margin_mm, region.y_mm - margin_mm
@@ -219,6 +224,8 @@ def _warp_surface(region: Region, cs: float, margin_mm: float, inverse_mm, box,
     if visible is not None:
         x0, y0, x1, y1 = box
         vis = visible[y0:y1, x0:x1]
+    if cylinder:
+        return Surface(cs, fx0, fy0, build_strips((cw, ch), box, inverse, 4, vis))
     return Surface(cs, fx0, fy0, build((cw, ch), box, inverse, vis))
 
 
@@ -264,7 +271,8 @@ def _pendant(p: Product, width: int) -> Scene:
     spec = p.field_spec("rim")
     if spec is not None:
         surfaces["rim"] = _arc_surface(spec.region, spec.max_letter_height_mm, scale, (ox, oy), (w, h))
-    return Scene(p, im, scale, (ox, oy), surfaces, {}, cut_metal_layers(h, w, substrates.SILVER, 7, 0.42))
+    return Scene(p, im, scale, (ox, oy), surfaces, {}, cut_metal_layers(h, w, substrates.SILVER, 7, 0.42),
+                 spark_of(substrates.SILVER))
 
 
 def _arc_surface(region: Region, letter_mm: float, scale: float, origin: tuple[float, float],
@@ -324,7 +332,7 @@ def _bar(p: Product, width: int) -> Scene:
     im = to_image(rgb)
     size_label(im, x0, x1, y1 + 3.2 * scale, p.size_label)
     return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {},
-                 cut_metal_layers(h, w, substrates.GOLD, 27, 0.45))
+                 cut_metal_layers(h, w, substrates.GOLD, 27, 0.45), spark_of(substrates.GOLD))
 
 
 def _ornament(p: Product, width: int) -> Scene:
@@ -358,13 +366,14 @@ def _ornament(p: Product, width: int) -> Scene:
     im = to_image(rgb)
     size_label(im, cx - rp, cx + rp, oy + (p.height_mm + 2.6) * scale, p.size_label)
     layers = cut_metal_layers(h, w, substrates.ALUMINIUM, 37, 0.16, 0.05)
-    return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {}, layers)
+    return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {}, layers,
+                 spark_of(substrates.ALUMINIUM))
 
 
 def _board(p: Product, width: int) -> Scene:
     w, h = frame(width)
     thick = 7.0  # the front edge seen below the top face, mm on screen
-    scale, (ox, oy) = fit(w, h, -4, -4, p.width_mm + 4, p.height_mm + thick + 6)
+    scale, (ox, oy) = fit(w, h, -4, -4, p.width_mm + 4, p.height_mm + thick + 16)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     rgb = backdrop(w, h, (0.80, 0.80, 0.79), (0.66, 0.66, 0.65), 41)
     x0, y0, x1, y1 = ox, oy, ox + p.width_mm * scale, oy + p.height_mm * scale
@@ -383,7 +392,7 @@ def _board(p: Product, width: int) -> Scene:
     face *= (1.02 - 0.06 * ((xx - x0) / max(x1 - x0, 1)))[..., None]  # light falls off to the right
     rgb = over(rgb, face, top)
     im = to_image(rgb)
-    size_label(im, x0, x1, y1 + (thick + 5) * scale, p.size_label)
+    size_label(im, x0, x1, y1 + (thick + 13) * scale, p.size_label)
     # Laser char: deep brown, darker in the latewood, speckled where the wood flared.
     speck = substrates.rng(45).standard_normal((h, w)).astype(np.float32) * 0.07
     char = np.array([0.25, 0.14, 0.075], np.float32) * (1.15 - 0.45 * latewood + speck)[..., None]
@@ -400,58 +409,83 @@ SHIRT_OUTLINE = [  # flat-lay tee, mm; x from the left side seam of the body, y 
 ]
 
 
+# Creases of a tee laid flat: (x, y, angle in degrees, length, width, height), mm.
+SHIRT_CREASES = [
+    (80, 300, 62, 320, 22, 1.0), (440, 300, 118, 320, 22, 0.9), (260, 120, 0, 300, 16, 0.5),
+    (150, 560, 85, 300, 28, 0.8), (370, 540, 95, 340, 24, 0.9), (260, 650, 2, 420, 18, -0.6),
+    (-70, 200, 35, 140, 16, 0.6), (590, 200, 145, 140, 16, 0.6), (300, 420, 80, 260, 30, -0.5),
+]
+
+
 def _shirt(p: Product, width: int) -> Scene:
     w, h = frame(width)
     scale, (ox, oy) = fit(w, h, -150, -20, 670, 730, area=(0.06, 0.04, 0.94, 0.84))
     rgb = backdrop(w, h, (0.80, 0.75, 0.68), (0.70, 0.64, 0.57), 51)
     ss = 2
+
+    def px(points):
+        return [((ox + x * scale) * ss, (oy + y * scale) * ss) for x, y in points]
+
     m = Image.new("L", (w * ss, h * ss), 0)
-    pts = [((ox + x * scale) * ss, (oy + y * scale) * ss) for x, y in SHIRT_OUTLINE]
-    ImageDraw.Draw(m).polygon(pts, fill=255)
+    ImageDraw.Draw(m).polygon(px(SHIRT_OUTLINE), fill=255)
     alpha = np.asarray(m.resize((w, h), Image.Resampling.BOX), np.float32) / 255
     alpha = blur(alpha, 0.6)  # cloth edges are soft
     rgb = shadow(rgb, alpha, 2.5 * scale, 3.5 * scale, 6 * scale, 0.35)
-    shade, dx, dy = substrates.folds(h, w, 53, scale)
+
+    creases = [(ox + x * scale, oy + y * scale, math.radians(a), ln * scale, wd * scale, ht)
+               for x, y, a, ln, wd, ht in SHIRT_CREASES]
+    height = substrates.folds(h, w, 53, creases)
+    gy, gx = np.gradient(height)
+    shade = np.clip(1.0 - (gx * LIGHT[0] + gy * LIGHT[1]) * 9 * scale + 0.05 * height, 0.7, 1.2)
+    # Cloth curls and darkens a little towards its edges.
+    shade *= 0.82 + 0.18 * edge_distance(alpha, 10 * scale)
     knit = substrates.jersey(h, w, 55, period=max(2.0, 1.4 * scale))
     heather = substrates.fractal(h, w, 1.5, 57, 2)
     base = np.array([0.15, 0.20, 0.30], np.float32)  # navy
     cloth = base * (shade * (0.86 + 0.22 * knit) * (1 + 0.08 * heather))[..., None]
-    # Seams and the ribbed collar: darker stitched lines.
+
+    # The neck: the inside of the back shows above the front's ribbed collar.
+    neck_front = [(180, -12), (200, 18), (230, 38), (260, 44), (290, 38), (320, 18), (340, -12)]
+    inside = Image.new("L", (w * ss, h * ss), 0)
+    ImageDraw.Draw(inside).polygon(px(SHIRT_OUTLINE[:7] + neck_front[::-1]), fill=255)
+    inside_a = np.asarray(inside.resize((w, h), Image.Resampling.BOX), np.float32) / 255
+    cloth *= (1 - 0.45 * inside_a)[..., None]
+    rib = Image.new("L", (w * ss, h * ss), 0)
+    ImageDraw.Draw(rib).line(px(neck_front), fill=255, width=int(14 * scale * ss), joint="curve")
+    rib_a = np.asarray(rib.resize((w, h), Image.Resampling.BOX), np.float32) / 255
+    ribs = 0.9 + 0.1 * np.cos(np.mgrid[0:h, 0:w][1].astype(np.float32) / max(1.0, 1.3 * scale) * 2 * np.pi)
+    cloth = cloth * (1 - rib_a[..., None]) + base * 1.05 * ribs[..., None] * rib_a[..., None]
+
+    # Stitching: hems and sleeve ends, twin needle, a little lighter than the cloth.
     seams = Image.new("L", (w, h), 0)
     sd = ImageDraw.Draw(seams)
-    sw = max(1, round(1.2 * scale))
-    neck = [(ox + x * scale, oy + y * scale) for x, y in SHIRT_OUTLINE[:7]]
-    sd.line([(x, y + 14 * scale) for x, y in neck], fill=150, width=sw, joint="curve")
-    sd.line([(x, y + 3 * scale) for x, y in neck], fill=110, width=sw)
-    sd.line([(ox, oy + 700 * scale), (ox + 520 * scale, oy + 700 * scale)], fill=120, width=sw)
-    for a, b in (((-140, 210), (-55, 265)), ((660, 210), (575, 265))):
-        (ax, ay), (bx, by) = a, b
-        sd.line([(ox + (ax + 4) * scale, oy + (ay - 16) * scale), (ox + (bx + 4) * scale, oy + (by - 16) * scale)],
-                fill=120, width=sw)
-    sd.line([(ox + 90 * scale, oy + 10 * scale), (ox + 0 * scale, oy + 40 * scale), (ox, oy + 205 * scale)],
-            fill=70, width=sw)
-    sd.line([(ox + 430 * scale, oy + 10 * scale), (ox + 520 * scale, oy + 40 * scale),
-             (ox + 520 * scale, oy + 205 * scale)], fill=70, width=sw)
+    sw = max(1, round(0.8 * scale))
+    for off in (18, 24):
+        sd.line([(ox, oy + (720 - off) * scale), (ox + 520 * scale, oy + (720 - off) * scale)], fill=255, width=sw)
+        for (ax, ay), (bx, by) in (((-140, 210), (-55, 265)), ((660, 210), (575, 265))):
+            nx, ny = (by - ay), -(bx - ax)
+            n = math.hypot(nx, ny)
+            k = off if ax < 0 else -off
+            sd.line([(ox + (ax + nx / n * k) * scale, oy + (ay + ny / n * k) * scale),
+                     (ox + (bx + nx / n * k) * scale, oy + (by + ny / n * k) * scale)], fill=255, width=sw)
     seam = np.asarray(seams, np.float32) / 255
-    cloth *= (1 - 0.35 * seam)[..., None]
+    cloth = cloth * (1 + 0.35 * seam)[..., None]
     rgb = over(rgb, cloth, alpha)
     im = to_image(rgb)
     size_label(im, ox, ox + p.width_mm * scale, oy + 745 * scale, f"chest {p.width_mm:g} mm · length {p.height_mm:g} mm")
 
+    # A print lies on the creases: it is pushed along their slopes.
+    dx, dy = gx * 2.5 * scale, gy * 2.5 * scale
     region = p.region
     margin = 20.0
 
     def inverse_mm(x, y):
         xi = np.clip(x.astype(np.int64), 0, w - 1)
         yi = np.clip(y.astype(np.int64), 0, h - 1)
-        u = (x - dx[yi, xi] - ox) / scale
-        v = (y - dy[yi, xi] - oy) / scale
-        return u, v, np.ones_like(u, dtype=bool)
+        return (x - dx[yi, xi] - ox) / scale, (y - dy[yi, xi] - oy) / scale, np.ones(x.shape, dtype=bool)
 
-    bx0 = int(ox + (region.x_mm - margin) * scale)
-    by0 = int(oy + (region.y_mm - margin) * scale)
-    box = (bx0, by0, int(ox + (region.x_mm + region.w_mm + margin) * scale),
-           int(oy + (region.y_mm + region.h_mm + margin) * scale))
+    box = (int(ox + (region.x_mm - margin) * scale), int(oy + (region.y_mm - margin) * scale),
+           int(ox + (region.x_mm + region.w_mm + margin) * scale), int(oy + (region.y_mm + region.h_mm + margin) * scale))
     surf = _warp_surface(region, scale, margin + 4, inverse_mm, box)
     ink = np.array([0.93, 0.90, 0.82], np.float32) * (shade * (0.80 + 0.26 * knit))[..., None]
     return Scene(p, im, scale, (ox, oy), {"lines": surf}, {"knit": knit}, {"ink": to_image(ink)})
@@ -539,7 +573,7 @@ def _mug(p: Product, width: int) -> Scene:
     half = R * math.sin(min(region.w_mm / 2 / R + 0.1, math.pi / 2))
     box = (int(cx - half * scale) - 2, int(oy + (region.y_mm - 2) * scale),
            int(cx + half * scale) + 3, int(oy + (region.y_mm + region.h_mm + R * se + 3) * scale))
-    surf = _warp_surface(region, scale, 1.5, inverse_mm, box, visible=body)
+    surf = _warp_surface(region, scale, 1.5, inverse_mm, box, visible=body, cylinder=True)
     # Ink under the glaze: lit like the glaze's body, with the glaze's reflections on top.
     ink = np.array([0.09, 0.12, 0.22], np.float32) * (diffuse * (1 - 0.25 * foot))[..., None] + spec[..., None] * 0.95
     return Scene(p, im, scale, (cx, oy), {"lines": surf}, {}, {"ink": to_image(ink)})
@@ -626,8 +660,9 @@ def _ring(p: Product, width: int) -> Scene:
 
     box = (int(ox - Ri * scale), int(oy + (-Hb / 2 * cp - Ri * sp - 0.5) * scale),
            int(ox + Ri * scale) + 1, int(oy + (Hb / 2 * cp - Ri * sp * 0.0 + 0.5) * scale))
-    surf = _warp_surface(region, scale * 1.0, 0.6, inverse_mm, box, visible=visible)
-    return Scene(p, im, scale, (ox, oy), {"lines": surf}, {}, cut_metal_layers(h, w, substrates.GOLD * 0.8, 77, 0.4))
+    surf = _warp_surface(region, scale, 0.6, inverse_mm, box, visible=visible, cylinder=True)
+    return Scene(p, im, scale, (ox, oy), {"lines": surf}, {}, cut_metal_layers(h, w, substrates.GOLD * 0.8, 77, 0.4),
+                 spark_of(substrates.GOLD))
 
 
 def _plain(p: Product, width: int) -> Scene:
@@ -657,7 +692,7 @@ VIEWS = {
 
 _lock = threading.Lock()
 _scenes: OrderedDict[tuple[Product, int], Scene] = OrderedDict()
-_SCENE_CACHE = 24
+_SCENE_CACHE = 14  # every product at two widths; about 15 MB each
 
 
 def scene(product: Product, width: int) -> Scene:

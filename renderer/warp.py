@@ -5,6 +5,10 @@ Each surface is an inverse map from output pixels to the flat ("unrolled") text 
 evaluated once per product and output size into bilinear gather indices and weights.
 The pixels are sorted by where they read from along the text, so a render touches only
 the pixels that can receive its text.
+
+Cylinders (a mug, a ring) bend only across: each column of the picture reads one column
+of the text, shifted and scaled. Narrow vertical strips, each an exact quad, let
+Pillow's MESH transform do those in C (MeshWarp), which is cheaper still.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 # inverse(x, y) -> (u, v, valid): output pixel centres to canvas pixel coordinates.
 Inverse = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -71,3 +75,85 @@ def build(canvas_size: tuple[int, int], box: tuple[int, int, int, int], inverse:
         i00=(iv * cw + iu).astype(np.int32),
         weights=weights,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class MeshWarp:
+    canvas_size: tuple[int, int]
+    box: tuple[int, int, int, int]
+    quads: tuple  # ((x0, y0, x1, y1), (8 source coordinates)) relative to box
+    src_lo: np.ndarray  # float32 per quad: smallest source x
+    src_hi: np.ndarray  # float32 per quad: largest source x
+    visible: Image.Image | None = None  # L over the box
+
+    def apply(self, canvas: Image.Image, x_range: tuple[float, float] | None = None,
+              canvas_scale: float = 1.0, y_range: tuple[float, float] | None = None) -> Image.Image:
+        """`canvas_scale` < 1 when the text was rasterised on a smaller canvas; the ranges
+        (canvas pixels at full scale) say where the text is, so only those parts are bent."""
+        x0, y0, x1, y1 = self.box
+        if x_range is None:
+            chosen = list(self.quads)
+        else:
+            keep = np.flatnonzero((self.src_hi >= x_range[0] - 2) & (self.src_lo <= x_range[1] + 2))
+            chosen = [self.quads[i] for i in keep]
+        if y_range is not None:
+            chosen = [q for q in (_rows(q, y_range) for q in chosen) if q is not None]
+        if canvas_scale != 1.0:
+            chosen = [(box, tuple(c * canvas_scale for c in quad)) for box, quad in chosen]
+        if not chosen:
+            return Image.new("L", (x1 - x0, y1 - y0), 0)
+        out = canvas.transform((x1 - x0, y1 - y0), Image.Transform.MESH, list(chosen),
+                               resample=Image.Resampling.BILINEAR, fillcolor=0)
+        return ImageChops.multiply(out, self.visible) if self.visible is not None else out
+
+
+def _rows(quad, y_range):
+    """Cut a full-height strip down to the rows that read the canvas rows in y_range."""
+    (bx0, by0, bx1, by1), (ua, va, ub, vb, uc, vc, ud, vd) = quad
+    lo, hi = y_range
+    # Left edge reads va (top) .. vb (bottom); right edge vd .. vc; both linear in the row.
+    span_l, span_r = vb - va, vc - vd
+    if span_l <= 0 or span_r <= 0:
+        return quad
+    t0 = max(0.0, min((lo - va) / span_l, (lo - vd) / span_r))
+    t1 = min(1.0, max((hi - va) / span_l, (hi - vd) / span_r))
+    if t1 <= t0:
+        return None
+    h = by1 - by0
+    r0, r1 = by0 + int(t0 * h), by0 + min(h, int(t1 * h) + 1)
+    s0, s1 = (r0 - by0) / h, (r1 - by0) / h
+
+    def at(top, bottom, t):
+        return top + (bottom - top) * t
+
+    return ((bx0, r0, bx1, r1), (at(ua, ub, s0), at(va, vb, s0), at(ua, ub, s1), at(va, vb, s1),
+                                 at(ud, uc, s1), at(vd, vc, s1), at(ud, uc, s0), at(vd, vc, s0)))
+
+
+def build_strips(canvas_size: tuple[int, int], box: tuple[int, int, int, int], inverse: Inverse, strip: int = 4,
+                 visible: np.ndarray | None = None) -> MeshWarp:
+    """For maps where each output column reads along one canvas column, affinely in y."""
+    x0, y0, x1, y1 = box
+    xs = np.arange(x0, x1 + strip, strip, dtype=np.float64)
+    top = np.full_like(xs, y0, dtype=np.float64)
+    bottom = np.full_like(xs, y1, dtype=np.float64)
+    ut, vt, okt = inverse(xs, top)
+    ub, vb, okb = inverse(xs, bottom)
+    quads, lo, hi = [], [], []
+    cw = canvas_size[0]
+    for i in range(len(xs) - 1):
+        if not (okt[i] and okt[i + 1] and okb[i] and okb[i + 1]):
+            continue
+        us = (ut[i], ub[i], ub[i + 1], ut[i + 1])
+        if max(us) < 0 or min(us) > cw:
+            continue
+        bx = int(xs[i] - x0)
+        quads.append(((bx, 0, bx + strip, y1 - y0),
+                      (float(ut[i]), float(vt[i]), float(ub[i]), float(vb[i]), float(ub[i + 1]), float(vb[i + 1]),
+                       float(ut[i + 1]), float(vt[i + 1]))))
+        lo.append(min(us))
+        hi.append(max(us))
+    vis = None
+    if visible is not None:
+        vis = Image.fromarray((np.clip(visible, 0, 1) * 255 + 0.5).astype(np.uint8))
+    return MeshWarp(canvas_size, box, tuple(quads), np.array(lo, np.float32), np.array(hi, np.float32), vis)

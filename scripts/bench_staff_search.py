@@ -80,11 +80,13 @@ def main() -> None:
         cursor = first_page.next_cursor
         for _ in range(200):  # walk 200 pages deep for the keyset case
             cursor = search(database, SearchQuery(after=cursor)).next_cursor
+        some_email = database.execute("SELECT customer_email FROM proofs WHERE id = ?",
+                                      (args.proofs // 2,)).fetchone()[0]
         cases = [
             ("newest first, no filter", SearchQuery()),
             ("page 201 (keyset cursor)", SearchQuery(after=cursor)),
             ("order ref exact", SearchQuery(q="#150000")),
-            ("email", SearchQuery(q="sophie.smith12345@example.com")),
+            ("email", SearchQuery(q=some_email)),
             ("customer name", SearchQuery(q="Kowalski")),
             ("text fragment (common)", SearchQuery(q="ophie")),
             ("text fragment (rare)", SearchQuery(q="Grace Memories")),

@@ -255,7 +255,7 @@ PALETTE = ("#7a4b1f", "#c2833f", "#5b7f62", "#9a3b3b", "#4f6d8a", "#8c7a66")
 def bar_chart(rows: list[tuple[str, float, str]], *, title: str, max_value: float | None = None,
               color: str = PALETTE[0], width: int = 520) -> Markup:
     """Horizontal bars: rows of (label, value, value as shown)."""
-    label_w, value_w, bar_h, gap = 170, 70, 18, 8
+    label_w, value_w, bar_h, gap = 170, 100, 18, 8
     height = max(1, len(rows)) * (bar_h + gap) + gap
     top = max([max_value or 0] + [v for _, v, _ in rows]) or 1
     plot_w = width - label_w - value_w

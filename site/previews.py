@@ -130,11 +130,16 @@ def _read_disk(key: str, fmt: str) -> bytes | None:
         return None
 
 
+_made_dirs: set[str] = set()
+
+
 def _write_disk(key: str, fmt: str, data: bytes) -> None:
     global _writes
     path = _disk_path(key, fmt)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path.parent) not in _made_dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _made_dirs.add(str(path.parent))
         tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)

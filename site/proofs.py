@@ -170,10 +170,12 @@ def _field_label(product_id: str, field_id: str) -> str:
 
 def shown_text(design: dict, options: dict | None = None) -> list[dict]:
     """Each line and named field as the approval page shows it: the exact text, its letters
-    (graphemes, spaces made visible) and every numeric date with its readings written out."""
-    from site.presentation import letters, numeric_dates
+    as the letter-by-letter view draws them (site.presentation.letter_cells: one cell per
+    grapheme, ␣ for a space, ◌ for an invisible character) and every numeric date with its
+    readings written out, plus the reading the shopper chose when confirming, if any."""
+    from site.presentation import letter_cells, numeric_dates
 
-    chosen = (options or {}).get("date_readings") or {}
+    confirmed = [d for d in (options or {}).get("dates") or [] if isinstance(d, dict)]
     parts = []
     for number, text in enumerate(design.get("lines", []), start=1):
         parts.append({"key": f"line-{number}", "label": f"Line {number}", "line": number, "field": None, "text": text})
@@ -184,16 +186,19 @@ def shown_text(design: dict, options: dict | None = None) -> list[dict]:
                 "line": None, "field": field_id, "text": text,
             })
     for part in parts:
-        part["letters"] = letters(part["text"])
-        part["dates"] = [
-            {
-                "text": m.text,
-                "readings": [{"order": r.order, "iso": r.iso, "words": r.words} for r in m.readings],
-                "chosen": chosen.get(str(part["line"]) if part["line"] else part["field"] or "")
-                if isinstance(chosen, dict) else None,
-            }
-            for m in numeric_dates(part["text"])
-        ]
+        part["letters"] = [cell.shown for cell in letter_cells(part["text"])]
+        part["dates"] = []
+        for mention in numeric_dates(part["text"]):
+            chosen = next((
+                d.get("reading") for d in confirmed
+                if d.get("typed") == mention.text and d.get("ambiguous")
+                and (d.get("line") == part["line"] if part["line"] else d.get("field") == part["field"])
+            ), None)
+            part["dates"].append({
+                "text": mention.text,
+                "readings": [{"order": r.order, "iso": r.iso, "words": r.words} for r in mention.readings],
+                "chosen": chosen,
+            })
     return parts
 
 
@@ -305,7 +310,7 @@ def _render_checked(design) -> _Rendered:
         width=result.width,
         height=result.height,
         warnings=[i.to_dict() for i in issues if i.severity != "error"],
-        email_jpeg=mail.email_image(result.image),
+        email_jpeg=_email_jpeg(sha, result.image),
     )
 
 
@@ -425,9 +430,30 @@ def _queue_email(
     return data
 
 
+def _email_jpeg_path(sha: str):
+    return storage.image_root() / "email" / f"{sha}.jpg"
+
+
+def _email_jpeg(sha: str, png: bytes | None = None) -> bytes:
+    """The email-sized JPEG of a stored proof image, cached next to it: derived data, so
+    rebuilt if missing, and it spares each later email (approval confirmations,
+    reminders) from decoding a 2400 px PNG while the customer waits."""
+    import os
+
+    path = _email_jpeg_path(sha)
+    if path.is_file():
+        return path.read_bytes()
+    jpeg = mail.email_image(png if png is not None else storage.get(sha))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(jpeg)
+    os.replace(tmp, path)
+    return jpeg
+
+
 def _jpeg_for(revision: dict) -> bytes | None:
     try:
-        return mail.email_image(storage.get(revision["image_sha256"]))
+        return _email_jpeg(revision["image_sha256"])
     except (storage.StoredImageMissing, OSError, ValueError):
         current_app.logger.warning("proof image %s missing: email without it", revision["image_sha256"])
         return None
@@ -938,9 +964,67 @@ def send_reminders_command() -> None:
     click.echo(f"Outbox: {sent.summary()}.")
 
 
+@click.command("bench-proofs")
+@click.option("--count", default=5, show_default=True, help="Proofs to create.")
+def bench_proofs_command(count: int) -> None:
+    """Time the proof loop in a throwaway instance folder (your data is not touched):
+    create (render + store + queue), approve, sending, chain verification."""
+    import os
+    import statistics
+    import tempfile
+    import time
+
+    from renderer import Design
+    from site import create_app
+    from site.db import get_db
+    from site.records import verify_chain
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:8.1f} ms"
+
+    with tempfile.TemporaryDirectory(prefix="proofmark-bench-") as folder:
+        previous = os.environ.get("INSTANCE_PATH")
+        os.environ["INSTANCE_PATH"] = folder
+        try:
+            app = create_app({"TESTING": True, "SECRET_KEY": "bench", "MAIL_BACKEND": "file",
+                              "MAIL_SEND_AFTER_REQUEST": "off"})
+        finally:
+            os.environ.pop("INSTANCE_PATH") if previous is None else os.environ.update(INSTANCE_PATH=previous)
+        with app.app_context():
+            db = get_db()
+            created, approved, ids = [], [], []
+            for i in range(count):
+                design = Design(product="bar-necklace", font="lato", lines=(f"Bench {i:03d}",))
+                t = time.perf_counter()
+                ids.append(create_proof(db, order_ref=f"B-{i}", customer_name="Bench", design=design,
+                                        customer_email="bench@example.com", source="staff", actor="staff:bench"))
+                created.append(time.perf_counter() - t)
+            for proof_id in ids:
+                rev = get_proof(db, proof_id)["revision"]
+                t = time.perf_counter()
+                approve(db, proof_id, revision=rev["number"], nonce=rev["nonce"],
+                        statements_ticked=[s["id"] for s in statements()])
+                approved.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            report = mail.send_due(db, limit=1000)
+            sending = time.perf_counter() - t
+            t = time.perf_counter()
+            for proof_id in ids:
+                assert verify_chain(db, proof_id).intact
+            chain = (time.perf_counter() - t) / len(ids)
+        click.echo(f"create_proof  median {ms(statistics.median(created))}  max {ms(max(created))}"
+                   "  (validate, render the 2400 px PNG, store it; then one transaction: rows, events, email)")
+        click.echo(f"approve       median {ms(statistics.median(approved))}  max {ms(max(approved))}"
+                   "  (what the customer waits for after clicking Approve)")
+        click.echo(f"send_due      {report.sent} messages in {ms(sending)}"
+                   f"  = {report.sent / sending:.0f} messages/s (file backend)")
+        click.echo(f"verify_chain  {ms(chain)} per proof")
+
+
 def init_app(app: Flask) -> None:
     if "proofmark.proofs" in app.extensions:
         return
     app.extensions["proofmark.proofs"] = True
     mail.init_app(app)
     app.cli.add_command(send_reminders_command)
+    app.cli.add_command(bench_proofs_command)

@@ -47,7 +47,7 @@ def test_page_shows_image_text_letters_dates_product_font_disclosure_and_stateme
     assert "Please check your proof" in html
     assert f"/approve/{token}/image.png" in html
     assert "Ada 03/04/2025" in html
-    assert '<li class="space" title="space">␣</li>' in html  # letter by letter, spaces visible
+    assert 'class="letter letter-space" title="space"' in html  # letter by letter, spaces visible
     assert "Thursday 3 April 2025" in html and "Tuesday 4 March 2025" in html  # date written out
     assert "Bar necklace" in html and "Lato" in html
     assert papp.config["DISCLOSURE_TEXT"] in html

@@ -2,26 +2,31 @@
 
 The per-letter turn, drop and depth are drawn by compose (seeded from the design); here
 the punched walls get the key light like an engraving's, deeper and softer, and the
-displaced metal a faint lip around each letter."""
+displaced metal a faint raised lip around each letter, lit the other way round."""
 from __future__ import annotations
 
-import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
-from renderer.finishes.common import arr, darken, relief, soften, to_l
+from renderer.finishes.common import cut_light, scaled, wall_light, wide_blur
+
+# A shallow strike holds less blackening: the mask carries each letter's depth.
+_FILL = [min(255, int(min(1.0, v / 85) * (0.45 + 0.6 * v / 255) * 255)) for v in range(256)]
 
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
-    base = scene.image.crop(box)
-    m = arr(mask)  # each letter's depth, 0.55..1
-    # A shallow strike holds less blackening: the letter is paler where the punch bit less.
-    fill = np.clip(m * 3, 0, 1) * np.clip(0.45 + 0.6 * m, 0, 1)
-    out = Image.composite(scene.layers["floor"].crop(box), base, to_l(fill))
-    wall = max(0.8, 0.08 * scene.scale)
-    depth = arr(soften(mask, wall))
-    light = relief(-depth, max(1, round(wall))) * (2.4 * wall)
-    lip = arr(soften(mask, wall * 3.0)) - depth
-    lip_light = relief(np.clip(lip, 0, 1), max(1, round(wall))) * (6.0 * wall)
-    out = darken(out, np.clip(-light, 0, 1) * 0.6 + np.clip(-lip_light, 0, 0.3))
-    lit = np.clip(light, 0, 1) * 0.8 + np.clip(lip_light, 0, 0.35)
-    return Image.composite(scene.layers["spark"].crop(box), out, to_l(lit))
+    out = scene.image.crop(box)
+    out.paste(scene.layers["floor"].crop(box), (0, 0), mask.point(_FILL))
+    step = 2 if scene.scale > 15 else 1
+    lit, shade = cut_light(mask, step)
+    # The lip rises where the cut falls: the light meets it the other way round, outside the letters.
+    toward, away = wall_light(wide_blur(mask, 2.5 * step + 2), step)
+    outside = ImageChops.invert(mask)
+    lip_lit = scaled(ImageChops.multiply(away, outside), 0.4)
+    lip_shade = scaled(ImageChops.multiply(toward, outside), 0.4)
+    full = (0, 0, out.width, out.height)
+    out.paste((0, 0, 0), full, scaled(ImageChops.lighter(shade, lip_shade), 0.6))
+    out.paste(scene.spark, full, ImageChops.lighter(scaled(lit, 0.8), lip_lit))
+    return out
+
+
+__all__ = ["apply", "Image"]

@@ -69,9 +69,20 @@ def revision_changes(revisions: list[dict]) -> list[dict]:
     return out
 
 
+# What a timeline entry shows at a glance; the rest of its data is one click away.
+SUMMARY_KEYS = ("revision", "comment", "reason", "note", "description", "outcome", "resolution_label", "to",
+                "subject", "message_id", "error")
+
+
+def event_summary(data: dict) -> list[tuple[str, object]]:
+    return [(k, data[k]) for k in SUMMARY_KEYS if isinstance(data.get(k), str | int) and data.get(k) != ""]
+
+
 @bp.get("/proofs/<int:proof_id>")
 def proof(proof_id: int):
     record = _record_or_404(proof_id)
+    for event in record.events:
+        event["summary"] = event_summary(event["data_dict"])
     outcome_of = {c["id"]: c["outcome"] for c in record.claims}
     resolutions = {
         cid: resolutions_for(outcome, current_app.config["CLAIM_RESOLUTIONS"]) for cid, outcome in outcome_of.items()

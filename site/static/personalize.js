@@ -23,6 +23,13 @@
     else if (window.htmx) window.htmx.trigger(input.form, "change");
   });
 
+  // Typing is already sent on "input"; the "change" a text box fires when it loses focus
+  // would only send the same form again (and race a click on a suggestion that caused it).
+  doc.addEventListener("change", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("[data-pz-text]")) event.stopPropagation();
+  }, true);
+
   // A suggested font: select it in the picker and let the form's change trigger update.
   doc.addEventListener("click", function (event) {
     var button = closest(event.target, "[data-use-font]");

@@ -1,0 +1,140 @@
+"""POST /api/proofs and GET /api/proofs/<id>: bearer keys, JSON in and out, clear errors."""
+from __future__ import annotations
+
+import pytest
+
+from site.db import get_db
+from site.records import sha256_hex
+from tests.proofs_support import count, design, make_app
+
+
+@pytest.fixture(scope="module")
+def api_app(tmp_path_factory):
+    return make_app(tmp_path_factory.mktemp("api") / "instance", MAIL_SEND_AFTER_REQUEST="off")
+
+
+@pytest.fixture(scope="module")
+def key(api_app):
+    result = api_app.test_cli_runner().invoke(args=["create-api-key", "Shopify store"])
+    assert result.exit_code == 0, result.output
+    return result.output.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def client(api_app):
+    return api_app.test_client()
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+BODY = {
+    "order_ref": "#1042",
+    "customer_name": "Grace Hopper",
+    "customer_email": "grace@example.com",
+    "design": {"product": "bar-necklace", "font": "lato", "lines": ["Grace"]},
+}
+
+
+def test_key_is_shown_once_and_stored_only_as_a_hash(api_app, key):
+    assert key.startswith("pm_") and len(key) > 40
+    with api_app.app_context():
+        rows = [dict(r) for r in get_db().execute("SELECT * FROM api_keys")]
+    assert rows[0]["name"] == "Shopify store"
+    assert rows[0]["key_hash"] == sha256_hex(key)
+    assert all(key not in str(v) for row in rows for v in row.values())
+
+
+@pytest.mark.parametrize("headers, message", [
+    ({}, "Authorization: Bearer"),
+    ({"Authorization": "Basic abc"}, "must be `Bearer <key>`"),
+    ({"Authorization": "Bearer pm_wrong"}, "not valid"),
+])
+def test_requests_without_a_valid_key_are_401(client, headers, message):
+    response = client.post("/api/proofs", json=BODY, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.json["error"]["code"] == "unauthorized"
+    assert message in response.json["error"]["message"]
+
+
+def test_create_and_read_a_proof(api_app, client, key):
+    response = client.post("/api/proofs", json=BODY, headers=auth(key))
+    assert response.status_code == 201, response.json
+    proof = response.json["proof"]
+    assert response.json["created"] is True
+    assert proof["status"] == "awaiting_approval" and proof["approved"] is False
+    assert proof["order_ref"] == "#1042" and proof["revision"] == 1 and proof["source"] == "api"
+    assert len(proof["image_sha256"]) == 64
+    assert response.headers["Location"] == f"/api/proofs/{proof['public_id']}"
+
+    read = client.get(response.headers["Location"], headers=auth(key))
+    assert read.status_code == 200 and read.json["proof"]["id"] == proof["id"]
+    with api_app.app_context():
+        actor = get_db().execute("SELECT actor FROM events WHERE proof_id = ? AND seq = 1", (proof["id"],)).fetchone()[0]
+    assert actor == "api:Shopify store"
+
+    missing = client.get("/api/proofs/P-NOSUCH", headers=auth(key))
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("kwargs, status, code, message", [
+    ({"data": "order=1", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "JSON"),
+    ({"data": "{not json", "content_type": "application/json"}, 400, "invalid_json", "not a JSON object"),
+    ({"json": [1, 2]}, 400, "invalid_json", "not a JSON object"),
+    ({"json": {"order_ref": "1"}}, 422, "missing_fields", "customer_name, customer_email, design"),
+    ({"json": {**BODY, "customer_email": "grace"}}, 422, "invalid_proof", "not an email address"),
+    ({"json": {**BODY, "customer_name": 5}}, 422, "invalid_field", "must be a string"),
+    ({"json": {**BODY, "design": "Grace"}}, 422, "invalid_field", "must be an object"),
+    ({"json": {**BODY, "design": {**BODY["design"], "colour": "red"}}}, 422, "invalid_field", "unknown keys: colour"),
+    ({"json": {**BODY, "design": {**BODY["design"], "product": "spaceship"}}}, 422, "invalid_proof", "cannot be made"),
+    ({"json": {**BODY, "design": None, "design_token": "forged.token"}}, 400, "invalid_design_token",
+     "not one we issued"),
+])
+def test_errors_are_specific_json_and_create_nothing(api_app, client, key, kwargs, status, code, message):
+    with api_app.app_context():
+        before = count(get_db(), "proofs")
+    response = client.post("/api/proofs", headers=auth(key), **kwargs)
+    assert response.status_code == status
+    assert response.json["error"]["code"] == code
+    assert message in response.json["error"]["message"]
+    with api_app.app_context():
+        assert count(get_db(), "proofs") == before
+
+
+def test_design_token_creates_once(api_app, client, key):
+    from site.tokens import sign_design
+
+    with api_app.app_context():
+        d = design("Token Ada")
+        token = sign_design(d, d.content_key(1200, "jpeg"))
+    body = {**BODY, "design": None, "design_token": token}
+    body.pop("design")
+    first = client.post("/api/proofs", json=body, headers=auth(key))
+    assert first.status_code == 201 and first.json["proof"]["text"] == "Token Ada"
+    again = client.post("/api/proofs", json=body, headers=auth(key))
+    assert again.status_code == 200 and again.json["created"] is False
+    assert again.json["proof"]["id"] == first.json["proof"]["id"]
+
+
+def test_revoked_key_is_refused(api_app, client):
+    runner = api_app.test_cli_runner()
+    new_key = runner.invoke(args=["create-api-key", "temp"]).output.strip().splitlines()[-1]
+    assert client.get("/api/proofs/P-NOSUCH", headers=auth(new_key)).status_code == 404
+    listed = runner.invoke(args=["list-api-keys"]).output
+    assert "temp" in listed and new_key not in listed
+    assert "Revoked 1 key(s)." in runner.invoke(args=["revoke-api-key", new_key[:10]]).output
+    assert client.get("/api/proofs/P-NOSUCH", headers=auth(new_key)).status_code == 401
+
+
+def test_create_api_key_needs_a_name(api_app):
+    result = api_app.test_cli_runner().invoke(args=["create-api-key", "  "])
+    assert result.exit_code != 0 and "needs a name" in result.output
+
+
+def test_api_is_not_blocked_by_csrf(tmp_path):
+    app = make_app(tmp_path / "instance", WTF_CSRF_ENABLED=True, MAIL_SEND_AFTER_REQUEST="off")
+    key = app.test_cli_runner().invoke(args=["create-api-key", "k"]).output.strip().splitlines()[-1]
+    response = app.test_client().post("/api/proofs", json=BODY, headers=auth(key))
+    assert response.status_code == 201
