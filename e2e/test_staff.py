@@ -65,7 +65,7 @@ def test_staff_find_open_download_and_claim(live_server, page, artifacts):
     page.goto(live_server.url + "/staff/proofs")
     page.fill("#q", "elmin")
     # The unfiltered list already shows the newest proof: wait for the filtered one.
-    expect(page.locator("#results .result-count")).to_contain_text("1 proof match")
+    expect(page.locator("#results .result-count")).to_contain_text("1 proof matches")
     expect(page.locator("#results tbody tr")).to_have_count(1)
     expect(page.locator("#results tbody")).to_contain_text(order_ref)
     page.screenshot(path=str(artifacts / "staff-records.png"), full_page=True)
