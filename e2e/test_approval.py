@@ -224,3 +224,35 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, artifac
     page.screenshot(path=str(artifacts / "dev-outbox-message.png"), full_page=True)
     page.click("a.approval-link")
     expect(page.locator("h1")).to_have_text("Please check your proof")
+
+
+def test_garbled_and_expired_links_explain_themselves(live_server, phone_page, artifacts, tmp_path):
+    from datetime import timedelta
+
+    from site import proofs
+    from site.db import get_db
+    from site.tokens import sign_approval
+
+    page = phone_page
+    response = page.goto(live_server.url + "/approve/this-is-not-a-real-link")
+    assert response.status == 400
+    expect(page.locator("h1")).to_have_text("We can’t open this link")
+    page.screenshot(path=str(artifacts / "approve-invalid-phone.png"), full_page=True)
+
+    # A link signed 20 days ago with the server's key, to a proof made through the service.
+    app = make_app(live_server.instance_path, SECRET_KEY="e2e-secret", DEMO=True, PUBLIC_URL=live_server.url,
+                   TESTING=False, MAIL_SEND_AFTER_REQUEST="off")
+    with app.app_context():
+        db = get_db()
+        proof_id = proofs.create_proof(
+            db, order_ref="E2E-OLD", customer_name="Olga", customer_email="olga@example.com",
+            design=Design(product="bar-necklace", font="lato", lines=("Olga",)), source="staff", actor="staff:e2e")
+        rev = proofs.get_proof(db, proof_id)["revision"]
+        old = sign_approval(proof_id, 1, rev["nonce"], "old", now=proofs.utcnow() - timedelta(days=20))
+    response = page.goto(f"{live_server.url}/approve/{old}")
+    assert response.status == 410
+    expect(page.locator("h1")).to_have_text("This link has expired")
+    page.screenshot(path=str(artifacts / "approve-expired-phone.png"), full_page=True)
+    page.click("text=Email me a fresh link")
+    expect(page.locator("h1")).to_have_text("Check your email")
+    expect(page.locator("main")).to_contain_text("o•••@example.com")

@@ -25,7 +25,7 @@ HOST_PAGE = """<!doctype html>
   <button class="buy" type="submit">Add to cart</button>
 </form>
 <script src="{proofmark}/embed.js" data-product="pendant-round" data-target="#product-form"
-        data-mount="#personalizer"></script>
+        data-mount="#personalizer" data-required></script>
 </body></html>
 """
 
@@ -88,6 +88,11 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
         page.wait_for_function("() => document.querySelector('iframe.proofmark-frame').style.height !== '640px'")
         inner = frame.locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
         assert abs(_iframe_height(page) - inner) <= 2
+
+        # data-required: the shop's form does not submit before a design is confirmed.
+        page.click("button.buy")
+        assert page.url == host + "/product.html"
+        expect(page.locator("h1")).to_contain_text("Engraved round pendant")
 
         frame.locator("#input-line-1").fill("Anna")
         frame.locator("#input-line-2").fill("12 June 2021")
