@@ -12,6 +12,7 @@ import binascii
 import json
 import os
 import threading
+import urllib.parse
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -264,3 +265,68 @@ def image(key: str, ext: str):
 
 def _looks_like_key(key: str) -> bool:
     return 16 <= len(key) <= 64 and all(c in "0123456789abcdef" for c in key)
+
+
+# --- the fast path ------------------------------------------------------------------------
+
+
+class CachedPreviewFastPath:
+    """WSGI shortcut for the most frequent request of all: a preview this worker already
+    holds in memory, or a browser revalidating one (304).
+
+    A typing shopper's browser asks for each image once, but pages that show a design
+    again (the confirmation step, the cart, a shop's thumbnail) ask for the same URLs over
+    and over; answering those without Flask's routing, request context and hooks is most
+    of the cost. The answer carries the same headers as the last full answer Flask gave
+    for a preview (security headers included: they are learned, not repeated here), and
+    the same checks: the design in the URL must still produce the key in the path.
+    Everything else goes to Flask unchanged.
+    """
+
+    _SKIP = frozenset({"content-length", "content-type", "etag", "date", "set-cookie", "vary"})
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+        self.headers: list[tuple[str, str]] | None = None
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/preview/") or environ.get("REQUEST_METHOD") != "GET":
+            return self.wsgi_app(environ, start_response)
+        if self.headers is not None:
+            answer = self._answer(path, environ)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+
+        def learn(status, headers, exc_info=None):
+            if status.startswith("200") and any(k.lower() == "etag" for k, _ in headers):
+                self.headers = [(k, v) for k, v in headers if k.lower() not in self._SKIP]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, learn)
+
+    def _answer(self, path: str, environ) -> tuple[str, list, bytes] | None:
+        name = path[len("/preview/"):]
+        key, _, ext = name.partition(".")
+        fmt = FORMATS.get(ext)
+        if fmt is None or not _looks_like_key(key):
+            return None
+        etag = f'"{key}"'
+        common = [*self.headers, ("ETag", etag), ("Cache-Control", IMMUTABLE)]
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            return "304 NOT MODIFIED", common, b""
+        image = _memory.get(key)
+        if image is None:
+            return None
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        try:
+            width = int(query.get("w", [""])[0])
+            design = decode_design(query.get("d", [""])[0])
+        except (ValueError, PreviewAddressError):
+            return None  # Flask says what is wrong with it
+        if design.content_key(width, fmt) != key:
+            return None
+        headers = [*common, ("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
+        return "200 OK", headers, image.data

@@ -29,6 +29,7 @@ SAMPLES: dict[str, dict] = {
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(previews.bp)
+    app.wsgi_app = previews.CachedPreviewFastPath(app.wsgi_app)
     app.register_blueprint(personalize_fonts.bp)
     app.jinja_env.globals.update(presentation.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url
