@@ -279,14 +279,17 @@ class CachedPreviewFastPath:
     and over; answering those without Flask's routing, request context and hooks is most
     of the cost. The answer carries the same headers as the last full answer Flask gave
     for a preview (security headers included: they are learned, not repeated here), and
-    the same checks: the design in the URL must still produce the key in the path.
+    the same checks: the design in the URL must still produce the key in the path. A
+    preview another worker rendered is read from the shared disk cache.
     Everything else goes to Flask unchanged.
     """
 
     _SKIP = frozenset({"content-length", "content-type", "etag", "date", "set-cookie", "vary"})
 
-    def __init__(self, wsgi_app) -> None:
+    def __init__(self, wsgi_app, cache_root: Path, memory_limit: int) -> None:
         self.wsgi_app = wsgi_app
+        self.cache_root = cache_root  # the disk cache, shared with the other workers
+        self.memory_limit = memory_limit
         self.headers: list[tuple[str, str]] | None = None
 
     def __call__(self, environ, start_response):
@@ -319,7 +322,13 @@ class CachedPreviewFastPath:
             return "304 NOT MODIFIED", common, b""
         image = _memory.get(key)
         if image is None:
-            return None
+            # Rendered by another worker: it is on disk.
+            try:
+                data = (self.cache_root / key[:2] / f"{key}.{EXTENSIONS[fmt]}").read_bytes()
+            except OSError:
+                return None
+            image = Image(key, data, CONTENT_TYPES[fmt])
+            _memory.put(image, self.memory_limit)
         query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
         try:
             width = int(query.get("w", [""])[0])

@@ -6,6 +6,8 @@ needs them.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
 
 from renderer import RENDERER_VERSION, Design, catalog
@@ -29,7 +31,11 @@ SAMPLES: dict[str, dict] = {
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(previews.bp)
-    app.wsgi_app = previews.CachedPreviewFastPath(app.wsgi_app)
+    app.wsgi_app = previews.CachedPreviewFastPath(
+        app.wsgi_app,
+        cache_root=Path(app.instance_path) / app.config["IMAGE_DIR"] / "previews",
+        memory_limit=app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024,
+    )
     app.register_blueprint(personalize_fonts.bp)
     app.jinja_env.globals.update(presentation.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url

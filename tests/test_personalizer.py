@@ -230,3 +230,26 @@ def test_prune_keeps_the_cache_within_its_size(app, client):
     assert removed == 3 and freed > 0
     result = app.test_cli_runner().invoke(args=["prune-previews"])
     assert "removed 0 cached previews" in result.output
+
+
+def test_cached_previews_take_the_fast_path_with_the_same_headers(app, client):
+    design = Design(product="mug", font="lato", lines=("Fast",))
+    with app.test_request_context():
+        url = previews.preview_url(design, 1000, "jpeg")
+    with client.get(url) as through_flask:
+        first = {k: v for k, v in through_flask.headers.items() if k != "Date"}
+        body = through_flask.data
+    assert isinstance(app.wsgi_app, previews.CachedPreviewFastPath)
+    assert app.wsgi_app.headers is not None  # learned from Flask's answer
+    with client.get(url) as fast:
+        assert fast.status_code == 200 and fast.data == body
+        assert {k: v for k, v in fast.headers.items() if k != "Date"} == first
+    assert "frame-ancestors 'none'" in first["Content-Security-Policy"]
+    # The same checks as Flask: a URL whose design does not give the key is refused.
+    other = Design(product="mug", font="lato", lines=("Slow",))
+    forged = url.split("?")[0] + "?w=1000&d=" + previews.encode_design(other)
+    with client.get(forged) as refused:
+        assert refused.status_code == 400
+    with client.get(url, headers={"If-None-Match": f'W/"x", "{design.content_key(1000, "jpeg")}"'}) as cached:
+        assert cached.status_code == 304
+        assert cached.headers["X-Content-Type-Options"] == "nosniff"
