@@ -45,6 +45,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from site import assets, cli, db, health, security
 
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind N reverse proxies, the recorded IP (evidence) must be the client's, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     cli.init_app(app)
     security.init_app(app)

@@ -71,6 +71,9 @@ DEFAULTS: dict = {
     # IMAGE_DIR/previews (shared); the disk cache is pruned, oldest first, past its size.
     "PREVIEW_MEMORY_CACHE_MB": 64,
     "PREVIEW_DISK_CACHE_MB": 1024,
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
+    # (0: none). Recorded IP addresses are evidence, so set this only to what is really there.
+    "TRUSTED_PROXIES": 0,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,

@@ -139,3 +139,18 @@ def test_migration_failure_rolls_back(tmp_path):
     db.migrate(database)
     with pytest.raises(sqlite3.IntegrityError):
         database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'again', 'now')")
+
+
+def test_trusted_proxies_decide_the_recorded_ip(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "proxy"))
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = create_app({"TESTING": True, "SECRET_KEY": "k", "TRUSTED_PROXIES": hops})
+
+        @app.get("/_ip")
+        def _ip():
+            from flask import request
+
+            return request.remote_addr or ""
+
+        response = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert response.text == expected
