@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -35,7 +36,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -58,6 +58,7 @@ class Phase:
     bytes: int = 0
     wall_s: float = 0.0
     client_cpu_s: float = 0.0  # the benchmark's own CPU time: it shares the machine's cores
+    extras: list = field(default_factory=list)
 
     def summary(self) -> dict:
         lat = sorted(self.latencies_ms)
@@ -108,42 +109,59 @@ class Client:
         raise AssertionError("unreachable")
 
 
-def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float, do) -> Phase:
-    """Run `do(client, job) -> (ok, nbytes, error)` over jobs with `clients` threads."""
-    phase = Phase(name)
-    lock = threading.Lock()
-    index = iter(range(len(jobs)))
-    deadline = time.perf_counter() + max_seconds
-
-    def worker():
-        client = Client(base)
-        while time.perf_counter() < deadline:
-            with lock:
-                i = next(index, None)
-            if i is None:
-                return
-            start = time.perf_counter()
-            try:
-                ok, nbytes, error = do(client, jobs[i])
-            except Exception as exc:  # noqa: BLE001 - a benchmark reports failures, it does not stop
-                ok, nbytes, error = False, 0, f"{type(exc).__name__}: {exc}"
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                if ok:
-                    phase.latencies_ms.append(elapsed)
-                    phase.bytes += nbytes
-                else:
-                    phase.errors.append(error)
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+def _client_process(base, jobs, do, index, lock, deadline, results) -> None:
+    """One client, in its own process: the clients must not queue behind each other for
+    one interpreter lock, or their waiting would be counted as the server's latency."""
+    client = Client(base)
+    latencies, errors, extras = [], [], []
+    nbytes_total = 0
     cpu0 = time.process_time()
+    while time.time() < deadline:
+        with lock:
+            i = index.value
+            index.value += 1
+        if i >= len(jobs):
+            break
+        start = time.perf_counter()
+        try:
+            ok, nbytes, error, extra = do(client, jobs[i])
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports failures, it does not stop
+            ok, nbytes, error, extra = False, 0, f"{type(exc).__name__}: {exc}", None
+        elapsed = (time.perf_counter() - start) * 1000
+        if ok:
+            latencies.append(elapsed)
+            nbytes_total += nbytes
+            if extra is not None:
+                extras.append((i, extra))
+        else:
+            errors.append(error)
+    results.put((latencies, errors, nbytes_total, extras, time.process_time() - cpu0))
+
+
+def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float, do) -> Phase:
+    """Run `do(client, job) -> (ok, nbytes, error, extra)` over the jobs with `clients`
+    concurrent client processes; extras (e.g. the image URL a fragment named) in job order."""
+    ctx = multiprocessing.get_context("fork")
+    index, lock, results = ctx.Value("l", 0, lock=False), ctx.Lock(), ctx.Queue()
+    phase = Phase(name)
+    deadline = time.time() + max_seconds
+    processes = [ctx.Process(target=_client_process, args=(base, jobs, do, index, lock, deadline, results))
+                 for _ in range(clients)]
     t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for process in processes:
+        process.start()
+    extras = []
+    for _ in processes:
+        latencies, errors, nbytes, found, cpu = results.get()
+        phase.latencies_ms += latencies
+        phase.errors += errors
+        phase.bytes += nbytes
+        phase.client_cpu_s += cpu
+        extras += found
     phase.wall_s = time.perf_counter() - t0
-    phase.client_cpu_s = time.process_time() - cpu0
+    for process in processes:
+        process.join()
+    phase.extras = [extra for _, extra in sorted(extras)]
     return phase
 
 
@@ -194,37 +212,32 @@ def bench(base: str, clients: int, requests: int, seconds: float) -> dict:
         status, data = client.request("POST", f"/p/{product}/preview",
                                       urllib.parse.urlencode(form).encode(), hx)
         if status != 200:
-            return False, 0, f"partial HTTP {status}"
+            return False, 0, f"partial HTTP {status}", None
         match = IMG_SRC.search(data.decode())
         if not match:
-            return False, 0, "partial without a preview image"
-        with urls_lock:
-            urls.append(unescape(match.group(1)))
-        return True, len(data), None
+            return False, 0, "partial without a preview image", None
+        return True, len(data), None, unescape(match.group(1))
 
     def image(client: Client, path: str):
         status, data = client.request("GET", path, headers={"Accept": "image/avif,image/webp,image/*"})
         if status != 200 or not data:
-            return False, 0, f"image HTTP {status}"
-        return True, len(data), None
+            return False, 0, f"image HTTP {status}", None
+        return True, len(data), None, None
 
     def revalidate(client: Client, path: str):
         key = path.split("/preview/")[1].split(".")[0]
         status, _ = client.request("GET", path, headers={"If-None-Match": f'"{key}"'})
-        return status == 304, 0, None if status == 304 else f"revalidate HTTP {status}"
+        return status == 304, 0, None if status == 304 else f"revalidate HTTP {status}", None
 
-    # Warm-up (not measured): every product once per worker thread, so fonts and substrate
-    # textures are loaded, as they are on a server that has been up for a minute.
-    urls: list[str] = []
-    urls_lock = threading.Lock()
+    # Warm-up (not measured): every product several times per worker, so fonts and
+    # substrate textures are loaded, as on a server that has been up for a minute.
     warm = [(p, {"line-1": f"Warm {n}"}) for n in range(clients * 2) for p in PRODUCTS]
-    run_phase("warm", base, clients, warm, 120, partial)
-    run_phase("warm", base, clients, list(urls), 120, image)
-    urls.clear()
+    warm_urls = run_phase("warm", base, clients, warm, 120, partial).extras
+    run_phase("warm", base, clients, warm_urls, 120, image)
 
     jobs = [design_form(i) for i in range(requests)]
     phases = {"partial": run_phase("partial", base, clients, jobs, seconds, partial)}
-    fresh = list(urls)
+    fresh = phases["partial"].extras
     phases["uncached"] = run_phase("uncached", base, clients, fresh, seconds, image)
     done = fresh[: len(phases["uncached"].latencies_ms)]
     phases["cached"] = run_phase("cached", base, clients, done, seconds, image)
