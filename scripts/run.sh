@@ -10,5 +10,4 @@ export FLASK_DEMO="${FLASK_DEMO:-true}"
 .venv/bin/flask --app site init-instance
 .venv/bin/flask --app site init-db
 .venv/bin/flask --app site seed-demo
-exec .venv/bin/gunicorn --bind "${BIND:-127.0.0.1:5000}" --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
-  --access-logfile - "site:create_app()"
+exec .venv/bin/gunicorn --config scripts/gunicorn.conf.py

@@ -1,0 +1,22 @@
+"""gunicorn settings for `make run`: load the app once in the master and build every
+product's scene there, so forked workers share it and no shopper waits for a cold scene."""
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("BIND", "127.0.0.1:5000")
+workers = int(os.environ.get("WORKERS", "2"))
+threads = int(os.environ.get("THREADS", "4"))
+worker_class = "gthread"
+accesslog = "-"
+preload_app = True
+wsgi_app = "site:create_app()"
+
+
+def when_ready(server):
+    from renderer.compose import warm
+
+    app = server.app.wsgi()
+    # Only the live-preview width: it is the one a typing shopper waits for.
+    server.log.info("warming product scenes at %s px", app.config["PREVIEW_WIDTH"])
+    warm((app.config["PREVIEW_WIDTH"],))
