@@ -3,42 +3,18 @@ instance folders, a real SMTP server on loopback (aiosmtpd) that can be stopped 
 started again on the same port, and a clock to move instead of sleeping."""
 from __future__ import annotations
 
-import os
 import socket
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
-from pathlib import Path
 
 from renderer import Design
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "WTF_CSRF_ENABLED": False,
-    "MAIL_BACKEND": "file",
-    "PUBLIC_URL": "http://proofs.test",
-    "EMBED_ALLOWED_ORIGINS": ["http://shop.test"],
-}
+from tests.support import make_app  # noqa: F401 - the proofs tests import it from here
 
 # A fixed moment, so that expiry and reminders are computed from a known "now".
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-
-
-def make_app(instance: Path, **config):
-    from site import create_app
-
-    previous = os.environ.get("INSTANCE_PATH")
-    os.environ["INSTANCE_PATH"] = str(instance)
-    try:
-        return create_app({**TEST_CONFIG, **config})
-    finally:
-        if previous is None:
-            os.environ.pop("INSTANCE_PATH", None)
-        else:
-            os.environ["INSTANCE_PATH"] = previous
 
 
 def design(text: str = "Ada Lovelace", product: str = "bar-necklace", font: str = "lato", **kw) -> Design:

@@ -5,33 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import pytest
-
 from renderer import Design
-from site import create_app
 from site.db import get_db
+from tests.support import make_app  # noqa: F401 - the staff tests import it from here
 
 STAFF_EMAIL = "support@shop.test"
 STAFF_PASSWORD = "correct horse battery"
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "WTF_CSRF_ENABLED": False,
-    "MAIL_BACKEND": "file",
-    "PUBLIC_URL": "http://proofs.test",
-    "EMBED_ALLOWED_ORIGINS": ["http://shop.test"],
-}
-
-
-def make_app(instance_path, monkeypatch=None, **config):
-    if monkeypatch is not None:
-        monkeypatch.setenv("INSTANCE_PATH", str(instance_path))
-        return create_app({**TEST_CONFIG, **config})
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("INSTANCE_PATH", str(instance_path))
-        return create_app({**TEST_CONFIG, **config})
-
 
 def make_staff(app, email: str = STAFF_EMAIL, password: str = STAFF_PASSWORD):
     from site.staff import accounts
