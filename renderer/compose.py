@@ -117,10 +117,12 @@ def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
     for line in plan.lines:
         groups.setdefault(line.field or "lines", []).append(line)
     w, h = scene.size
+    # The box must hold every effect the finish spreads past the letters (halo, lip).
+    reach = finishes.reach(scene.product.finish, scene.scale)
     for key, lines in groups.items():
         surf = scene.surfaces.get(key) or scene.flat()
         boxes = [_line_box_px(ln, surf) for ln in lines]
-        pad = 0.6 * surf.cs + 4
+        pad = max(0.6 * surf.cs + 4, reach + 2)
         x0 = int(math.floor(min(b[0] for b in boxes) - pad))
         y0 = int(math.floor(min(b[1] for b in boxes) - pad))
         x1 = int(math.ceil(max(b[2] for b in boxes) + pad))
@@ -158,7 +160,7 @@ def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
         if inner is None:
             continue
         bx0, by0 = surf.warp.box[0], surf.warp.box[1]
-        p = int(0.6 * surf.cs) + 4
+        p = int(max(0.6 * surf.cs + 4, reach + 2))
         box = (max(0, bx0 + inner[0] - p), max(0, by0 + inner[1] - p),
                min(w, bx0 + inner[2] + p), min(h, by0 + inner[3] + p))
         if box[2] <= box[0] or box[3] <= box[1]:

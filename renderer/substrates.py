@@ -50,6 +50,28 @@ def brushed(h: int, w: int, seed: int, streak: float = 60.0) -> np.ndarray:
     return out
 
 
+def scratches(h: int, w: int, seed: int, scale: float, count: int = 70, along: float = 0.0,
+              spread: float = 0.35) -> np.ndarray:
+    """Stray hairline scratches from wear: short straight lines, mostly along the direction
+    `along` (radians, image coordinates), that catch the light a little. `scale` is px/mm."""
+    from PIL import ImageDraw
+
+    r = rng(seed)
+    ss = 2
+    im = Image.new("L", (w * ss, h * ss), 0)
+    draw = ImageDraw.Draw(im)
+    for _ in range(count):
+        x, y = r.uniform(0, w), r.uniform(0, h)
+        length = r.uniform(0.4, 3.0) * scale
+        a = along + r.normal(0, spread)
+        dx, dy = np.cos(a) * length / 2, np.sin(a) * length / 2
+        value = int(r.uniform(40, 140))
+        draw.line([((x - dx) * ss, (y - dy) * ss), ((x + dx) * ss, (y + dy) * ss)], fill=value,
+                  width=max(1, round(0.012 * scale * ss)))
+    small = im.resize((w, h), Image.Resampling.BOX)
+    return np.asarray(small, np.float32) * (0.5 / 255)
+
+
 def studio_reflection(h: int, w: int, seed: int) -> np.ndarray:
     """What a flat polished surface mirrors in a studio: a soft diagonal window of light
     over a darker room, slightly uneven."""
@@ -63,25 +85,58 @@ def studio_reflection(h: int, w: int, seed: int) -> np.ndarray:
     return 0.28 + 0.32 * glow + 0.55 * band + second
 
 
-def wood_grain(h: int, w: int, seed: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def wood_grain(h: int, w: int, seed: int, scale: float, y0: float = 0.0,
+               height_mm: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Face-grain maple along x. Returns (rgb, latewood) where latewood (0..1) marks the
-    denser growth lines that a laser burns darker. `scale` is pixels per millimetre."""
+    denser growth lines that a laser burns darker. `scale` is pixels per millimetre.
+
+    A board is glued up from strips (from y0, over height_mm): each strip has its own shade
+    and its own growth rings, whose widths vary year by year, so no two lines are evenly
+    spaced and the strips meet in faint glue lines."""
+    r = rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    warp = fractal(h, w, 60 * scale, seed, 3, stretch=(6.0, 1.0)) * 9.0 * scale
-    wobble = smooth_noise(h, w, 25 * scale, seed + 7, stretch=(8.0, 1.0)) * 1.5 * scale
-    # Growth rings cut lengthwise: lines about 2.5 mm apart, their spacing drifting.
-    phase = (yy + warp + wobble) / (2.6 * scale) + 0.02 * xx / scale
+    ymm = (yy - y0) / scale
+    span = height_mm if height_mm is not None else h / scale
+    # Strips 30..60 mm wide across the board.
+    widths = []
+    while sum(widths) < span:
+        widths.append(float(r.uniform(30, 60)))
+    edges = np.cumsum(widths)[:-1] * (span / sum(widths))
+    strip = np.searchsorted(edges, ymm).astype(np.int32)
+    n = len(widths)
+    shade = (1 + r.normal(0, 0.035, n)).astype(np.float32)  # one lighter, one a little darker
+    warmth = r.normal(0, 0.03, n).astype(np.float32)
+    offset = r.uniform(0, 500, n).astype(np.float32)  # where in the log each strip was cut
+    slope = r.normal(0, 0.012, n).astype(np.float32)  # the rings run a little off the strip
+    density = r.uniform(0.8, 1.25, n).astype(np.float32)
+    warp = fractal(h, w, 60 * scale, seed, 3, stretch=(6.0, 1.0)) * 5.0 * scale
+    wobble = smooth_noise(h, w, 25 * scale, seed + 7, stretch=(8.0, 1.0)) * 1.2 * scale
+    v = (yy + warp + wobble) / scale * density[strip] + offset[strip] + slope[strip] * xx / scale
+    # Growth rings of uneven width (a wet year, a dry one): 0.8 .. 5 mm, cumulated.
+    rings = np.clip(r.lognormal(np.log(2.0), 0.5, 2000), 0.6, 6.0)
+    starts = np.concatenate([[0.0], np.cumsum(rings)])
+    phase = np.interp(v, starts, np.arange(len(starts), dtype=np.float64)).astype(np.float32)
     ring = phase - np.floor(phase)
-    # Each growth line is softer or sharper, stronger or fainter along its length.
-    strength = np.clip(0.55 + 0.6 * smooth_noise(h, w, 40 * scale, seed + 5, stretch=(5.0, 1.0)), 0.1, 1)
-    latewood = (np.clip(1.0 - np.abs(ring - 0.8) / 0.2, 0, 1) ** 2 * strength).astype(np.float32)
+    ring_strength = r.uniform(0.35, 1.0, len(starts)).astype(np.float32)
+    index = np.clip(phase.astype(np.int32), 0, len(starts) - 1)
+    # Earlywood darkens slowly into the latewood, which ends sharply at the next ring.
+    along = np.clip(0.55 + 0.6 * smooth_noise(h, w, 40 * scale, seed + 5, stretch=(5.0, 1.0)), 0.1, 1)
+    profile = np.clip((ring - 0.35) / 0.65, 0, 1) ** 2.5 * np.clip((1.0 - ring) / 0.05, 0, 1)
+    latewood = (profile * ring_strength[index] * along).astype(np.float32)
     fibres = brushed(h, w, seed + 3, streak=30 * scale) * 0.5
     tone = fractal(h, w, 80 * scale, seed + 11, 3, stretch=(4.0, 1.0))
+    # Ray flecks: short, faint, darker dashes across the face, as maple shows.
+    fleck = np.clip(smooth_noise(h, w, 0.5 * scale, seed + 13, stretch=(5.0, 1.0)) - 1.9, 0, 1)
     base = np.array([0.88, 0.72, 0.51], np.float32)
     dark = np.array([0.70, 0.50, 0.30], np.float32)
-    mix = np.clip(0.38 * latewood + 0.08 * fibres + 0.25 * tone + 0.15, 0, 1)[..., None]
+    mix = np.clip(0.5 * latewood + 0.08 * fibres + 0.22 * tone + 0.1 + 0.2 * fleck, 0, 1)[..., None]
     rgb = base * (1 - mix) + dark * mix
-    rgb *= (1.0 + 0.035 * fibres)[..., None]
+    rgb *= (shade[strip] * (1.0 + 0.035 * fibres))[..., None]
+    rgb[..., 0] *= 1 + warmth[strip]
+    rgb[..., 2] *= 1 - warmth[strip]
+    # Glue lines between the strips: hairline and a touch darker.
+    gap = np.min(np.abs(ymm[..., None] - edges[None, None, :]), axis=2) if len(edges) else np.full_like(ymm, 99)
+    rgb *= (1 - 0.12 * np.clip(1 - gap * scale / 0.8, 0, 1))[..., None]
     return rgb.astype(np.float32), latewood.astype(np.float32)
 
 

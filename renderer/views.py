@@ -172,14 +172,17 @@ def size_label(im: Image.Image, x0: float, x1: float, y: float, label: str) -> N
     ink = (92, 88, 84)
     lw = max(1, round(w / 900))
     tick = h * 0.012
-    draw.line([(x0, y), (x1, y)], fill=ink, width=lw)
     for x in (x0, x1):
         draw.line([(x, y - tick), (x, y + tick)], fill=ink, width=lw)
     font = ui_font(h * 0.032)
     tw = draw.textlength(label, font=font)
     pad = h * 0.012
     mid = (x0 + x1) / 2
-    draw.rectangle([mid - tw / 2 - pad, y - tick, mid + tw / 2 + pad, y + tick], fill=im.getpixel((int(mid), int(y + tick * 3))))
+    # The line stops short of the label instead of a patch painted behind it: a patch of
+    # one flat colour shows as a box on the shaded backdrop.
+    if mid - tw / 2 - pad > x0:
+        draw.line([(x0, y), (mid - tw / 2 - pad, y)], fill=ink, width=lw)
+        draw.line([(mid + tw / 2 + pad, y), (x1, y)], fill=ink, width=lw)
     draw.text((mid, y), label, fill=ink, font=font, anchor="mm")
 
 
@@ -194,13 +197,26 @@ def to_image(rgb: np.ndarray) -> Image.Image:
     return Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
-def cut_metal_layers(h: int, w: int, color: np.ndarray, seed: int, floor: float = 0.5,
+def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - e0) / (e1 - e0), 0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def cut_metal_layers(h: int, w: int, color: np.ndarray, seed: int, floor: float | np.ndarray = 0.5,
                      texture: float = 0.06) -> dict[str, Image.Image]:
     """A cut's floor is matte: it scatters light instead of mirroring the studio, so it is the
-    metal's own colour, darker, with a fine tool texture; its lit wall sparkles."""
+    metal's own colour with a fine tool texture; its lit wall sparkles. `floor` may be a map."""
     grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32) * texture
     floor_rgb = color * (floor + grit)[..., None]
     return {"floor": to_image(floor_rgb)}
+
+
+def frosted_floor(tone: np.ndarray, radius: float, light: float = 0.8, dark: float = 0.2,
+                  lo: float = 0.5, hi: float = 0.8) -> np.ndarray:
+    """The floor of a cut in polished metal, as a photo shows it: the frosted cut scatters the
+    whole studio, so it reads pale grey where the mirror face shows the dark room, and dark
+    where the face mirrors the bright softbox. Read clearly at any size, as real engraving does."""
+    return light + (dark - light) * smoothstep(lo, hi, blur(tone, radius))
 
 
 def spark_of(color: np.ndarray) -> tuple[int, int, int]:
@@ -271,7 +287,8 @@ def _pendant(p: Product, width: int) -> Scene:
     spec = p.field_spec("rim")
     if spec is not None:
         surfaces["rim"] = _arc_surface(spec.region, spec.max_letter_height_mm, scale, (ox, oy), (w, h))
-    return Scene(p, im, scale, (ox, oy), surfaces, {}, cut_metal_layers(h, w, substrates.SILVER, 7, 0.42),
+    floor = frosted_floor(tone, 0.25 * scale)
+    return Scene(p, im, scale, (ox, oy), surfaces, {}, cut_metal_layers(h, w, substrates.SILVER, 7, floor),
                  spark_of(substrates.SILVER))
 
 
@@ -382,7 +399,7 @@ def _board(p: Product, width: int) -> Scene:
     side = rounded_rect_alpha(xx, yy, x0, y0 + thick * scale, x1, y1 + thick * scale, rad)
     alpha = np.maximum(top, side)
     rgb = shadow(rgb, alpha, 2 * scale, 4 * scale, 5 * scale, 0.5)
-    grain, latewood = substrates.wood_grain(h, w, 43, scale)
+    grain, latewood = substrates.wood_grain(h, w, 43, scale, y0, p.height_mm)
     edge_rgb = grain * 0.72 * (1 - 0.25 * ((yy - y1) / (thick * scale)).clip(0, 1))[..., None]
     rgb = over(rgb, edge_rgb, side * (1 - top))
     # A sanded roundover catches the light along the top edges.
@@ -417,6 +434,40 @@ SHIRT_CREASES = [
 ]
 
 
+def cloth_outline(points: list[tuple[float, float]], seed: int, wave_mm: float = 2.2) -> list[tuple[float, float]]:
+    """A cut-and-sewn edge as it lies: corners eased round (Chaikin's corner cutting) and
+    the long edges not ruler-straight but gently wavy, as cloth settles."""
+    pts = []
+    for (ax, ay), (bx, by) in zip(points, points[1:] + points[:1], strict=True):
+        k = max(1, int(math.hypot(bx - ax, by - ay) / 12))  # corners ease over about 6 mm
+        pts.extend((ax + (bx - ax) * i / k, ay + (by - ay) * i / k) for i in range(k))
+    pts = np.array(pts, np.float64)
+    for _ in range(3):
+        a, b = pts, np.roll(pts, -1, axis=0)
+        pts = np.stack([0.75 * a + 0.25 * b, 0.25 * a + 0.75 * b], axis=1).reshape(-1, 2)
+    # Resample densely, then push each point along the normal by a smooth random amount.
+    seg = np.roll(pts, -1, axis=0) - pts
+    lengths = np.hypot(seg[:, 0], seg[:, 1])
+    dense = []
+    for p0, d, ln in zip(pts, seg, lengths, strict=True):
+        k = max(1, int(ln / 6))
+        dense.extend(p0 + d * (i / k) for i in range(k))
+    dense = np.array(dense)
+    n = len(dense)
+    tangent = np.roll(dense, -1, axis=0) - np.roll(dense, 1, axis=0)
+    normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
+    normal /= np.maximum(np.hypot(normal[:, 0], normal[:, 1]), 1e-9)[:, None]
+    step = np.hypot(*(np.roll(dense, -1, axis=0) - dense).T)
+    arc = np.concatenate([[0.0], np.cumsum(step)[:-1]])
+    r = substrates.rng(seed)
+    wave = np.zeros(n)
+    for length in (70.0, 130.0, 240.0):  # long, lazy waves, a few per edge
+        wave += r.uniform(0.5, 1.0) * np.sin(2 * np.pi * arc / (length * r.uniform(0.8, 1.2)) + r.uniform(0, 6.3))
+    wave *= wave_mm / max(float(np.abs(wave).max()), 1e-9)
+    dense = dense + normal * wave[:, None]
+    return [(float(x), float(y)) for x, y in dense]
+
+
 def _shirt(p: Product, width: int) -> Scene:
     w, h = frame(width)
     scale, (ox, oy) = fit(w, h, -150, -20, 670, 730, area=(0.06, 0.04, 0.94, 0.84))
@@ -427,7 +478,7 @@ def _shirt(p: Product, width: int) -> Scene:
         return [((ox + x * scale) * ss, (oy + y * scale) * ss) for x, y in points]
 
     m = Image.new("L", (w * ss, h * ss), 0)
-    ImageDraw.Draw(m).polygon(px(SHIRT_OUTLINE), fill=255)
+    ImageDraw.Draw(m).polygon(px(cloth_outline(SHIRT_OUTLINE, 52)), fill=255)
     alpha = np.asarray(m.resize((w, h), Image.Resampling.BOX), np.float32) / 255
     alpha = blur(alpha, 0.6)  # cloth edges are soft
     rgb = shadow(rgb, alpha, 2.5 * scale, 3.5 * scale, 6 * scale, 0.35)
@@ -488,7 +539,12 @@ def _shirt(p: Product, width: int) -> Scene:
            int(ox + (region.x_mm + region.w_mm + margin) * scale), int(oy + (region.y_mm + region.h_mm + margin) * scale))
     surf = _warp_surface(region, scale, margin + 4, inverse_mm, box)
     ink = np.array([0.93, 0.90, 0.82], np.float32) * (shade * (0.80 + 0.26 * knit))[..., None]
-    return Scene(p, im, scale, (ox, oy), {"lines": surf}, {"knit": knit}, {"ink": to_image(ink)})
+    # How much ink each spot of cloth holds: full on the loops' tops, thinner in the valleys
+    # and where the yarn is fuzzier; at preview sizes the loops are about a pixel, so the
+    # weave shows as an uneven, slightly grainy print, not as a pattern.
+    mottle = substrates.fractal(h, w, max(2.0, 3 * scale), 58, 2)
+    cover = np.clip(0.72 + 0.2 * knit + 0.1 * mottle, 0, 0.97).astype(np.float32)
+    return Scene(p, im, scale, (ox, oy), {"lines": surf}, {"knit": knit, "cover": cover}, {"ink": to_image(ink)})
 
 
 def _mug(p: Product, width: int) -> Scene:
@@ -603,11 +659,29 @@ def _ring(p: Product, width: int) -> Scene:
         paper = 0.55 * np.clip(-rz * 1.5, 0, 1) * np.clip(ry * 3 + 0.2, 0, 1)  # the sweep behind the ring
         return room + paper + 1.25 * box + table + 0.9 * strips * np.clip(ry + 0.6, 0, 1)
 
+    # Polishing leaves fine lines around the band and a few stray scratches from wear; the
+    # mirror shows them as a faint shimmer over its reflections.
+    polish = substrates.brushed(h, w, 73, streak=12.0 * scale) * 0.02 + 0.45 * substrates.scratches(h, w, 74, scale, 50)
+
     def shade(nx, ny, nz):
         vx, vy, vz = 0.0, sp, cp
         d = nx * vx + ny * vy + nz * vz
         rx, ry, rz = 2 * d * nx - vx, 2 * d * ny - vy, 2 * d * nz - vz
-        return gold(env(rx, ry, rz))
+        return gold(env(rx, ry, rz) * (1 + polish) + 0.5 * polish)
+
+    def tilt(n, towards, amount):
+        """Turn normal n towards `towards` by `amount` radians (both unit, perpendicular)."""
+        c, s_ = np.cos(amount), np.sin(amount)
+        return tuple(a * c + b * s_ for a, b in zip(n, towards, strict=True))
+
+    def roll(dist):
+        """A rounded-over edge of radius ER: the normal turns up to 45 degrees within ER of the
+        edge (dist: mm from the edge), meeting the neighbouring face's turn halfway round."""
+        u = np.clip(1 - dist / ER, 0, 1)
+        return 0.5 * np.arcsin(u)
+
+    ER = 0.45  # mm: a comfort-fit band's edges are rounded, not knife-sharp
+    zero, one = np.zeros_like(X), np.ones_like(X)
 
     def wall(radius, sign):
         s = np.clip(X / radius, -1, 1)
@@ -617,19 +691,26 @@ def _ring(p: Product, width: int) -> Scene:
         inside = (np.abs(X) < radius) & (np.abs(yw) <= Hb / 2)
         return th, yw, inside
 
-    # Inner back wall: seen through the opening, facing the camera.
+    # Inner back wall: seen through the opening, facing the camera; its top edge rounds up.
     th_i, y_i, in_i = wall(Ri, -1.0)
-    n_i = (-np.sin(th_i), np.zeros_like(th_i), np.cos(th_i))
+    n_i = (-np.sin(th_i), zero, np.cos(th_i))
+    n_i = tilt(n_i, (zero, one, zero), roll(Hb / 2 - y_i))
     inner_rgb = shade(*n_i) * 0.8  # it sits in the band's own shade
-    # Top face: the annulus at world y = Hb/2.
+    # Top face: the annulus at world y = Hb/2, rounding over into both walls.
     zt = (Y + Hb / 2 * cp) / sp
     rt = np.sqrt(X**2 + zt**2)
     in_top = (rt >= Ri) & (rt <= Ro)
-    top_rgb = shade(np.zeros_like(X), np.ones_like(X), np.zeros_like(X))
+    rad = (X / np.maximum(rt, 1e-3), zero, zt / np.maximum(rt, 1e-3))
+    n_t = tilt((zero, one, zero), rad, roll(Ro - rt))
+    n_t = tilt(n_t, tuple(-c for c in rad), roll(rt - Ri))
+    top_rgb = shade(*n_t)
     top_rgb = top_rgb * (0.85 + 0.25 * np.clip(-X / Ro, -1, 1))[..., None]
-    # Outer front wall.
+    # Outer front wall, rounding up into the top face and down at the bottom edge.
     th_o, y_o, in_o = wall(Ro, 1.0)
-    outer_rgb = shade(np.sin(th_o), np.zeros_like(th_o), np.cos(th_o))
+    n_o = (np.sin(th_o), zero, np.cos(th_o))
+    n_o = tilt(n_o, (zero, one, zero), roll(Hb / 2 - y_o))
+    n_o = tilt(n_o, (zero, -one, zero), roll(y_o + Hb / 2))
+    outer_rgb = shade(*n_o)
 
     def soft(mask):
         return blur(mask.astype(np.float32), 0.6)

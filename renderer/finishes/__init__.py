@@ -23,3 +23,14 @@ def for_finish(finish: str):
         if finish.startswith(prefix):
             return _BY_PREFIX[prefix]
     return ink.apply
+
+
+def reach(finish: str, scale: float) -> float:
+    """How far (picture pixels) a finish's effect spreads past the letters: the box a finish
+    gets must hold all of it, or the effect is cut off in a visible step at the box's edge."""
+    if finish.startswith("stamped"):
+        step = stamp.step_for(scale)
+        return 3 * stamp.lip_radius(step) + 2 * step + 2
+    if finish.startswith("laser"):
+        return 3 * laser.halo_radius(scale) + 2
+    return 4.0

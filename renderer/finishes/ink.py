@@ -3,7 +3,6 @@ its colour already carries the shirt's folds (the scene's ink layer). On glazed 
 it lies under the glaze, so the glaze's reflections pass over it (also in the layer)."""
 from __future__ import annotations
 
-import numpy as np
 from PIL import Image
 
 from renderer.finishes.common import arr, to_l
@@ -12,9 +11,8 @@ from renderer.finishes.common import arr, to_l
 def apply_cotton(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
     base = scene.image.crop(box)
     x0, y0, x1, y1 = box
-    knit = scene.maps["knit"][y0:y1, x0:x1]
-    cover = arr(mask) * (0.5 + 0.62 * knit)
-    return Image.composite(scene.layers["ink"].crop(box), base, to_l(np.minimum(cover, 0.97)))
+    cover = arr(mask) * scene.maps["cover"][y0:y1, x0:x1]
+    return Image.composite(scene.layers["ink"].crop(box), base, to_l(cover))
 
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:

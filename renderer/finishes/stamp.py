@@ -13,13 +13,21 @@ from renderer.finishes.common import cut_light, scaled, wall_light, wide_blur
 _FILL = [min(255, int(min(1.0, v / 85) * (0.45 + 0.6 * v / 255) * 255)) for v in range(256)]
 
 
+def step_for(scale: float) -> int:
+    return 2 if scale > 15 else 1
+
+
+def lip_radius(step: int) -> float:
+    return 2.5 * step + 2
+
+
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
     out = scene.image.crop(box)
     out.paste(scene.layers["floor"].crop(box), (0, 0), mask.point(_FILL))
-    step = 2 if scene.scale > 15 else 1
+    step = step_for(scene.scale)
     lit, shade = cut_light(mask, step)
     # The lip rises where the cut falls: the light meets it the other way round, outside the letters.
-    toward, away = wall_light(wide_blur(mask, 2.5 * step + 2), step)
+    toward, away = wall_light(wide_blur(mask, lip_radius(step)), step)
     outside = ImageChops.invert(mask)
     lip_lit = scaled(ImageChops.multiply(away, outside), 0.4)
     lip_shade = scaled(ImageChops.multiply(toward, outside), 0.4)
