@@ -6,7 +6,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
-RENDERER_VERSION = "1"
+# Bump whenever output changes for the same design: it is part of every content key (so cached
+# previews are never stale) and is recorded in design tokens and revisions.
+RENDERER_VERSION = "2"
 
 ALIGNMENTS = ("center", "left", "right")
 
