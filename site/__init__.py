@@ -43,7 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for problem in fonts.problems:
         app.logger.warning("font catalog: %s", problem)
 
-    from site import assets, cli, db, health, security
+    from site import assets, cli, db, errors, health, security
 
     if app.config.get("TRUSTED_PROXIES"):
         # Behind N reverse proxies, the recorded IP (evidence) must be the client's, not the proxy's.
@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     cli.init_app(app)
     security.init_app(app)
+    errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
     app.register_blueprint(assets.bp)
     app.register_blueprint(health.bp)
     _register_audiences(app)

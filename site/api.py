@@ -154,8 +154,16 @@ def create():
         unknown = sorted(set(design) - {"product", "font", "lines", "fields", "align", "size_mode"})
         if unknown:
             raise ApiError(422, "invalid_field", f"`design` has unknown keys: {', '.join(unknown)}.")
-        if not isinstance(design.get("lines", []), list) or not isinstance(design.get("fields", {}), dict):
-            raise ApiError(422, "invalid_field", "`design.lines` must be a list of strings and `design.fields` an object.")
+        lines, fields = design.get("lines", []), design.get("fields", {})
+        # Checked here, not coerced later: a null line must not be engraved as "None".
+        if (not isinstance(lines, list) or not all(isinstance(x, str) for x in lines)
+                or not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values())):
+            raise ApiError(422, "invalid_field", "`design.lines` must be a list of strings and `design.fields` an "
+                           "object whose values are strings.")
+        wrong = [k for k in ("product", "font", "align", "size_mode") if k in design and not isinstance(design[k], str)]
+        if wrong:
+            raise ApiError(422, "invalid_field", f"`design.{wrong[0]}` must be a string.",
+                           [{"field": f"design.{k}", "message": "not a string"} for k in wrong])
     try:
         proof_id = proofs.create_proof(
             get_db(), order_ref=body["order_ref"], customer_name=body["customer_name"],

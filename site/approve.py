@@ -111,7 +111,7 @@ def show(token: str):
 def image(token: str):
     resolved, response = _resolve(token)
     if response is not None:
-        abort(response[1])
+        return response  # the page that says what is wrong with the link, with its status
     _, _, revision = resolved
     try:
         path = storage.path_for(revision["image_sha256"])

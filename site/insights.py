@@ -29,6 +29,14 @@ _HINTS = {
 }
 
 
+def _days_before(day: date, days: int) -> date:
+    """`day` minus `days`, stopping at the first date there is (a typed 0001-01-01)."""
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min
+
+
 @dataclass(frozen=True)
 class DateRange:
     start: date
@@ -40,6 +48,9 @@ class DateRange:
 
     @property
     def end_ts(self) -> str:
+        if self.end == date.max:
+            # No day after it to compare with; this sorts after every timestamp on 9999-12-31.
+            return "9999-12-31T99"
         return (self.end + timedelta(days=1)).isoformat()
 
     @classmethod
@@ -52,13 +63,13 @@ class DateRange:
             errors.append(f"To date {end!r} is not a date (use YYYY-MM-DD).")
             end_d = today
         try:
-            start_d = date.fromisoformat(start) if start else end_d - timedelta(days=89)
+            start_d = date.fromisoformat(start) if start else _days_before(end_d, 89)
         except ValueError:
             errors.append(f"From date {start!r} is not a date (use YYYY-MM-DD).")
-            start_d = end_d - timedelta(days=89)
+            start_d = _days_before(end_d, 89)
         if start_d > end_d:
             errors.append("The From date is after the To date; showing the 90 days before the To date.")
-            start_d = end_d - timedelta(days=89)
+            start_d = _days_before(end_d, 89)
         return cls(start_d, end_d), errors
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 
 from site import proofs
 from site.approve import mask_email
@@ -46,6 +46,10 @@ def place():
         )
     except proofs.ProofError as exc:
         return render_template("orders/error.html", message=str(exc), form=form), 422
+    if session.get("cart") == form["design_token"]:
+        # Ordered: the demo cart must not still offer the same item (a second "Place
+        # order" would only show this proof again).
+        session.pop("cart", None)
     proof = proofs.get_proof(get_db(), proof_id)
     return redirect(url_for("orders.placed", public_id=proof["public_id"]), 303)
 

@@ -54,7 +54,11 @@ def decode_design(param: str) -> Design:
         data = json.loads(raw.decode())
         if not isinstance(data, dict):
             raise ValueError("not an object")
-        return Design.from_dict(data)
+        design = Design.from_dict(data)
+        # JSON may spell a lone surrogate (\ud800), which no key or image can be made from;
+        # encoding raises UnicodeEncodeError (a ValueError) for it here.
+        design.canonical_json().encode()
+        return design
     except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, AttributeError) as exc:
         raise PreviewAddressError("The design in the preview address cannot be read.") from exc
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -260,6 +261,9 @@ def clean_email(value) -> str:
     if (
         not at or not local or "." not in domain or domain.startswith(".") or domain.endswith(".")
         or any(c.isspace() or c in '<>(),;:"[]\\' for c in email)
+        # Invisible characters (a pasted U+202E, a zero-width space) make an address that
+        # looks right in the records and bounces.
+        or any(unicodedata.category(c)[0] in "CZ" for c in email)
     ):
         raise ProofError(f"“{email}” is not an email address we can send the proof to.")
     return email
@@ -763,7 +767,11 @@ def _existing_decision(proof: dict) -> Decision | None:
 
 def _check_shown(proof: dict, revision: dict, shown_sha256: str | None) -> dict:
     shown = presentation(proof, revision)
-    if shown_sha256 is not None and not secrets.compare_digest(str(shown_sha256), presentation_sha256(shown)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, and the form
+    # field can hold anything a client sends.
+    if shown_sha256 is not None and not secrets.compare_digest(
+        str(shown_sha256).encode("utf-8", "surrogatepass"), presentation_sha256(shown).encode()
+    ):
         raise ProofChanged(
             "The proof page changed since you opened it (for example, the shop updated its terms). "
             "Please look at it again before you decide."

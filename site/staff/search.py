@@ -23,6 +23,7 @@ STATUS_LABELS = {
 }
 PAGE_SIZE = 25
 COUNT_CAP = 10_000
+SQLITE_MAX_INT = 2**63 - 1  # a larger id in a cursor cannot be bound as a parameter
 
 
 @dataclass
@@ -38,7 +39,10 @@ class SearchQuery:
 
     @classmethod
     def from_args(cls, args, products: list[str]) -> SearchQuery:
-        query = cls(q=(args.get("q") or "").strip()[:200])
+        # Control characters cannot be in any record (they are refused on the way in), and a
+        # NUL cuts an FTS5 query string short ("unterminated string"): drop them.
+        q = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in args.get("q") or "")
+        query = cls(q=q.strip()[:200])
         errors = query.errors
         status = args.get("status") or ""
         if status and status not in STATUSES:
@@ -100,7 +104,10 @@ def _decode_cursor(cursor: str) -> tuple[str, int] | None:
         created_at, _, proof_id = raw.rpartition("|")
         if not re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z?", created_at):
             return None
-        return created_at, int(proof_id)
+        proof_id = int(proof_id)
+        if not 0 < proof_id <= SQLITE_MAX_INT:
+            return None
+        return created_at, proof_id
     except (ValueError, UnicodeDecodeError):
         return None
 
@@ -140,7 +147,9 @@ def _where(query: SearchQuery) -> tuple[list[str], list]:
         params.append(query.date_from.isoformat())
     if query.date_to:
         where.append("p.created_at < ?")
-        params.append((query.date_to + timedelta(days=1)).isoformat())
+        # 9999-12-31 has no next day; "T99" sorts after every timestamp on it.
+        params.append((query.date_to + timedelta(days=1)).isoformat() if query.date_to < date.max
+                      else "9999-12-31T99")
     return where, params
 
 
