@@ -211,7 +211,7 @@ def test_change_request_then_second_revision_approved(loop, page, phone_page, ar
     assert change["data"]["revision"] == 1
 
 
-def test_demo_outbox_link_works_with_the_file_backend(live_server, page, artifacts):
+def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_page, artifacts):
     place_order(page, live_server, lines="Mila", font="dancing-script", name="Mila", email="mila@example.com",
                 reading=None)
     page.click("text=Open the demo outbox")
@@ -222,6 +222,17 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, artifac
     expect(frame.locator("h1")).to_have_text("Please approve your proof", timeout=LONG)
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts / "dev-outbox-message.png"), full_page=True)
+
+    # On a phone the long approval URL wraps inside the text part instead of running past it.
+    phone_page.goto(page.url)
+    expect(phone_page.frame_locator("iframe.mail-html").locator("h1")).to_have_text("Please approve your proof")
+    text_part = phone_page.locator("pre.mail-text")
+    expect(text_part).to_contain_text("/approve/")
+    overflow = text_part.evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 0, f"the text part's content is {overflow}px wider than its box"
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375
+    phone_page.screenshot(path=str(artifacts / "dev-outbox-message-phone.png"), full_page=True)
+
     page.click("a.approval-link")
     expect(page.locator("h1")).to_have_text("Please check your proof")
 

@@ -94,6 +94,16 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
         assert page.url == host + "/product.html"
         expect(page.locator("h1")).to_contain_text("Engraved round pendant")
 
+        # A message that does not come from the Proofmark iframe is ignored: here the shop's
+        # own page (or a script on it) posts a forged confirmation. A listener added after
+        # the loader's sees the message only once the loader has dealt with it.
+        page.evaluate("""() => new Promise(resolve => {
+            window.addEventListener('message', e => { if (e.data && e.data.token === 'forged') resolve(); });
+            window.postMessage({source: 'proofmark', type: 'proofmark:confirmed', token: 'forged',
+                                summary: 'Forged', preview_url: 'x'}, '*');
+        })""")
+        expect(page.locator("#product-form input[name='properties[_proof_design]']")).to_have_count(0)
+
         frame.locator("#input-line-1").fill("Anna")
         frame.locator("#input-line-2").fill("12 June 2021")
         frame.locator("#pz-preview .pz-img[alt*='Anna / 12 June 2021']").wait_for()

@@ -183,3 +183,54 @@ def test_works_without_javascript(live_server, browser, artifacts):
         page.screenshot(path=str(artifacts / "confirmed-nojs-phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_suggestion_by_keyboard_moves_focus_to_the_chosen_font(live_server, page):
+    page.goto(live_server.url + "/p/pendant-round")
+    page.focus("#input-line-1")
+    page.keyboard.type("שרה")
+    suggestion = page.locator("#issues-line-1 button[data-use-font='noto-sans-hebrew']")
+    expect(suggestion).to_be_visible()
+    page.keyboard.press("Tab")  # from the text box to the suggestion under it
+    expect(suggestion).to_be_focused()
+    page.keyboard.press("Enter")
+    chosen = page.locator("input[name=font][value='noto-sans-hebrew']")
+    expect(chosen).to_be_checked()
+    # A screen reader lands on the font that was chosen, named by its label.
+    expect(chosen).to_be_focused()
+    wait_for_preview(page, ["שרה"], font="noto-sans-hebrew")
+    expect(page.locator("#issues-line-1 .issue")).to_have_count(0)
+    expect(chosen).to_be_focused()
+
+
+def test_unchanged_messages_are_not_announced_again(live_server, page):
+    """The issue slots are aria-live: a message that did not change stays the same node,
+    so screen readers do not read it out again at every pause in typing."""
+    page.goto(live_server.url + "/p/pendant-round")
+    page.fill("#input-line-2", "03/04/2025")
+    warning = page.locator("#issues-line-2 [data-code='date-ambiguous']")
+    expect(warning).to_be_visible()
+    wait_for_preview(page, ["", "03/04/2025"])
+    page.eval_on_selector("#issues-line-2 .issue", "el => { window.shownWarning = el; }")
+    page.locator("#input-line-1").press_sequentially("Anna", delay=30)
+    wait_for_preview(page, ["Anna", "03/04/2025"])
+    assert page.evaluate("document.querySelector('#issues-line-2 .issue') === window.shownWarning")
+    # A changed message is swapped in.
+    page.fill("#input-line-2", "04/03/2025")
+    expect(page.locator("#issues-line-2")).to_contain_text("04/03/2025")
+    assert not page.evaluate("document.querySelector('#issues-line-2 .issue') === window.shownWarning")
+
+
+def test_enter_on_a_font_updates_the_preview_in_place(live_server, page):
+    page.goto(live_server.url + "/p/bar-necklace")
+    page.fill("#input-line-1", "Mila")
+    wait_for_preview(page, ["Mila"])
+    page.evaluate("window.notReloaded = true")
+    page.focus("input[name=font]:checked")
+    page.keyboard.press("ArrowRight")
+    selected = page.eval_on_selector("input[name=font]:checked", "el => el.value")
+    wait_for_preview(page, ["Mila"], font=selected)
+    page.keyboard.press("Enter")  # implicit submission: with JavaScript, no page reload
+    wait_for_preview(page, ["Mila"], font=selected)
+    assert page.evaluate("window.notReloaded === true")
+    expect(page.locator(f"input[name=font][value='{selected}']")).to_be_focused()

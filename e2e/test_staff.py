@@ -108,3 +108,82 @@ def test_staff_find_open_download_and_claim(live_server, page, artifacts):
     page.click("button:has-text('Sign out')")
     page.goto(live_server.url + f"/staff/proofs/{proof_id}")
     assert "/staff/login" in page.url
+
+
+def _proof_with_history(live_server) -> tuple[int, int]:
+    """An approved proof after one round of changes, and one whose customer asked for changes,
+    made through the proofs service on the server's own instance."""
+    from renderer import Design
+    from site import proofs
+
+    app = make_app(live_server.instance_path, SECRET_KEY="e2e-secret", DEMO=True,
+                   PUBLIC_URL=live_server.url, TESTING=False)
+    ref = secrets.token_hex(2).upper()
+    with app.app_context():
+        db = get_db()
+
+        def decide(proof_id, comment=None):
+            rev = proofs.get_revisions(db, proof_id)[-1]
+            if comment:
+                proofs.request_changes(db, proof_id, revision=rev["number"], nonce=rev["nonce"], comment=comment,
+                                       ip="198.51.100.24", user_agent="Mozilla/5.0 (iPhone; e2e)")
+            else:
+                proofs.approve(db, proof_id, revision=rev["number"], nonce=rev["nonce"],
+                               statements_ticked=[s["id"] for s in proofs.statements()],
+                               ip="198.51.100.24", user_agent="Mozilla/5.0 (iPhone; e2e)")
+
+        def new_proof(lines, suffix):
+            return proofs.create_proof(
+                db, order_ref=f"PH-{ref}-{suffix}", customer_name="Pia Hart", customer_email="pia@example.com",
+                design=Design(product="pendant-round", font="dancing-script", lines=lines), source="staff",
+                actor="staff:e2e@shop.test")
+
+        # Two rounds of changes, then approved: three revisions, a long timeline and email log.
+        approved = new_proof(("Amelie", "12.03.2024"), "A")
+        for n in (1, 2):
+            decide(approved, comment=f"Round {n}: please fix the spelling of the name, it is Amélie")
+            proofs.add_revision(db, approved, Design(product="pendant-round", font="dancing-script",
+                                                     lines=(f"Amélie {n}", "12.03.2024")),
+                                actor="staff:e2e@shop.test")
+        decide(approved)
+        asked = new_proof(("Nora",), "B")
+        decide(asked, comment="Round 1: please fix the spelling of the name, it is Nóra")
+    return approved, asked
+
+
+def test_staff_record_on_a_phone(live_server, phone_page, artifacts):
+    email = f"phone-{secrets.token_hex(3)}@shop.test"
+    assert live_server.flask("create-staff", email, "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    approved, asked = _proof_with_history(live_server)
+    page = phone_page
+    page.goto(live_server.url + f"/staff/proofs/{approved}")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/staff/proofs/{approved}")
+
+    # The verification status and the approval are in full view; the long sections are folded.
+    expect(page.locator("#verification")).to_contain_text("Record intact")
+    expect(page.locator("#approval")).to_contain_text("198.51.100.24")
+    expect(page.locator("#approval img.proof-img")).to_be_visible()
+    for section in ("revisions", "timeline", "emails"):
+        expect(page.locator(f"details#{section}")).not_to_have_attribute("open", "")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 4000, height  # was about 10,000 px with everything unfolded
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(artifacts / "staff-detail-phone.png"), full_page=True)
+
+    # One tap opens a section; the email log reads as cards, the subject first, nothing off-screen.
+    page.click("details#emails > summary")
+    expect(page.locator("details#emails table.emails td.subject").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.click("details#timeline > summary")
+    expect(page.locator("details#timeline .event").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "staff-detail-phone-open.png"), full_page=True)
+
+    # A pending change request is the first thing on the record.
+    page.goto(live_server.url + f"/staff/proofs/{asked}")
+    box = page.locator("#change-request")
+    expect(box).to_contain_text("please fix the spelling of the name")
+    assert box.bounding_box()["y"] < page.locator("#verification").bounding_box()["y"]
+    page.screenshot(path=str(artifacts / "staff-change-request-phone.png"), full_page=True)

@@ -85,7 +85,7 @@ def main() -> None:
         cases = [
             ("newest first, no filter", SearchQuery()),
             ("page 201 (keyset cursor)", SearchQuery(after=cursor)),
-            ("order ref exact", SearchQuery(q="#150000")),
+            ("order ref exact", SearchQuery(q=f"#{100000 + args.proofs // 2}")),
             ("email", SearchQuery(q=some_email)),
             ("customer name", SearchQuery(q="Kowalski")),
             ("text fragment (common)", SearchQuery(q="ophie")),

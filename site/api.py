@@ -22,6 +22,15 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer keys, not cookies: there is no session to forge
 
 KEY_PREFIX = "pm_"
+# A proof request is a few hundred bytes; a design token a few kilobytes.
+MAX_BODY_BYTES = 64 * 1024
+# Generous bounds on the design's shape, checked before the renderer so that an error
+# message never quotes megabytes back. The renderer applies each product's real limits.
+MAX_DESIGN_ID = 64  # product, font, align, size_mode, field names
+MAX_DESIGN_LINES = 20
+MAX_DESIGN_FIELDS = 20
+MAX_DESIGN_TEXT = 500  # one line or field value
+MAX_DESIGN_TOKEN = 16 * 1024
 
 
 class ApiError(Exception):
@@ -89,6 +98,11 @@ def _authenticate():
     if found is None:
         raise ApiError(401, "unauthorized", "This API key is not valid (unknown or revoked).")
     g.api_key = found
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise ApiError(413, "too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB; "
+                       "a proof request is a few hundred bytes. Nothing was created.")
+    # A body without a Content-Length is cut off by Werkzeug at the same size (413).
+    request.max_content_length = MAX_BODY_BYTES
 
 
 # --- proofs ---------------------------------------------------------------------------------
@@ -134,6 +148,9 @@ def create():
     for key in ("order_ref", "customer_name", "customer_email", "design_token"):
         if key in body and body[key] is not None and not isinstance(body[key], str):
             raise ApiError(422, "invalid_field", f"`{key}` must be a string.", [{"field": key, "message": "not a string"}])
+    if len(body.get("design_token") or "") > MAX_DESIGN_TOKEN:
+        raise ApiError(400, "invalid_design_token", "This design token is far longer than any we issue: "
+                       "send it exactly as the personalizer gave it.")
     design_token = None
     design = body.get("design")
     if body.get("design_token"):
@@ -164,6 +181,7 @@ def create():
         if wrong:
             raise ApiError(422, "invalid_field", f"`design.{wrong[0]}` must be a string.",
                            [{"field": f"design.{k}", "message": "not a string"} for k in wrong])
+        _check_design_size(design, lines, fields)
     try:
         proof_id = proofs.create_proof(
             get_db(), order_ref=body["order_ref"], customer_name=body["customer_name"],
@@ -172,12 +190,30 @@ def create():
             design_token=design_token,
         )
     except proofs.ProofError as exc:
-        raise ApiError(422, "invalid_proof", str(exc)) from exc
+        details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+        raise ApiError(422, "invalid_proof", str(exc), details) from exc
     proof = proofs.get_proof(get_db(), proof_id)
     response = jsonify({"proof": _proof_json(proof), "created": True})
     response.status_code = 201
     response.headers["Location"] = f"/api/proofs/{proof['public_id']}"
     return response
+
+
+def _check_design_size(design: dict, lines: list, fields: dict) -> None:
+    too_long = [f"design.{k}" for k in ("product", "font", "align", "size_mode") if len(design.get(k) or "") > MAX_DESIGN_ID]
+    too_long += [f"design.fields name {k[:20]!r}…" for k in fields if len(k) > MAX_DESIGN_ID]
+    if too_long:
+        raise ApiError(422, "invalid_field", f"`{too_long[0]}` is too long to be a catalog id "
+                       f"(at most {MAX_DESIGN_ID} characters).",
+                       [{"field": f, "message": "too long"} for f in too_long])
+    if len(lines) > MAX_DESIGN_LINES or len(fields) > MAX_DESIGN_FIELDS:
+        raise ApiError(422, "invalid_field", f"A design has at most {MAX_DESIGN_LINES} lines and "
+                       f"{MAX_DESIGN_FIELDS} fields (each product allows fewer: see its catalog entry).")
+    texts = [(f"design.lines[{i}]", t) for i, t in enumerate(lines)] + [(f"design.fields.{k}", v) for k, v in fields.items()]
+    long_texts = [name for name, text in texts if len(text) > MAX_DESIGN_TEXT]
+    if long_texts:
+        raise ApiError(422, "invalid_field", f"`{long_texts[0]}` is too long (at most {MAX_DESIGN_TEXT} characters; "
+                       "each product allows fewer).", [{"field": f, "message": "too long"} for f in long_texts])
 
 
 @bp.get("/proofs/<public_id>")

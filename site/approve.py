@@ -135,7 +135,7 @@ def approve(token: str):
     approval, proof, revision = resolved
     ticked = request.form.getlist("statement")
     try:
-        proofs.approve(
+        decision = proofs.approve(
             get_db(), proof["id"], revision=approval.revision, nonce=approval.nonce, statements_ticked=ticked,
             shown_sha256=request.form.get("shown") or "", link_id=approval.link_id, **_client(),
         )
@@ -146,7 +146,7 @@ def approve(token: str):
         return redirect(url_for("approve.show", token=token), 303)
     except proofs.ProofError as exc:
         return _page(token, approval, proof, revision, error=str(exc), ticked=ticked, status=422)
-    return redirect(url_for("approve.show", token=token, done="approved"), 303)
+    return _after(token, decision)
 
 
 @bp.post("/<token>/changes")
@@ -157,7 +157,7 @@ def changes(token: str):
     approval, proof, revision = resolved
     comment = request.form.get("comment", "")
     try:
-        proofs.request_changes(
+        decision = proofs.request_changes(
             get_db(), proof["id"], revision=approval.revision, nonce=approval.nonce, comment=comment,
             shown_sha256=request.form.get("shown") or "", link_id=approval.link_id, **_client(),
         )
@@ -168,7 +168,14 @@ def changes(token: str):
         return redirect(url_for("approve.show", token=token), 303)
     except proofs.ProofError as exc:
         return _page(token, approval, proof, revision, error=str(exc), comment=comment, status=422)
-    return redirect(url_for("approve.show", token=token, done="changes"), 303)
+    return _after(token, decision)
+
+
+def _after(token: str, decision: proofs.Decision):
+    """Back to the page (POST/redirect/GET), which shows the outcome that stands: for a
+    repeat or the loser of a race, the earlier decision, not the one just clicked."""
+    done = {"approved": "approved", "changes_requested": "changes"}.get(decision.status, "")
+    return redirect(url_for("approve.show", token=token, done=done), 303)
 
 
 @bp.post("/<token>/resend")

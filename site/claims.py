@@ -24,6 +24,11 @@ OUTCOMES = {
     "needs_inspection": "Needs inspection",
 }
 ITEM_MATCHES = ("unknown", "yes", "no")
+# Generous for what a customer says and for any engraving, small enough that a pasted
+# document cannot bloat the permanent record (every claim is copied into the event log).
+MAX_DESCRIPTION = 2000
+MAX_EXPECTED_TEXT = 500
+MAX_FONT_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,21 @@ def char_diff(a: str, b: str) -> tuple[list[tuple[str, str]], list[tuple[str, st
     return left, right
 
 
+def _has_control_characters(text: str) -> bool:
+    return any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text)
+
+
 def validate(claim: Claim) -> Claim:
+    for value, what, limit in (
+        (claim.description, "What the customer says is wrong", MAX_DESCRIPTION),
+        (claim.expected_text, "What it should have said", MAX_EXPECTED_TEXT),
+        (claim.expected_font, "The font name", MAX_FONT_NAME),
+    ):
+        if len(value) > limit:
+            raise ClaimError(f"{what} is too long: {len(value):,} characters, at most {limit:,}. "
+                             "Shorten it; the full story can go into an internal note.")
+        if _has_control_characters(value):
+            raise ClaimError(f"{what} contains a control character; retype it without pasting.")
     if claim.kind not in CLAIM_KINDS:
         raise ClaimError("Choose what the claim is about.")
     if not claim.description.strip():

@@ -317,9 +317,22 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             "event_sha256": approval["hash"],
         }
 
+    # What staff must know before submitting (disputes usually take one submission only).
+    warnings = []
+    if not approval:
+        warnings.append(f"This proof was never approved by the customer (status: {proof['status']}): "
+                        "there is no approval to show the processor, only what was sent.")
+    if not verification.intact:
+        warnings.append("The record failed verification; explain that before relying on it.")
+    shop_errors = [c for c in record.claims if c.get("outcome") == "shop_error"]
+    if shop_errors:
+        warnings.append(f"Claim #{shop_errors[-1]['id']} was assessed as the shop's error: "
+                        "no refusal explanation is offered.")
     declined = [c for c in record.claims if c.get("resolution") == "decline" and c.get("decision_note")]
     if declined:
         refusal = declined[-1]["decision_note"]
+    elif shop_errors:
+        refusal = ""
     elif approval:
         refusal = (
             f"The customer approved a proof of this exact personalisation on {approval['at']} (UTC), "
@@ -333,12 +346,13 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
     if approval:
         disclosure_note = (
             f"Before approving, the customer was shown this disclosure (version {approval['disclosure_version']}, "
-            f"SHA-256 {approval['disclosure_sha256']}) and ticked: "
-            + "; ".join(approval["statements"] or ["(no statements recorded)"])
-            + f". Approval recorded {approval['at']} UTC from IP {approval['ip']}. Disclosure: "
+            f"SHA-256 {approval['disclosure_sha256']}) and ticked these statements: "
+            + (" ".join(f"“{s}”" for s in approval["statements"]) or "(none recorded).")
+            + f" Approval recorded {approval['at']} UTC from IP {approval['ip']}. Disclosure: "
             + (approval["disclosure_text"] or config.get("DISCLOSURE_TEXT", ""))
         )
     summary = [
+        *([] if approval else [f"This proof was never approved by the customer (status: {proof['status']})."]),
         f"Order {proof['order_ref']} for {proof['customer_name']} <{proof['customer_email']}>.",
         f"Proof status: {proof['status']}; {len(record.revisions)} revision(s); {len(record.events)} recorded events.",
         "Record verification: " + ("intact" if verification.intact else "FAILED: " + "; ".join(
@@ -361,7 +375,9 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
                 "file": pdf_name,
                 "url": pdf_url,
                 "description": "Approval certificate: the approved proof image, its SHA-256, the exact text, "
-                               "and the timestamped approval with IP address and user agent.",
+                               "and the timestamped approval with IP address and user agent." if approval else
+                               "No signature: the customer never approved this proof. The PDF records what "
+                               "was sent and every event, with no approval.",
             },
             "customer_communication": [
                 {"file": email_filename(m), "url": f"{base_url}/staff/proofs/{proof['id']}/emails/{m['id']}.eml",
@@ -372,7 +388,8 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             "refund_policy_disclosure": disclosure_note,
             "refund_refusal_explanation": refusal,
             "uncategorized_text": " ".join(summary),
-        }
+        },
+        "warnings": warnings,
     }
     return facts
 
@@ -454,17 +471,25 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         x, y = pdf.get_x(), pdf.get_y()
         pdf.multi_cell(label_w, 4.6, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_font(mono if mono_value else body, "", 8 if mono_value else 9)
-        pdf.multi_cell(width - label_w, 4.6, "" if value is None else str(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(width - label_w, 4.6, "" if value is None else str(value), align="L",
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(x)
         del y
 
     # Title block
     pdf.set_font(body, "B", 18)
-    pdf.cell(0, 9, "Proof approval record", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 9, "Proof approval record" if approval else "Proof record: never approved",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(body, "", 9.5)
     pdf.set_text_color(107, 101, 94)
-    pdf.multi_cell(width, 5, f"{facts['shop']['name']} · Certificate of the customer's approval of a personalisation "
-                   "proof, with the complete event log and its verification.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if approval:
+        subtitle = (f"{facts['shop']['name']} · Certificate of the customer's approval of a personalisation "
+                    "proof, with the complete event log and its verification.")
+    else:
+        subtitle = (f"{facts['shop']['name']} · The customer never approved this proof "
+                    f"(status: {proof['status'].replace('_', ' ')}). This is the record of what was sent and "
+                    "what happened, with the complete event log and its verification; it is not an approval.")
+    pdf.multi_cell(width, 5, subtitle, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(29, 27, 25)
     pdf.ln(2)
 
@@ -548,6 +573,21 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         pdf.set_font(body, "B", 10)
         pdf.multi_cell(width, 5.5, f"This proof was never approved (status: {proof['status'].replace('_', ' ')}).",
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        latest = record.current
+        if latest is not None:
+            heading(f"Latest proof sent (revision {latest['number']}), not approved")
+            png = None
+            try:
+                png = storage.get(latest["image_sha256"], app)
+            except (FileNotFoundError, ValueError):
+                png = None
+            if png:
+                pdf.image(io.BytesIO(png), x=pdf.l_margin, w=72)
+                pdf.ln(2)
+            row("Text, line by line", "\n".join(f"{i}. “{line}”" for i, line in enumerate(latest["lines"], 1))
+                + "".join(f"\n{k}: “{v}”" for k, v in latest["fields"].items()))
+            row("Font", f"{latest['font_name']} ({latest['font']})")
+            row("Image SHA-256", latest["image_sha256"], mono_value=True)
 
     heading("Timeline (UTC)")
     for event in facts["timeline"]:
@@ -562,11 +602,12 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         details = []
         if event["ip"] or event["user_agent"]:
             details.append(f"IP {event['ip'] or '—'} · {event['user_agent'] or 'no user agent'}")
-        data = {k: v for k, v in event["data"].items() if k not in ("disclosure_text",)}
-        if data:
-            details.append(json.dumps(data, ensure_ascii=False, sort_keys=True)[:600])
+        # Everything the event recorded, uncut: this is the log the hashes are computed over.
+        for key, value in sorted(event["data"].items()):
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+            details.append(f"{key}: {shown}")
         if details:
-            pdf.multi_cell(width - 12, 4.2, "\n".join(details), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(width - 12, 4.2, "\n".join(details), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_x(pdf.l_margin + 12)
         pdf.set_font(mono, "", 7)
         pdf.set_text_color(107, 101, 94)
@@ -580,7 +621,7 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             pdf.set_font(body, "", 8.5)
             text = " / ".join(rev["lines"] + [f"{k}: {v}" for k, v in rev["fields"].items()])
             pdf.multi_cell(width, 4.6, f"Revision {rev['number']} · {rev['created_at_utc']} · by {rev['created_by']} · "
-                           f"{rev['font_name']} · “{text}”", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                           f"{rev['font_name']} · “{text}”", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_font(mono, "", 7)
             pdf.cell(0, 4, f"image SHA-256 {rev['image_sha256']} " + ("(verified)" if rev["image_verified"]
                                                                    else "(FAILED CHECK)"),
@@ -592,12 +633,33 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             pdf.set_font(body, "", 8.5)
             pdf.multi_cell(width, 4.6, f"{m['kind']} to {m['to']}: “{m['subject']}” · queued {m['queued_at_utc']} · "
                            f"{m['status']}" + (f" {m['sent_at_utc']}" if m["sent_at_utc"] else ""),
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                           align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_font(mono, "", 7)
-            pdf.cell(0, 4, f"Message-ID {m['message_id']}  SHA-256 {m['message_sha256']}",
-                     new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(width, 3.8, f"Message-ID {m['message_id']}\nSHA-256 {m['message_sha256']} ({m['file']})",
+                           align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(0.8)
+
+    if facts["claims"]:
+        heading("Return claims")
+        for c in facts["claims"]:
+            pdf.set_font(body, "B", 9)
+            pdf.multi_cell(width, 4.8, f"Claim #{c['id']} · {c['kind']} · recorded {c['created_at']} by "
+                           f"{c['recorded_by']} · assessed: {c['outcome'].replace('_', ' ')}", align="L",
+                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(body, "", 8.5)
+            lines = [f"Customer says: {c['description']}"]
+            if c["expected_text"]:
+                lines.append(f"Should have said: “{c['expected_text']}”")
+            if c["expected_font"]:
+                lines.append(f"Font expected: {c['expected_font']}")
+            lines.append(f"Assessment: {c['reason']}")
+            if c["status"] == "decided":
+                lines.append(f"Decided {c['decided_at']} by {c['decided_by']}: {c['resolution']}"
+                             + (f" — {c['decision_note']}" if c["decision_note"] else ""))
+            pdf.multi_cell(width, 4.4, "\n".join(lines), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(1)
 
     heading("How this record was verified")
     pdf.set_font(body, "", 8.5)
-    pdf.multi_cell(width, 4.6, verification["method"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width, 4.6, verification["method"], align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -42,14 +42,21 @@ from site import db as dbmod
 from site.records import append_event, timestamp, utcnow
 
 EXTENSION_KEY = "proofmark.mail"
+# Default for MAIL_GIVE_UP_AFTER_HOURS: a message the server keeps refusing temporarily
+# (a full mailbox, greylisting) is tried for at least this long before it is given up.
+GIVE_UP_AFTER_HOURS = 72
 
 
 class MailError(RuntimeError):
-    """Delivery failed; `permanent` says whether retrying can help."""
+    """Delivery failed. `permanent`: the server refused this message for good (5xx), retrying
+    cannot help. `server`: the server, not this message, is the problem (unreachable,
+    connection dropped, TLS or login failing, 421 "service not available"): the message
+    waits, however long the outage lasts, and counts no attempt towards giving up."""
 
-    def __init__(self, message: str, permanent: bool = False):
+    def __init__(self, message: str, permanent: bool = False, server: bool = False):
         super().__init__(message)
         self.permanent = permanent
+        self.server = server
 
 
 @dataclass(frozen=True)
@@ -171,7 +178,7 @@ class FileBackend:
 
     def deliver(self, row: dict) -> None:
         path = self.folder / f"{row['id']:06d}-{row['kind']}.eml"
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")
         try:
             tmp.write_bytes(row["message"])
             os.replace(tmp, path)
@@ -197,7 +204,7 @@ class SmtpBackend:
         try:
             smtp = smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=float(cfg["SMTP_TIMEOUT"]))
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"cannot connect to {cfg['SMTP_HOST']}:{cfg['SMTP_PORT']}: {exc}") from exc
+            raise MailError(f"cannot connect to {cfg['SMTP_HOST']}:{cfg['SMTP_PORT']}: {exc}", server=True) from exc
         try:
             if cfg.get("SMTP_STARTTLS"):
                 smtp.starttls(context=ssl.create_default_context())
@@ -205,10 +212,11 @@ class SmtpBackend:
                 smtp.login(cfg["SMTP_USERNAME"], cfg.get("SMTP_PASSWORD") or "")
         except smtplib.SMTPAuthenticationError as exc:
             smtp.close()
-            raise MailError(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}") from exc
+            # Mail waits until the login is fixed; no message is at fault.
+            raise MailError(f"SMTP login refused: {exc.smtp_code} {exc.smtp_error!r}", server=True) from exc
         except (OSError, smtplib.SMTPException) as exc:
             smtp.close()
-            raise MailError(f"SMTP session setup failed: {exc}") from exc
+            raise MailError(f"SMTP session setup failed: {exc}", server=True) from exc
         self.smtp = smtp
 
     def deliver(self, row: dict) -> None:
@@ -218,11 +226,14 @@ class SmtpBackend:
             refused = self.smtp.sendmail(sender, [row["to_addr"]], row["message"])
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            raise MailError(f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes)) from exc
+            raise MailError(f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes),
+                            server=all(c == 421 for c in codes)) from exc
         except smtplib.SMTPResponseException as exc:
-            raise MailError(f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500) from exc
+            raise MailError(f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500,
+                            server=exc.smtp_code == 421) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"SMTP delivery failed: {exc}") from exc
+            # Disconnected or timed out mid-session: the connection failed, not the message.
+            raise MailError(f"SMTP delivery failed: {exc}", server=True) from exc
         if refused:
             raise MailError(f"recipient refused: {refused}")
 
@@ -241,7 +252,8 @@ BACKENDS = {"file": FileBackend, "smtp": SmtpBackend}
 def backend_for(app: Flask):
     name = app.config.get("MAIL_BACKEND", "file")
     if name not in BACKENDS:
-        raise MailError(f"unknown MAIL_BACKEND {name!r} (use 'file' or 'smtp')", permanent=True)
+        # A configuration mistake, not the message's: mail waits until it is fixed.
+        raise MailError(f"unknown MAIL_BACKEND {name!r} (use 'file' or 'smtp')", server=True)
     return BACKENDS[name](app)
 
 
@@ -324,10 +336,25 @@ def _mark_sent(db: sqlite_utils.Database, row: dict, backend: str, now: datetime
         raise
 
 
+def _parse_timestamp(value: str) -> datetime:
+    from datetime import UTC
+
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def _mark_failed(db: sqlite_utils.Database, row: dict, error: MailError, backend: str, now: datetime) -> bool:
-    """Back to 'pending' with a later next_attempt_at, or 'failed' for good. True if retrying."""
+    """Back to 'pending' with a later next_attempt_at, or 'failed' for good. True if retrying.
+
+    Given up only when the server refused this message for good, or refused it temporarily
+    (4xx) after MAIL_MAX_ATTEMPTS attempts and MAIL_GIVE_UP_AFTER_HOURS of trying. While
+    the server is down nothing is given up: the message goes out once it is back."""
     config = current_app.config
-    give_up = error.permanent or row["attempts"] >= int(config["MAIL_MAX_ATTEMPTS"])
+    waited = now - _parse_timestamp(row["created_at"])
+    give_up = error.permanent or (
+        not error.server
+        and row["attempts"] >= int(config["MAIL_MAX_ATTEMPTS"])
+        and waited >= timedelta(hours=float(config.get("MAIL_GIVE_UP_AFTER_HOURS", GIVE_UP_AFTER_HOURS)))
+    )
     next_at = now + timedelta(seconds=backoff_seconds(row["attempts"], config))
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -343,6 +370,7 @@ def _mark_failed(db: sqlite_utils.Database, row: dict, error: MailError, backend
                     "outbox_id": row["id"], "kind": row["kind"], "message_id": row["message_id"],
                     "to": row["to_addr"], "revision": row["revision"], "attempt": row["attempts"],
                     "error": str(error)[:1000], "backend": backend, "will_retry": not give_up,
+                    "server_unavailable": error.server,
                     "next_attempt_at": None if give_up else timestamp(next_at),
                 },
             )

@@ -45,7 +45,11 @@ def place():
             design_token=design_token,
         )
     except proofs.ProofError as exc:
-        return render_template("orders/error.html", message=str(exc), form=form), 422
+        if exc.field in form and proofs.hidden_character(form[exc.field]):
+            # Shown empty: the shopper cannot see the invisible character to remove it, and
+            # the form must not send the same mistake again. Anything visible is kept to edit.
+            form[exc.field] = ""
+        return render_template("orders/error.html", message=str(exc), form=form, field=exc.field), 422
     if session.get("cart") == form["design_token"]:
         # Ordered: the demo cart must not still offer the same item (a second "Place
         # order" would only show this proof again).

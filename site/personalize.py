@@ -322,6 +322,22 @@ def confirm(state: State, form: Mapping[str, str], *, disclosure_text: str, disc
             entry.update(reading=None)
         dates.append(entry)
 
+    # The confirmation page sends back what it showed: the disclosure's hash and the large
+    # preview's content key. If either changed while the page was open (the shop edited its
+    # returns notice, the renderer was updated, a hidden field was altered), the shopper
+    # did not see what the token would record: show it again rather than sign it. A form
+    # without them (a shop's own server posting the design) is checked like any other.
+    shown_disclosure = form.get("disclosure_sha256")
+    if shown_disclosure is not None and shown_disclosure != disclosure_hash(disclosure_text):
+        problems.append(
+            "The returns notice changed while this page was open. Read it again below, then tick the box."
+        )
+    shown_key = form.get("preview_key")
+    if shown_key is not None and shown_key != state.design.content_key(preview_width, preview_fmt):
+        problems.append(
+            "The preview changed while this page was open. Look at it again below, then tick the box."
+        )
+
     if form.get("checked") not in ("yes", "on", "1", "true"):
         problems.append(
             "Tick the box to confirm you have checked the text letter by letter and read the returns notice."

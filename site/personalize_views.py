@@ -94,7 +94,9 @@ def register(bp: Blueprint, *, prefix: str, embedded: bool, context_for) -> None
         state = personalize.state_from_form(product, form, editing=False)
         values = dict(state=state, preview_src=large_preview(state),
                       disclosure_text=current_app.config["DISCLOSURE_TEXT"],
-                      disclosure_version=current_app.config["DISCLOSURE_VERSION"])
+                      disclosure_version=current_app.config["DISCLOSURE_VERSION"],
+                      disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
+                      preview_key=state.design.content_key(current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg"))
         if request.method == "GET":
             return render_page(f"{ctx.blueprint}/confirm.html", ctx, confirmation=None, **values)
 

@@ -44,7 +44,13 @@ VIEW_DEDUP_SECONDS = 300
 
 
 class ProofError(ValueError):
-    """Bad input or a state that does not allow the action; str() is plain language."""
+    """Bad input or a state that does not allow the action; str() is plain language.
+    `field` names the input at fault (customer_name, order_ref, ...) when there is one, so
+    a form can point at it and an API client can tell which one it was."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class ProofNotFound(ProofError):
@@ -244,19 +250,62 @@ def presentation_sha256(shown: dict) -> str:
 # --- input checks -------------------------------------------------------------------------
 
 
-def _clean_line(value, what: str, max_len: int, *, required: bool = True) -> str:
+# Characters that change how the text around them is displayed while being invisible
+# themselves. An override or isolate (U+202A-U+202E, U+2066-U+2069) can make a name or an
+# order reference read differently in the records, the emails and an evidence pack than
+# what was stored; Hebrew and Arabic letters need none of them to display correctly.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Letters and marks that draw nothing (Hangul fillers, the combining grapheme joiner): a
+# name made of them looks empty or like another name.
+INVISIBLE_LETTERS = frozenset("\u034f\u115f\u1160\u3164\uffa0")
+JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ: part of how Persian and Indic names are spelled
+
+
+def _describe(char: str) -> str:
+    return f"U+{ord(char):04X}" + (f" {unicodedata.name(char)}" if unicodedata.name(char, "") else "")
+
+
+def hidden_character(text: str) -> str | None:
+    """The first character of a one-line text that is invisible or reorders what is shown:
+    format characters (bidi controls, zero-width space, soft hyphen, BOM, tag characters),
+    line/paragraph separators, unassigned, private-use or surrogate code points. A joiner
+    between two letters is allowed: some scripts spell names with it."""
+    def letter(c: str) -> bool:
+        return unicodedata.category(c)[0] in "LM"
+
+    for i, char in enumerate(text):
+        if char in JOINERS and 0 < i < len(text) - 1 and letter(text[i - 1]) and letter(text[i + 1]):
+            continue
+        if unicodedata.category(char) in ("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp") or char in INVISIBLE_LETTERS:
+            return char
+    return None
+
+
+def _clean_line(value, what: str, max_len: int, *, required: bool = True, field: str | None = None) -> str:
     text = str(value or "").strip()
     if required and not text:
-        raise ProofError(f"The {what} is missing.")
+        raise ProofError(f"The {what} is missing.", field)
     if len(text) > max_len:
-        raise ProofError(f"The {what} is too long (at most {max_len} characters).")
+        raise ProofError(f"The {what} is too long (at most {max_len} characters).", field)
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ProofError(f"The {what} contains a line break or control character.")
+        raise ProofError(f"The {what} contains a line break or control character.", field)
+    hidden = hidden_character(text)
+    if hidden is not None and unicodedata.category(hidden) in ("Cn", "Co", "Cs"):
+        raise ProofError(
+            f"The {what} contains a character that is not a letter or sign we can show ({_describe(hidden)}). "
+            "Please type it again without it.", field
+        )
+    if hidden is not None:
+        raise ProofError(
+            f"The {what} contains an invisible character ({_describe(hidden)}) that can change how it is "
+            "displayed. Please type it again without it (copying from another document often brings one along).",
+            field,
+        )
     return text
 
 
 def clean_email(value) -> str:
-    email = _clean_line(value, "customer's email address", 254)
+    email = _clean_line(value, "customer's email address", 254, field="customer_email")
     local, at, domain = email.rpartition("@")
     if (
         not at or not local or "." not in domain or domain.startswith(".") or domain.endswith(".")
@@ -265,7 +314,7 @@ def clean_email(value) -> str:
         # looks right in the records and bounces.
         or any(unicodedata.category(c)[0] in "CZ" for c in email)
     ):
-        raise ProofError(f"“{email}” is not an email address we can send the proof to.")
+        raise ProofError(f"“{email}” is not an email address we can send the proof to.", "customer_email")
     return email
 
 
@@ -301,7 +350,7 @@ def _render_checked(design) -> _Rendered:
     issues = renderer.validate(design)
     blocking = [i for i in issues if i.severity == "error"]
     if blocking:
-        raise ProofError("This design cannot be made as it is: " + " ".join(i.message for i in blocking))
+        raise ProofError("This design cannot be made as it is: " + " ".join(i.message for i in blocking), "design")
     result = renderer.render(design, width=PROOF_IMAGE_WIDTH, fmt="png")
     if not result.ok:
         problems = [i.message for i in result.issues if i.severity == "error"]
@@ -449,7 +498,7 @@ def _email_jpeg(sha: str, png: bytes | None = None) -> bytes:
         return path.read_bytes()
     jpeg = mail.email_image(png if png is not None else storage.get(sha))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")  # one per writer, threads too
     tmp.write_bytes(jpeg)
     os.replace(tmp, path)
     return jpeg
@@ -538,8 +587,8 @@ def create_proof(
         raise ProofError("The design token is not in the expected form.")
     if design is None and design_token is not None:
         design = design_token.design
-    order_ref = _clean_line(order_ref, "order reference", MAX_ORDER_REF)
-    customer_name = _clean_line(customer_name, "customer's name", MAX_NAME)
+    order_ref = _clean_line(order_ref, "order reference", MAX_ORDER_REF, field="order_ref")
+    customer_name = _clean_line(customer_name, "customer's name", MAX_NAME, field="customer_name")
     customer_email = clean_email(customer_email)
     actor = _clean_line(actor, "actor", 200)
     if design_token is not None:
@@ -725,14 +774,22 @@ def cancel(
     return True
 
 
-def _clean_multiline(value, what: str, max_len: int = MAX_COMMENT) -> str:
+def _clean_multiline(value, what: str, max_len: int = MAX_COMMENT, *, field: str | None = None) -> str:
     text = str(value or "").replace("\r\n", "\n").strip()
     if not text:
-        raise ProofError(f"The {what} is missing.")
+        raise ProofError(f"The {what} is missing.", field)
     if len(text) > max_len:
-        raise ProofError(f"The {what} is too long (at most {max_len} characters).")
+        raise ProofError(f"The {what} is too long (at most {max_len} characters).", field)
     if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
-        raise ProofError(f"The {what} contains a control character.")
+        raise ProofError(f"The {what} contains a control character.", field)
+    # Free text keeps the marks and joiners that mixed-script writing and emoji use; only
+    # what can reorder the displayed text, or cannot be stored, is refused.
+    hidden = next((c for c in text if c in BIDI_CONTROLS or unicodedata.category(c) in ("Cs", "Zl", "Zp")), None)
+    if hidden is not None:
+        raise ProofError(
+            f"The {what} contains an invisible character ({_describe(hidden)}) that can change how the text "
+            "is displayed. Please type it again without it.", field
+        )
     return text
 
 
@@ -857,7 +914,7 @@ def request_changes(
 ) -> Decision:
     """Record the customer's change request (a comment is required). Idempotent like approve()."""
     now = now or utcnow()
-    comment = _clean_multiline(comment, "description of the changes you want")
+    comment = _clean_multiline(comment, "description of the changes you want", field="comment")
     with _Transaction(db):
         proof, rev = _decision_target(db, proof_id, revision, nonce)
         existing = _existing_decision(proof)

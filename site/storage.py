@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -31,7 +32,9 @@ def put(data: bytes, app: Flask | None = None) -> str:
     if path.exists():
         return sha
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    # Unique per writer (threads of one process too): another writer's cleanup never
+    # removes this one's file between its write and its link.
+    tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")
     tmp.write_bytes(data)
     try:
         # link() fails if another writer got there first: never overwrite.

@@ -67,13 +67,15 @@ def free_port() -> int:
 
 class SmtpSink:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives.
-    `refuse_rcpt` makes it answer 550 to RCPT TO (a permanent failure)."""
+    `refuse_rcpt` makes it answer 550 to RCPT TO (a permanent failure), `defer_rcpt` 450
+    (a temporary refusal of that message, like greylisting or a full mailbox)."""
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
         self.messages: list = []  # email.message.EmailMessage
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse_rcpt = False
+        self.defer_rcpt = False
         self._controller = None
         self._received = threading.Condition()
 
@@ -81,6 +83,8 @@ class SmtpSink:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refuse_rcpt:
             return "550 5.1.1 No such user here"
+        if self.defer_rcpt:
+            return "450 4.2.1 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -121,5 +125,5 @@ def smtp_sink(port: int | None = None):
         sink.stop()
 
 
-def later(days: float = 0, seconds: float = 0, start: datetime = T0) -> datetime:
-    return start + timedelta(days=days, seconds=seconds)
+def later(days: float = 0, seconds: float = 0, start: datetime = T0, hours: float = 0) -> datetime:
+    return start + timedelta(days=days, hours=hours, seconds=seconds)

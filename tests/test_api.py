@@ -103,6 +103,50 @@ def test_errors_are_specific_json_and_create_nothing(api_app, client, key, kwarg
         assert count(get_db(), "proofs") == before
 
 
+@pytest.mark.parametrize("kwargs, status, code, message, field", [
+    ({"json": {**BODY, "customer_name": "Grace \u202eHopper"}}, 422, "invalid_proof",
+     "invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)", "customer_name"),
+    ({"json": {**BODY, "order_ref": "#10\u206642"}}, 422, "invalid_proof", "U+2066 LEFT-TO-RIGHT ISOLATE", "order_ref"),
+    ({"data": '{"order_ref": "#1", "customer_name": "Gr\\ud800ace", "customer_email": "g@example.com", "design": '
+              '{"product": "bar-necklace", "font": "lato", "lines": ["G"]}}', "content_type": "application/json"},
+     422, "invalid_proof", "not a letter or sign we can show (U+D800)", "customer_name"),
+    ({"json": {**BODY, "customer_name": "G" * 201}}, 422, "invalid_proof", "at most 200 characters", "customer_name"),
+    ({"json": {**BODY, "order_ref": "1" * 65}}, 422, "invalid_proof", "at most 64 characters", "order_ref"),
+    ({"json": {**BODY, "customer_email": "g" * 250 + "@example.com"}}, 422, "invalid_proof", "at most 254",
+     "customer_email"),
+    ({"json": {**BODY, "design": {**BODY["design"], "lines": ["G" * 501]}}}, 422, "invalid_field",
+     "`design.lines[0]` is too long (at most 500", "design.lines[0]"),
+    ({"json": {**BODY, "design": {**BODY["design"], "lines": ["G"] * 21}}}, 422, "invalid_field",
+     "at most 20 lines", None),
+    ({"json": {**BODY, "design": {**BODY["design"], "product": "p" * 65}}}, 422, "invalid_field",
+     "`design.product` is too long to be a catalog id", "design.product"),
+    ({"json": {**BODY, "design": {**BODY["design"], "fields": {"f" * 65: "x"}}}}, 422, "invalid_field",
+     "too long to be a catalog id", "design.fields name 'ffffffffffffffffffff'…"),
+    ({"json": {**BODY, "design": None, "design_token": "t" * 20000}}, 400, "invalid_design_token",
+     "far longer than any we issue", None),
+    ({"json": {**BODY, "note": "n" * 70000}}, 413, "too_large", "larger than 64 KiB", None),
+])
+def test_every_text_has_a_limit_and_invisible_characters_are_refused(api_app, client, key, kwargs, status, code,
+                                                                     message, field):
+    with api_app.app_context():
+        before = count(get_db(), "proofs")
+    response = client.post("/api/proofs", headers=auth(key), **kwargs)
+    assert response.status_code == status, response.json
+    error = response.json["error"]
+    assert error["code"] == code and message in error["message"]
+    assert len(error["message"]) < 300  # never quotes the oversized input back
+    if field:
+        assert error["details"][0]["field"] == field
+    with api_app.app_context():
+        assert count(get_db(), "proofs") == before
+
+
+def test_a_hebrew_name_is_a_name(api_app, client, key):
+    response = client.post("/api/proofs", json={**BODY, "customer_name": "שרה כהן", "order_ref": "#2001"},
+                           headers=auth(key))
+    assert response.status_code == 201 and response.json["proof"]["customer_name"] == "שרה כהן"
+
+
 def test_design_token_creates_once(api_app, client, key):
     from site.tokens import sign_design
 

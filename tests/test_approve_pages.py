@@ -112,9 +112,38 @@ def test_request_changes_needs_a_comment(papp, client, made):
     assert ok.status_code == 303
     page = client.get(ok.headers["Location"]).get_data(as_text=True)
     assert "Your change request is recorded" in page and "Date should be 4 March" in page
-    # Approving afterwards is refused consistently: still the change request, no approval.
-    client.post(f"/approve/{token}/approve", data={"statement": all_statements(papp), "shown": shown})
+    # Approving afterwards is refused consistently: still the change request, no approval,
+    # and the page it lands on says so.
+    late = client.post(f"/approve/{token}/approve", data={"statement": all_statements(papp), "shown": shown})
+    assert late.status_code == 303 and late.headers["Location"].endswith("?done=changes")
+    assert "Your change request is recorded" in client.get(late.headers["Location"]).get_data(as_text=True)
     assert "approved" not in kinds_of(papp, proof_id)
+    assert kinds_of(papp, proof_id).count("changes_requested") == 1
+
+
+def test_a_comment_with_a_bidi_override_is_refused_and_kept_for_editing(papp, client, made):
+    proof_id, token = made
+    shown = _shown(client.get(f"/approve/{token}").get_data(as_text=True))
+    response = client.post(f"/approve/{token}/changes", data={"comment": "Name: \u202eAda", "shown": shown})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)" in html
+    assert "changes_requested" not in kinds_of(papp, proof_id)
+    too_long = client.post(f"/approve/{token}/changes", data={"comment": "x" * 4001, "shown": shown})
+    assert too_long.status_code == 422 and "at most 4000 characters" in too_long.get_data(as_text=True)
+
+
+def test_an_expired_link_to_a_decided_proof_says_so(papp, client, made):
+    proof_id, _ = made
+    with papp.app_context():
+        db = get_db()
+        rev = proofs.get_proof(db, proof_id)["revision"]
+        proofs.approve(db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(papp))
+        old = link_for(db, proof_id, now=later(days=-30, start=proofs.utcnow()))
+    response = client.get(f"/approve/{old}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 410 and "already approved" in html
+    assert "waits for your decision" not in html and "fresh link" not in html
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "x" * 3000])

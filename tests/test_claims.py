@@ -188,3 +188,49 @@ def test_incomplete_claim_form_keeps_input(staff, world):
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Keep this description" in html and "should have said" in html
+
+
+@pytest.mark.parametrize("claim, message", [
+    (Claim("text", "x" * 2001, expected_text="Sophie"), "What the customer says is wrong is too long: 2,001"),
+    (Claim("text", "wrong", expected_text="S" * 100_000), "What it should have said is too long: 100,000"),
+    (Claim("font", "wrong", expected_font="f" * 101), "The font name is too long"),
+    (Claim("text", "wrong", expected_text="Sophie\x00"), "control character"),
+])
+def test_overlong_or_garbled_claims_are_refused_with_a_reason(claim, message):
+    with pytest.raises(ClaimError, match=message):
+        assess(claim, APPROVED, status="approved")
+
+
+def test_a_100000_character_claim_is_refused_and_the_form_keeps_it(staff, world):
+    huge = "Sophie " * 14_286  # 100,002 characters
+    response = staff.post(f"/staff/proofs/{world.approved}/claims/new", data={
+        "kind": "text", "description": "Keep this description", "expected_text": huge, "action": "record",
+    })
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "What it should have said is too long: 100,00" in page_text(html)
+    assert "Keep this description" in html and huge.strip() in html
+    assert 'maxlength="500"' in html and 'maxlength="2000"' in html
+    assert not [d for _, d in _events(world, world.approved, "claim_recorded") if d["description"] ==
+                "Keep this description"]
+
+
+def test_overlong_decision_note_is_refused(staff, world):
+    staff.post(f"/staff/proofs/{world.revised}/claims/new", data={
+        "kind": "text", "description": "Wants Johnny", "expected_text": "Johnny", "action": "record"})
+    claim_id = [d for _, d in _events(world, world.revised, "claim_recorded")
+                if d["expected_text"] == "Johnny"][0]["claim_id"]
+    response = staff.post(f"/staff/proofs/{world.revised}/claims/{claim_id}/decide",
+                          data={"resolution": "decline", "note": "n" * 2001}, follow_redirects=True)
+    assert "The explanation is too long: 2,001 characters, at most 2,000" in page_text(response.get_data(as_text=True))
+    assert not [d for _, d in _events(world, world.revised, "claim_decided") if d["claim_id"] == claim_id]
+
+
+def test_claim_on_a_never_approved_proof_is_recorded_as_such(staff, world):
+    staff.post(f"/staff/proofs/{world.cancelled}/claims/new", data={
+        "kind": "quality", "description": "Arrived scratched", "action": "record"})
+    [(_, data)] = _events(world, world.cancelled, "claim_recorded")
+    assert data["outcome"] == "not_approved"
+    assert data["reason"].startswith("This proof was never approved: it was cancelled.")
+    page = page_text(staff.get(f"/staff/proofs/{world.cancelled}").get_data(as_text=True))
+    assert "Never approved" in page and "This proof was never approved: it was cancelled." in page

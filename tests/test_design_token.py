@@ -149,3 +149,56 @@ def test_verify_rejects_tampered_tokens_with_a_clear_error(client, how):
         "This design token is not one we issued, or it was changed after it was issued.",
         "No design token was given.",
     )
+
+
+def _hidden(html: str, name: str) -> str:
+    match = re.search(rf'<input type="hidden" name="{re.escape(name)}" value="([^"]*)">', html)
+    assert match, f"no hidden {name}"
+    return unescape(match.group(1))
+
+
+def test_confirming_is_refused_when_the_page_showed_something_else(client, app):
+    """The token says what the shopper saw; if the disclosure or the preview changed while
+    the confirmation page was open, the shopper sees the new one and confirms again."""
+    data = {"line-1": "Grandpa", "font": "lato", "checked": "yes"}
+    page = client.get("/p/mug/confirm", query_string=data).get_data(as_text=True)
+    shown = {"disclosure_sha256": _hidden(page, "disclosure_sha256"), "preview_key": _hidden(page, "preview_key")}
+    assert shown["preview_key"] == Design("mug", "lato", ("Grandpa",)).content_key(1600, "jpeg")
+    assert f"/preview/{shown['preview_key']}.jpg" in page
+
+    app.config["DISCLOSURE_TEXT"] += " Engraving takes three days."
+    response = client.post("/p/mug/confirm", data={**data, **shown})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'name="design_token"' not in html
+    assert "The returns notice changed while this page was open" in html
+    assert "Engraving takes three days." in html
+    assert 'name="checked" value="yes" required>' in html  # to be ticked again
+    # The page now carries the new notice's hash: confirming from it works.
+    again = client.post("/p/mug/confirm", data={**data, "disclosure_sha256": _hidden(html, "disclosure_sha256"),
+                                                 "preview_key": shown["preview_key"]})
+    assert again.status_code == 200 and token_in(again.get_data(as_text=True))
+
+    # A hidden line changed behind the page's back: its preview is not what was shown.
+    altered = client.post("/p/mug/confirm", data={**data, "line-1": "Grandma", "preview_key": shown["preview_key"]})
+    assert altered.status_code == 422
+    assert "The preview changed while this page was open" in altered.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("form", [
+    {"line-1": "Grandpa", "font": "lato"},  # no checkbox
+    {"line-1": "Grandpa", "font": "lato", "checked": "no"},
+    {"line-1": "Grandpa", "font": "comic-sans", "checked": "yes"},  # not a font of this product
+    {"line-1": "Grandpa", "font": "lato", "align": "justify", "checked": "yes"},
+    {"line-1": "Grandpa", "font": "lato", "use_font": "great-vibes-x", "checked": "yes"},
+    {"line-1": "A" * 60, "font": "lato", "checked": "yes"},  # too long for the mug
+    {"line-1": "x" * 500, "font": "lato", "checked": "yes"},  # refused before rendering
+    {"line-1": "   ", "font": "lato", "checked": "yes"},
+    {"line-1": "Born 03/04/25", "font": "lato", "checked": "yes", "date-line-1-5": "week-day-year"},
+    {"line-1": "Born 03/04/25", "font": "lato", "checked": "yes", "date-line-1-0": "day-month-year"},
+])
+def test_no_form_gets_a_token_past_an_error_the_checkbox_or_a_date(client, form):
+    for prefix in ("/p", "/embed"):
+        response = client.post(f"{prefix}/mug/confirm", data=form)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422, html
+        assert "design_token" not in html and "data-confirmed-token" not in html

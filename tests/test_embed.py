@@ -99,3 +99,26 @@ def test_embed_confirm_page_has_no_inline_script(client):
     )
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert not re.search(r"\son[a-z]+=", html)
+
+
+def test_errors_inside_the_iframe_have_no_site_chrome(app, client):
+    """A plain error page under /embed/ (site.errors) is shown in the shop's iframe: no shop
+    header or footer, no link into pages that refuse to be framed, and it may tell the
+    listed parent its height."""
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    too_large = client.post("/embed/mug/preview", query_string={"origin": SHOP},
+                            data={"line-1": "x" * 5000}, headers={"HX-Request": "true"})
+    wrong_method = client.put("/embed/mug", query_string={"origin": SHOP})
+    not_found = client.get("/embed/mug/nothing-here", query_string={"origin": "https://evil.example"})
+    for response, status in ((too_large, 413), (wrong_method, 405), (not_found, 404)):
+        html = response.get_data(as_text=True)
+        assert response.status_code == status
+        assert 'role="alert"' in html
+        assert 'class="site-header"' not in html and 'class="site-footer"' not in html
+        assert "Back to the shop" not in html
+    assert f'<meta name="proofmark-embed-origin" content="{SHOP}">' in too_large.get_data(as_text=True)
+    # An origin that is not on the list is never told anything.
+    assert '<meta name="proofmark-embed-origin" content="">' in not_found.get_data(as_text=True)
+    # Outside /embed/ the error page keeps the shop's chrome and its way back.
+    html = client.get("/p/mug/nothing-here").get_data(as_text=True)
+    assert 'class="site-header"' in html and "Back to the shop" in html

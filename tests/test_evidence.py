@@ -103,3 +103,56 @@ def test_unicode_names_survive_in_the_pdf(world, staff):
     reader = PdfReader(io.BytesIO(staff.get(f"/staff/proofs/{proof_id}/evidence.pdf").data))
     text = reader.pages[0].extract_text()
     assert "Łucja Żółć" in text and "Zoë" in text
+
+
+def _pdf_text(staff, proof_id) -> tuple[str, PdfReader]:
+    reader = PdfReader(io.BytesIO(staff.get(f"/staff/proofs/{proof_id}/evidence.pdf").data))
+    return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+def test_evidence_pdf_holds_the_whole_log_uncut(staff, world):
+    facts = json.loads(staff.get(f"/staff/proofs/{world.revised}/evidence.json").data)
+    text, _ = _pdf_text(staff, world.revised)
+    flat = " ".join(text.split())
+    for event in facts["timeline"]:
+        assert event["sha256"] in text, event["kind"]
+        for key in event["data"]:
+            assert f"{key}:" in text, (event["kind"], key)
+    approved = next(e for e in facts["timeline"] if e["kind"] == "approved")
+    # The last fields of the largest event (cut off at 600 characters before).
+    assert approved["data"]["presentation_sha256"] in text
+    for statement in approved["data"]["statements"]:
+        assert " ".join(statement["text"].split()) in flat
+    for email in facts["emails"]:
+        assert email["message_sha256"] in text and email["message_id"] in text
+
+
+def test_never_approved_evidence_is_plain_about_it(staff, world):
+    facts = json.loads(staff.get(f"/staff/proofs/{world.pending}/evidence.json").data)
+    stripe = facts["dispute_evidence"]["stripe"]
+    assert stripe["uncategorized_text"].startswith("This proof was never approved by the customer")
+    assert stripe["customer_signature"]["description"].startswith("No signature: the customer never approved")
+    assert stripe["refund_policy_disclosure"] == ""
+    assert any("never approved" in w for w in facts["dispute_evidence"]["warnings"])
+    text, reader = _pdf_text(staff, world.pending)
+    first = " ".join(reader.pages[0].extract_text().split())
+    assert first.startswith("Proof record: never approved")
+    assert "Certificate of the customer's approval" not in text
+    assert "Latest proof sent (revision 1), not approved" in first and "Grandpa" in first
+    assert _image_sha(world, world.pending, 1) in first
+    assert reader.pages[0].images, "what the customer was sent is shown"
+
+
+def test_a_claim_assessed_as_the_shops_error_withdraws_the_refusal(staff, world):
+    from tests.staff_support import approve, create_proof
+
+    proof_id = create_proof(world.app, order_ref="S-1", lines=("Mara",))
+    approve(world.app, proof_id)
+    staff.post(f"/staff/proofs/{proof_id}/claims/new", data={
+        "kind": "text", "description": "Engraved Maria", "expected_text": "Mara", "action": "record"})
+    facts = json.loads(staff.get(f"/staff/proofs/{proof_id}/evidence.json").data)
+    assert facts["claims"][0]["outcome"] == "shop_error"
+    assert facts["dispute_evidence"]["stripe"]["refund_refusal_explanation"] == ""
+    assert any("shop's error" in w for w in facts["dispute_evidence"]["warnings"])
+    text, _ = _pdf_text(staff, proof_id)
+    assert "Return claims" in text and "assessed: shop error" in text

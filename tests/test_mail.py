@@ -106,27 +106,70 @@ def test_outage_mail_waits_then_is_delivered_exactly_once(tmp_path):
         assert verify_chain(db, proof_id).intact
 
 
-def test_gives_up_after_max_attempts_and_at_once_on_permanent_refusal(tmp_path):
-    port = free_port()
-    app = smtp_app(tmp_path, port, MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_BASE_SECONDS=10)
+def test_a_long_outage_loses_nothing_then_each_message_goes_out_once(tmp_path):
+    port = free_port()  # nothing listens: the server is down for ten days
+    app = smtp_app(tmp_path, port, MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_BASE_SECONDS=10, MAIL_RETRY_MAX_SECONDS=3600,
+                   MAIL_GIVE_UP_AFTER_HOURS=1)
     with app.app_context():
         db = get_db()
         proof_id = new_proof(db, now=T0)
+        moment, runs = T0, 0
+        while moment < later(days=10):
+            report = mail.send_due(db, now=moment)
+            runs += report.claimed
+            assert report.failed == 0
+            moment += timedelta(hours=2)
+        row = db.execute("SELECT status, attempts FROM outbox WHERE proof_id = ?", (proof_id,)).fetchone()
+        assert row["status"] == "pending" and row["attempts"] == runs > 2  # past MAIL_MAX_ATTEMPTS
+        failed = [e["data"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_failed"]
+        assert len(failed) == runs
+        assert all(f["will_retry"] and f["server_unavailable"] for f in failed)
+        with smtp_sink(port) as sink:
+            assert mail.send_due(db, now=moment).sent == 1
+            assert mail.send_due(db, now=later(days=30)).claimed == 0
+            assert sink.wait_for(1) and len(sink.messages) == 1
+        assert verify_chain(db, proof_id).intact
+
+
+def test_a_mail_misconfiguration_holds_mail_until_it_is_fixed(tmp_path):
+    app = make_app(tmp_path / "instance", MAIL_BACKEND="smpt", MAIL_MAX_ATTEMPTS=1, MAIL_GIVE_UP_AFTER_HOURS=0,
+                   MAIL_SEND_AFTER_REQUEST="off")
+    with app.app_context():
+        db = get_db()
+        proof_id = new_proof(db, now=T0)
+        for day in range(5):
+            report = mail.send_due(db, now=later(days=day))
+            assert (report.claimed, report.failed) == (1, 0) and "unknown MAIL_BACKEND" in report.errors[0]
+        app.config["MAIL_BACKEND"] = "file"
+        assert mail.send_due(db, now=later(days=6)).sent == 1
+        assert [o["status"] for o in proofs.outbox_for(db, proof_id)] == ["sent"]
+
+
+def test_temporary_refusal_gives_up_after_attempts_and_hours_permanent_at_once(tmp_path):
+    port = free_port()
+    app = smtp_app(tmp_path, port, MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_BASE_SECONDS=10, MAIL_GIVE_UP_AFTER_HOURS=1)
+    with app.app_context(), smtp_sink(port) as sink:
+        db = get_db()
+        proof_id = new_proof(db, now=T0)
+        sink.defer_rcpt = True  # 450 for this message
         assert mail.send_due(db, now=T0).retrying == 1
-        report = mail.send_due(db, now=later(seconds=11))
+        # Two attempts, but not yet an hour of trying: it keeps waiting.
+        assert mail.send_due(db, now=later(seconds=11)).retrying == 1
+        report = mail.send_due(db, now=later(hours=2))
         assert (report.retrying, report.failed) == (0, 1)
         assert db.execute("SELECT status FROM outbox WHERE proof_id = ?", (proof_id,)).fetchone()[0] == "failed"
         failed = [e["data"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_failed"]
-        assert [f["will_retry"] for f in failed] == [True, False]
+        assert [(f["will_retry"], f["server_unavailable"]) for f in failed] == [(True, False)] * 2 + [(False, False)]
+        assert "450" in failed[-1]["error"]
 
-        other = new_proof(db, now=T0, email="nobody@example.com")
-        with smtp_sink(port) as sink:
-            sink.refuse_rcpt = True
-            report = mail.send_due(db, now=later(seconds=12))
-            assert (report.sent, report.failed) == (0, 1)
+        sink.defer_rcpt, sink.refuse_rcpt = False, True
+        other = new_proof(db, now=later(hours=2), email="nobody@example.com")
+        report = mail.send_due(db, now=later(hours=2, seconds=1))
+        assert (report.sent, report.failed) == (0, 1)
         row = db.execute("SELECT status, attempts, last_error FROM outbox WHERE proof_id = ?", (other,)).fetchone()
         assert (row["status"], row["attempts"]) == ("failed", 1)
         assert "550" in row["last_error"]
+        assert sink.messages == []
 
 
 def test_backoff_doubles_and_is_capped(app):

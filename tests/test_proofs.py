@@ -3,6 +3,7 @@ chain, reminders and expiry. Real SQLite, real renderer, real storage; the clock
 by passing `now`, never by sleeping."""
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 
@@ -73,6 +74,70 @@ def test_bad_input_creates_nothing(papp, db, changes, message):
     assert (count(db, "proofs"), count(db, "events"), count(db, "outbox")) == before
 
 
+@pytest.mark.parametrize("field", ["customer_name", "order_ref"])
+@pytest.mark.parametrize(("hidden", "named"), [
+    ("\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("\u202a", "U+202A LEFT-TO-RIGHT EMBEDDING"),
+    ("\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("\u2069", "U+2069 POP DIRECTIONAL ISOLATE"),
+    ("\u200b", "U+200B ZERO WIDTH SPACE"),
+    ("\u200f", "U+200F RIGHT-TO-LEFT MARK"),
+    ("\u00ad", "U+00AD SOFT HYPHEN"),
+    ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+    ("\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+    ("\u2028", "U+2028 LINE SEPARATOR"),
+    ("\u3164", "U+3164 HANGUL FILLER"),
+    ("\u200d", "U+200D ZERO WIDTH JOINER"),  # after a space or a hyphen, joining no letters
+])
+def test_invisible_and_reordering_characters_are_refused_by_name(papp, db, field, hidden, named):
+    # "ORD-\u202e1234" displays as "ORD-4321": the record would not read as what was stored.
+    value = {"customer_name": "Ada " + hidden + "Lovelace", "order_ref": "ORD-" + hidden + "1234"}[field]
+    before = (count(db, "proofs"), count(db, "events"), count(db, "outbox"))
+    with pytest.raises(proofs.ProofError, match="invisible character") as raised:
+        new_proof(db, **{field: value})
+    assert named in str(raised.value) and raised.value.field == field
+    assert (count(db, "proofs"), count(db, "events"), count(db, "outbox")) == before
+
+
+def test_a_lone_surrogate_is_refused_not_a_crash(papp, db):
+    with pytest.raises(proofs.ProofError, match="not a letter or sign we can show") as raised:
+        new_proof(db, customer_name="Ada\ud800")
+    assert raised.value.field == "customer_name"
+
+
+@pytest.mark.parametrize("name", [
+    "שרה כהן",            # Hebrew
+    "فاطمة الزهراء",      # Arabic
+    "مهر\u200cآوا",       # Persian, spelled with a zero-width non-joiner between letters
+    "क्\u200dष",           # Devanagari with a zero-width joiner
+    "Zoë O’Brien-Łukasz",
+    "María José 李",
+])
+def test_names_in_any_script_are_accepted_as_typed(papp, db, name):
+    proof_id = new_proof(db, customer_name=name, order_ref="ORD-" + str(len(name)))
+    assert proofs.get_proof(db, proof_id)["customer_name"] == name
+
+
+def test_a_change_request_comment_refuses_bidi_controls_but_keeps_mixed_scripts(papp, db):
+    proof_id = new_proof(db)
+    rev = proofs.get_proof(db, proof_id)["revision"]
+    with pytest.raises(proofs.ProofError, match="U\\+2067 RIGHT-TO-LEFT ISOLATE") as raised:
+        proofs.request_changes(db, proof_id, revision=1, nonce=rev["nonce"], comment="Make it \u2067כהן\u2069 please")
+    assert raised.value.field == "comment"
+    assert "changes_requested" not in kinds(db, proof_id)
+    comment = "Please spell it שרה\u200f, not Sara 👩\u200d👧"  # a mark and an emoji joiner stay
+    proofs.request_changes(db, proof_id, revision=1, nonce=rev["nonce"], comment=comment)
+    assert proofs.get_events(db, proof_id)[-2]["data"]["comment"] == comment
+
+
+@pytest.mark.parametrize(("field", "limit"), [("customer_name", proofs.MAX_NAME), ("order_ref", proofs.MAX_ORDER_REF)])
+def test_names_and_order_references_have_a_length_limit(papp, db, field, limit):
+    with pytest.raises(proofs.ProofError, match=f"too long \\(at most {limit} characters\\)"):
+        new_proof(db, **{field: "A" * (limit + 1)})
+    with pytest.raises(proofs.ProofError, match="too long"):
+        proofs.request_changes(db, new_proof(db), revision=1, nonce="x", comment="A" * (proofs.MAX_COMMENT + 1))
+
+
 def test_one_design_token_makes_one_proof(papp, db):
     from site.tokens import sign_design, verify_design
 
@@ -87,6 +152,31 @@ def test_one_design_token_makes_one_proof(papp, db):
     assert created["design_token"]["nonce"] == token.nonce
     assert created["design_token"]["content_key"] == token.content_key
     assert count(db, "proofs", "design_token_nonce = ?", (token.nonce,)) == 1
+
+
+def test_storing_the_same_image_from_many_threads_at_once_never_fails(papp):
+    # Two shoppers ordering the same design render identical PNGs; their writes race.
+    errors = []
+    for round_ in range(20):
+        data = b"\x89PNG same bytes " + str(round_).encode() * 5000
+        barrier = threading.Barrier(8)
+
+        def writer(data=data, barrier=barrier):
+            with papp.app_context():
+                try:
+                    barrier.wait()
+                    assert storage.put(data) == hashlib.sha256(data).hexdigest()
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=writer) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with papp.app_context():
+            assert storage.get(hashlib.sha256(data).hexdigest()) == data
+    assert errors == []
 
 
 def _approve(papp, db, proof_id, *, ticked=None, **kw):

@@ -89,6 +89,38 @@ def test_bad_email_keeps_everything_for_a_retry(demo_app):
     assert _counts(demo_app) == before
 
 
+def test_invisible_character_in_the_name_empties_only_that_field_for_a_retry(demo_app):
+    t = token(demo_app, "Retry me")
+    before = _counts(demo_app)
+    client = demo_app.test_client()
+    response = client.post("/orders", data={
+        "design_token": t, "customer_name": "Ada \u202eLovelace", "customer_email": "ada@example.com",
+        "order_ref": "SHOP-77"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in html and "\u202e" not in html
+    # The name is asked again (it cannot be fixed by eye); the rest is kept, the order
+    # reference included, and can be edited.
+    assert re.search(r'name="customer_name" value=""[^>]*autofocus aria-invalid="true"', html)
+    assert 'value="ada@example.com"' in html and f'value="{t}"' in html
+    assert re.search(r'<input type="text" name="order_ref" value="SHOP-77" maxlength="64"', html)
+    assert _counts(demo_app) == before
+    retry = client.post("/orders", data={"design_token": t, "customer_name": "Ada Lovelace",
+                                          "customer_email": "ada@example.com", "order_ref": "SHOP-77"})
+    assert retry.status_code == 303
+
+
+def test_an_order_reference_with_a_bidi_override_can_be_corrected(demo_app):
+    t = token(demo_app, "Ref")
+    response = demo_app.test_client().post("/orders", data={
+        "design_token": t, "customer_name": "Ada", "customer_email": "ada@example.com", "order_ref": "SHOP-\u20661"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "order reference contains an invisible character (U+2066 LEFT-TO-RIGHT ISOLATE)" in html
+    assert re.search(r'name="order_ref" value="" maxlength="64"[^>]*autofocus', html)
+    assert 'value="Ada"' in html
+
+
 def test_dev_outbox_lists_and_shows_messages_with_html_and_inline_image(demo_app):
     client = demo_app.test_client()
     client.post("/orders", data={"design_token": token(demo_app, "Outbox"), "customer_name": "Ada",

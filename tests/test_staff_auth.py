@@ -132,6 +132,65 @@ def test_csrf_refuses_posts_without_token(tmp_path, monkeypatch):
     assert client.get("/staff/proofs").status_code == 200
 
 
+def test_every_staff_post_needs_the_csrf_token(tmp_path, monkeypatch):
+    app = make_app(tmp_path / "csrf-all", monkeypatch, WTF_CSRF_ENABLED=True)
+    make_staff(app)
+    client = app.test_client()
+    page = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token})
+    posts = [r for r in app.url_map.iter_rules() if r.rule.startswith("/staff") and "POST" in r.methods]
+    assert {"staff.note", "staff.cancel", "staff.resend", "staff.new_claim", "staff.decide", "staff.revise",
+            "staff.new_proof", "staff.preview_partial", "staff.logout"} <= {r.endpoint for r in posts}
+    for rule in posts:
+        form = {"note": "x", "reason": "x", "resolution": "remake", "kind": "quality", "description": "x",
+                "action": "record"}
+        response = client.post(_concrete(rule), data=form)
+        assert response.status_code == 400, rule.rule
+        # htmx requests carry it in a header instead; a wrong one is refused just the same.
+        response = client.post(_concrete(rule), data=form, headers={"X-CSRFToken": "forged", "HX-Request": "true"})
+        assert response.status_code == 400, rule.rule
+    with app.app_context():
+        assert get_db().execute("SELECT count(*) FROM events").fetchone()[0] == 0
+    # With the token of the signed-in session (sign-in starts a fresh session, so the login
+    # page's token is spent) the same request reaches the view: there is no proof #1, a 404.
+    page = client.get("/staff/proofs").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    assert client.post("/staff/proofs/1/notes", data={"note": "x", "csrf_token": token}).status_code == 404
+    assert client.get("/staff/proofs").status_code == 200  # still signed in
+
+
+def test_parallel_guesses_cannot_exceed_the_account_limit(staff_app):
+    """The check and the attempt's row are written together: a burst of simultaneous guesses
+    gets no more tries than the limit, however slow the password hash is."""
+    import threading
+
+    from site.db import connect, database_path
+
+    limit = staff_app.config["STAFF_LOGIN_MAX_FAILURES"]
+    results, lock = [], threading.Lock()
+    start = threading.Barrier(limit * 3)
+
+    def guess(n):
+        db = connect(database_path(staff_app))
+        try:
+            start.wait()
+            result = accounts.authenticate(db, STAFF_EMAIL, f"guess {n}", f"198.51.100.{n}", staff_app.config)
+        finally:
+            db.conn.close()
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(limit * 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    checked = [r for r in results if r.retry_after_seconds is None]
+    assert len(results) == limit * 3 and len(checked) == limit
+    assert all(r.staff is None for r in results)
+
+
 def test_create_staff_command(runner, app):
     result = runner.invoke(args=["create-staff", "New@Shop.test", "--password-stdin"], input="long enough pw\n")
     assert result.exit_code == 0, result.output

@@ -1,6 +1,8 @@
 """Staff pages against a shared instance with real proofs: records, detail, actions."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.staff_support import StaffLogin, build_world, page_text
@@ -150,3 +152,52 @@ def test_insights_and_claims_pages_render(staff):
     assert staff.get("/staff/insights?from=garbage").status_code == 200
     assert staff.get("/staff/claims?status=all").status_code == 200
     assert "4 proofs checked" in page_text(staff.get("/staff/verify").get_data(as_text=True))
+
+
+def test_overlong_note_is_refused_plainly(staff, world):
+    response = staff.post(f"/staff/proofs/{world.pending}/notes", data={"note": "n" * 4001}, follow_redirects=True)
+    assert "The note is too long: 4,001 characters, at most 4,000" in page_text(response.get_data(as_text=True))
+    with world.app.app_context():
+        from site.db import get_db
+
+        notes = get_db().execute("SELECT data FROM events WHERE kind = 'note_added' AND length(data) > 4000")
+        assert notes.fetchone() is None
+    assert 'maxlength="4000"' in staff.get(f"/staff/proofs/{world.pending}").get_data(as_text=True)
+
+
+def test_pending_change_request_is_shown_first(tmp_path):
+    from tests.staff_support import create_proof, make_app, make_staff, request_changes
+
+    app = make_app(tmp_path / "instance")
+    make_staff(app)
+    proof_id = create_proof(app, order_ref="F-6006", lines=("Lila", "03/04/2025"))
+    request_changes(app, proof_id, comment="The date should be 4 March 2025, not 3 April")
+    client = app.test_client()
+    StaffLogin(client).login()
+    html = client.get(f"/staff/proofs/{proof_id}").get_data(as_text=True)
+    box = html[html.index('id="change-request"'):]
+    box = page_text(box[:box.index("</section>")])
+    assert "The customer asked for changes to revision 1" in box
+    assert "The date should be 4 March 2025, not 3 April" in box and "203.0.113.9" in box
+    assert "New revision" in box
+    # Above the verification status, the approval and the long sections.
+    assert html.index('id="change-request"') < html.index('id="verification"') < html.index('id="approval"')
+    # Once a new revision is sent, the request is answered: no longer at the top.
+    from tests.staff_support import add_revision
+
+    add_revision(app, proof_id, ("Lila", "04.03.2025"))
+    html = client.get(f"/staff/proofs/{proof_id}").get_data(as_text=True)
+    assert 'id="change-request"' not in html and "The date should be 4 March 2025" in html
+
+
+def test_long_sections_fold_and_the_email_log_leads_with_the_subject(staff, world):
+    html = staff.get(f"/staff/proofs/{world.revised}").get_data(as_text=True)
+    for section in ("revisions", "timeline", "emails"):
+        # Open in the HTML (nothing hidden without JavaScript); staff.js folds them on a phone.
+        assert f'<details class="card fold" id="{section}" open data-fold-narrow>' in html
+    for kept in ("verification", "approval", "claims"):
+        # Never folded: what the record says and what staff decide stay in view.
+        assert re.search(rf'<section class="[^"]*" id="{kept}">', html), kept
+    head = html[html.index('<table class="emails">'):]
+    assert head.index("Subject") < head.index("Queued (UTC)")
+    assert 'data-label="Subject"' in html

@@ -142,7 +142,24 @@ def authenticate(
 ) -> LoginResult:
     now = now or utcnow()
     email = normalise_email(email)
-    wait = blocked_for(db, email, ip, config, now)
+    at = timestamp(now)
+    # The check and the attempt's row are written under one lock, and the attempt counts as
+    # a failure until the (slow) password check says otherwise: parallel guesses cannot all
+    # slip through before the first of them is recorded.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        wait = blocked_for(db, email, ip, config, now)
+        attempt_id = None
+        if wait is None:
+            # Keep the table small: attempts older than a day no longer matter.
+            db.execute("DELETE FROM login_attempts WHERE at < ?", (timestamp(now - timedelta(days=1)),))
+            attempt_id = db.execute(
+                "INSERT INTO login_attempts (email, ip, at, ok) VALUES (?, ?, ?, 0)", (email[:254], ip, at)
+            ).lastrowid
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
     if wait is not None:
         minutes = (wait + 59) // 60
         return LoginResult(
@@ -151,15 +168,9 @@ def authenticate(
         )
     row = db.execute("SELECT * FROM staff WHERE email = ? AND disabled_at IS NULL", (email,)).fetchone()
     ok = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password or "") and row is not None
-    at = timestamp(now)
-    with db.conn:
-        # Keep the table small: attempts older than a day no longer matter.
-        db.execute("DELETE FROM login_attempts WHERE at < ?", (timestamp(now - timedelta(days=1)),))
-        db.execute(
-            "INSERT INTO login_attempts (email, ip, at, ok) VALUES (?, ?, ?, ?)", (email[:254], ip, at, int(ok))
-        )
-        if ok:
-            db.execute("UPDATE staff SET last_login_at = ? WHERE id = ?", (at, row["id"]))
     if not ok:
         return LoginResult(error="That email and password do not match a staff account.")
+    with db.conn:
+        db.execute("UPDATE login_attempts SET ok = 1 WHERE id = ?", (attempt_id,))
+        db.execute("UPDATE staff SET last_login_at = ? WHERE id = ?", (at, row["id"]))
     return LoginResult(staff=_staff(row))

@@ -11,6 +11,11 @@ import sqlite_utils
 from site.claims import Assessment, Claim, resolution
 from site.records import append_event, timestamp
 
+# Internal notes and decision explanations go into the permanent event log (and into
+# evidence packs): long enough for a phone call's summary, not for a pasted document.
+MAX_NOTE = 4000
+MAX_DECISION_NOTE = 2000
+
 
 class ActionError(ValueError):
     """A plain-language reason the action was refused."""
@@ -39,8 +44,17 @@ def _proof_exists(db: sqlite_utils.Database, proof_id: int) -> None:
         raise ActionError(f"There is no proof #{proof_id}.")
 
 
+def _check_text(text: str, what: str, limit: int) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > limit:
+        raise ActionError(f"{what} is too long: {len(text):,} characters, at most {limit:,}.")
+    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
+        raise ActionError(f"{what} contains a control character; retype it without pasting.")
+    return text
+
+
 def add_note(db: sqlite_utils.Database, proof_id: int, text: str, who: Who) -> dict:
-    text = (text or "").strip()
+    text = _check_text(text, "The note", MAX_NOTE)
     if not text:
         raise ActionError("The note is empty.")
     with immediate(db):
@@ -84,7 +98,7 @@ def decide_claim(
     chosen = resolution(resolution_id, configured)
     if chosen is None:
         raise ActionError("Choose one of the resolutions offered.")
-    note = (note or "").strip()
+    note = _check_text(note, "The explanation", MAX_DECISION_NOTE)
     if chosen["explain"] and not note:
         raise ActionError(f"“{chosen['label']}” needs an explanation for the customer.")
     with immediate(db):

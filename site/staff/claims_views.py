@@ -6,6 +6,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from renderer import catalog
 from site.claims import (
     CLAIM_KINDS,
+    MAX_DESCRIPTION,
+    MAX_EXPECTED_TEXT,
     OUTCOMES,
     ApprovedRevision,
     ClaimError,
@@ -49,6 +51,7 @@ def _form_page(record, form, assessment=None, error=None, status=200):
     return render_template(
         "staff/claim_new.html", record=record, form=form, assessment=assessment, error=error,
         claim_kinds=CLAIM_KINDS, outcomes=OUTCOMES, fonts=catalog.fonts(),
+        max_description=MAX_DESCRIPTION, max_expected_text=MAX_EXPECTED_TEXT,
     ), status
 
 

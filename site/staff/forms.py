@@ -9,8 +9,6 @@ from renderer import Design, catalog
 from site.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
 from site.staff.accounts import AccountError, check_email
 
-MAX_NOTE = 4000
-
 
 @dataclass
 class DesignForm:
@@ -110,9 +108,11 @@ class ClaimForm:
         matches = form.get("item_matches_proof") or "unknown"
         return cls(
             kind=kind if kind in CLAIM_KINDS else "",
-            description=(form.get("description") or "").strip()[:MAX_NOTE],
-            expected_text=(form.get("expected_text") or "").replace("\r\n", "\n")[:MAX_NOTE],
-            expected_font=(form.get("expected_font") or "").strip()[:100],
+            # Not cut short here: claims.validate() refuses what is too long, with a reason,
+            # and the form is shown again with everything that was typed.
+            description=(form.get("description") or "").replace("\r\n", "\n").strip(),
+            expected_text=(form.get("expected_text") or "").replace("\r\n", "\n"),
+            expected_font=(form.get("expected_font") or "").strip(),
             item_matches_proof=matches if matches in ITEM_MATCHES else "unknown",
         )
 

@@ -9,7 +9,7 @@ from site.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
 from site.db import get_db
 from site.evidence import RecordNotFound, load_record
 from site.staff import search as records_search
-from site.staff.actions import ActionError, Who, add_note
+from site.staff.actions import MAX_DECISION_NOTE, MAX_NOTE, ActionError, Who, add_note
 from site.staff.blueprint import bp, render
 
 
@@ -78,6 +78,14 @@ def event_summary(data: dict) -> list[tuple[str, object]]:
     return [(k, data[k]) for k in SUMMARY_KEYS if isinstance(data.get(k), str | int) and data.get(k) != ""]
 
 
+def pending_change_request(record) -> dict | None:
+    """The customer's latest change request while it is still waiting for a new revision:
+    the first thing staff need to read on the record."""
+    if record.proof["status"] != "changes_requested":
+        return None
+    return next((e for e in reversed(record.events) if e["kind"] == "changes_requested"), None)
+
+
 @bp.get("/proofs/<int:proof_id>")
 def proof(proof_id: int):
     record = _record_or_404(proof_id)
@@ -96,6 +104,9 @@ def proof(proof_id: int):
         resolutions=resolutions,
         fonts=catalog.fonts(),
         statuses=records_search.STATUS_LABELS,
+        change_request=pending_change_request(record),
+        max_note=MAX_NOTE,
+        max_decision_note=MAX_DECISION_NOTE,
     )
 
 

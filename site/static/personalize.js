@@ -30,6 +30,18 @@
     if (input.matches && input.matches("[data-pz-text]")) event.stopPropagation();
   }, true);
 
+  // Enter in a radio (a font, the alignment) submits the form implicitly, which would reload
+  // the whole page and drop the keyboard user's place; with htmx, update the preview instead.
+  // Only the hidden default button's submit is taken over: "Check and confirm" still goes.
+  doc.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!window.htmx || form.id !== "pz-form") return;
+    var submitter = event.submitter;
+    if (submitter && !submitter.hasAttribute("data-pz-default")) return;
+    event.preventDefault();
+    window.htmx.trigger(form, "change");
+  });
+
   // A suggested font: select it in the picker and let the form's change trigger update.
   doc.addEventListener("click", function (event) {
     var button = closest(event.target, "[data-use-font]");
@@ -79,6 +91,33 @@
     };
     img.addEventListener("load", done);
     img.addEventListener("error", done);
+  });
+
+  // Out-of-band slots (issues, counters, font status, continue button) come back with every
+  // update. Leave a slot alone when nothing in it changed: replacing an issue with the same
+  // words would make screen readers announce it again at every pause in typing (the slots
+  // are aria-live), and would take the keyboard focus away from a suggestion button.
+  // When a slot holding the focus does change, the focus goes to the same suggestion if it
+  // is still offered, else back to the text box the slot belongs to.
+  doc.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail;
+    var target = detail.target;
+    // For an innerHTML swap the fragment is the out-of-band element; its children go in.
+    if (!detail.fragment || detail.fragment.nodeType !== 1) return;
+    if (detail.fragment.innerHTML.trim() === target.innerHTML.trim()) {
+      detail.shouldSwap = false;
+      return;
+    }
+    var active = doc.activeElement;
+    if (!active || active === doc.body || !target.contains(active)) return;
+    var font = active.getAttribute("data-use-font");
+    var owner = target.getAttribute("data-issues-for");
+    setTimeout(function () {
+      var again = font ? target.querySelector('[data-use-font="' + font + '"]') : null;
+      var fallback = owner ? doc.getElementById(owner) : null;
+      if (again) again.focus();
+      else if (fallback) fallback.focus();
+    }, 0);
   });
 
   // Inputs with an error in their issue slot are marked invalid for assistive technology.
@@ -138,11 +177,11 @@
   } else {
     post({ type: "proofmark:ready" });
     // Once the shopper edits again, a design confirmed earlier no longer matches the screen.
-    var told = false;
-    doc.addEventListener("input", function () {
-      if (told) return;
-      told = true;
-      post({ type: "proofmark:editing" });
-    });
+    // Told at every edit, not once: after confirming, the browser's Back button can bring
+    // this page back from its cache with its script state, and a suggested font switches the
+    // picker with a "change" event only; the loader's clearing is idempotent.
+    var editing = function () { post({ type: "proofmark:editing" }); };
+    doc.addEventListener("input", editing);
+    doc.addEventListener("change", editing);
   }
 })();

@@ -34,4 +34,14 @@
     apply();
   }
   document.querySelectorAll("fieldset.design[data-products]").forEach(setUpDesign);
+
+  // The long sections of a record (revisions, timeline, email log) are open in the HTML so
+  // that nothing is hidden without JavaScript; on a phone they start folded, unless the
+  // address points into one of them.
+  if (window.matchMedia && window.matchMedia("(max-width: 900px)").matches) {
+    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    document.querySelectorAll("details[data-fold-narrow]").forEach(function (details) {
+      if (!target || !details.contains(target)) details.open = false;
+    });
+  }
 })();
