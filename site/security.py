@@ -30,7 +30,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        embeddable = bool(request.endpoint and request.endpoint.startswith("embed."))
+        # By path as well as endpoint: an unknown /embed/... address has no endpoint, and its
+        # error page must still show inside the shop's iframe rather than as a blocked frame.
+        embeddable = bool(
+            (request.endpoint and request.endpoint.startswith("embed.")) or request.path.startswith("/embed/")
+        )
         response.headers.setdefault(
             "Content-Security-Policy", f"{BASE_CSP}; frame-ancestors {frame_ancestors(app, embeddable)}"
         )

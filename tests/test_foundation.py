@@ -154,3 +154,10 @@ def test_trusted_proxies_decide_the_recorded_ip(tmp_path, monkeypatch):
 
         response = app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"})
         assert response.text == expected
+
+
+def test_unknown_embed_addresses_stay_frameable_by_allowed_shops(client):
+    response = client.get("/embed/no/such/page")
+    assert response.status_code == 404
+    assert "frame-ancestors http://shop.test" in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
