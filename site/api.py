@@ -22,8 +22,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer keys, not cookies: there is no session to forge
 
 KEY_PREFIX = "pm_"
-# A proof request is a few hundred bytes; a design token a few kilobytes.
-MAX_BODY_BYTES = 64 * 1024
+# A proof request is a few hundred bytes, a design token a few kilobytes: ample room.
+MAX_BODY_BYTES = 256 * 1024
 # Generous bounds on the design's shape, checked before the renderer so that an error
 # message never quotes megabytes back. The renderer applies each product's real limits.
 MAX_DESIGN_ID = 64  # product, font, align, size_mode, field names

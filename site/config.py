@@ -50,8 +50,12 @@ DEFAULTS: dict = {
         {"id": "exact", "text": "I understand the item will be made exactly as shown in this proof."},
         {"id": "returns", "text": "I understand this personalised item cannot be returned for a change of mind."},
     ],
-    # Mail sender: retries with exponential backoff (base * 2^(attempt-1), capped), then gives up.
+    # Mail sender: retries with exponential backoff (base * 2^(attempt-1), capped). While the
+    # server is unreachable (or refuses the login) a message waits however long it takes; one
+    # that the server refuses temporarily (4xx) is given up after MAIL_MAX_ATTEMPTS attempts
+    # and MAIL_GIVE_UP_AFTER_HOURS, one it refuses for good (5xx) at once.
     "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_GIVE_UP_AFTER_HOURS": 72,
     "MAIL_RETRY_BASE_SECONDS": 60,
     "MAIL_RETRY_MAX_SECONDS": 3600,
     # A row left in 'sending' (sender crashed mid-delivery) is retried after this long.

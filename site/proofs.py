@@ -281,7 +281,8 @@ def hidden_character(text: str) -> str | None:
     return None
 
 
-def _clean_line(value, what: str, max_len: int, *, required: bool = True, field: str | None = None) -> str:
+def _clean_line(value, what: str, max_len: int, *, required: bool = True, field: str | None = None,
+                check_hidden: bool = True) -> str:
     text = str(value or "").strip()
     if required and not text:
         raise ProofError(f"The {what} is missing.", field)
@@ -289,7 +290,7 @@ def _clean_line(value, what: str, max_len: int, *, required: bool = True, field:
         raise ProofError(f"The {what} is too long (at most {max_len} characters).", field)
     if any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise ProofError(f"The {what} contains a line break or control character.", field)
-    hidden = hidden_character(text)
+    hidden = hidden_character(text) if check_hidden else None
     if hidden is not None and unicodedata.category(hidden) in ("Cn", "Co", "Cs"):
         raise ProofError(
             f"The {what} contains a character that is not a letter or sign we can show ({_describe(hidden)}). "
@@ -305,7 +306,14 @@ def _clean_line(value, what: str, max_len: int, *, required: bool = True, field:
 
 
 def clean_email(value) -> str:
-    email = _clean_line(value, "customer's email address", 254, field="customer_email")
+    email = _clean_line(value, "customer's email address", 254, field="customer_email", check_hidden=False)
+    hidden = hidden_character(email)
+    if hidden is not None:
+        # Named, not quoted: an override inside the quoted address would reorder this message too.
+        raise ProofError(
+            f"The customer's email address contains an invisible character ({_describe(hidden)}), so it is not "
+            "an email address we can send the proof to. Please type it again.", "customer_email"
+        )
     local, at, domain = email.rpartition("@")
     if (
         not at or not local or "." not in domain or domain.startswith(".") or domain.endswith(".")

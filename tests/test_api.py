@@ -124,7 +124,7 @@ def test_errors_are_specific_json_and_create_nothing(api_app, client, key, kwarg
      "too long to be a catalog id", "design.fields name 'ffffffffffffffffffff'…"),
     ({"json": {**BODY, "design": None, "design_token": "t" * 20000}}, 400, "invalid_design_token",
      "far longer than any we issue", None),
-    ({"json": {**BODY, "note": "n" * 70000}}, 413, "too_large", "larger than 64 KiB", None),
+    ({"json": {**BODY, "note": "n" * 300_000}}, 413, "too_large", "larger than 256 KiB", None),
 ])
 def test_every_text_has_a_limit_and_invisible_characters_are_refused(api_app, client, key, kwargs, status, code,
                                                                      message, field):

@@ -201,3 +201,35 @@ def test_long_sections_fold_and_the_email_log_leads_with_the_subject(staff, worl
     head = html[html.index('<table class="emails">'):]
     assert head.index("Subject") < head.index("Queued (UTC)")
     assert 'data-label="Subject"' in html
+
+
+def test_staff_actions_are_events_with_the_staff_member_as_actor(tmp_path):
+    import json
+
+    from site.db import get_db
+    from tests.staff_support import create_proof, make_app, make_staff
+
+    app = make_app(tmp_path / "instance")
+    make_staff(app)
+    proof_id = create_proof(app, order_ref="G-7007", lines=("Ida",))
+    client = app.test_client()
+    StaffLogin(client).login()
+    env = {"REMOTE_ADDR": "192.0.2.44", "HTTP_USER_AGENT": "StaffBrowser/1.0"}
+    revised = client.post(f"/staff/proofs/{proof_id}/revise", environ_base=env, data={
+        "product": "pendant-round", "font": "dancing-script", "lines": "Ida Rose", "align": "center",
+        "note": "Customer phoned: add the middle name"})
+    assert revised.status_code == 302
+    assert client.post(f"/staff/proofs/{proof_id}/resend", environ_base=env).status_code == 302
+    assert client.post(f"/staff/proofs/{proof_id}/notes", data={"note": "Called back"},
+                       environ_base=env).status_code == 302
+    assert client.post(f"/staff/proofs/{proof_id}/cancel", data={"reason": "Order refunded"},
+                       environ_base=env).status_code == 302
+    with app.app_context():
+        rows = get_db().execute("SELECT kind, actor, ip, user_agent, data FROM events WHERE proof_id = ? "
+                                "AND actor LIKE 'staff:support%' ORDER BY seq", (proof_id,)).fetchall()
+    kinds = [r["kind"] for r in rows]
+    for kind in ("revision_added", "resent", "note_added", "cancelled"):
+        assert kind in kinds, kinds
+    assert all(r["ip"] == "192.0.2.44" and r["user_agent"] == "StaffBrowser/1.0" for r in rows)
+    cancelled = json.loads(next(r["data"] for r in rows if r["kind"] == "cancelled"))
+    assert cancelled["reason"] == "Order refunded"
