@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -844,6 +844,48 @@ def _check_shown(proof: dict, revision: dict, shown_sha256: str | None) -> dict:
     return shown
 
 
+def _decide(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    kind: str,
+    *,
+    revision: int,
+    nonce: str,
+    shown_sha256: str | None,
+    link_id: str | None,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+    record: Callable[[dict, dict, dict], dict],
+    jpeg: bytes | None = None,
+    email_extra: dict | None = None,
+) -> Decision:
+    """The one way a customer's decision is recorded: in one transaction, check the link and
+    what the page showed, append the event `kind` (data from `record(proof, revision, shown)`,
+    which may raise ProofError), set the status and queue the confirmation email. Idempotent:
+    if the proof is already decided nothing is recorded and that outcome returned."""
+    with _Transaction(db):
+        proof, rev = _decision_target(db, proof_id, revision, nonce)
+        existing = _existing_decision(proof)
+        if existing:
+            return existing
+        shown = _check_shown(proof, rev, shown_sha256)
+        data = record(proof, rev, shown)
+        data.update(revision=rev["number"], image_sha256=rev["image_sha256"], text=shown["text"],
+                    product=shown["product"], font=shown["font"], nonce=rev["nonce"], link_id=link_id,
+                    presentation_sha256=presentation_sha256(shown))
+        decided = timestamp(now)
+        event = append_event(db, proof_id, kind, actor="customer", ip=ip, user_agent=user_agent, at=now, data=data)
+        db.execute(
+            "UPDATE proofs SET status = ?, decided_at = ?, updated_at = ? WHERE id = ?",
+            (kind, decided, decided, proof_id),
+        )
+        proof = _load(db, proof_id)
+        _queue_email(db, proof, rev, kind, now=now, jpeg=jpeg, with_link=False,
+                     extra={**(email_extra or {}), "decided_at": now})
+    return Decision(kind, True, rev["number"], decided, event["id"])
+
+
 def approve(
     db: sqlite_utils.Database,
     proof_id: int,
@@ -859,52 +901,32 @@ def approve(
 ) -> Decision:
     """Record the customer's approval of `revision`. Idempotent: if the proof is already
     decided (approved, or changes requested) nothing is recorded and that outcome returned."""
-    now = now or utcnow()
     ticked = [str(s) for s in statements_ticked]
     proof = _load(db, proof_id)
     jpeg = _jpeg_for(proof["revision"]) if proof["revision"] else None
-    with _Transaction(db):
-        proof, rev = _decision_target(db, proof_id, revision, nonce)
-        existing = _existing_decision(proof)
-        if existing:
-            return existing
-        shown = _check_shown(proof, rev, shown_sha256)
+
+    def record(proof: dict, rev: dict, shown: dict) -> dict:
         missing = [s for s in shown["statements"] if s["id"] not in ticked]
         if missing:
             raise ProofError(
                 "Please tick every statement before approving: " + " ".join(f"“{s['text']}”" for s in missing)
             )
-        problem = storage.verify(rev["image_sha256"])
-        if problem:
+        if storage.verify(rev["image_sha256"]):
             raise ProofError("We could not check the proof image just now, so we cannot record an approval. "
                              "Please try again later or contact the shop.")
-        decided = timestamp(now)
-        event = append_event(db, proof_id, "approved", actor="customer", ip=ip, user_agent=user_agent, at=now, data={
-            "revision": rev["number"],
-            "image_sha256": rev["image_sha256"],
+        return {
             "image_size": shown["image_size"],
             "design": rev["design"],
             "design_sha256": shown["design_sha256"],
             "renderer_version": rev["renderer_version"],
-            "text": shown["text"],
             "shown_text": shown["shown_text"],
-            "product": shown["product"],
-            "font": shown["font"],
             "disclosure": shown["disclosure"],
             "statements": [s for s in shown["statements"] if s["id"] in ticked],
-            "nonce": rev["nonce"],
-            "link_id": link_id,
-            "presentation_sha256": presentation_sha256(shown),
             "customer_email": proof["customer_email"],
-        })
-        db.execute(
-            "UPDATE proofs SET status = 'approved', decided_at = ?, updated_at = ? WHERE id = ?",
-            (decided, decided, proof_id),
-        )
-        proof = _load(db, proof_id)
-        _queue_email(db, proof, rev, "approved", now=now, jpeg=jpeg, with_link=False,
-                     extra={"decided_at": now})
-    return Decision("approved", True, rev["number"], decided, event["id"])
+        }
+
+    return _decide(db, proof_id, "approved", revision=revision, nonce=nonce, shown_sha256=shown_sha256,
+                   link_id=link_id, ip=ip, user_agent=user_agent, now=now or utcnow(), record=record, jpeg=jpeg)
 
 
 def request_changes(
@@ -921,35 +943,10 @@ def request_changes(
     now: datetime | None = None,
 ) -> Decision:
     """Record the customer's change request (a comment is required). Idempotent like approve()."""
-    now = now or utcnow()
     comment = _clean_multiline(comment, "description of the changes you want", field="comment")
-    with _Transaction(db):
-        proof, rev = _decision_target(db, proof_id, revision, nonce)
-        existing = _existing_decision(proof)
-        if existing:
-            return existing
-        shown = _check_shown(proof, rev, shown_sha256)
-        decided = timestamp(now)
-        event = append_event(db, proof_id, "changes_requested", actor="customer", ip=ip, user_agent=user_agent,
-                             at=now, data={
-                                 "revision": rev["number"],
-                                 "comment": comment,
-                                 "image_sha256": rev["image_sha256"],
-                                 "text": shown["text"],
-                                 "product": shown["product"],
-                                 "font": shown["font"],
-                                 "nonce": rev["nonce"],
-                                 "link_id": link_id,
-                                 "presentation_sha256": presentation_sha256(shown),
-                             })
-        db.execute(
-            "UPDATE proofs SET status = 'changes_requested', decided_at = ?, updated_at = ? WHERE id = ?",
-            (decided, decided, proof_id),
-        )
-        proof = _load(db, proof_id)
-        _queue_email(db, proof, rev, "changes_requested", now=now, jpeg=None, with_link=False,
-                     extra={"comment": comment, "decided_at": now})
-    return Decision("changes_requested", True, rev["number"], decided, event["id"])
+    return _decide(db, proof_id, "changes_requested", revision=revision, nonce=nonce, shown_sha256=shown_sha256,
+                   link_id=link_id, ip=ip, user_agent=user_agent, now=now or utcnow(),
+                   record=lambda proof, rev, shown: {"comment": comment}, email_extra={"comment": comment})
 
 
 def record_view(
