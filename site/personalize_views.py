@@ -67,18 +67,8 @@ def register(bp: Blueprint, *, prefix: str, embedded: bool, context_for) -> None
 
     @csrf.exempt
     def personalize_page(product_id: str):
-        ctx = context_for()
-        product = _product_or_404(product_id, ctx)
-        form = request.form if request.method == "POST" else request.args
-        state = personalize.state_from_form(product, form)
-        template = f"{ctx.blueprint}/personalize.html"
-        if is_htmx():
-            template = "_personalizer_update.html"
-        return render_page(template, ctx, state=state, preview_src=live_preview(state))
-
-    @csrf.exempt
-    def preview(product_id: str):
-        """The htmx update: the preview and every issue slot (out of band)."""
+        """The full page, or with `HX-Request` the htmx update (the preview and every issue
+        slot, out of band). The `/preview` URL is the same view under the address htmx posts to."""
         ctx = context_for()
         product = _product_or_404(product_id, ctx)
         form = request.form if request.method == "POST" else request.args
@@ -122,5 +112,5 @@ def register(bp: Blueprint, *, prefix: str, embedded: bool, context_for) -> None
         )
 
     bp.add_url_rule(f"{prefix}/<product_id>", "personalize", personalize_page, methods=["GET", "POST"])
-    bp.add_url_rule(f"{prefix}/<product_id>/preview", "preview", preview, methods=["GET", "POST"])
+    bp.add_url_rule(f"{prefix}/<product_id>/preview", "preview", personalize_page, methods=["GET", "POST"])
     bp.add_url_rule(f"{prefix}/<product_id>/confirm", "confirm", confirm, methods=["GET", "POST"])
