@@ -7,4 +7,4 @@ test:  ## set up and run the whole test suite (ruff, unit, integration, e2e)
 	bash scripts/test.sh
 
 dev:   ## Flask's development server with reload and debugger
-	bash scripts/setup.sh && .venv/bin/flask --app site run --debug
+	bash scripts/setup.sh && .venv/bin/flask --app proofmark run --debug

@@ -1,5 +1,6 @@
 """Browser tests: the real site in a subprocess (gunicorn) on a free loopback port, with its
 own instance folder, driven by headless Chromium through Playwright."""
+
 from __future__ import annotations
 
 import json
@@ -51,10 +52,12 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def flask(self, *args: str, input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-        """Run a `flask --app site` command against this server's instance folder."""
+    def flask(
+        self, *args: str, input: str | None = None, env: dict | None = None
+    ) -> subprocess.CompletedProcess:
+        """Run a `flask --app proofmark` command against this server's instance folder."""
         return subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "site", *args],
+            [sys.executable, "-m", "flask", "--app", "proofmark", *args],
             cwd=ROOT,
             env={**self.env, **(env or {})},
             input=input,
@@ -83,8 +86,18 @@ def start_server(tmp_path: Path, config: dict | None = None, name: str = "site")
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                "--threads", "8", "--access-logfile", "-", "site:create_app()",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--access-logfile",
+                "-",
+                "proofmark:create_app()",
             ],
             cwd=ROOT,
             env=env,
@@ -175,4 +188,3 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "e2e" in str(item.fspath.dirpath()):
             item.add_marker(pytest.mark.e2e)
-

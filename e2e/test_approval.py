@@ -3,6 +3,7 @@ SMTP to a loopback aiosmtpd server: the shopper orders through the demo shop, th
 email arrives, its link opens the approval page, the customer approves (or asks for
 changes, gets a second revision and approves that), and the record holds the approval
 with the hash of the image that was shown."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,9 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from renderer import Design
-from site.db import connect
-from site.records import verify_chain
+from proofmark.db import connect
+from proofmark.records import verify_chain
+from proofmark_renderer import Design
 from tests.proofs_support import SmtpSink, make_app
 
 LONG = 60_000  # ms: rendering a 2400 px proof takes a few seconds on a slow machine
@@ -24,7 +25,9 @@ LONG = 60_000  # ms: rendering a 2400 px proof takes a few seconds on a slow mac
 @pytest.fixture
 def loop(server_factory):
     sink = SmtpSink().start()
-    server = server_factory({"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port}, "mail")
+    server = server_factory(
+        {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port}, "mail"
+    )
     yield server, sink
     sink.stop()
 
@@ -66,11 +69,15 @@ def record(server, order_ref: str) -> tuple[int, list[dict], list[dict]]:
     db = connect(server.instance_path / "proofmark.sqlite")
     try:
         proof_id = db.execute("SELECT id FROM proofs WHERE order_ref = ?", (order_ref,)).fetchone()[0]
-        events = [dict(r) for r in db.execute("SELECT * FROM events WHERE proof_id = ? ORDER BY seq", (proof_id,))]
+        events = [
+            dict(r) for r in db.execute("SELECT * FROM events WHERE proof_id = ? ORDER BY seq", (proof_id,))
+        ]
         for e in events:
             e["data"] = json.loads(e["data"])
-        revisions = [dict(r) for r in db.execute(
-            "SELECT * FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,))]
+        revisions = [
+            dict(r)
+            for r in db.execute("SELECT * FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,))
+        ]
         assert verify_chain(db, proof_id).intact
         return proof_id, events, revisions
     finally:
@@ -91,8 +98,15 @@ def tick_all_and_approve(page) -> None:
 
 def test_order_email_link_approve_and_the_record(loop, page, phone_page, artifacts):
     server, sink = loop
-    order_ref = place_order(page, server, lines="Anna\n03/04/2025", font="dancing-script", name="Anna Berg",
-                            email="anna@example.com", reading="Thursday 3 April 2025")
+    order_ref = place_order(
+        page,
+        server,
+        lines="Anna\n03/04/2025",
+        font="dancing-script",
+        name="Anna Berg",
+        email="anna@example.com",
+        reading="Thursday 3 April 2025",
+    )
     assert sink.wait_for(1, timeout=60), server.log()
     email = sink.messages[0]
     assert email["To"] == "Anna Berg <anna@example.com>" and order_ref in email["Subject"]
@@ -150,8 +164,15 @@ def test_order_email_link_approve_and_the_record(loop, page, phone_page, artifac
 
 def test_change_request_then_second_revision_approved(loop, page, phone_page, artifacts, monkeypatch):
     server, sink = loop
-    order_ref = place_order(page, server, lines="Jonh", font="great-vibes", name="John Marsh",
-                            email="john@example.com", reading=None)
+    order_ref = place_order(
+        page,
+        server,
+        lines="Jonh",
+        font="great-vibes",
+        name="John Marsh",
+        email="john@example.com",
+        reading=None,
+    )
     assert sink.wait_for(1, timeout=60), server.log()
     first_link = approval_link(sink.messages[0])
 
@@ -164,19 +185,31 @@ def test_change_request_then_second_revision_approved(loop, page, phone_page, ar
     assert "change request" in sink.messages[1]["Subject"]
 
     # Staff make revision 2 through the proofs service, on the server's own instance.
-    from site import mail, proofs
+    from proofmark import mail, proofs
 
     monkeypatch.setenv("INSTANCE_PATH", str(server.instance_path))
-    app = make_app(server.instance_path, SECRET_KEY="e2e-secret", DEMO=True, PUBLIC_URL=server.url,
-                   TESTING=False, MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port,
-                   MAIL_SEND_AFTER_REQUEST="off")
+    app = make_app(
+        server.instance_path,
+        SECRET_KEY="e2e-secret",
+        DEMO=True,
+        PUBLIC_URL=server.url,
+        TESTING=False,
+        MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=sink.port,
+        MAIL_SEND_AFTER_REQUEST="off",
+    )
     proof_id = record(server, order_ref)[0]
     with app.app_context():
-        from site.db import get_db
+        from proofmark.db import get_db
 
-        number = proofs.add_revision(get_db(), proof_id, Design(product="pendant-round", font="great-vibes",
-                                                                lines=("John",)),
-                                     actor="staff:e2e@shop.test", note="Spelling corrected to John.")
+        number = proofs.add_revision(
+            get_db(),
+            proof_id,
+            Design(product="pendant-round", font="great-vibes", lines=("John",)),
+            actor="staff:e2e@shop.test",
+            note="Spelling corrected to John.",
+        )
         assert number == 2
         mail.send_once(app)
     assert sink.wait_for(3, timeout=60)
@@ -212,8 +245,15 @@ def test_change_request_then_second_revision_approved(loop, page, phone_page, ar
 
 
 def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_page, artifacts):
-    place_order(page, live_server, lines="Mila", font="dancing-script", name="Mila", email="mila@example.com",
-                reading=None)
+    place_order(
+        page,
+        live_server,
+        lines="Mila",
+        font="dancing-script",
+        name="Mila",
+        email="mila@example.com",
+        reading=None,
+    )
     page.click("text=Open the demo outbox")
     expect(page.locator("h1")).to_have_text("Demo outbox")
     page.locator(".outbox-table a").first.click()
@@ -225,7 +265,9 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_p
 
     # On a phone the long approval URL wraps inside the text part instead of running past it.
     phone_page.goto(page.url)
-    expect(phone_page.frame_locator("iframe.mail-html").locator("h1")).to_have_text("Please approve your proof")
+    expect(phone_page.frame_locator("iframe.mail-html").locator("h1")).to_have_text(
+        "Please approve your proof"
+    )
     text_part = phone_page.locator("pre.mail-text")
     expect(text_part).to_contain_text("/approve/")
     overflow = text_part.evaluate("e => e.scrollWidth - e.clientWidth")
@@ -240,9 +282,9 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_p
 def test_garbled_and_expired_links_explain_themselves(live_server, phone_page, artifacts, tmp_path):
     from datetime import timedelta
 
-    from site import proofs
-    from site.db import get_db
-    from site.tokens import sign_approval
+    from proofmark import proofs
+    from proofmark.db import get_db
+    from proofmark.tokens import sign_approval
 
     page = phone_page
     response = page.goto(live_server.url + "/approve/this-is-not-a-real-link")
@@ -251,13 +293,25 @@ def test_garbled_and_expired_links_explain_themselves(live_server, phone_page, a
     page.screenshot(path=str(artifacts / "approve-invalid-phone.png"), full_page=True)
 
     # A link signed 20 days ago with the server's key, to a proof made through the service.
-    app = make_app(live_server.instance_path, SECRET_KEY="e2e-secret", DEMO=True, PUBLIC_URL=live_server.url,
-                   TESTING=False, MAIL_SEND_AFTER_REQUEST="off")
+    app = make_app(
+        live_server.instance_path,
+        SECRET_KEY="e2e-secret",
+        DEMO=True,
+        PUBLIC_URL=live_server.url,
+        TESTING=False,
+        MAIL_SEND_AFTER_REQUEST="off",
+    )
     with app.app_context():
         db = get_db()
         proof_id = proofs.create_proof(
-            db, order_ref="E2E-OLD", customer_name="Olga", customer_email="olga@example.com",
-            design=Design(product="bar-necklace", font="lato", lines=("Olga",)), source="staff", actor="staff:e2e")
+            db,
+            order_ref="E2E-OLD",
+            customer_name="Olga",
+            customer_email="olga@example.com",
+            design=Design(product="bar-necklace", font="lato", lines=("Olga",)),
+            source="staff",
+            actor="staff:e2e",
+        )
         rev = proofs.get_proof(db, proof_id)["revision"]
         old = sign_approval(proof_id, 1, rev["nonce"], "old", now=proofs.utcnow() - timedelta(days=20))
     response = page.goto(f"{live_server.url}/approve/{old}")

@@ -1,6 +1,7 @@
 """Embedding: a shop page on a second local origin loads /embed.js, which frames the
 personalizer; the confirmed design lands in the shop's form. An origin that is not on
 EMBED_ALLOWED_ORIGINS cannot show it."""
+
 from __future__ import annotations
 
 import functools
@@ -67,7 +68,9 @@ def _frame(page):
 
 
 def _iframe_height(page) -> int:
-    return page.eval_on_selector("iframe.proofmark-frame", "el => Math.round(el.getBoundingClientRect().height)")
+    return page.eval_on_selector(
+        "iframe.proofmark-frame", "el => Math.round(el.getBoundingClientRect().height)"
+    )
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
@@ -77,15 +80,21 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
     proofmark = server_factory({"EMBED_ALLOWED_ORIGINS": [host_origin]}, name="embed")
     host = host_site(proofmark.url, host_port)
     size = {"desktop": {"width": 1100, "height": 900}, "phone": {"width": 375, "height": 740}}[viewport]
-    context = browser.new_context(viewport=size, device_scale_factor=2 if viewport == "phone" else 1,
-                                  is_mobile=viewport == "phone", has_touch=viewport == "phone")
+    context = browser.new_context(
+        viewport=size,
+        device_scale_factor=2 if viewport == "phone" else 1,
+        is_mobile=viewport == "phone",
+        has_touch=viewport == "phone",
+    )
     page = context.new_page()
     try:
         page.goto(host + "/product.html")
         frame = _frame(page)
         expect(frame.locator("#input-line-1")).to_be_visible()
         # The loader starts the iframe at 640 px; the page inside reports its real height.
-        page.wait_for_function("() => document.querySelector('iframe.proofmark-frame').style.height !== '640px'")
+        page.wait_for_function(
+            "() => document.querySelector('iframe.proofmark-frame').style.height !== '640px'"
+        )
         inner = frame.locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
         assert abs(_iframe_height(page) - inner) <= 2
 
@@ -116,8 +125,10 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
         frame.locator("[data-continue]").click()
         expect(frame.locator("h1")).to_contain_text("Check your round pendant")
         # The confirmation page is taller: the iframe follows.
-        page.wait_for_function(f"() => Math.round(document.querySelector('iframe.proofmark-frame')"
-                               f".getBoundingClientRect().height) !== {before}")
+        page.wait_for_function(
+            f"() => Math.round(document.querySelector('iframe.proofmark-frame')"
+            f".getBoundingClientRect().height) !== {before}"
+        )
         frame.locator("input[name=checked]").check()
         frame.locator("text=Confirm design").click()
         expect(frame.locator("h1")).to_have_text("Design confirmed")
@@ -125,7 +136,10 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
         token_input = page.locator("#product-form input[name='properties[_proof_design]']")
         expect(token_input).to_have_count(1)
         token = token_input.input_value()
-        assert page.input_value("#product-form input[name='properties[Personalization]']") == "Anna / 12 June 2021"
+        assert (
+            page.input_value("#product-form input[name='properties[Personalization]']")
+            == "Anna / 12 June 2021"
+        )
         preview_url = page.input_value("#product-form input[name='properties[_proof_preview]']")
         assert preview_url.startswith(proofmark.url + "/preview/")
         frame.locator("img.confirmed-thumb").evaluate(

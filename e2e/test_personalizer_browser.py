@@ -1,4 +1,5 @@
 """The shopper's personalizer in headless Chromium against the live gunicorn server."""
+
 from __future__ import annotations
 
 import base64
@@ -35,7 +36,9 @@ ALL_IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.natur
 
 def test_typing_updates_the_preview_after_a_pause(live_server, page, artifacts):
     posts = []
-    page.on("request", lambda r: posts.append(r) if r.url.endswith("/preview") and r.method == "POST" else None)
+    page.on(
+        "request", lambda r: posts.append(r) if r.url.endswith("/preview") and r.method == "POST" else None
+    )
     page.goto(live_server.url + "/p/pendant-round")
     first_src = page.get_attribute("#pz-preview .pz-img", "src")
     page.locator("#input-line-1").press_sequentially("Anna", delay=40)
@@ -138,8 +141,10 @@ def test_ambiguous_date_asks_for_a_choice_and_the_checkbox_blocks(live_server, p
 
 
 def test_confirmation_on_desktop(live_server, page, artifacts):
-    page.goto(live_server.url + "/p/pendant-round/confirm?line-1=Jonh&line-2=12.06.2021&font=great-vibes"
-              "&field-rim=always%20in%20my%20heart")
+    page.goto(
+        live_server.url + "/p/pendant-round/confirm?line-1=Jonh&line-2=12.06.2021&font=great-vibes"
+        "&field-rim=always%20in%20my%20heart"
+    )
     expect(page.locator(".letters").first.locator(".letter")).to_have_count(4)
     page.wait_for_function(ALL_IMAGES_LOADED)
     page.screenshot(path=str(artifacts / "confirm-desktop.png"), full_page=True)

@@ -1,5 +1,6 @@
 """Support staff in a real browser: sign in, find an approved proof by a fragment of its
 text, open it, download the evidence PDF, record a claim; screenshots of the main pages."""
+
 from __future__ import annotations
 
 import io
@@ -9,7 +10,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from site.db import get_db
+from proofmark.db import get_db
 from tests.staff_support import make_app
 
 PASSWORD = "e2e staff password"
@@ -18,16 +19,27 @@ PASSWORD = "e2e staff password"
 def _approve_in_server_instance(live_server, proof_id: int) -> str:
     """The customer's approval, recorded through the proofs service on the server's own
     instance (the approval page itself is covered by the proofs e2e tests)."""
-    from site import proofs
+    from proofmark import proofs
 
-    app = make_app(live_server.instance_path, SECRET_KEY="e2e-secret", DEMO=True,
-                   PUBLIC_URL=live_server.url, TESTING=False)
+    app = make_app(
+        live_server.instance_path,
+        SECRET_KEY="e2e-secret",
+        DEMO=True,
+        PUBLIC_URL=live_server.url,
+        TESTING=False,
+    )
     with app.app_context():
         db = get_db()
         rev = proofs.get_revisions(db, proof_id)[-1]
-        proofs.approve(db, proof_id, revision=rev["number"], nonce=rev["nonce"],
-                       statements_ticked=[s["id"] for s in proofs.statements()],
-                       ip="198.51.100.23", user_agent="Mozilla/5.0 (iPhone; e2e)")
+        proofs.approve(
+            db,
+            proof_id,
+            revision=rev["number"],
+            nonce=rev["nonce"],
+            statements_ticked=[s["id"] for s in proofs.statements()],
+            ip="198.51.100.23",
+            user_agent="Mozilla/5.0 (iPhone; e2e)",
+        )
         return rev["image_sha256"]
 
 
@@ -113,11 +125,16 @@ def test_staff_find_open_download_and_claim(live_server, page, artifacts):
 def _proof_with_history(live_server) -> tuple[int, int]:
     """An approved proof after one round of changes, and one whose customer asked for changes,
     made through the proofs service on the server's own instance."""
-    from renderer import Design
-    from site import proofs
+    from proofmark import proofs
+    from proofmark_renderer import Design
 
-    app = make_app(live_server.instance_path, SECRET_KEY="e2e-secret", DEMO=True,
-                   PUBLIC_URL=live_server.url, TESTING=False)
+    app = make_app(
+        live_server.instance_path,
+        SECRET_KEY="e2e-secret",
+        DEMO=True,
+        PUBLIC_URL=live_server.url,
+        TESTING=False,
+    )
     ref = secrets.token_hex(2).upper()
     with app.app_context():
         db = get_db()
@@ -125,26 +142,47 @@ def _proof_with_history(live_server) -> tuple[int, int]:
         def decide(proof_id, comment=None):
             rev = proofs.get_revisions(db, proof_id)[-1]
             if comment:
-                proofs.request_changes(db, proof_id, revision=rev["number"], nonce=rev["nonce"], comment=comment,
-                                       ip="198.51.100.24", user_agent="Mozilla/5.0 (iPhone; e2e)")
+                proofs.request_changes(
+                    db,
+                    proof_id,
+                    revision=rev["number"],
+                    nonce=rev["nonce"],
+                    comment=comment,
+                    ip="198.51.100.24",
+                    user_agent="Mozilla/5.0 (iPhone; e2e)",
+                )
             else:
-                proofs.approve(db, proof_id, revision=rev["number"], nonce=rev["nonce"],
-                               statements_ticked=[s["id"] for s in proofs.statements()],
-                               ip="198.51.100.24", user_agent="Mozilla/5.0 (iPhone; e2e)")
+                proofs.approve(
+                    db,
+                    proof_id,
+                    revision=rev["number"],
+                    nonce=rev["nonce"],
+                    statements_ticked=[s["id"] for s in proofs.statements()],
+                    ip="198.51.100.24",
+                    user_agent="Mozilla/5.0 (iPhone; e2e)",
+                )
 
         def new_proof(lines, suffix):
             return proofs.create_proof(
-                db, order_ref=f"PH-{ref}-{suffix}", customer_name="Pia Hart", customer_email="pia@example.com",
-                design=Design(product="pendant-round", font="dancing-script", lines=lines), source="staff",
-                actor="staff:e2e@shop.test")
+                db,
+                order_ref=f"PH-{ref}-{suffix}",
+                customer_name="Pia Hart",
+                customer_email="pia@example.com",
+                design=Design(product="pendant-round", font="dancing-script", lines=lines),
+                source="staff",
+                actor="staff:e2e@shop.test",
+            )
 
         # Two rounds of changes, then approved: three revisions, a long timeline and email log.
         approved = new_proof(("Amelie", "12.03.2024"), "A")
         for n in (1, 2):
             decide(approved, comment=f"Round {n}: please fix the spelling of the name, it is Amélie")
-            proofs.add_revision(db, approved, Design(product="pendant-round", font="dancing-script",
-                                                     lines=(f"Amélie {n}", "12.03.2024")),
-                                actor="staff:e2e@shop.test")
+            proofs.add_revision(
+                db,
+                approved,
+                Design(product="pendant-round", font="dancing-script", lines=(f"Amélie {n}", "12.03.2024")),
+                actor="staff:e2e@shop.test",
+            )
         decide(approved)
         asked = new_proof(("Nora",), "B")
         decide(asked, comment="Round 1: please fix the spelling of the name, it is Nóra")

@@ -2,10 +2,11 @@
 
 Pure image and layout code; it must never import Flask.
 """
+
 from __future__ import annotations
 
-from renderer import catalog
-from renderer.model import RENDERER_VERSION, Design, Issue, Layout, LineBox, RenderResult
+from proofmark_renderer import catalog
+from proofmark_renderer.model import RENDERER_VERSION, Design, Issue, Layout, LineBox, RenderResult
 
 __all__ = [
     "RENDERER_VERSION",
@@ -21,12 +22,12 @@ __all__ = [
 
 
 def validate(design: Design) -> list[Issue]:
-    from renderer.validation import validate as _validate
+    from proofmark_renderer.validation import validate as _validate
 
     return _validate(design)
 
 
 def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult:
-    from renderer.compose import render as _render
+    from proofmark_renderer.compose import render as _render
 
     return _render(design, width=width, fmt=fmt)

@@ -1,10 +1,11 @@
 """Command line: render one design, benchmark, regenerate goldens, draw the contact sheet.
 
-    python -m renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
-    python -m renderer bench [--width 1200] [--format jpeg] [--repeat 15]
-    python -m renderer goldens
-    python -m renderer contact-sheet -o docs/contact-sheet.jpg
+python -m proofmark_renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
+python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15]
+python -m proofmark_renderer goldens
+python -m proofmark_renderer contact-sheet -o docs/contact-sheet.jpg
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,12 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from renderer import catalog
-from renderer.model import Design
+from proofmark_renderer import catalog
+from proofmark_renderer.model import Design
 
 
 def _render(args: argparse.Namespace) -> int:
-    from renderer.compose import render
+    from proofmark_renderer.compose import render
 
     product = catalog.product(args.product)
     font = args.font or (product.default_font if product else "")
@@ -34,7 +35,9 @@ def _render(args: argparse.Namespace) -> int:
         "content_key": result.content_key,
         "size": [result.width, result.height],
         "ok": result.ok,
-        "layout": None if result.layout is None else {
+        "layout": None
+        if result.layout is None
+        else {
             "font_size_mm": result.layout.font_size_mm,
             "boxes": [b.__dict__ for b in result.layout.boxes],
         },
@@ -45,14 +48,14 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from renderer.bench import run
+    from proofmark_renderer.bench import run
 
     print(json.dumps(run(args.width, args.format, args.repeat)))
     return 0
 
 
 def _goldens(args: argparse.Namespace) -> int:
-    from renderer.sheets import write_goldens
+    from proofmark_renderer.sheets import write_goldens
 
     for path in write_goldens():
         print(path)
@@ -60,7 +63,7 @@ def _goldens(args: argparse.Namespace) -> int:
 
 
 def _contact_sheet(args: argparse.Namespace) -> int:
-    from renderer.sheets import contact_sheet
+    from proofmark_renderer.sheets import contact_sheet
 
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -70,7 +73,9 @@ def _contact_sheet(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m renderer", description="Proofmark's preview renderer")
+    parser = argparse.ArgumentParser(
+        prog="python -m proofmark_renderer", description="Proofmark's preview renderer"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("render", help="render one design to a file")

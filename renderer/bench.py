@@ -1,9 +1,10 @@
-"""`python -m renderer bench`: how fast a preview is, next to the cost of merely encoding it.
+"""`python -m proofmark_renderer bench`: how fast a preview is, next to the cost of merely encoding it.
 
 For each product the fixed sample designs are rendered repeatedly (scenes are warmed
 first, as in a running server); the floor is the time to encode the finished picture
 alone, in the same format and settings.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,10 +15,10 @@ import time
 
 from PIL import Image, features
 
-from renderer import catalog
-from renderer.compose import FORMATS, encode, render
-from renderer.model import RENDERER_VERSION
-from renderer.samples import SAMPLES
+from proofmark_renderer import catalog
+from proofmark_renderer.compose import FORMATS, encode, render
+from proofmark_renderer.model import RENDERER_VERSION
+from proofmark_renderer.samples import SAMPLES
 
 
 def _median_ms(fn, repeat: int) -> tuple[float, float]:

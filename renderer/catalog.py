@@ -3,19 +3,22 @@
 Pure Python (no Flask). The app calls `configure(instance_path)` at start-up so
 that a shop's own fonts and product overrides in its instance folder are used.
 """
+
 from __future__ import annotations
 
+import os
 import threading
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
 from fontTools.unicodedata import block
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FONT_CATALOG = PROJECT_ROOT / "fonts" / "catalog.toml"
+# Installed beside this package as `proofmark_renderer.fonts` (the folder `fonts/` of the checkout).
+FONT_CATALOG = Path(str(resources.files("proofmark_renderer.fonts").joinpath("catalog.toml")))
 PRODUCT_CATALOG = Path(__file__).resolve().parent / "products.toml"
 FONT_GROUPS = ("script", "serif", "sans", "typewriter", "fallback")
 
@@ -66,18 +69,33 @@ def _read_toml(path: Path) -> dict:
         raise CatalogError(f"{path}: {exc}") from exc
 
 
-def _resolve_font_file(spec: str, instance_path: Path | None) -> Path:
+def default_asset_root() -> Path:
+    """The folder whose `node_modules/` holds the npm font packages: $PROOFMARK_ASSET_ROOT,
+    else the source checkout this package runs from (an editable install), else the
+    working directory (an installed wheel started from the deployment's folder)."""
+    configured = os.environ.get("PROOFMARK_ASSET_ROOT")
+    if configured:
+        return Path(configured).resolve()
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "node_modules").is_dir():
+        return checkout
+    return Path.cwd()
+
+
+def _resolve_font_file(spec: str, instance_path: Path | None, asset_root: Path) -> Path:
     if spec.startswith("instance:"):
-        base = instance_path or PROJECT_ROOT / "instance"
+        base = instance_path or asset_root / "instance"
         return base / spec.removeprefix("instance:")
     path = Path(spec)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else asset_root / path
 
 
-def load(instance_path: str | Path | None = None) -> Catalog:
+def load(instance_path: str | Path | None = None, asset_root: str | Path | None = None) -> Catalog:
     """Read the font catalog (plus `instance/fonts.toml`) and the product catalog
-    (replaced by `instance/products.toml` when that exists)."""
+    (replaced by `instance/products.toml` when that exists). Font files named relative
+    to the project (`node_modules/...`) are looked up under `asset_root`."""
     instance = Path(instance_path) if instance_path else None
+    root = Path(asset_root) if asset_root else default_asset_root()
     entries = list(_read_toml(FONT_CATALOG).get("font", []))
     if instance and (instance / "fonts.toml").is_file():
         entries += _read_toml(instance / "fonts.toml").get("font", [])
@@ -92,7 +110,7 @@ def load(instance_path: str | Path | None = None) -> Catalog:
         if entry["group"] not in FONT_GROUPS:
             problems.append(f"font {entry['id']!r}: unknown group {entry['group']!r}")
             continue
-        path = _resolve_font_file(entry["file"], instance)
+        path = _resolve_font_file(entry["file"], instance, root)
         if not path.is_file():
             problems.append(
                 f"font {entry['id']!r} ({entry['name']}): file not found: {path} "
@@ -113,14 +131,16 @@ def load(instance_path: str | Path | None = None) -> Catalog:
 _lock = threading.Lock()
 _current: Catalog | None = None
 _instance_path: Path | None = None
+_asset_root: Path | None = None
 
 
-def configure(instance_path: str | Path | None) -> Catalog:
+def configure(instance_path: str | Path | None, asset_root: str | Path | None = None) -> Catalog:
     """Load the catalogs for an instance folder and make them the current ones."""
-    global _current, _instance_path
+    global _current, _instance_path, _asset_root
     with _lock:
         _instance_path = Path(instance_path) if instance_path else None
-        _current = load(_instance_path)
+        _asset_root = Path(asset_root) if asset_root else None
+        _current = load(_instance_path, _asset_root)
         return _current
 
 
@@ -129,7 +149,7 @@ def current() -> Catalog:
     if _current is None:
         with _lock:
             if _current is None:
-                _current = load(_instance_path)
+                _current = load(_instance_path, _asset_root)
     return _current
 
 
@@ -183,9 +203,14 @@ class Region:
         if shape == "circle":
             # Stacked lines use the circle's bounding square as their box.
             region = cls(
-                shape=shape, cx_mm=region.cx_mm, cy_mm=region.cy_mm, r_mm=region.r_mm,
-                x_mm=region.cx_mm - region.r_mm, y_mm=region.cy_mm - region.r_mm,
-                w_mm=2 * region.r_mm, h_mm=2 * region.r_mm,
+                shape=shape,
+                cx_mm=region.cx_mm,
+                cy_mm=region.cy_mm,
+                r_mm=region.r_mm,
+                x_mm=region.cx_mm - region.r_mm,
+                y_mm=region.cy_mm - region.r_mm,
+                w_mm=2 * region.r_mm,
+                h_mm=2 * region.r_mm,
             )
         return region
 

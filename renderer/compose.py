@@ -1,5 +1,6 @@
 """render(): the checked design, its layout, the product's cached picture and the finish,
 put together and encoded. Work per call is limited to the pixels around the text."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,12 +12,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from renderer import catalog, finishes, views
-from renderer import text as textmod
-from renderer.layout import PlacedLine, Plan
-from renderer.model import Design, Issue, RenderResult
-from renderer.validation import check
-from renderer.warp import MeshWarp
+from proofmark_renderer import catalog, finishes, views
+from proofmark_renderer import text as textmod
+from proofmark_renderer.layout import PlacedLine, Plan
+from proofmark_renderer.model import Design, Issue, RenderResult
+from proofmark_renderer.validation import check
+from proofmark_renderer.warp import MeshWarp
 
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "png": "PNG"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "WEBP": "image/webp", "PNG": "image/png"}
@@ -57,8 +58,9 @@ def _line_box_px(line: PlacedLine, surf: views.Surface) -> tuple[float, float, f
     return x0, y0, x1, y1
 
 
-def _draw_shaped(draw: ImageDraw.ImageDraw, line: PlacedLine, font: catalog.Font, surf: views.Surface,
-                 dx: float, dy: float) -> None:
+def _draw_shaped(
+    draw: ImageDraw.ImageDraw, line: PlacedLine, font: catalog.Font, surf: views.Surface, dx: float, dy: float
+) -> None:
     face = textmod.pil_font(font, _em_px(line, font, surf.cs))
     x = (line.origin_x_mm - surf.fx0) * surf.cs - dx
     y = (line.baseline_mm - surf.fy0) * surf.cs - dy
@@ -66,8 +68,9 @@ def _draw_shaped(draw: ImageDraw.ImageDraw, line: PlacedLine, font: catalog.Font
 
 
 @lru_cache(maxsize=2048)
-def _punch(path: str, em: float, cluster: str, angle: float, depth: float,
-           flip: bool) -> tuple[Image.Image, int, int]:
+def _punch(
+    path: str, em: float, cluster: str, angle: float, depth: float, flip: bool
+) -> tuple[Image.Image, int, int]:
     """One struck letter: turned, at its depth, biting deeper on one side (the punch was
     tilted in the hand). Cached: typing re-strikes the same letters at the same spots."""
     font = catalog.Font(id="", name="", group="", path=Path(path), license="")
@@ -78,7 +81,9 @@ def _punch(path: str, em: float, cluster: str, angle: float, depth: float,
     width = int(right - min(left, 0)) + 2 * pad
     height = int(bottom - top) + 2 * pad
     glyph = Image.new("L", (max(width, 1), max(height, 1)), 0)
-    ImageDraw.Draw(glyph).text((pad - min(left, 0), pad - top), cluster, font=face, fill=int(255 * depth), anchor="ls")
+    ImageDraw.Draw(glyph).text(
+        (pad - min(left, 0), pad - top), cluster, font=face, fill=int(255 * depth), anchor="ls"
+    )
     ramp = np.linspace(1 - 0.35 * abs(angle) / 3, 1.0, glyph.width, dtype=np.float32)
     if flip:
         ramp = ramp[::-1]
@@ -88,8 +93,15 @@ def _punch(path: str, em: float, cluster: str, angle: float, depth: float,
     return glyph, int(pad - min(left, 0)), int(pad - top)
 
 
-def _draw_stamped(canvas: Image.Image, line: PlacedLine, font: catalog.Font, surf: views.Surface,
-                  dx: float, dy: float, seed: int) -> None:
+def _draw_stamped(
+    canvas: Image.Image,
+    line: PlacedLine,
+    font: catalog.Font,
+    surf: views.Surface,
+    dx: float,
+    dy: float,
+    seed: int,
+) -> None:
     """Letter by letter, each with its own small turn, drop and depth, as a hand punch lands.
     Each letter's irregularity is seeded by the design's text at that spot, so letters
     already typed keep their place while the shopper types on."""
@@ -161,8 +173,12 @@ def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
             continue
         bx0, by0 = surf.warp.box[0], surf.warp.box[1]
         p = int(max(0.6 * surf.cs + 4, reach + 2))
-        box = (max(0, bx0 + inner[0] - p), max(0, by0 + inner[1] - p),
-               min(w, bx0 + inner[2] + p), min(h, by0 + inner[3] + p))
+        box = (
+            max(0, bx0 + inner[0] - p),
+            max(0, by0 + inner[1] - p),
+            min(w, bx0 + inner[2] + p),
+            min(h, by0 + inner[3] + p),
+        )
         if box[2] <= box[0] or box[3] <= box[1]:
             continue
         # The bent canvas covers the warp's box; cut out the part around the text.
@@ -197,17 +213,28 @@ def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult
     issues: list[Issue] = []
     pil_fmt = FORMATS.get(str(fmt).lower())
     if pil_fmt is None:
-        issues.append(Issue("format-unknown", "error", f"Unknown image format {fmt!r}; sending JPEG.",
-                            data={"format": str(fmt), "allowed": sorted(FORMATS)}))
+        issues.append(
+            Issue(
+                "format-unknown",
+                "error",
+                f"Unknown image format {fmt!r}; sending JPEG.",
+                data={"format": str(fmt), "allowed": sorted(FORMATS)},
+            )
+        )
         pil_fmt = "JPEG"
     try:
         px = int(width)
     except (TypeError, ValueError):
         px = 1200
     if not MIN_WIDTH <= px <= MAX_WIDTH:
-        issues.append(Issue("width-out-of-range", "warning",
-                            f"Width must be {MIN_WIDTH} to {MAX_WIDTH} pixels; drawn at the nearest.",
-                            data={"width": width}))
+        issues.append(
+            Issue(
+                "width-out-of-range",
+                "warning",
+                f"Width must be {MIN_WIDTH} to {MAX_WIDTH} pixels; drawn at the nearest.",
+                data={"width": width},
+            )
+        )
         px = min(max(px, MIN_WIDTH), MAX_WIDTH)
 
     layout = None
@@ -226,8 +253,14 @@ def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult
                 if plan.lines:
                     image = draw_design(scene, plan, font, design_seed(design))
     except Exception as exc:  # noqa: BLE001 - the site shows a picture and a reason, never a traceback
-        issues.append(Issue("internal-error", "error", "The preview could not be drawn; please try again.",
-                            data={"error": f"{type(exc).__name__}: {exc}"}))
+        issues.append(
+            Issue(
+                "internal-error",
+                "error",
+                "The preview could not be drawn; please try again.",
+                data={"error": f"{type(exc).__name__}: {exc}"},
+            )
+        )
         image = placeholder(px, "Preview unavailable")
     data = encode(image, pil_fmt)
     return RenderResult(

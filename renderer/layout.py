@@ -3,14 +3,15 @@
 The layout is computed once in millimetres and only then scaled to pixels, so a
 preview at any width and the production file share one layout.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from renderer import text as textmod
-from renderer.catalog import Font, Product, Region
-from renderer.model import Issue, Layout, LineBox
+from proofmark_renderer import text as textmod
+from proofmark_renderer.catalog import Font, Product, Region
+from proofmark_renderer.model import Issue, Layout, LineBox
 
 # Room below the last baseline for descenders, as a share of the letter height.
 DESCENDER = 0.3
@@ -185,8 +186,14 @@ def _arc_box(region: Region, start: float, end: float, inner: float, outer: floa
     return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
 
 
-def plan(design_lines: tuple[str, ...], fields: dict[str, str], align: str, size_mode: str,
-         product: Product, font: Font) -> Plan:
+def plan(
+    design_lines: tuple[str, ...],
+    fields: dict[str, str],
+    align: str,
+    size_mode: str,
+    product: Product,
+    font: Font,
+) -> Plan:
     stamped = is_stamped(product)
     issues: list[Issue] = []
     placed: list[PlacedLine] = []
@@ -244,18 +251,36 @@ def plan(design_lines: tuple[str, ...], fields: dict[str, str], align: str, size
                         f"The text {spec.label.lower()} is {pct}% too long at the smallest legible size "
                         f"({lo:g} mm letters). Shorten it or choose a narrower font."
                     ),
-                    data={"percent": pct, "width_mm": round(ext.width * cap, 2),
-                          "available_mm": round(length, 2)},
+                    data={
+                        "percent": pct,
+                        "width_mm": round(ext.width * cap, 2),
+                        "available_mm": round(length, 2),
+                    },
                 )
             )
         # Centred on the top of the arc.
         x = -(ext.left + ext.right) / 2 * cap
         pl = PlacedLine(0, spec.id, value, cap, x, region.r_mm, ext, region, stamped)
         placed.append(pl)
-        bx, by, bw, bh = _arc_box(region, pl.ink_left_mm, pl.ink_left_mm + pl.width_mm,
-                                  region.r_mm - ext.bottom * cap, region.r_mm + ext.top * cap)
-        boxes.append(LineBox(line=0, text=value, x_mm=round(bx, 3), y_mm=round(by, 3), width_mm=round(bw, 3),
-                             height_mm=round(bh, 3), field=spec.id, letter_height_mm=round(cap, 3)))
+        bx, by, bw, bh = _arc_box(
+            region,
+            pl.ink_left_mm,
+            pl.ink_left_mm + pl.width_mm,
+            region.r_mm - ext.bottom * cap,
+            region.r_mm + ext.top * cap,
+        )
+        boxes.append(
+            LineBox(
+                line=0,
+                text=value,
+                x_mm=round(bx, 3),
+                y_mm=round(by, 3),
+                width_mm=round(bw, 3),
+                height_mm=round(bh, 3),
+                field=spec.id,
+                letter_height_mm=round(cap, 3),
+            )
+        )
 
     if not main_cap and placed:
         main_cap = placed[0].letter_mm

@@ -1,4 +1,5 @@
 """Values that cross the renderer's border: what to make, what came out, what is wrong."""
+
 from __future__ import annotations
 
 import dataclasses

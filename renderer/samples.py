@@ -1,7 +1,8 @@
 """The fixed designs used by the benchmark, the golden images and the contact sheet."""
+
 from __future__ import annotations
 
-from renderer.model import Design
+from proofmark_renderer.model import Design
 
 SAMPLES: dict[str, tuple[Design, ...]] = {
     "pendant-round": (

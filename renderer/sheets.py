@@ -1,5 +1,6 @@
 """The contact sheet (every product side by side, for the README) and the golden images
 (the fixed samples at test size, which tests compare against)."""
+
 from __future__ import annotations
 
 import io
@@ -7,9 +8,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from renderer import catalog, views
-from renderer.compose import render
-from renderer.samples import SAMPLES
+from proofmark_renderer import catalog, views
+from proofmark_renderer.compose import render
+from proofmark_renderer.samples import SAMPLES
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "renderer" / "golden"
 GOLDEN_WIDTH = 600
@@ -41,22 +42,37 @@ def contact_sheet(tile_width: int = 560, columns: int = 4) -> Image.Image:
     caption = max(28, tile_width // 14)
     rows = (len(tiles) + columns - 1) // columns
     gap = 8
-    sheet = Image.new("RGB", (columns * tile_width + (columns + 1) * gap, rows * (th + caption) + (rows + 1) * gap),
-                      (250, 249, 247))
+    sheet = Image.new(
+        "RGB",
+        (columns * tile_width + (columns + 1) * gap, rows * (th + caption) + (rows + 1) * gap),
+        (250, 249, 247),
+    )
     draw = ImageDraw.Draw(sheet)
     font = views.ui_font(caption * 0.5)
     for i, (p, tile) in enumerate(tiles):
         x = gap + (i % columns) * (tile_width + gap)
         y = gap + (i // columns) * (th + caption + gap)
         sheet.paste(tile, (x, y))
-        draw.text((x + 8, y + th + caption / 2), f"{p.name} · {p.finish}", fill=(60, 58, 55), font=font, anchor="lm")
+        draw.text(
+            (x + 8, y + th + caption / 2), f"{p.name} · {p.finish}", fill=(60, 58, 55), font=font, anchor="lm"
+        )
     if len(tiles) % columns:
         # The empty cell explains what the sheet is.
         i = len(tiles)
         x = gap + (i % columns) * (tile_width + gap)
         y = gap + (i // columns) * (th + caption + gap)
-        note = ["Proofmark renderer", "procedural substrates,", "Raqm-shaped text,", "every finish side by side"]
+        note = [
+            "Proofmark renderer",
+            "procedural substrates,",
+            "Raqm-shaped text,",
+            "every finish side by side",
+        ]
         for k, text in enumerate(note):
-            draw.text((x + tile_width / 2, y + th / 2 + (k - 1.5) * caption * 0.75), text, fill=(120, 116, 110),
-                      font=font, anchor="mm")
+            draw.text(
+                (x + tile_width / 2, y + th / 2 + (k - 1.5) * caption * 0.75),
+                text,
+                fill=(120, 116, 110),
+                font=font,
+                anchor="mm",
+            )
     return sheet

@@ -3,6 +3,7 @@
 Everything is generated from fixed seeds with numpy, so a product looks the same on
 every run and no image from elsewhere is needed. Arrays are float32 in 0..1.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,9 @@ def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def smooth_noise(h: int, w: int, cell: float, seed: int, stretch: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+def smooth_noise(
+    h: int, w: int, cell: float, seed: int, stretch: tuple[float, float] = (1.0, 1.0)
+) -> np.ndarray:
     """Value noise: random numbers on a coarse grid, resized smoothly; zero mean, unit-ish range."""
     gh = max(2, int(h / (cell * stretch[1])) + 2)
     gw = max(2, int(w / (cell * stretch[0])) + 2)
@@ -26,8 +29,9 @@ def smooth_noise(h: int, w: int, cell: float, seed: int, stretch: tuple[float, f
     return np.asarray(im, dtype=np.float32)
 
 
-def fractal(h: int, w: int, cell: float, seed: int, octaves: int = 4,
-            stretch: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+def fractal(
+    h: int, w: int, cell: float, seed: int, octaves: int = 4, stretch: tuple[float, float] = (1.0, 1.0)
+) -> np.ndarray:
     out = np.zeros((h, w), np.float32)
     amp, total = 1.0, 0.0
     for o in range(octaves):
@@ -44,14 +48,13 @@ def brushed(h: int, w: int, seed: int, streak: float = 60.0) -> np.ndarray:
         gh = max(2, int(h / cell) + 2)
         gw = max(2, int(w / streak) + 2)
         small = rng(seed + i).standard_normal((gh, gw)).astype(np.float32)
-        out += amp * np.asarray(
-            Image.fromarray(small).resize((w, h), Image.Resampling.BILINEAR), np.float32
-        )
+        out += amp * np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BILINEAR), np.float32)
     return out
 
 
-def scratches(h: int, w: int, seed: int, scale: float, count: int = 70, along: float = 0.0,
-              spread: float = 0.35) -> np.ndarray:
+def scratches(
+    h: int, w: int, seed: int, scale: float, count: int = 70, along: float = 0.0, spread: float = 0.35
+) -> np.ndarray:
     """Stray hairline scratches from wear: short straight lines, mostly along the direction
     `along` (radians, image coordinates), that catch the light a little. `scale` is px/mm."""
     from PIL import ImageDraw
@@ -66,8 +69,11 @@ def scratches(h: int, w: int, seed: int, scale: float, count: int = 70, along: f
         a = along + r.normal(0, spread)
         dx, dy = np.cos(a) * length / 2, np.sin(a) * length / 2
         value = int(r.uniform(40, 140))
-        draw.line([((x - dx) * ss, (y - dy) * ss), ((x + dx) * ss, (y + dy) * ss)], fill=value,
-                  width=max(1, round(0.012 * scale * ss)))
+        draw.line(
+            [((x - dx) * ss, (y - dy) * ss), ((x + dx) * ss, (y + dy) * ss)],
+            fill=value,
+            width=max(1, round(0.012 * scale * ss)),
+        )
     small = im.resize((w, h), Image.Resampling.BOX)
     return np.asarray(small, np.float32) * (0.5 / 255)
 
@@ -76,17 +82,18 @@ def studio_reflection(h: int, w: int, seed: int) -> np.ndarray:
     """What a flat polished surface mirrors in a studio: a soft diagonal window of light
     over a darker room, slightly uneven."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    u = (xx / max(w, 1) * 0.8 + yy / max(h, 1) * 0.6)
+    u = xx / max(w, 1) * 0.8 + yy / max(h, 1) * 0.6
     u = u + 0.025 * smooth_noise(h, w, max(w, h) / 4, seed)
     # A softbox has crisp edges; a mirror shows them crisp too.
     band = np.clip((0.16 - np.abs(u - 0.47)) / 0.05, 0, 1)
-    glow = np.exp(-((u - 0.47) / 0.3) ** 2)
+    glow = np.exp(-(((u - 0.47) / 0.3) ** 2))
     second = 0.45 * np.clip((0.035 - np.abs(u - 0.98)) / 0.02, 0, 1)
     return 0.28 + 0.32 * glow + 0.55 * band + second
 
 
-def wood_grain(h: int, w: int, seed: int, scale: float, y0: float = 0.0,
-               height_mm: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def wood_grain(
+    h: int, w: int, seed: int, scale: float, y0: float = 0.0, height_mm: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Face-grain maple along x. Returns (rgb, latewood) where latewood (0..1) marks the
     denser growth lines that a laser burns darker. `scale` is pixels per millimetre.
 
@@ -135,7 +142,9 @@ def wood_grain(h: int, w: int, seed: int, scale: float, y0: float = 0.0,
     rgb[..., 0] *= 1 + warmth[strip]
     rgb[..., 2] *= 1 - warmth[strip]
     # Glue lines between the strips: hairline and a touch darker.
-    gap = np.min(np.abs(ymm[..., None] - edges[None, None, :]), axis=2) if len(edges) else np.full_like(ymm, 99)
+    gap = (
+        np.min(np.abs(ymm[..., None] - edges[None, None, :]), axis=2) if len(edges) else np.full_like(ymm, 99)
+    )
     rgb *= (1 - 0.12 * np.clip(1 - gap * scale / 0.8, 0, 1))[..., None]
     return rgb.astype(np.float32), latewood.astype(np.float32)
 
@@ -155,7 +164,9 @@ def jersey(h: int, w: int, seed: int, period: float) -> np.ndarray:
     return np.clip(height, 0, 1).astype(np.float32)
 
 
-def folds(h: int, w: int, seed: int, creases: list[tuple[float, float, float, float, float, float]]) -> np.ndarray:
+def folds(
+    h: int, w: int, seed: int, creases: list[tuple[float, float, float, float, float, float]]
+) -> np.ndarray:
     """Height of a cloth lying flat with soft creases. Each crease is (x, y, angle, length,
     width, height) in pixels: a ridge along a line, fading towards its ends."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -164,7 +175,7 @@ def folds(h: int, w: int, seed: int, creases: list[tuple[float, float, float, fl
         ux, uy = np.cos(angle), np.sin(angle)
         along = (xx - cx) * ux + (yy - cy) * uy
         across = -(xx - cx) * uy + (yy - cy) * ux
-        out += height * np.exp(-(across / width) ** 2 - (along / (length / 2)) ** 2)
+        out += height * np.exp(-((across / width) ** 2) - (along / (length / 2)) ** 2)
     return out.astype(np.float32)
 
 

@@ -3,6 +3,7 @@
 Fonts are loaded once per (font, pixel size); measurements are taken once per
 (font, text) at a large reference size and scaled, which is exact up to hinting.
 """
+
 from __future__ import annotations
 
 import threading
@@ -15,7 +16,7 @@ import regex
 from fontTools.ttLib import TTFont
 from PIL import ImageFont, features
 
-from renderer.catalog import Font
+from proofmark_renderer.catalog import Font
 
 REFERENCE_EM_PX = 256
 _GRAPHEME = regex.compile(r"\X")

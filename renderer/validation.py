@@ -8,6 +8,7 @@ Codes (stable; the site keys its wording and tests on them):
   warnings: space-leading, space-trailing, space-doubled, date-ambiguous, date-invalid,
             capitals-unusual, spelling-check
 """
+
 from __future__ import annotations
 
 import calendar
@@ -16,11 +17,11 @@ from collections.abc import Iterator
 
 import regex
 
-from renderer import catalog
-from renderer import text as textmod
-from renderer.catalog import Font, Product
-from renderer.layout import Plan, plan
-from renderer.model import ALIGNMENTS, Design, Issue
+from proofmark_renderer import catalog
+from proofmark_renderer import text as textmod
+from proofmark_renderer.catalog import Font, Product
+from proofmark_renderer.layout import Plan, plan
+from proofmark_renderer.model import ALIGNMENTS, Design, Issue
 
 SIZE_MODES = ("auto", "min")
 MONTHS = [calendar.month_name[i] for i in range(13)]
@@ -55,8 +56,9 @@ def _quote(s: str) -> str:
 
 
 def _char_label(chars: list[str]) -> str:
-    return ", ".join(f"{_quote(c)} (U+{ord(c):04X})" if not c.isprintable() or c.isspace()
-                     else _quote(c) for c in chars)
+    return ", ".join(
+        f"{_quote(c)} (U+{ord(c):04X})" if not c.isprintable() or c.isspace() else _quote(c) for c in chars
+    )
 
 
 def _spell_date(day: int, month: int, year: str, style: str) -> str:
@@ -73,8 +75,16 @@ def _valid_date(day: int, month: int, year: str) -> bool:
     return day <= calendar.monthrange(full, month)[1]
 
 
-def _text_checks(value: str, line: int | None, field: str | None, label: str | None, max_chars: int,
-                 product: Product, font: Font | None, suggest_text: str) -> Iterator[Issue]:
+def _text_checks(
+    value: str,
+    line: int | None,
+    field: str | None,
+    label: str | None,
+    max_chars: int,
+    product: Product,
+    font: Font | None,
+    suggest_text: str,
+) -> Iterator[Issue]:
     where = _where(line, field, label)
     Where = where[0].upper() + where[1:]
 
@@ -82,10 +92,12 @@ def _text_checks(value: str, line: int | None, field: str | None, label: str | N
     if bad:
         unique = list(dict.fromkeys(bad))
         yield Issue(
-            "char-unsupported", "error",
+            "char-unsupported",
+            "error",
             f"{Where} contains characters that cannot be made: {_char_label(unique)}. "
             "Remove them (each line goes in its own box).",
-            line=line, field=field,
+            line=line,
+            field=field,
             data={"chars": unique, "codepoints": [f"U+{ord(c):04X}" for c in unique]},
         )
 
@@ -93,18 +105,24 @@ def _text_checks(value: str, line: int | None, field: str | None, label: str | N
     if emoji and not product.emoji:
         unique = list(dict.fromkeys(emoji))
         yield Issue(
-            "emoji-unsupported", "error",
+            "emoji-unsupported",
+            "error",
             f"{Where} contains emoji ({' '.join(unique)}), which the {product.finish.replace('-', ' ')} "
             f"finish cannot reproduce on the {product.name.lower()}.",
-            line=line, field=field, data={"chars": unique},
+            line=line,
+            field=field,
+            data={"chars": unique},
         )
 
     count = textmod.grapheme_count(value)
     if count > max_chars:
         yield Issue(
-            "too-many-characters", "error",
+            "too-many-characters",
+            "error",
             f"{Where} has {count} characters; the {product.name.lower()} takes at most {max_chars}.",
-            line=line, field=field, data={"count": count, "max": max_chars},
+            line=line,
+            field=field,
+            data={"count": count, "max": max_chars},
         )
 
     if font is not None and not bad:
@@ -118,22 +136,39 @@ def _text_checks(value: str, line: int | None, field: str | None, label: str | N
                 else " None of the fonts offered for this product can draw it."
             )
             yield Issue(
-                "glyph-missing", "error",
+                "glyph-missing",
+                "error",
                 f"The font {font.name} cannot draw {_char_label(missing)} in {where}.{tail}",
-                line=line, field=field, suggestions=suggestions,
+                line=line,
+                field=field,
+                suggestions=suggestions,
                 data={"chars": missing, "codepoints": [f"U+{ord(c):04X}" for c in missing]},
             )
 
     if value[:1].isspace():
-        yield Issue("space-leading", "warning", f"{Where} starts with a space. Is that intended?",
-                    line=line, field=field)
+        yield Issue(
+            "space-leading",
+            "warning",
+            f"{Where} starts with a space. Is that intended?",
+            line=line,
+            field=field,
+        )
     if value[-1:].isspace() and value.strip():
-        yield Issue("space-trailing", "warning", f"{Where} ends with a space. Is that intended?",
-                    line=line, field=field)
+        yield Issue(
+            "space-trailing",
+            "warning",
+            f"{Where} ends with a space. Is that intended?",
+            line=line,
+            field=field,
+        )
     if regex.search(r"\S\s{2,}\S", value):
-        yield Issue("space-doubled", "warning",
-                    f"{Where} has two spaces in a row; they will show as a wider gap. Is that intended?",
-                    line=line, field=field)
+        yield Issue(
+            "space-doubled",
+            "warning",
+            f"{Where} has two spaces in a row; they will show as a wider gap. Is that intended?",
+            line=line,
+            field=field,
+        )
 
     yield from _date_checks(value, line, field, Where)
 
@@ -146,10 +181,13 @@ def _text_checks(value: str, line: int | None, field: str | None, label: str | N
         if _INNER_CAPITAL.match(letters):
             continue
         yield Issue(
-            "capitals-unusual", "warning",
+            "capitals-unusual",
+            "warning",
             f"{Where}: {_quote(word)} has unusual capital letters. It will be made exactly as typed; "
             "please check it is what you want.",
-            line=line, field=field, data={"word": word},
+            line=line,
+            field=field,
+            data={"word": word},
         )
 
     for match in _REPEAT.finditer(value):
@@ -157,10 +195,13 @@ def _text_checks(value: str, line: int | None, field: str | None, label: str | N
         end = value.find(" ", match.end())
         word = value[start:] if end < 0 else value[start:end]
         yield Issue(
-            "spelling-check", "warning",
+            "spelling-check",
+            "warning",
             f"{Where}: {_quote(word)} repeats the letter {_quote(match.group(1))} "
             f"{len(match.group(0))} times. Please check the spelling; it will be made exactly as typed.",
-            line=line, field=field, data={"word": word, "letters": match.group(0)},
+            line=line,
+            field=field,
+            data={"word": word, "letters": match.group(0)},
         )
 
 
@@ -172,17 +213,22 @@ def _date_checks(value: str, line: int | None, field: str | None, Where: str) ->
         if dmy and mdy and a != b:
             readings = [_spell_date(a, b, year, "dmy"), _spell_date(b, a, year, "mdy")]
             yield Issue(
-                "date-ambiguous", "warning",
+                "date-ambiguous",
+                "warning",
                 f"{Where}: {_quote(written)} can be read as {readings[0]} or as {readings[1]}. "
                 "Which one do you mean? Writing the month as a word avoids any doubt.",
-                line=line, field=field,
+                line=line,
+                field=field,
                 data={"text": written, "readings": readings, "formats": ["DD/MM/YYYY", "MM/DD/YYYY"]},
             )
         elif not dmy and not mdy:
             yield Issue(
-                "date-invalid", "warning",
+                "date-invalid",
+                "warning",
                 f"{Where}: {_quote(written)} is not a real date in either day/month order. Please check it.",
-                line=line, field=field, data={"text": written},
+                line=line,
+                field=field,
+                data={"text": written},
             )
 
 
@@ -190,27 +236,47 @@ def check(design: Design) -> tuple[list[Issue], Plan | None]:
     """Validation issues, plus the layout when one could be made (the renderer draws it)."""
     issues: list[Issue] = []
     if not textmod.raqm_available():
-        issues.append(Issue(
-            "raqm-missing", "error",
-            "This server cannot shape text correctly (Pillow was built without Raqm), so the preview "
-            "would be wrong for kerning, ligatures, Hebrew and Arabic. Please contact the shop.",
-        ))
+        issues.append(
+            Issue(
+                "raqm-missing",
+                "error",
+                "This server cannot shape text correctly (Pillow was built without Raqm), so the preview "
+                "would be wrong for kerning, ligatures, Hebrew and Arabic. Please contact the shop.",
+            )
+        )
 
     product = catalog.product(design.product)
     if product is None:
         known = [{"kind": "product", "product": p.id, "label": p.name} for p in catalog.products()]
-        issues.append(Issue("product-unknown", "error", f"There is no product {_quote(design.product)}.",
-                            suggestions=tuple(known), data={"product": design.product}))
+        issues.append(
+            Issue(
+                "product-unknown",
+                "error",
+                f"There is no product {_quote(design.product)}.",
+                suggestions=tuple(known),
+                data={"product": design.product},
+            )
+        )
         return issues, None
 
     if design.align not in ALIGNMENTS:
-        issues.append(Issue("align-unknown", "error",
-                            f"Alignment must be one of {', '.join(ALIGNMENTS)}, not {_quote(design.align)}.",
-                            data={"align": design.align, "allowed": list(ALIGNMENTS)}))
+        issues.append(
+            Issue(
+                "align-unknown",
+                "error",
+                f"Alignment must be one of {', '.join(ALIGNMENTS)}, not {_quote(design.align)}.",
+                data={"align": design.align, "allowed": list(ALIGNMENTS)},
+            )
+        )
     if design.size_mode not in SIZE_MODES:
-        issues.append(Issue("size-mode-unknown", "error",
-                            f"Size mode must be one of {', '.join(SIZE_MODES)}, not {_quote(design.size_mode)}.",
-                            data={"size_mode": design.size_mode, "allowed": list(SIZE_MODES)}))
+        issues.append(
+            Issue(
+                "size-mode-unknown",
+                "error",
+                f"Size mode must be one of {', '.join(SIZE_MODES)}, not {_quote(design.size_mode)}.",
+                data={"size_mode": design.size_mode, "allowed": list(SIZE_MODES)},
+            )
+        )
 
     fields = dict(design.fields)
     all_text = "".join(design.lines) + "".join(fields.values())
@@ -219,43 +285,62 @@ def check(design: Design) -> tuple[list[Issue], Plan | None]:
     usable_font: Font | None = font
     if font is None:
         usable_font = None
-        issues.append(Issue(
-            "font-unknown", "error", f"There is no font {_quote(design.font)}.",
-            suggestions=font_suggestions(product, all_text), data={"font": design.font},
-        ))
+        issues.append(
+            Issue(
+                "font-unknown",
+                "error",
+                f"There is no font {_quote(design.font)}.",
+                suggestions=font_suggestions(product, all_text),
+                data={"font": design.font},
+            )
+        )
     elif font.id not in product.allowed_fonts:
-        issues.append(Issue(
-            "font-not-allowed", "error",
-            f"{font.name} is not offered for the {product.name.lower()}.",
-            suggestions=font_suggestions(product, all_text), data={"font": font.id},
-        ))
+        issues.append(
+            Issue(
+                "font-not-allowed",
+                "error",
+                f"{font.name} is not offered for the {product.name.lower()}.",
+                suggestions=font_suggestions(product, all_text),
+                data={"font": font.id},
+            )
+        )
 
     if not any(t.strip() for t in design.lines) and not any(v.strip() for v in fields.values()):
         issues.append(Issue("text-empty", "error", "Type the text to be made."))
     if len(design.lines) > product.max_lines:
-        issues.append(Issue(
-            "too-many-lines", "error",
-            f"The {product.name.lower()} takes at most {product.max_lines} "
-            f"line{'s' if product.max_lines != 1 else ''}; this design has {len(design.lines)}.",
-            data={"count": len(design.lines), "max": product.max_lines},
-        ))
+        issues.append(
+            Issue(
+                "too-many-lines",
+                "error",
+                f"The {product.name.lower()} takes at most {product.max_lines} "
+                f"line{'s' if product.max_lines != 1 else ''}; this design has {len(design.lines)}.",
+                data={"count": len(design.lines), "max": product.max_lines},
+            )
+        )
 
     for name in fields:
         if product.field_spec(name) is None:
-            issues.append(Issue(
-                "field-unknown", "error", f"The {product.name.lower()} has no field {_quote(name)}.",
-                field=name, data={"field": name, "allowed": product.fields},
-            ))
+            issues.append(
+                Issue(
+                    "field-unknown",
+                    "error",
+                    f"The {product.name.lower()} has no field {_quote(name)}.",
+                    field=name,
+                    data={"field": name, "allowed": product.fields},
+                )
+            )
 
     for number, value in enumerate(design.lines, start=1):
         if value:
-            issues += _text_checks(value, number, None, None, product.max_chars_per_line, product,
-                                   usable_font, all_text)
+            issues += _text_checks(
+                value, number, None, None, product.max_chars_per_line, product, usable_font, all_text
+            )
     for spec in product.field_specs:
         value = fields.get(spec.id, "")
         if value:
-            issues += _text_checks(value, None, spec.id, spec.label, spec.max_chars, product,
-                                   usable_font, all_text)
+            issues += _text_checks(
+                value, None, spec.id, spec.label, spec.max_chars, product, usable_font, all_text
+            )
 
     layout_plan = None
     # Text far beyond the limits is not shaped at all: it cannot be ordered, and drawing
@@ -278,11 +363,16 @@ def check(design: Design) -> tuple[list[Issue], Plan | None]:
     return issues, layout_plan
 
 
-def _fonts_that_fit(design: Design, product: Product, all_text: str, current: str, align: str) -> tuple[dict, ...]:
+def _fonts_that_fit(
+    design: Design, product: Product, all_text: str, current: str, align: str
+) -> tuple[dict, ...]:
     out = []
     for suggestion in font_suggestions(product, all_text, exclude=current):
         font = catalog.font(suggestion["font"])
-        if font is not None and not plan(design.lines, dict(design.fields), align, "auto", product, font).issues:
+        if (
+            font is not None
+            and not plan(design.lines, dict(design.fields), align, "auto", product, font).issues
+        ):
             out.append(suggestion)
     return tuple(out)
 
@@ -291,5 +381,11 @@ def validate(design: Design) -> list[Issue]:
     try:
         return check(design)[0]
     except Exception as exc:  # noqa: BLE001 - callers get a described failure, never a traceback
-        return [Issue("internal-error", "error", "The design could not be checked; please try again.",
-                      data={"error": f"{type(exc).__name__}: {exc}"})]
+        return [
+            Issue(
+                "internal-error",
+                "error",
+                "The design could not be checked; please try again.",
+                data={"error": f"{type(exc).__name__}: {exc}"},
+            )
+        ]

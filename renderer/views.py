@@ -4,6 +4,7 @@ A Scene holds the picture without any text, the mapping from millimetres on the 
 pixels (flat surfaces) or the bend (curved ones), and the lighting maps the finishes need
 to put text into the picture. Everything is built procedurally from fixed seeds.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from renderer import catalog, substrates
-from renderer.catalog import Product, Region
-from renderer.substrates import blur
-from renderer.warp import MeshWarp, Warp, build, build_strips
+from proofmark_renderer import catalog, substrates
+from proofmark_renderer.catalog import Product, Region
+from proofmark_renderer.substrates import blur
+from proofmark_renderer.warp import MeshWarp, Warp, build, build_strips
 
 ASPECT = 0.75  # height / width of every preview
 LIGHT = np.array([-0.62, -0.78], np.float32)  # towards the key light, image coordinates (x right, y down)
@@ -58,12 +59,20 @@ class Scene:
 
 # --- shared pieces --------------------------------------------------------------------------
 
+
 def frame(width: int) -> tuple[int, int]:
     return width, max(1, round(width * ASPECT))
 
 
-def fit(width: int, height: int, x0: float, y0: float, x1: float, y1: float,
-        area: tuple[float, float, float, float] = (0.08, 0.05, 0.92, 0.80)) -> tuple[float, tuple[float, float]]:
+def fit(
+    width: int,
+    height: int,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    area: tuple[float, float, float, float] = (0.08, 0.05, 0.92, 0.80),
+) -> tuple[float, tuple[float, float]]:
     """Scale (px/mm) and origin so that the product's extent x0..x1, y0..y1 (mm) fills the area."""
     ax0, ay0, ax1, ay1 = area[0] * width, area[1] * height, area[2] * width, area[3] * height
     scale = min((ax1 - ax0) / (x1 - x0), (ay1 - ay0) / (y1 - y0))
@@ -72,7 +81,9 @@ def fit(width: int, height: int, x0: float, y0: float, x1: float, y1: float,
     return scale, (ox, oy)
 
 
-def backdrop(width: int, height: int, top: tuple[float, ...], bottom: tuple[float, ...], seed: int) -> np.ndarray:
+def backdrop(
+    width: int, height: int, top: tuple[float, ...], bottom: tuple[float, ...], seed: int
+) -> np.ndarray:
     """A paper sweep: a soft vertical gradient, darker corners, a little grain against banding."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     t = (yy / height)[..., None]
@@ -106,13 +117,15 @@ def relief_light(height: np.ndarray, strength: float) -> np.ndarray:
     return -(gx * LIGHT[0] + gy * LIGHT[1]) * strength
 
 
-def shadow(rgb: np.ndarray, alpha: np.ndarray, dx: float, dy: float, radius: float, opacity: float) -> np.ndarray:
+def shadow(
+    rgb: np.ndarray, alpha: np.ndarray, dx: float, dy: float, radius: float, opacity: float
+) -> np.ndarray:
     """Soft cast shadow of alpha, offset away from the light."""
     h, w = alpha.shape
     shifted = np.zeros_like(alpha)
     ix, iy = int(round(dx)), int(round(dy))
-    shifted[max(iy, 0):h + min(iy, 0), max(ix, 0):w + min(ix, 0)] = alpha[
-        max(-iy, 0):h - max(iy, 0), max(-ix, 0):w - max(ix, 0)
+    shifted[max(iy, 0) : h + min(iy, 0), max(ix, 0) : w + min(ix, 0)] = alpha[
+        max(-iy, 0) : h - max(iy, 0), max(-ix, 0) : w - max(ix, 0)
     ]
     s = blur(shifted, radius) * opacity
     return rgb * (1 - s)[..., None]
@@ -123,7 +136,9 @@ def over(rgb: np.ndarray, color: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return rgb * (1 - a) + color * a
 
 
-def metal_wire(width: int, height: int, draw_fn, wire_px: float, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def metal_wire(
+    width: int, height: int, draw_fn, wire_px: float, base: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Shade a wire shape (chain links, jump rings) drawn by draw_fn as round polished metal."""
     ss = 2
     mask_im = Image.new("L", (width * ss, height * ss), 0)
@@ -137,8 +152,14 @@ def metal_wire(width: int, height: int, draw_fn, wire_px: float, base: np.ndarra
     return np.clip(color, 0, 1), mask
 
 
-def chain(draw: ImageDraw.ImageDraw, ss: int, p0: tuple[float, float], p1: tuple[float, float],
-          link_px: float, wire_px: float) -> None:
+def chain(
+    draw: ImageDraw.ImageDraw,
+    ss: int,
+    p0: tuple[float, float],
+    p1: tuple[float, float],
+    link_px: float,
+    wire_px: float,
+) -> None:
     """Cable chain from p0 to p1: links alternate face-on (open ovals) and edge-on (bars)."""
     (x0, y0), (x1, y1) = p0, p1
     length = math.hypot(x1 - x0, y1 - y0)
@@ -202,8 +223,9 @@ def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3 - 2 * t)
 
 
-def cut_metal_layers(h: int, w: int, color: np.ndarray, seed: int, floor: float | np.ndarray = 0.5,
-                     texture: float = 0.06) -> dict[str, Image.Image]:
+def cut_metal_layers(
+    h: int, w: int, color: np.ndarray, seed: int, floor: float | np.ndarray = 0.5, texture: float = 0.06
+) -> dict[str, Image.Image]:
     """A cut's floor is matte: it scatters light instead of mirroring the studio, so it is the
     metal's own colour with a fine tool texture; its lit wall sparkles. `floor` may be a map."""
     grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32) * texture
@@ -211,8 +233,9 @@ def cut_metal_layers(h: int, w: int, color: np.ndarray, seed: int, floor: float 
     return {"floor": to_image(floor_rgb)}
 
 
-def frosted_floor(tone: np.ndarray, radius: float, light: float = 0.8, dark: float = 0.2,
-                  lo: float = 0.5, hi: float = 0.8) -> np.ndarray:
+def frosted_floor(
+    tone: np.ndarray, radius: float, light: float = 0.8, dark: float = 0.2, lo: float = 0.5, hi: float = 0.8
+) -> np.ndarray:
     """The floor of a cut in polished metal, as a photo shows it: the frosted cut scatters the
     whole studio, so it reads pale grey where the mirror face shows the dark room, and dark
     where the face mirrors the bright softbox. Read clearly at any size, as real engraving does."""
@@ -224,8 +247,15 @@ def spark_of(color: np.ndarray) -> tuple[int, int, int]:
     return r, g, b
 
 
-def _warp_surface(region: Region, cs: float, margin_mm: float, inverse_mm, box,
-                  visible: np.ndarray | None = None, cylinder: bool = False) -> Surface:
+def _warp_surface(
+    region: Region,
+    cs: float,
+    margin_mm: float,
+    inverse_mm,
+    box,
+    visible: np.ndarray | None = None,
+    cylinder: bool = False,
+) -> Surface:
     """A canvas over the region's flat rectangle (plus margin) bent by inverse_mm, which maps
     output pixels to flat millimetres."""
     fx0, fy0 = region.x_mm - margin_mm, region.y_mm - margin_mm
@@ -247,6 +277,7 @@ def _warp_surface(region: Region, cs: float, margin_mm: float, inverse_mm, box,
 
 # --- the products ---------------------------------------------------------------------------
 
+
 def _pendant(p: Product, width: int) -> Scene:
     w, h = frame(width)
     r = p.width_mm / 2
@@ -259,8 +290,11 @@ def _pendant(p: Product, width: int) -> Scene:
     def bail(draw, ss):
         rr = 2.1 * scale
         bx, by = cx, oy - 1.2 * scale
-        draw.ellipse([(bx - rr * 0.55) * ss, (by - rr) * ss, (bx + rr * 0.55) * ss, (by + rr) * ss],
-                     outline=255, width=int(0.75 * scale * ss))
+        draw.ellipse(
+            [(bx - rr * 0.55) * ss, (by - rr) * ss, (bx + rr * 0.55) * ss, (by + rr) * ss],
+            outline=255,
+            width=int(0.75 * scale * ss),
+        )
         chain(draw, ss, (bx, by - rr * 0.9), (bx - 0.3 * w, -0.1 * h), 2.6 * scale, 0.45 * scale)
         chain(draw, ss, (bx, by - rr * 0.9), (bx + 0.3 * w, -0.1 * h), 2.6 * scale, 0.45 * scale)
 
@@ -274,12 +308,14 @@ def _pendant(p: Product, width: int) -> Scene:
     # Rounded edge: a bevel that catches the light on the upper left, falls dark lower right.
     d = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + 1e-3
     bev = np.clip((d - (rp - 0.9 * scale)) / (0.9 * scale), 0, 1)
-    facing = ((xx - cx) / d * LIGHT[0] + (yy - cy) / d * LIGHT[1])
+    facing = (xx - cx) / d * LIGHT[0] + (yy - cy) / d * LIGHT[1]
     tone = tone * (1 - bev) + bev * (0.55 + 0.5 * facing) * (1.0 - 0.25 * bev)
     metal = substrates.SILVER * np.clip(tone, 0, 1.3)[..., None]
     metal += np.clip(tone - 0.95, 0, 1)[..., None] * 0.5
     rgb = over(rgb, metal, alpha)
-    rgb = over(rgb, np.zeros(3, np.float32) + 0.25, np.clip(alpha - disc_alpha(xx, yy, cx, cy, rp - 1.2), 0, 1) * 0.5)
+    rgb = over(
+        rgb, np.zeros(3, np.float32) + 0.25, np.clip(alpha - disc_alpha(xx, yy, cx, cy, rp - 1.2), 0, 1) * 0.5
+    )
 
     im = to_image(rgb)
     size_label(im, cx - rp, cx + rp, oy + (p.height_mm + 2.6) * scale, p.size_label)
@@ -288,17 +324,28 @@ def _pendant(p: Product, width: int) -> Scene:
     if spec is not None:
         surfaces["rim"] = _arc_surface(spec.region, spec.max_letter_height_mm, scale, (ox, oy), (w, h))
     floor = frosted_floor(tone, 0.25 * scale)
-    return Scene(p, im, scale, (ox, oy), surfaces, {}, cut_metal_layers(h, w, substrates.SILVER, 7, floor),
-                 spark_of(substrates.SILVER))
+    return Scene(
+        p,
+        im,
+        scale,
+        (ox, oy),
+        surfaces,
+        {},
+        cut_metal_layers(h, w, substrates.SILVER, 7, floor),
+        spark_of(substrates.SILVER),
+    )
 
 
-def _arc_surface(region: Region, letter_mm: float, scale: float, origin: tuple[float, float],
-                 size: tuple[int, int]) -> Surface:
+def _arc_surface(
+    region: Region, letter_mm: float, scale: float, origin: tuple[float, float], size: tuple[int, int]
+) -> Surface:
     """Text along a circle, centred at the top and reading clockwise; flat x is arc length
     at the baseline from the top, flat y grows towards the centre (baseline at y = r)."""
     span = math.radians(region.span_deg)
     length = region.r_mm * span
-    flat = Region("rect", x_mm=-length / 2, y_mm=region.r_mm - letter_mm * 1.3, w_mm=length, h_mm=letter_mm * 1.7)
+    flat = Region(
+        "rect", x_mm=-length / 2, y_mm=region.r_mm - letter_mm * 1.3, w_mm=length, h_mm=letter_mm * 1.7
+    )
     cx = origin[0] + region.cx_mm * scale
     cy = origin[1] + region.cy_mm * scale
 
@@ -310,8 +357,12 @@ def _arc_surface(region: Region, letter_mm: float, scale: float, origin: tuple[f
         return ang * region.r_mm, 2 * region.r_mm - rho, ok
 
     outer = (region.r_mm + letter_mm * 1.5) * scale
-    box = (max(0, int(cx - outer)), max(0, int(cy - outer)), min(size[0], int(cx + outer) + 1),
-           min(size[1], int(cy + outer) + 1))
+    box = (
+        max(0, int(cx - outer)),
+        max(0, int(cy - outer)),
+        min(size[0], int(cx + outer) + 1),
+        min(size[1], int(cy + outer) + 1),
+    )
     return _warp_surface(flat, scale, 0.3, inverse_mm, box)
 
 
@@ -327,10 +378,19 @@ def _bar(p: Product, width: int) -> Scene:
         for end, sign in ((x0, -1), (x1, 1)):
             lx, ly = end + sign * 0.9 * scale, y0 + p.height_mm * 0.5 * scale
             rr = 1.6 * scale
-            draw.ellipse([(lx - rr) * ss, (ly - rr) * ss, (lx + rr) * ss, (ly + rr) * ss],
-                         outline=255, width=int(0.55 * scale * ss))
-            chain(draw, ss, (lx + sign * rr * 0.8, ly - rr * 0.5), (lx + sign * 0.22 * w, -0.06 * h),
-                  2.2 * scale, 0.38 * scale)
+            draw.ellipse(
+                [(lx - rr) * ss, (ly - rr) * ss, (lx + rr) * ss, (ly + rr) * ss],
+                outline=255,
+                width=int(0.55 * scale * ss),
+            )
+            chain(
+                draw,
+                ss,
+                (lx + sign * rr * 0.8, ly - rr * 0.5),
+                (lx + sign * 0.22 * w, -0.06 * h),
+                2.2 * scale,
+                0.38 * scale,
+            )
 
     wire_rgb, wire_a = metal_wire(w, h, loops, 0.5 * scale, substrates.GOLD)
     rgb = shadow(rgb, np.maximum(alpha, wire_a), 0.35 * scale, 0.7 * scale, 0.8 * scale, 0.45)
@@ -339,7 +399,7 @@ def _bar(p: Product, width: int) -> Scene:
     streaks = substrates.brushed(h, w, 23, streak=40.0)
     # Brushing along the bar smears the key light into a broad band across it.
     u = (xx - x0) / max(x1 - x0, 1)
-    tone = 0.55 + 0.45 * np.exp(-((u - 0.3) / 0.22) ** 2) + 0.12 * np.exp(-((u - 0.85) / 0.08) ** 2)
+    tone = 0.55 + 0.45 * np.exp(-(((u - 0.3) / 0.22) ** 2)) + 0.12 * np.exp(-(((u - 0.85) / 0.08) ** 2))
     tone = tone * (1 + 0.07 * streaks) - 0.06 * (yy - y0) / max(y1 - y0, 1)
     edge = edge_distance(alpha, 0.5 * scale)
     lit = relief_light(blur(alpha, 0.35 * scale), 0.35 * scale)
@@ -348,8 +408,16 @@ def _bar(p: Product, width: int) -> Scene:
     rgb = over(rgb, metal, alpha)
     im = to_image(rgb)
     size_label(im, x0, x1, y1 + 3.2 * scale, p.size_label)
-    return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {},
-                 cut_metal_layers(h, w, substrates.GOLD, 27, 0.45), spark_of(substrates.GOLD))
+    return Scene(
+        p,
+        im,
+        scale,
+        (ox, oy),
+        {"lines": Surface(scale, -ox / scale, -oy / scale)},
+        {},
+        cut_metal_layers(h, w, substrates.GOLD, 27, 0.45),
+        spark_of(substrates.GOLD),
+    )
 
 
 def _ornament(p: Product, width: int) -> Scene:
@@ -365,14 +433,19 @@ def _ornament(p: Product, width: int) -> Scene:
     def ring(draw, ss):
         rr = 3.2 * scale
         bx, by = hx, hy - rr + hr * 0.6
-        draw.ellipse([(bx - rr * 0.8) * ss, (by - rr) * ss, (bx + rr * 0.8) * ss, (by + rr) * ss],
-                     outline=255, width=int(0.8 * scale * ss))
+        draw.ellipse(
+            [(bx - rr * 0.8) * ss, (by - rr) * ss, (bx + rr * 0.8) * ss, (by + rr) * ss],
+            outline=255,
+            width=int(0.8 * scale * ss),
+        )
 
     wire_rgb, wire_a = metal_wire(w, h, ring, 0.8 * scale, substrates.SILVER)
     under = (yy < hy).astype(np.float32)  # the ring passes through the hole: behind the disc below it
     rgb = shadow(rgb, np.maximum(alpha, wire_a), 0.5 * scale, 0.8 * scale, 1.0 * scale, 0.45)
     rgb = over(rgb, wire_rgb, wire_a * (1 - under))
-    tone = 0.70 + 0.07 * substrates.brushed(h, w, 33, streak=25.0) + 0.1 * substrates.studio_reflection(h, w, 34)
+    tone = (
+        0.70 + 0.07 * substrates.brushed(h, w, 33, streak=25.0) + 0.1 * substrates.studio_reflection(h, w, 34)
+    )
     # Blanks are tumbled: a rounded edge and faint scuffs.
     tone += 0.02 * substrates.fractal(h, w, 6 * scale, 35, 3)
     soft = blur(alpha, 0.7 * scale)
@@ -383,8 +456,16 @@ def _ornament(p: Product, width: int) -> Scene:
     im = to_image(rgb)
     size_label(im, cx - rp, cx + rp, oy + (p.height_mm + 2.6) * scale, p.size_label)
     layers = cut_metal_layers(h, w, substrates.ALUMINIUM, 37, 0.16, 0.05)
-    return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {}, layers,
-                 spark_of(substrates.ALUMINIUM))
+    return Scene(
+        p,
+        im,
+        scale,
+        (ox, oy),
+        {"lines": Surface(scale, -ox / scale, -oy / scale)},
+        {},
+        layers,
+        spark_of(substrates.ALUMINIUM),
+    )
 
 
 def _board(p: Product, width: int) -> Scene:
@@ -415,26 +496,57 @@ def _board(p: Product, width: int) -> Scene:
     char = np.array([0.25, 0.14, 0.075], np.float32) * (1.15 - 0.45 * latewood + speck)[..., None]
     scorch = face * np.array([0.78, 0.62, 0.48], np.float32)
     layers = {"char": to_image(char), "scorch": to_image(scorch)}
-    return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)},
-                 {"latewood": latewood}, layers)
+    return Scene(
+        p,
+        im,
+        scale,
+        (ox, oy),
+        {"lines": Surface(scale, -ox / scale, -oy / scale)},
+        {"latewood": latewood},
+        layers,
+    )
 
 
 SHIRT_OUTLINE = [  # flat-lay tee, mm; x from the left side seam of the body, y from the shoulder line
-    (180, -12), (200, 8), (230, 22), (260, 26), (290, 22), (320, 8), (340, -12),
-    (430, 10), (520, 40), (660, 210), (575, 265), (520, 205), (520, 720),
-    (0, 720), (0, 205), (-55, 265), (-140, 210), (0, 40), (90, 10),
+    (180, -12),
+    (200, 8),
+    (230, 22),
+    (260, 26),
+    (290, 22),
+    (320, 8),
+    (340, -12),
+    (430, 10),
+    (520, 40),
+    (660, 210),
+    (575, 265),
+    (520, 205),
+    (520, 720),
+    (0, 720),
+    (0, 205),
+    (-55, 265),
+    (-140, 210),
+    (0, 40),
+    (90, 10),
 ]
 
 
 # Creases of a tee laid flat: (x, y, angle in degrees, length, width, height), mm.
 SHIRT_CREASES = [
-    (80, 300, 62, 320, 22, 1.0), (440, 300, 118, 320, 22, 0.9), (260, 120, 0, 300, 16, 0.5),
-    (150, 560, 85, 300, 28, 0.8), (370, 540, 95, 340, 24, 0.9), (260, 650, 2, 420, 18, -0.6),
-    (-70, 200, 35, 140, 16, 0.6), (590, 200, 145, 140, 16, 0.6), (300, 420, 80, 260, 30, -0.5),
+    (80, 300, 62, 320, 22, 1.0),
+    (440, 300, 118, 320, 22, 0.9),
+    (260, 120, 0, 300, 16, 0.5),
+    (150, 560, 85, 300, 28, 0.8),
+    (370, 540, 95, 340, 24, 0.9),
+    (260, 650, 2, 420, 18, -0.6),
+    (-70, 200, 35, 140, 16, 0.6),
+    (590, 200, 145, 140, 16, 0.6),
+    (300, 420, 80, 260, 30, -0.5),
 ]
 
 
-def cloth_outline(points: list[tuple[float, float]], seed: int, wave_mm: float = 2.2) -> list[tuple[float, float]]:
+def cloth_outline(
+    points: list[tuple[float, float]], seed: int, wave_mm: float = 2.2
+) -> list[tuple[float, float]]:
     """A cut-and-sewn edge as it lies: corners eased round (Chaikin's corner cutting) and
     the long edges not ruler-straight but gently wavy, as cloth settles."""
     pts = []
@@ -462,7 +574,9 @@ def cloth_outline(points: list[tuple[float, float]], seed: int, wave_mm: float =
     r = substrates.rng(seed)
     wave = np.zeros(n)
     for length in (70.0, 130.0, 240.0):  # long, lazy waves, a few per edge
-        wave += r.uniform(0.5, 1.0) * np.sin(2 * np.pi * arc / (length * r.uniform(0.8, 1.2)) + r.uniform(0, 6.3))
+        wave += r.uniform(0.5, 1.0) * np.sin(
+            2 * np.pi * arc / (length * r.uniform(0.8, 1.2)) + r.uniform(0, 6.3)
+        )
     wave *= wave_mm / max(float(np.abs(wave).max()), 1e-9)
     dense = dense + normal * wave[:, None]
     return [(float(x), float(y)) for x, y in dense]
@@ -483,8 +597,10 @@ def _shirt(p: Product, width: int) -> Scene:
     alpha = blur(alpha, 0.6)  # cloth edges are soft
     rgb = shadow(rgb, alpha, 2.5 * scale, 3.5 * scale, 6 * scale, 0.35)
 
-    creases = [(ox + x * scale, oy + y * scale, math.radians(a), ln * scale, wd * scale, ht)
-               for x, y, a, ln, wd, ht in SHIRT_CREASES]
+    creases = [
+        (ox + x * scale, oy + y * scale, math.radians(a), ln * scale, wd * scale, ht)
+        for x, y, a, ln, wd, ht in SHIRT_CREASES
+    ]
     height = substrates.folds(h, w, 53, creases)
     gy, gx = np.gradient(height)
     shade = np.clip(1.0 - (gx * LIGHT[0] + gy * LIGHT[1]) * 9 * scale + 0.05 * height, 0.7, 1.2)
@@ -512,18 +628,32 @@ def _shirt(p: Product, width: int) -> Scene:
     sd = ImageDraw.Draw(seams)
     sw = max(1, round(0.8 * scale))
     for off in (18, 24):
-        sd.line([(ox, oy + (720 - off) * scale), (ox + 520 * scale, oy + (720 - off) * scale)], fill=255, width=sw)
+        sd.line(
+            [(ox, oy + (720 - off) * scale), (ox + 520 * scale, oy + (720 - off) * scale)], fill=255, width=sw
+        )
         for (ax, ay), (bx, by) in (((-140, 210), (-55, 265)), ((660, 210), (575, 265))):
             nx, ny = (by - ay), -(bx - ax)
             n = math.hypot(nx, ny)
             k = off if ax < 0 else -off
-            sd.line([(ox + (ax + nx / n * k) * scale, oy + (ay + ny / n * k) * scale),
-                     (ox + (bx + nx / n * k) * scale, oy + (by + ny / n * k) * scale)], fill=255, width=sw)
+            sd.line(
+                [
+                    (ox + (ax + nx / n * k) * scale, oy + (ay + ny / n * k) * scale),
+                    (ox + (bx + nx / n * k) * scale, oy + (by + ny / n * k) * scale),
+                ],
+                fill=255,
+                width=sw,
+            )
     seam = np.asarray(seams, np.float32) / 255
     cloth = cloth * (1 + 0.35 * seam)[..., None]
     rgb = over(rgb, cloth, alpha)
     im = to_image(rgb)
-    size_label(im, ox, ox + p.width_mm * scale, oy + 745 * scale, f"chest {p.width_mm:g} mm · length {p.height_mm:g} mm")
+    size_label(
+        im,
+        ox,
+        ox + p.width_mm * scale,
+        oy + 745 * scale,
+        f"chest {p.width_mm:g} mm · length {p.height_mm:g} mm",
+    )
 
     # A print lies on the creases: it is pushed along their slopes.
     dx, dy = gx * 2.5 * scale, gy * 2.5 * scale
@@ -535,8 +665,12 @@ def _shirt(p: Product, width: int) -> Scene:
         yi = np.clip(y.astype(np.int64), 0, h - 1)
         return (x - dx[yi, xi] - ox) / scale, (y - dy[yi, xi] - oy) / scale, np.ones(x.shape, dtype=bool)
 
-    box = (int(ox + (region.x_mm - margin) * scale), int(oy + (region.y_mm - margin) * scale),
-           int(ox + (region.x_mm + region.w_mm + margin) * scale), int(oy + (region.y_mm + region.h_mm + margin) * scale))
+    box = (
+        int(ox + (region.x_mm - margin) * scale),
+        int(oy + (region.y_mm - margin) * scale),
+        int(ox + (region.x_mm + region.w_mm + margin) * scale),
+        int(oy + (region.y_mm + region.h_mm + margin) * scale),
+    )
     surf = _warp_surface(region, scale, margin + 4, inverse_mm, box)
     ink = np.array([0.93, 0.90, 0.82], np.float32) * (shade * (0.80 + 0.26 * knit))[..., None]
     # How much ink each spot of cloth holds: full on the loops' tops, thinner in the valleys
@@ -544,7 +678,9 @@ def _shirt(p: Product, width: int) -> Scene:
     # weave shows as an uneven, slightly grainy print, not as a pattern.
     mottle = substrates.fractal(h, w, max(2.0, 3 * scale), 58, 2)
     cover = np.clip(0.72 + 0.2 * knit + 0.1 * mottle, 0, 0.97).astype(np.float32)
-    return Scene(p, im, scale, (ox, oy), {"lines": surf}, {"knit": knit, "cover": cover}, {"ink": to_image(ink)})
+    return Scene(
+        p, im, scale, (ox, oy), {"lines": surf}, {"knit": knit, "cover": cover}, {"ink": to_image(ink)}
+    )
 
 
 def _mug(p: Product, width: int) -> Scene:
@@ -553,7 +689,9 @@ def _mug(p: Product, width: int) -> Scene:
     elev = math.radians(9.0)
     se, ce = math.sin(elev), math.cos(elev)
     # Screen mm: X right from the axis, Y down from the rim's centre.
-    scale, (ox, oy) = fit(w, h, -R - 3, -R * se - 3, R + 34, H * ce + R * se + 4, area=(0.08, 0.05, 0.92, 0.80))
+    scale, (ox, oy) = fit(
+        w, h, -R - 3, -R * se - 3, R + 34, H * ce + R * se + 4, area=(0.08, 0.05, 0.92, 0.80)
+    )
     cx = ox  # axis
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     X = (xx + 0.5 - cx) / scale
@@ -580,7 +718,7 @@ def _mug(p: Product, width: int) -> Scene:
     ndl = np.clip(sin_t * lx + cos_t * lz, 0, 1)
     diffuse = 0.42 + 0.58 * ndl
     diffuse *= 1 - 0.07 * np.clip(t / H, 0, 1)  # the table bounces less light up high
-    spec = 0.85 * np.exp(-((theta + 0.42) / 0.085) ** 2) + 0.25 * np.exp(-((theta - 0.95) / 0.05) ** 2)
+    spec = 0.85 * np.exp(-(((theta + 0.42) / 0.085) ** 2)) + 0.25 * np.exp(-(((theta - 0.95) / 0.05) ** 2))
     spec *= np.clip(t / 4, 0, 1) * np.clip((H - t) / 6, 0, 1)
     rim_edge = np.clip(1 - (R - np.abs(X)) / 2.0, 0, 1)  # glossy edges mirror the room
     diffuse = diffuse * (1 - 0.3 * rim_edge)
@@ -599,7 +737,7 @@ def _mug(p: Product, width: int) -> Scene:
     nx = np.cos(ang) * across
     nz = np.sqrt(np.clip(1 - across**2, 0, 1))
     hshade = 0.45 + 0.55 * np.clip(nx * lx + nz * lz - 0.2 * np.sin(ang) * across, 0, 1)
-    hspec = 0.6 * np.exp(-((across + 0.35) / 0.12) ** 2) * np.clip(-np.cos(ang) + 0.3, 0, 1)
+    hspec = 0.6 * np.exp(-(((across + 0.35) / 0.12) ** 2)) * np.clip(-np.cos(ang) + 0.3, 0, 1)
     handle_rgb = glaze * hshade[..., None] + hspec[..., None]
 
     contact = np.exp(-((X / (R * 1.05)) ** 2 + ((Y - H * ce - R * se * 0.3) / (R * se * 1.4)) ** 2) * 2.2)
@@ -610,7 +748,12 @@ def _mug(p: Product, width: int) -> Scene:
     rgb = over(rgb, wall, body)
     rim_rgb = glaze * (0.9 + 0.1 * (X / R))[..., None] + 0.05
     rgb = over(rgb, rim_rgb, top)
-    inside = glaze * (0.55 + 0.3 * np.clip(-(X / inner_r), -1, 1) * 0.5 + 0.25 * (1 - Y / (inner_r * se)).clip(0, 2) / 2)[..., None]
+    inside = (
+        glaze
+        * (
+            0.55 + 0.3 * np.clip(-(X / inner_r), -1, 1) * 0.5 + 0.25 * (1 - Y / (inner_r * se)).clip(0, 2) / 2
+        )[..., None]
+    )
     rgb = over(rgb, inside, hole)
     im = to_image(rgb)
     size_label(im, cx - R * scale, cx + R * scale, oy + (H * ce + R * se + 3.5) * scale, p.size_label)
@@ -627,11 +770,18 @@ def _mug(p: Product, width: int) -> Scene:
         return mid_u + R * th, tt, np.abs(Xm / R) < 0.995
 
     half = R * math.sin(min(region.w_mm / 2 / R + 0.1, math.pi / 2))
-    box = (int(cx - half * scale) - 2, int(oy + (region.y_mm - 2) * scale),
-           int(cx + half * scale) + 3, int(oy + (region.y_mm + region.h_mm + R * se + 3) * scale))
+    box = (
+        int(cx - half * scale) - 2,
+        int(oy + (region.y_mm - 2) * scale),
+        int(cx + half * scale) + 3,
+        int(oy + (region.y_mm + region.h_mm + R * se + 3) * scale),
+    )
     surf = _warp_surface(region, scale, 1.5, inverse_mm, box, visible=body, cylinder=True)
     # Ink under the glaze: lit like the glaze's body, with the glaze's reflections on top.
-    ink = np.array([0.09, 0.12, 0.22], np.float32) * (diffuse * (1 - 0.25 * foot))[..., None] + spec[..., None] * 0.95
+    ink = (
+        np.array([0.09, 0.12, 0.22], np.float32) * (diffuse * (1 - 0.25 * foot))[..., None]
+        + spec[..., None] * 0.95
+    )
     return Scene(p, im, scale, (cx, oy), {"lines": surf}, {}, {"ink": to_image(ink)})
 
 
@@ -654,14 +804,18 @@ def _ring(p: Product, width: int) -> Scene:
         box = np.clip((0.5 - np.sqrt(((rx + 0.3) / 0.8) ** 2 + ((rz + 0.15) / 0.9) ** 2)) / 0.08, 0, 1)
         box = box * np.clip(ry * 4, 0, 1)
         room = 0.12 + 0.2 * np.clip(ry, 0, 1)
-        table = (0.35 + 0.55 * np.exp(-((rx + 0.25) / 0.35) ** 2)) * np.clip(-ry * 4, 0, 1)
-        strips = np.clip((0.09 - np.abs(rx + 0.62)) / 0.03, 0, 1) + 0.7 * np.clip((0.06 - np.abs(rx - 0.7)) / 0.03, 0, 1)
+        table = (0.35 + 0.55 * np.exp(-(((rx + 0.25) / 0.35) ** 2))) * np.clip(-ry * 4, 0, 1)
+        strips = np.clip((0.09 - np.abs(rx + 0.62)) / 0.03, 0, 1) + 0.7 * np.clip(
+            (0.06 - np.abs(rx - 0.7)) / 0.03, 0, 1
+        )
         paper = 0.55 * np.clip(-rz * 1.5, 0, 1) * np.clip(ry * 3 + 0.2, 0, 1)  # the sweep behind the ring
         return room + paper + 1.25 * box + table + 0.9 * strips * np.clip(ry + 0.6, 0, 1)
 
     # Polishing leaves fine lines around the band and a few stray scratches from wear; the
     # mirror shows them as a faint shimmer over its reflections.
-    polish = substrates.brushed(h, w, 73, streak=12.0 * scale) * 0.02 + 0.45 * substrates.scratches(h, w, 74, scale, 50)
+    polish = substrates.brushed(h, w, 73, streak=12.0 * scale) * 0.02 + 0.45 * substrates.scratches(
+        h, w, 74, scale, 50
+    )
 
     def shade(nx, ny, nz):
         vx, vy, vz = 0.0, sp, cp
@@ -717,7 +871,9 @@ def _ring(p: Product, width: int) -> Scene:
 
     a_i, a_t, a_o = soft(in_i), soft(in_top), soft(in_o)
     silhouette = np.maximum(np.maximum(a_i, a_t), a_o)
-    contact = np.exp(-((X / (Ro * 1.05)) ** 2 + ((Y - (Hb / 2 * cp + Ro * sp * 0.2)) / (Ro * sp * 1.1)) ** 2) * 2.5)
+    contact = np.exp(
+        -((X / (Ro * 1.05)) ** 2 + ((Y - (Hb / 2 * cp + Ro * sp * 0.2)) / (Ro * sp * 1.1)) ** 2) * 2.5
+    )
     rgb *= (1 - 0.35 * contact)[..., None]
     rgb = shadow(rgb, silhouette, 0.8 * scale, 1.2 * scale, 1.0 * scale, 0.35)
     rgb = over(rgb, inner_rgb, a_i)
@@ -739,11 +895,23 @@ def _ring(p: Product, width: int) -> Scene:
         yw = (-Ri * np.cos(th) * sp - Ym) / cp
         return mid_u + Ri * th, Hb / 2 - yw, np.abs(Xm / Ri) < 0.995
 
-    box = (int(ox - Ri * scale), int(oy + (-Hb / 2 * cp - Ri * sp - 0.5) * scale),
-           int(ox + Ri * scale) + 1, int(oy + (Hb / 2 * cp - Ri * sp * 0.0 + 0.5) * scale))
+    box = (
+        int(ox - Ri * scale),
+        int(oy + (-Hb / 2 * cp - Ri * sp - 0.5) * scale),
+        int(ox + Ri * scale) + 1,
+        int(oy + (Hb / 2 * cp - Ri * sp * 0.0 + 0.5) * scale),
+    )
     surf = _warp_surface(region, scale, 0.6, inverse_mm, box, visible=visible, cylinder=True)
-    return Scene(p, im, scale, (ox, oy), {"lines": surf}, {}, cut_metal_layers(h, w, substrates.GOLD * 0.8, 77, 0.4),
-                 spark_of(substrates.GOLD))
+    return Scene(
+        p,
+        im,
+        scale,
+        (ox, oy),
+        {"lines": surf},
+        {},
+        cut_metal_layers(h, w, substrates.GOLD * 0.8, 77, 0.4),
+        spark_of(substrates.GOLD),
+    )
 
 
 def _plain(p: Product, width: int) -> Scene:
@@ -758,7 +926,9 @@ def _plain(p: Product, width: int) -> Scene:
     im = to_image(rgb)
     size_label(im, ox, ox + p.width_mm * scale, oy + p.height_mm * scale + h * 0.06, p.size_label)
     ink = to_image(np.zeros((h, w, 3), np.float32) + 0.1)
-    return Scene(p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {}, {"ink": ink})
+    return Scene(
+        p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {}, {"ink": ink}
+    )
 
 
 VIEWS = {

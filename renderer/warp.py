@@ -10,6 +10,7 @@ Cylinders (a mug, a ring) bend only across: each column of the picture reads one
 of the text, shifted and scaled. Narrow vertical strips, each an exact quad, let
 Pillow's MESH transform do those in C (MeshWarp), which is cheaper still.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -48,8 +49,12 @@ class Warp:
         return Image.fromarray(out.reshape(y1 - y0, x1 - x0).astype(np.uint8))
 
 
-def build(canvas_size: tuple[int, int], box: tuple[int, int, int, int], inverse: Inverse,
-          visible: np.ndarray | None = None) -> Warp:
+def build(
+    canvas_size: tuple[int, int],
+    box: tuple[int, int, int, int],
+    inverse: Inverse,
+    visible: np.ndarray | None = None,
+) -> Warp:
     """`visible` (0..1 over the box) fades out pixels that something in front hides."""
     x0, y0, x1, y1 = box
     ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64)
@@ -86,8 +91,13 @@ class MeshWarp:
     src_hi: np.ndarray  # float32 per quad: largest source x
     visible: Image.Image | None = None  # L over the box
 
-    def apply(self, canvas: Image.Image, x_range: tuple[float, float] | None = None,
-              canvas_scale: float = 1.0, y_range: tuple[float, float] | None = None) -> Image.Image:
+    def apply(
+        self,
+        canvas: Image.Image,
+        x_range: tuple[float, float] | None = None,
+        canvas_scale: float = 1.0,
+        y_range: tuple[float, float] | None = None,
+    ) -> Image.Image:
         """`canvas_scale` < 1 when the text was rasterised on a smaller canvas; the ranges
         (canvas pixels at full scale) say where the text is, so only those parts are bent."""
         x0, y0, x1, y1 = self.box
@@ -102,8 +112,13 @@ class MeshWarp:
             chosen = [(box, tuple(c * canvas_scale for c in quad)) for box, quad in chosen]
         if not chosen:
             return Image.new("L", (x1 - x0, y1 - y0), 0)
-        out = canvas.transform((x1 - x0, y1 - y0), Image.Transform.MESH, list(chosen),
-                               resample=Image.Resampling.BILINEAR, fillcolor=0)
+        out = canvas.transform(
+            (x1 - x0, y1 - y0),
+            Image.Transform.MESH,
+            list(chosen),
+            resample=Image.Resampling.BILINEAR,
+            fillcolor=0,
+        )
         return ImageChops.multiply(out, self.visible) if self.visible is not None else out
 
 
@@ -126,12 +141,28 @@ def _rows(quad, y_range):
     def at(top, bottom, t):
         return top + (bottom - top) * t
 
-    return ((bx0, r0, bx1, r1), (at(ua, ub, s0), at(va, vb, s0), at(ua, ub, s1), at(va, vb, s1),
-                                 at(ud, uc, s1), at(vd, vc, s1), at(ud, uc, s0), at(vd, vc, s0)))
+    return (
+        (bx0, r0, bx1, r1),
+        (
+            at(ua, ub, s0),
+            at(va, vb, s0),
+            at(ua, ub, s1),
+            at(va, vb, s1),
+            at(ud, uc, s1),
+            at(vd, vc, s1),
+            at(ud, uc, s0),
+            at(vd, vc, s0),
+        ),
+    )
 
 
-def build_strips(canvas_size: tuple[int, int], box: tuple[int, int, int, int], inverse: Inverse, strip: int = 4,
-                 visible: np.ndarray | None = None) -> MeshWarp:
+def build_strips(
+    canvas_size: tuple[int, int],
+    box: tuple[int, int, int, int],
+    inverse: Inverse,
+    strip: int = 4,
+    visible: np.ndarray | None = None,
+) -> MeshWarp:
     """For maps where each output column reads along one canvas column, affinely in y."""
     x0, y0, x1, y1 = box
     xs = np.arange(x0, x1 + strip, strip, dtype=np.float64)
@@ -148,9 +179,21 @@ def build_strips(canvas_size: tuple[int, int], box: tuple[int, int, int, int], i
         if max(us) < 0 or min(us) > cw:
             continue
         bx = int(xs[i] - x0)
-        quads.append(((bx, 0, bx + strip, y1 - y0),
-                      (float(ut[i]), float(vt[i]), float(ub[i]), float(vb[i]), float(ub[i + 1]), float(vb[i + 1]),
-                       float(ut[i + 1]), float(vt[i + 1]))))
+        quads.append(
+            (
+                (bx, 0, bx + strip, y1 - y0),
+                (
+                    float(ut[i]),
+                    float(vt[i]),
+                    float(ub[i]),
+                    float(vb[i]),
+                    float(ub[i + 1]),
+                    float(vb[i + 1]),
+                    float(ut[i + 1]),
+                    float(vt[i + 1]),
+                ),
+            )
+        )
         lo.append(min(us))
         hi.append(max(us))
     vis = None

@@ -22,6 +22,7 @@ share of one core the benchmark itself used: it runs on the same cores as the se
 on a 2-core machine it is part of what the numbers measure. Other load on the machine
 (a test run, say) shows up directly in p95: run it on an otherwise idle machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,15 @@ from html import unescape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTS = ["pendant-round", "bar-necklace", "ring-band", "ornament-stamped", "cutting-board", "tshirt", "mug"]
+PRODUCTS = [
+    "pendant-round",
+    "bar-necklace",
+    "ring-band",
+    "ornament-stamped",
+    "cutting-board",
+    "tshirt",
+    "mug",
+]
 NAMES = ["Anna", "Noah", "Mila", "Ben", "Zoë", "Luca", "Ada", "Omar", "Ivy", "Jonas", "Eli", "Rosa"]
 TARGETS = {"uncached": 60.0, "cached": 5.0}
 IMG_SRC = re.compile(r'class="pz-img" src="([^"]+)"')
@@ -145,8 +154,10 @@ def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float
     index, lock, results = ctx.Value("l", 0, lock=False), ctx.Lock(), ctx.Queue()
     phase = Phase(name)
     deadline = time.time() + max_seconds
-    processes = [ctx.Process(target=_client_process, args=(base, jobs, do, index, lock, deadline, results))
-                 for _ in range(clients)]
+    processes = [
+        ctx.Process(target=_client_process, args=(base, jobs, do, index, lock, deadline, results))
+        for _ in range(clients)
+    ]
     t0 = time.perf_counter()
     for process in processes:
         process.start()
@@ -185,9 +196,22 @@ def start_gunicorn(workers: int, threads: int, config: dict[str, str]) -> tuple[
     env.update({f"FLASK_{key}": value for key, value in config.items()})
     log = open(instance / "gunicorn.log", "w")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), "site:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "proofmark:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -209,8 +233,9 @@ def bench(base: str, clients: int, requests: int, seconds: float) -> dict:
 
     def partial(client: Client, job):
         product, form = job
-        status, data = client.request("POST", f"/p/{product}/preview",
-                                      urllib.parse.urlencode(form).encode(), hx)
+        status, data = client.request(
+            "POST", f"/p/{product}/preview", urllib.parse.urlencode(form).encode(), hx
+        )
         if status != 200:
             return False, 0, f"partial HTTP {status}", None
         match = IMG_SRC.search(data.decode())
@@ -253,8 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase (at most)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
-                        help="a setting for the gunicorn it starts, e.g. PREVIEW_WIDTH=900")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for the gunicorn it starts, e.g. PREVIEW_WIDTH=900",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -278,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
         "phases": results,
         "targets_p95_ms": TARGETS,
         "meets_targets": all(
-            results[name]["p95_ms"] is not None and results[name]["p95_ms"] <= limit and not results[name]["errors"]
+            results[name]["p95_ms"] is not None
+            and results[name]["p95_ms"] <= limit
+            and not results[name]["errors"]
             for name, limit in TARGETS.items()
         ),
     }
@@ -286,16 +318,20 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(f"{report['server']}, {args.clients} concurrent clients, {report['cpus']} CPUs")
-        print(f"{'phase':<10}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-              f"{'KiB':>8}{'client CPU':>12}  target")
+        print(
+            f"{'phase':<10}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+            f"{'KiB':>8}{'client CPU':>12}  target"
+        )
         for name, r in results.items():
             target = TARGETS.get(name)
             verdict = ""
             if target is not None and r["p95_ms"] is not None:
                 verdict = f"p95 <= {target:g} ms: {'ok' if r['p95_ms'] <= target else 'MISSED'}"
-            print(f"{name:<10}{r['requests']:>9}{r['errors']:>8}{r['throughput_rps'] or 0:>9.1f}"
-                  f"{r['p50_ms'] or 0:>9.2f}{r['p95_ms'] or 0:>9.2f}{r['p99_ms'] or 0:>9.2f}{r['mean_kb'] or 0:>8.1f}"
-                  f"{r['client_cpu_share'] or 0:>11.0%}   {verdict}")
+            print(
+                f"{name:<10}{r['requests']:>9}{r['errors']:>8}{r['throughput_rps'] or 0:>9.1f}"
+                f"{r['p50_ms'] or 0:>9.2f}{r['p95_ms'] or 0:>9.2f}{r['p99_ms'] or 0:>9.2f}{r['mean_kb'] or 0:>8.1f}"
+                f"{r['client_cpu_share'] or 0:>11.0%}   {verdict}"
+            )
             if r["first_error"]:
                 print(f"{'':<10}first error: {r['first_error']}")
     return 0 if report["meets_targets"] else 1

@@ -6,6 +6,7 @@ Seeds a temporary database (raw inserts: this measures the search, not proof cre
 through the real migrations, so the trigram index is filled by the real triggers, then
 prints the median and worst latency in milliseconds of each kind of query staff run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,13 +21,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from site import db as site_db  # noqa: E402
-from site.staff.search import SearchQuery, search  # noqa: E402
+from proofmark import db as site_db  # noqa: E402
+from proofmark.staff.search import SearchQuery, search  # noqa: E402
 
-FIRST = ["Sophie", "Liam", "Olivia", "Noah", "Emma", "Mateo", "Zoë", "Łucja", "Amara", "Jonah", "Grace", "Yusuf"]
+FIRST = [
+    "Sophie",
+    "Liam",
+    "Olivia",
+    "Noah",
+    "Emma",
+    "Mateo",
+    "Zoë",
+    "Łucja",
+    "Amara",
+    "Jonah",
+    "Grace",
+    "Yusuf",
+]
 LAST = ["Smith", "García", "Kowalski", "Nguyen", "Okafor", "Müller", "Rossi", "Haddad", "Lee", "Brown"]
 WORDS = ["Forever", "Always", "Love", "Grandma", "Papa", "Mom", "Est.", "Together", "Baby", "Memories"]
-PRODUCTS = ["pendant-round", "bar-necklace", "ring-band", "ornament-stamped", "cutting-board", "tshirt", "mug"]
+PRODUCTS = [
+    "pendant-round",
+    "bar-necklace",
+    "ring-band",
+    "ornament-stamped",
+    "cutting-board",
+    "tshirt",
+    "mug",
+]
 FONTS = ["great-vibes", "dancing-script", "playfair-display", "montserrat", "lato", "eb-garamond"]
 STATUSES = ["approved"] * 6 + ["awaiting_approval", "changes_requested", "expired", "cancelled"]
 
@@ -38,15 +60,29 @@ def seed(database, n: int) -> None:
     conn.execute("BEGIN")
     for i in range(1, n + 1):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        lines = [f"{rng.choice(FIRST)} {rng.choice(WORDS)}", f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(10, 26)}"]
+        lines = [
+            f"{rng.choice(FIRST)} {rng.choice(WORDS)}",
+            f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(10, 26)}",
+        ]
         text = " / ".join(lines)
         at = (start + timedelta(minutes=i * 5 + rng.randint(0, 4))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         product, font = rng.choice(PRODUCTS), rng.choice(FONTS)
         conn.execute(
             "INSERT INTO proofs (id, public_id, order_ref, customer_name, customer_email, product, font, text,"
             " status, current_revision, source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,1,'shop',?,?)",
-            (i, f"P-{i:08d}", f"#{100000 + i}", f"{first} {last}", f"{first.lower()}.{last.lower()}{i}@example.com",
-             product, font, text, rng.choice(STATUSES), at, at),
+            (
+                i,
+                f"P-{i:08d}",
+                f"#{100000 + i}",
+                f"{first} {last}",
+                f"{first.lower()}.{last.lower()}{i}@example.com",
+                product,
+                font,
+                text,
+                rng.choice(STATUSES),
+                at,
+                at,
+            ),
         )
         conn.execute(
             "INSERT INTO revisions (proof_id, number, design, text, font, image_sha256, renderer_version, nonce,"
@@ -75,13 +111,16 @@ def main() -> None:
         site_db.migrate(database)
         t = time.perf_counter()
         seed(database, args.proofs)
-        print(f"seeded {args.proofs:,} proofs (with revisions and search index) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"seeded {args.proofs:,} proofs (with revisions and search index) in {time.perf_counter() - t:.1f} s"
+        )
         first_page = search(database, SearchQuery())
         cursor = first_page.next_cursor
         for _ in range(200):  # walk 200 pages deep for the keyset case
             cursor = search(database, SearchQuery(after=cursor)).next_cursor
-        some_email = database.execute("SELECT customer_email FROM proofs WHERE id = ?",
-                                      (args.proofs // 2,)).fetchone()[0]
+        some_email = database.execute(
+            "SELECT customer_email FROM proofs WHERE id = ?", (args.proofs // 2,)
+        ).fetchone()[0]
         cases = [
             ("newest first, no filter", SearchQuery()),
             ("page 201 (keyset cursor)", SearchQuery(after=cursor)),
@@ -93,7 +132,10 @@ def main() -> None:
             ("text fragment, no match", SearchQuery(q="Xylophone")),
             ("two letters (LIKE fallback)", SearchQuery(q="Zo")),
             ("status filter", SearchQuery(status="expired")),
-            ("product + date range", SearchQuery(product="mug", date_from=date(2025, 3, 1), date_to=date(2025, 3, 31))),
+            (
+                "product + date range",
+                SearchQuery(product="mug", date_from=date(2025, 3, 1), date_to=date(2025, 3, 31)),
+            ),
             ("text + status + product", SearchQuery(q="Love", status="approved", product="pendant-round")),
         ]
         print(f"{'query':<32} {'median ms':>10} {'max ms':>8} {'matches':>9}")

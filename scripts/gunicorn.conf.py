@@ -1,5 +1,6 @@
 """gunicorn settings for `make run`: load the app once in the master and build every
 product's scene there, so forked workers share it and no shopper waits for a cold scene."""
+
 from __future__ import annotations
 
 import os
@@ -10,11 +11,11 @@ threads = int(os.environ.get("THREADS", "4"))
 worker_class = "gthread"
 accesslog = "-"
 preload_app = True
-wsgi_app = "site:create_app()"
+wsgi_app = "proofmark:create_app()"
 
 
 def when_ready(server):
-    from renderer.compose import warm
+    from proofmark_renderer.compose import warm
 
     app = server.app.wsgi()
     # Only the live-preview width: it is the one a typing shopper waits for.

@@ -4,7 +4,6 @@
 # and never touches existing data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$(pwd)"
 PY="${PYTHON:-python3.11}"
 command -v "$PY" >/dev/null || PY=python3
 
@@ -22,21 +21,20 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-# Python dependencies, pinned in pyproject.toml; reinstalled only when the pins change.
-extras="${PIP_EXTRAS:-}"
-stamp=".venv/.proofmark-deps${extras:+-$extras}"
+# Python packages: every one pinned, with its hashes, in requirements/<run|test>.lock (made from
+# pyproject.toml by `bash scripts/lock.sh`), then Proofmark itself as an editable package.
+# Reinstalled only when a lock file or pyproject.toml changes.
+lock="requirements/${PIP_LOCK:-run}.lock"
+stamp=".venv/.proofmark-$(basename "$lock")"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Python dependencies${extras:+ [$extras]}"
-  .venv/bin/pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/pip install -q --disable-pip-version-check ".${extras:+[$extras]}"
+if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing Python packages from $lock"
+  .venv/bin/pip install -q --disable-pip-version-check -r "$lock"
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
   touch "$stamp"
 fi
-purelib="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-cp scripts/proofmark_sitefix.py "$purelib/proofmark_sitefix.py"
-printf 'import proofmark_sitefix; proofmark_sitefix.install(%s)\n' "'$ROOT'" > "$purelib/proofmark.pth"
 
 # Front-end assets and fonts from npm (package-lock.json); reinstalled only when the lock changes.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

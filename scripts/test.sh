@@ -3,6 +3,8 @@
 # whole suite: ruff, unit, integration and browser (e2e) tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WITH_BROWSER=1 PIP_EXTRAS=test bash scripts/setup.sh
+WITH_BROWSER=1 PIP_LOCK=test bash scripts/setup.sh
+.venv/bin/ruff format --check .
 .venv/bin/ruff check .
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

@@ -1,19 +1,13 @@
-"""Proofmark: the Flask app.
+"""Proofmark: the Flask app. `create_app()` builds it; `flask --app proofmark` and the
+`proofmark` console script find it here."""
 
-`flask --app site ...` and `gunicorn 'site:create_app()'` find this package even though
-the standard library has a module of the same name: see scripts/proofmark_sitefix.py.
-"""
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
 
-if TYPE_CHECKING:
-    from flask import Flask
-
-# Nothing heavy is imported at module level: any `import site` in this virtualenv
-# (pip asking for `site.getsitepackages()`, say) lands here; see __getattr__.
+from flask import Flask
 
 
 class ConfigurationError(RuntimeError):
@@ -21,9 +15,29 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from flask import Flask
+    from htmx_flask import Htmx
 
-    from site.config import DEFAULTS
+    from proofmark import (
+        api,
+        approve,
+        assets,
+        cli,
+        db,
+        devtools,
+        embed,
+        errors,
+        health,
+        mail,
+        orders,
+        personalize_fonts,
+        previews,
+        security,
+        shop,
+        staff,
+        templating,
+    )
+    from proofmark.config import DEFAULTS
+    from proofmark_renderer import catalog
 
     instance_path = os.environ.get("INSTANCE_PATH") or None
     if instance_path:
@@ -37,13 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     _check_config(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from renderer import catalog
-
-    fonts = catalog.configure(app.instance_path)
+    fonts = catalog.configure(app.instance_path, app.config["ASSET_ROOT"])
     for problem in fonts.problems:
         app.logger.warning("font catalog: %s", problem)
-
-    from site import assets, cli, db, errors, health, security
 
     if app.config.get("TRUSTED_PROXIES"):
         # Behind N reverse proxies, the recorded IP (evidence) must be the client's, not the proxy's.
@@ -53,27 +63,27 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
-    cli.init_app(app)
+    mail.init_app(app)
     security.init_app(app)
     errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
+    Htmx(app)
+    templating.init_app(app)
+    previews.init_app(app)
+    cli.register(app)
+
+    # Shared pieces, then one blueprint per audience.
     app.register_blueprint(assets.bp)
     app.register_blueprint(health.bp)
-    _register_audiences(app)
+    app.register_blueprint(previews.bp)
+    app.register_blueprint(personalize_fonts.bp)
+    app.register_blueprint(shop.bp)  # the demo shop and its personalizer (/p/<id>)
+    app.register_blueprint(embed.bp)  # the personalizer in a shop's iframe (/embed/<id>)
+    app.register_blueprint(orders.bp)  # the demo shop's "Place order"
+    app.register_blueprint(approve.bp)  # the customer's approval pages
+    app.register_blueprint(staff.bp)  # support staff
+    app.register_blueprint(api.bp)  # the shop's systems
+    app.register_blueprint(devtools.bp)  # /dev/outbox, debug and demo only
     return app
-
-
-def _register_audiences(app: Flask) -> None:
-    """One blueprint per audience (shop, embed, approve, staff, api)."""
-    import importlib
-
-    for name in ("shop", "embed", "orders", "approve", "staff", "api", "devtools"):
-        try:
-            module = importlib.import_module(f"site.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"site.{name}":
-                raise
-            continue
-        module.init_app(app) if hasattr(module, "init_app") else app.register_blueprint(module.bp)
 
 
 def _check_config(app: Flask) -> None:
@@ -84,7 +94,7 @@ def _check_config(app: Flask) -> None:
         if production and not creating_key:
             raise ConfigurationError(
                 "Proofmark refuses to start in production mode without a SECRET_KEY. "
-                f"Run `flask --app site init-instance` to generate one into {app.instance_path}/config.py, "
+                f"Run `proofmark init-instance` to generate one into {app.instance_path}/config.py, "
                 "or set FLASK_SECRET_KEY."
             )
         if not (app.testing or creating_key):
@@ -96,11 +106,12 @@ def _check_config(app: Flask) -> None:
     if isinstance(origins, str):
         origins = [o.strip() for o in origins.replace(",", " ").split() if o.strip()]
     app.config["EMBED_ALLOWED_ORIGINS"] = [o.rstrip("/") for o in origins]
+    # Staff sessions ride on Flask's signed cookie: Secure whenever the site is served over https,
+    # left off for http://127.0.0.1 so that local use still works.
+    if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if not app.config.get("ASSET_ROOT"):
+        from proofmark_renderer.catalog import default_asset_root
 
-
-def __getattr__(name: str):
-    # Keep the shadowed standard-library `site` usable for tools that call it.
-    stdlib_site = sys.modules.get("_stdlib_site")
-    if stdlib_site is not None and hasattr(stdlib_site, name):
-        return getattr(stdlib_site, name)
-    raise AttributeError(f"module 'site' has no attribute {name!r}")
+        app.config["ASSET_ROOT"] = str(default_asset_root())
+    app.config["ASSET_ROOT"] = str(Path(app.config["ASSET_ROOT"]).resolve())

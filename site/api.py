@@ -1,27 +1,20 @@
 """The shop's API: POST /api/proofs creates a proof (JSON in, JSON out), GET
 /api/proofs/<public_id> tells whether production may start. Authenticated by an API key
-in `Authorization: Bearer <key>`; keys are made by `flask --app site create-api-key NAME`
+in `Authorization: Bearer <key>`; keys are made by `flask --app proofmark create-api-key NAME`
 and stored only as their SHA-256."""
+
 from __future__ import annotations
 
-import hmac
-import secrets
+from flask import Blueprint, g, jsonify, request
 
-import click
-import sqlite_utils
-from flask import Blueprint, Flask, g, jsonify, request
-from flask.cli import with_appcontext
-
-from site import proofs
-from site.db import get_db
-from site.records import sha256_hex, timestamp
-from site.security import csrf
-from site.tokens import TokenError, verify_design
+from proofmark import api_keys, proofs
+from proofmark.db import get_db
+from proofmark.security import csrf
+from proofmark.tokens import TokenError, verify_design
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer keys, not cookies: there is no session to forge
 
-KEY_PREFIX = "pm_"
 # A proof request is a few hundred bytes, a design token a few kilobytes: ample room.
 MAX_BODY_BYTES = 256 * 1024
 # Generous bounds on the design's shape, checked before the renderer so that an error
@@ -61,31 +54,6 @@ def _not_allowed(exc):
     return _api_error(ApiError(405, "method_not_allowed", f"{request.method} is not allowed here."))
 
 
-# --- keys -----------------------------------------------------------------------------------
-
-
-def create_api_key(db: sqlite_utils.Database, name: str) -> str:
-    """Store a new key's hash and return the key itself (shown once, never stored)."""
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise ValueError("An API key needs a name of 1 to 100 characters.")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    with db.conn:
-        db.execute(
-            "INSERT INTO api_keys (name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?)",
-            (name, key[:10], sha256_hex(key), timestamp()),
-        )
-    return key
-
-
-def key_for(db: sqlite_utils.Database, key: str) -> dict | None:
-    row = db.execute("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (sha256_hex(key),)).fetchone()
-    # The lookup is by hash; compare again in constant time for good measure.
-    if row is None or not hmac.compare_digest(row["key_hash"], sha256_hex(key)):
-        return None
-    return dict(row)
-
-
 @bp.before_request
 def _authenticate():
     header = request.headers.get("Authorization", "")
@@ -94,13 +62,17 @@ def _authenticate():
         raise ApiError(401, "unauthorized", "Send your API key in an `Authorization: Bearer <key>` header.")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "unauthorized", "The Authorization header must be `Bearer <key>`.")
-    found = key_for(get_db(), key.strip())
+    found = api_keys.find(get_db(), key.strip())
     if found is None:
         raise ApiError(401, "unauthorized", "This API key is not valid (unknown or revoked).")
     g.api_key = found
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise ApiError(413, "too_large", f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB; "
-                       "a proof request is a few hundred bytes. Nothing was created.")
+        raise ApiError(
+            413,
+            "too_large",
+            f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB; "
+            "a proof request is a few hundred bytes. Nothing was created.",
+        )
     # A body without a Content-Length is cut off by Werkzeug at the same size (413).
     request.max_content_length = MAX_BODY_BYTES
 
@@ -135,7 +107,9 @@ def _proof_json(proof: dict) -> dict:
 @bp.post("/proofs")
 def create():
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send a JSON body with `Content-Type: application/json`.")
+        raise ApiError(
+            415, "unsupported_media_type", "Send a JSON body with `Content-Type: application/json`."
+        )
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The body is not a JSON object.")
@@ -143,14 +117,26 @@ def create():
     if not body.get("design") and not body.get("design_token"):
         missing.append("design (or design_token)")
     if missing:
-        raise ApiError(422, "missing_fields", "Required fields are missing: " + ", ".join(missing) + ".",
-                       [{"field": f, "message": "required"} for f in missing])
+        raise ApiError(
+            422,
+            "missing_fields",
+            "Required fields are missing: " + ", ".join(missing) + ".",
+            [{"field": f, "message": "required"} for f in missing],
+        )
     for key in ("order_ref", "customer_name", "customer_email", "design_token"):
         if key in body and body[key] is not None and not isinstance(body[key], str):
-            raise ApiError(422, "invalid_field", f"`{key}` must be a string.", [{"field": key, "message": "not a string"}])
+            raise ApiError(
+                422,
+                "invalid_field",
+                f"`{key}` must be a string.",
+                [{"field": key, "message": "not a string"}],
+            )
     if len(body.get("design_token") or "") > MAX_DESIGN_TOKEN:
-        raise ApiError(400, "invalid_design_token", "This design token is far longer than any we issue: "
-                       "send it exactly as the personalizer gave it.")
+        raise ApiError(
+            400,
+            "invalid_design_token",
+            "This design token is far longer than any we issue: send it exactly as the personalizer gave it.",
+        )
     design_token = None
     design = body.get("design")
     if body.get("design_token"):
@@ -163,30 +149,57 @@ def create():
         design = design_token.design
         existing = proofs.find_by_design_token(get_db(), design_token.nonce)
         if existing is not None:
-            return jsonify({"proof": _proof_json(proofs.get_proof(get_db(), existing)), "created": False}), 200
+            return jsonify(
+                {"proof": _proof_json(proofs.get_proof(get_db(), existing)), "created": False}
+            ), 200
     elif not isinstance(design, dict):
-        raise ApiError(422, "invalid_field", "`design` must be an object like "
-                       '{"product": "bar-necklace", "font": "lato", "lines": ["Ada"]}.')
+        raise ApiError(
+            422,
+            "invalid_field",
+            '`design` must be an object like {"product": "bar-necklace", "font": "lato", "lines": ["Ada"]}.',
+        )
     else:
         unknown = sorted(set(design) - {"product", "font", "lines", "fields", "align", "size_mode"})
         if unknown:
             raise ApiError(422, "invalid_field", f"`design` has unknown keys: {', '.join(unknown)}.")
         lines, fields = design.get("lines", []), design.get("fields", {})
         # Checked here, not coerced later: a null line must not be engraved as "None".
-        if (not isinstance(lines, list) or not all(isinstance(x, str) for x in lines)
-                or not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values())):
-            raise ApiError(422, "invalid_field", "`design.lines` must be a list of strings and `design.fields` an "
-                           "object whose values are strings.")
-        wrong = [k for k in ("product", "font", "align", "size_mode") if k in design and not isinstance(design[k], str)]
+        if (
+            not isinstance(lines, list)
+            or not all(isinstance(x, str) for x in lines)
+            or not isinstance(fields, dict)
+            or not all(isinstance(v, str) for v in fields.values())
+        ):
+            raise ApiError(
+                422,
+                "invalid_field",
+                "`design.lines` must be a list of strings and `design.fields` an "
+                "object whose values are strings.",
+            )
+        wrong = [
+            k
+            for k in ("product", "font", "align", "size_mode")
+            if k in design and not isinstance(design[k], str)
+        ]
         if wrong:
-            raise ApiError(422, "invalid_field", f"`design.{wrong[0]}` must be a string.",
-                           [{"field": f"design.{k}", "message": "not a string"} for k in wrong])
+            raise ApiError(
+                422,
+                "invalid_field",
+                f"`design.{wrong[0]}` must be a string.",
+                [{"field": f"design.{k}", "message": "not a string"} for k in wrong],
+            )
         _check_design_size(design, lines, fields)
     try:
         proof_id = proofs.create_proof(
-            get_db(), order_ref=body["order_ref"], customer_name=body["customer_name"],
-            customer_email=body["customer_email"], design=design, source="api", actor=f"api:{g.api_key['name']}",
-            ip=request.remote_addr, user_agent=(request.user_agent.string or "")[:500] or None,
+            get_db(),
+            order_ref=body["order_ref"],
+            customer_name=body["customer_name"],
+            customer_email=body["customer_email"],
+            design=design,
+            source="api",
+            actor=f"api:{g.api_key['name']}",
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:500] or None,
             design_token=design_token,
         )
     except proofs.ProofError as exc:
@@ -200,20 +213,38 @@ def create():
 
 
 def _check_design_size(design: dict, lines: list, fields: dict) -> None:
-    too_long = [f"design.{k}" for k in ("product", "font", "align", "size_mode") if len(design.get(k) or "") > MAX_DESIGN_ID]
+    too_long = [
+        f"design.{k}"
+        for k in ("product", "font", "align", "size_mode")
+        if len(design.get(k) or "") > MAX_DESIGN_ID
+    ]
     too_long += [f"design.fields name {k[:20]!r}…" for k in fields if len(k) > MAX_DESIGN_ID]
     if too_long:
-        raise ApiError(422, "invalid_field", f"`{too_long[0]}` is too long to be a catalog id "
-                       f"(at most {MAX_DESIGN_ID} characters).",
-                       [{"field": f, "message": "too long"} for f in too_long])
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"`{too_long[0]}` is too long to be a catalog id (at most {MAX_DESIGN_ID} characters).",
+            [{"field": f, "message": "too long"} for f in too_long],
+        )
     if len(lines) > MAX_DESIGN_LINES or len(fields) > MAX_DESIGN_FIELDS:
-        raise ApiError(422, "invalid_field", f"A design has at most {MAX_DESIGN_LINES} lines and "
-                       f"{MAX_DESIGN_FIELDS} fields (each product allows fewer: see its catalog entry).")
-    texts = [(f"design.lines[{i}]", t) for i, t in enumerate(lines)] + [(f"design.fields.{k}", v) for k, v in fields.items()]
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"A design has at most {MAX_DESIGN_LINES} lines and "
+            f"{MAX_DESIGN_FIELDS} fields (each product allows fewer: see its catalog entry).",
+        )
+    texts = [(f"design.lines[{i}]", t) for i, t in enumerate(lines)] + [
+        (f"design.fields.{k}", v) for k, v in fields.items()
+    ]
     long_texts = [name for name, text in texts if len(text) > MAX_DESIGN_TEXT]
     if long_texts:
-        raise ApiError(422, "invalid_field", f"`{long_texts[0]}` is too long (at most {MAX_DESIGN_TEXT} characters; "
-                       "each product allows fewer).", [{"field": f, "message": "too long"} for f in long_texts])
+        raise ApiError(
+            422,
+            "invalid_field",
+            f"`{long_texts[0]}` is too long (at most {MAX_DESIGN_TEXT} characters; "
+            "each product allows fewer).",
+            [{"field": f, "message": "too long"} for f in long_texts],
+        )
 
 
 @bp.get("/proofs/<public_id>")
@@ -222,48 +253,3 @@ def show(public_id: str):
     if proof is None:
         raise ApiError(404, "not_found", f"There is no proof {public_id}.")
     return jsonify({"proof": _proof_json(proof)})
-
-
-# --- commands -------------------------------------------------------------------------------
-
-
-@click.command("create-api-key")
-@click.argument("name")
-@with_appcontext
-def create_api_key_command(name: str) -> None:
-    """Create an API key for POST /api/proofs; prints it once."""
-    try:
-        key = create_api_key(get_db(), name)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    click.echo(f"API key for {name!r} (shown once; only its hash is stored):")
-    click.echo(key)
-
-
-@click.command("revoke-api-key")
-@click.argument("prefix")
-@with_appcontext
-def revoke_api_key_command(prefix: str) -> None:
-    """Revoke API keys by their first characters (as listed by list-api-keys)."""
-    db = get_db()
-    with db.conn:
-        count = db.execute(
-            "UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL", (timestamp(), prefix[:10])
-        ).rowcount
-    click.echo(f"Revoked {count} key(s).")
-
-
-@click.command("list-api-keys")
-@with_appcontext
-def list_api_keys_command() -> None:
-    """List API keys (name, first characters, created, revoked)."""
-    for row in get_db().execute("SELECT * FROM api_keys ORDER BY id"):
-        click.echo(f"{row['prefix']}…  {row['name']:<24} created {row['created_at']}"
-                   + (f"  REVOKED {row['revoked_at']}" if row["revoked_at"] else ""))
-
-
-def init_app(app: Flask) -> None:
-    proofs.init_app(app)
-    app.register_blueprint(bp)
-    for command in (create_api_key_command, revoke_api_key_command, list_api_keys_command):
-        app.cli.add_command(command)

@@ -1,16 +1,16 @@
 """The customer's approval pages: /approve/<token> (the link in the proof email).
 
-Thin views over site.proofs. The token (site.tokens.verify_approval) says which proof,
+Thin views over proofmark.proofs. The token (proofmark.tokens.verify_approval) says which proof,
 which revision and which emailed link; everything else is read from the database.
 """
+
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from site import presentation as presentation_helpers
-from site import proofs, storage
-from site.db import get_db
-from site.tokens import TokenExpired, TokenInvalid, verify_approval
+from proofmark import proofs, storage
+from proofmark.db import get_db
+from proofmark.tokens import TokenExpired, TokenInvalid, verify_approval
 
 bp = Blueprint("approve", __name__, url_prefix="/approve")
 
@@ -31,8 +31,16 @@ def _resolve(token: str):
         proof = proofs.get_proof(get_db(), exc.approval.proof_id)
         if proof is None:
             return None, _invalid("This approval link does not match any proof we have.")
-        return None, (render_template("approve/link_expired.html", proof=proof, token=token,
-                                      masked_email=mask_email(proof["customer_email"]), message=str(exc)), 410)
+        return None, (
+            render_template(
+                "approve/link_expired.html",
+                proof=proof,
+                token=token,
+                masked_email=proofs.mask_email(proof["customer_email"]),
+                message=str(exc),
+            ),
+            410,
+        )
     except TokenInvalid as exc:
         return None, _invalid(str(exc))
     db = get_db()
@@ -41,12 +49,6 @@ def _resolve(token: str):
     if proof is None or revision is None or revision["nonce"] != approval.nonce:
         return None, _invalid("This approval link does not match any proof we have.")
     return (approval, proof, revision), None
-
-
-def mask_email(email: str) -> str:
-    """j•••@example.com: enough to recognise one's own address, not to harvest it."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}{'•' * max(3, min(len(local) - 1, 6))}@{domain}"
 
 
 def _state(proof: dict, revision: dict) -> str:
@@ -64,8 +66,18 @@ def _decision_event(proof_id: int, kind: str, revision: int) -> dict | None:
     return None
 
 
-def _page(token: str, approval, proof: dict, revision: dict, *, error: str | None = None,
-          ticked: list[str] | None = None, comment: str = "", status: int = 200, notice: str | None = None):
+def _page(
+    token: str,
+    approval,
+    proof: dict,
+    revision: dict,
+    *,
+    error: str | None = None,
+    ticked: list[str] | None = None,
+    comment: str = "",
+    status: int = 200,
+    notice: str | None = None,
+):
     shown = proofs.presentation(proof, revision)
     state = _state(proof, revision)
     decision = None
@@ -86,7 +98,7 @@ def _page(token: str, approval, proof: dict, revision: dict, *, error: str | Non
         notice=notice,
         ticked=ticked or [],
         comment=comment,
-        masked_email=mask_email(proof["customer_email"]),
+        masked_email=proofs.mask_email(proof["customer_email"]),
         current_revision=proof["current_revision"],
     ), status
 
@@ -98,7 +110,9 @@ def show(token: str):
         return response
     approval, proof, revision = resolved
     if _state(proof, revision) not in ("cancelled",):
-        proofs.record_view(get_db(), proof["id"], revision=revision["number"], link_id=approval.link_id, **_client())
+        proofs.record_view(
+            get_db(), proof["id"], revision=revision["number"], link_id=approval.link_id, **_client()
+        )
     notice = {
         "approved": "Thank you: your approval is recorded.",
         "changes": "Thank you: your change request is recorded.",
@@ -122,8 +136,12 @@ def image(token: str):
     with path.open("rb") as fh:
         data = fh.read()
     return Response(
-        data, mimetype="image/png",
-        headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{revision["image_sha256"]}"'},
+        data,
+        mimetype="image/png",
+        headers={
+            "Cache-Control": "private, max-age=86400, immutable",
+            "ETag": f'"{revision["image_sha256"]}"',
+        },
     )
 
 
@@ -136,8 +154,14 @@ def approve(token: str):
     ticked = request.form.getlist("statement")
     try:
         decision = proofs.approve(
-            get_db(), proof["id"], revision=approval.revision, nonce=approval.nonce, statements_ticked=ticked,
-            shown_sha256=request.form.get("shown") or "", link_id=approval.link_id, **_client(),
+            get_db(),
+            proof["id"],
+            revision=approval.revision,
+            nonce=approval.nonce,
+            statements_ticked=ticked,
+            shown_sha256=request.form.get("shown") or "",
+            link_id=approval.link_id,
+            **_client(),
         )
     except proofs.ProofChanged as exc:
         proof = proofs.get_proof(get_db(), proof["id"])
@@ -158,8 +182,14 @@ def changes(token: str):
     comment = request.form.get("comment", "")
     try:
         decision = proofs.request_changes(
-            get_db(), proof["id"], revision=approval.revision, nonce=approval.nonce, comment=comment,
-            shown_sha256=request.form.get("shown") or "", link_id=approval.link_id, **_client(),
+            get_db(),
+            proof["id"],
+            revision=approval.revision,
+            nonce=approval.nonce,
+            comment=comment,
+            shown_sha256=request.form.get("shown") or "",
+            link_id=approval.link_id,
+            **_client(),
         )
     except proofs.ProofChanged as exc:
         proof = proofs.get_proof(get_db(), proof["id"])
@@ -200,25 +230,8 @@ def resend(token: str):
     except proofs.ProofError as exc:
         error = str(exc)
     return render_template(
-        "approve/resent.html", proof=proofs.get_proof(db, proof["id"]), error=error,
-        masked_email=mask_email(proof["customer_email"]),
+        "approve/resent.html",
+        proof=proofs.get_proof(db, proof["id"]),
+        error=error,
+        masked_email=proofs.mask_email(proof["customer_email"]),
     ), (200 if error is None else 409)
-
-
-def init_app(app: Flask) -> None:
-    proofs.init_app(app)
-    app.jinja_env.globals.update(presentation_helpers.jinja_globals())
-    app.register_blueprint(bp)
-
-    @app.template_filter("long_date")
-    def long_date(value: str | None) -> str:
-        """'2026-11-05T14:03:11.123456Z' -> 'Thursday 5 November 2026 at 14:03 UTC'."""
-        from datetime import datetime
-
-        if not value:
-            return ""
-        try:
-            moment = datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
-        except ValueError:
-            return value
-        return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"

@@ -1,17 +1,16 @@
 """Self-hosted third-party assets installed from npm (never from a CDN, never committed)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, send_from_directory
-
-from renderer import catalog
+from flask import Blueprint, abort, current_app, send_from_directory
 
 bp = Blueprint("assets", __name__)
 
-NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+# name -> its folder under node_modules (installed by `npm ci` into ASSET_ROOT).
 VENDOR = {
-    "htmx.min.js": NODE_MODULES / "htmx.org" / "dist",
+    "htmx.min.js": "htmx.org/dist",
 }
 
 
@@ -19,13 +18,5 @@ VENDOR = {
 def vendor(name: str):
     if name not in VENDOR:
         abort(404)
-    return send_from_directory(VENDOR[name], name, max_age=86400)
-
-
-@bp.get("/fonts/<font_id>.ttf")
-def font_file(font_id: str):
-    """The catalog's font files, so the font picker can show each name in its own font."""
-    font = catalog.font(font_id)
-    if font is None:
-        abort(404)
-    return send_from_directory(font.path.parent, font.path.name, mimetype="font/ttf", max_age=86400)
+    folder = Path(current_app.config["ASSET_ROOT"]) / "node_modules" / VENDOR[name]
+    return send_from_directory(folder, name, max_age=86400)

@@ -4,6 +4,7 @@ is responsible and why. Pure functions: no database, no Flask.
 The shop's rule (DOMAIN.md): if the shop made the mistake it remakes the item at its cost;
 if the customer approved a proof that matches what was made, the customer is responsible.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -141,8 +142,10 @@ def validate(claim: Claim) -> Claim:
         (claim.expected_font, "The font name", MAX_FONT_NAME),
     ):
         if len(value) > limit:
-            raise ClaimError(f"{what} is too long: {len(value):,} characters, at most {limit:,}. "
-                             "Shorten it; the full story can go into an internal note.")
+            raise ClaimError(
+                f"{what} is too long: {len(value):,} characters, at most {limit:,}. "
+                "Shorten it; the full story can go into an internal note."
+            )
         if _has_control_characters(value):
             raise ClaimError(f"{what} contains a control character; retype it without pasting.")
     if claim.kind not in CLAIM_KINDS:
@@ -162,7 +165,8 @@ def _integrity_notes(integrity: Integrity) -> list[str]:
     notes = []
     if not integrity.chain_intact:
         notes.append(
-            "The proof's record failed verification (" + "; ".join(integrity.problems[:3])
+            "The proof's record failed verification ("
+            + "; ".join(integrity.problems[:3])
             + "): it cannot be relied on as evidence until that is explained."
         )
     if integrity.image_problem:
@@ -194,7 +198,9 @@ def assess(
         )
 
     approved_text = design_text(approved.lines, approved.fields)
-    result = Assessment("needs_inspection", "", approved_revision=approved.number, approved_text=approved_text)
+    result = Assessment(
+        "needs_inspection", "", approved_revision=approved.number, approved_text=approved_text
+    )
     notes = result.notes
 
     if claim.kind == "quality":
@@ -206,7 +212,9 @@ def assess(
     elif claim.kind == "text":
         claimed = _norm_lines(claim.expected_text)
         lines_only = _norm_lines("\n".join(approved.lines))
-        field_values = [" ".join(str(v).split()) for _, v in sorted(approved.fields.items()) if str(v).strip()]
+        field_values = [
+            " ".join(str(v).split()) for _, v in sorted(approved.fields.items()) if str(v).strip()
+        ]
         with_fields = lines_only + field_values
         want = with_fields if field_values and len(claimed) > len(lines_only) else lines_only
         result.claimed_text = "\n".join(claimed)
@@ -239,7 +247,9 @@ def assess(
         if result.outcome == "customer_responsibility":
             for rev in revisions:
                 rev_lines = _norm_lines("\n".join(rev.lines))
-                rev_fields = [" ".join(str(v).split()) for _, v in sorted(rev.fields.items()) if str(v).strip()]
+                rev_fields = [
+                    " ".join(str(v).split()) for _, v in sorted(rev.fields.items()) if str(v).strip()
+                ]
                 if rev.number != approved.number and claimed in (rev_lines, rev_lines + rev_fields):
                     notes.append(
                         f"The claimed text matches revision {rev.number}, which was replaced before the "
@@ -251,7 +261,9 @@ def assess(
                 "for, an item that differs from the approved proof was made wrong."
             )
             result.outcome = "shop_error"
-            result.reason = "The item does not match the approved proof, so it was made wrong: the shop's error."
+            result.reason = (
+                "The item does not match the approved proof, so it was made wrong: the shop's error."
+            )
     elif claim.kind == "font":
         expected = claim.expected_font.strip()
         if expected in (approved.font, approved.font_name):
@@ -276,7 +288,9 @@ def assess(
             )
         elif claim.item_matches_proof == "no":
             result.outcome = "shop_error"
-            result.reason = "The item does not match the approved proof, so it was made wrong: the shop's error."
+            result.reason = (
+                "The item does not match the approved proof, so it was made wrong: the shop's error."
+            )
         else:
             result.outcome = "needs_inspection"
             result.reason = (
@@ -290,7 +304,9 @@ def assess(
         notes[:0] = integrity_notes
         if result.outcome == "customer_responsibility":
             result.outcome = "needs_inspection"
-            result.reason += " But the record failed verification, so it cannot carry a decision against the customer."
+            result.reason += (
+                " But the record failed verification, so it cannot carry a decision against the customer."
+            )
     return result
 
 
@@ -301,14 +317,22 @@ def resolutions_for(outcome: str, configured: list[dict]) -> list[dict]:
         if not isinstance(item, dict) or "id" not in item:
             continue
         if outcome in (item.get("for") or list(OUTCOMES)):
-            offered.append({"id": str(item["id"]), "label": str(item.get("label", item["id"])),
-                            "explain": bool(item.get("explain"))})
+            offered.append(
+                {
+                    "id": str(item["id"]),
+                    "label": str(item.get("label", item["id"])),
+                    "explain": bool(item.get("explain")),
+                }
+            )
     return offered
 
 
 def resolution(resolution_id: str, configured: list[dict]) -> dict | None:
     for item in configured or []:
         if isinstance(item, dict) and str(item.get("id")) == resolution_id:
-            return {"id": resolution_id, "label": str(item.get("label", resolution_id)),
-                    "explain": bool(item.get("explain"))}
+            return {
+                "id": resolution_id,
+                "label": str(item.get("label", resolution_id)),
+                "explain": bool(item.get("explain")),
+            }
     return None

@@ -2,11 +2,12 @@
 environment variable `FLASK_<KEY>` (values parsed as JSON where they parse, so
 `FLASK_SMTP_PORT=2525` is an int and `FLASK_EMBED_ALLOWED_ORIGINS='["https://a"]'` a list).
 The README documents every key."""
+
 from __future__ import annotations
 
 DEFAULTS: dict = {
     # Signing key for sessions, design tokens and approval links. Generated into
-    # instance/config.py by `flask --app site init-instance`; never hard-coded.
+    # instance/config.py by `flask --app proofmark init-instance`; never hard-coded.
     "SECRET_KEY": None,
     # SQLite file; relative paths are inside the instance folder.
     "DATABASE": "proofmark.sqlite",
@@ -26,6 +27,11 @@ DEFAULTS: dict = {
     "EMBED_ALLOWED_ORIGINS": [],
     # Stored images (preview cache, proof images), relative to the instance folder.
     "IMAGE_DIR": "images",
+    # Width in px of the PNG each revision is rendered to (what the customer approves).
+    "PROOF_IMAGE_WIDTH": 2400,
+    # The folder whose node_modules/ holds htmx and the font packages (`npm ci`). Empty:
+    # $PROOFMARK_ASSET_ROOT, else the source checkout, else the working directory.
+    "ASSET_ROOT": "",
     # Demo mode: seeds a demo shop and staff login and shows /dev/outbox.
     "DEMO": False,
     "SHOP_NAME": "Proofmark Demo Shop",
@@ -48,7 +54,10 @@ DEFAULTS: dict = {
         {"id": "spelling", "text": "I have checked the spelling of every name and word, letter by letter."},
         {"id": "dates", "text": "I have checked every date and number as it is written out above."},
         {"id": "exact", "text": "I understand the item will be made exactly as shown in this proof."},
-        {"id": "returns", "text": "I understand this personalised item cannot be returned for a change of mind."},
+        {
+            "id": "returns",
+            "text": "I understand this personalised item cannot be returned for a change of mind.",
+        },
     ],
     # Mail sender: retries with exponential backoff (base * 2^(attempt-1), capped). While the
     # server is unreachable (or refuses the login) a message waits however long it takes; one
@@ -99,14 +108,31 @@ DEFAULTS: dict = {
     # is offered for (shop_error, customer_responsibility, not_approved, needs_inspection);
     # `explain` means the decision needs a written explanation for the customer.
     "CLAIM_RESOLUTIONS": [
-        {"id": "remake", "label": "Remake at our cost",
-         "for": ["shop_error", "not_approved", "needs_inspection"]},
-        {"id": "full_refund", "label": "Full refund", "for": ["shop_error", "not_approved", "needs_inspection"]},
-        {"id": "partial_refund", "label": "Partial refund (goodwill)",
-         "for": ["customer_responsibility", "needs_inspection", "not_approved"]},
-        {"id": "store_credit", "label": "Store credit (goodwill)",
-         "for": ["customer_responsibility", "needs_inspection", "not_approved"]},
-        {"id": "decline", "label": "Decline with explanation", "for": ["customer_responsibility"],
-         "explain": True},
+        {
+            "id": "remake",
+            "label": "Remake at our cost",
+            "for": ["shop_error", "not_approved", "needs_inspection"],
+        },
+        {
+            "id": "full_refund",
+            "label": "Full refund",
+            "for": ["shop_error", "not_approved", "needs_inspection"],
+        },
+        {
+            "id": "partial_refund",
+            "label": "Partial refund (goodwill)",
+            "for": ["customer_responsibility", "needs_inspection", "not_approved"],
+        },
+        {
+            "id": "store_credit",
+            "label": "Store credit (goodwill)",
+            "for": ["customer_responsibility", "needs_inspection", "not_approved"],
+        },
+        {
+            "id": "decline",
+            "label": "Decline with explanation",
+            "for": ["customer_responsibility"],
+            "explain": True,
+        },
     ],
 }

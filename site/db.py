@@ -1,11 +1,20 @@
-"""The SQLite database: one connection per request, schema by numbered migrations.
+"""The SQLite database: one connection per request, one way to write, numbered migrations.
 
-Migrations are `site/migrations/NNNN_name.sql`, applied in order by `flask --app site
-init-db` and at start-up; the applied version is kept in `schema_migrations`.
+Every write goes through `transaction(db)`: BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any
+exception. The connection runs in autocommit mode (`isolation_level=None`), so a write
+outside `transaction()` would commit on its own; with `DB_CHECK_WRITES` (on in the tests)
+such writes are collected in `WRITES_OUTSIDE_TRANSACTION`.
+
+Migrations are `site/migrations/NNNN_name.sql`, applied in order by `proofmark init-db`
+and at start-up; the applied version is kept in `schema_migrations`.
 """
+
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,9 +29,31 @@ def database_path(app: Flask) -> Path:
     return path if path.is_absolute() else Path(app.instance_path) / path
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    conn = sqlite3.connect(path, timeout=15, isolation_level=None, check_same_thread=False)
+class Connection(sqlite3.Connection):
+    """A connection that knows whether it is inside `transaction()`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.transaction_depth = 0
+
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# Writes seen outside transaction() on connections made with check_writes=True.
+WRITES_OUTSIDE_TRANSACTION: list[str] = []
+
+
+def connect(path: str | Path, *, check_writes: bool = False) -> sqlite_utils.Database:
+    conn = sqlite3.connect(
+        path, timeout=15, isolation_level=None, check_same_thread=False, factory=Connection
+    )
     conn.row_factory = sqlite3.Row
+    if check_writes:
+
+        def _check(sql: str) -> None:
+            if conn.transaction_depth == 0 and _WRITE.match(sql):
+                WRITES_OUTSIDE_TRANSACTION.append(sql)
+
+        conn.set_trace_callback(_check)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -32,8 +63,37 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 
 def get_db() -> sqlite_utils.Database:
     if "db" not in g:
-        g.db = connect(database_path(current_app))
+        g.db = connect(
+            database_path(current_app), check_writes=current_app.config.get("DB_CHECK_WRITES", False)
+        )
     return g.db
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """The one way to write: BEGIN IMMEDIATE (so two writers never interleave a read and a
+    write), COMMIT at the end, ROLLBACK on any exception. Inside another `transaction()` on
+    the same connection it joins that one: the outermost block commits."""
+    conn = db.conn
+    if conn.transaction_depth:
+        conn.transaction_depth += 1
+        try:
+            yield db
+        finally:
+            conn.transaction_depth -= 1
+        return
+    if conn.in_transaction:
+        raise RuntimeError("A transaction was opened without proofmark.db.transaction().")
+    conn.execute("BEGIN IMMEDIATE")
+    conn.transaction_depth = 1
+    try:
+        yield db
+    except BaseException:
+        conn.transaction_depth = 0
+        conn.execute("ROLLBACK")
+        raise
+    conn.transaction_depth = 0
+    conn.execute("COMMIT")
 
 
 def close_db(exc: BaseException | None = None) -> None:
@@ -62,30 +122,23 @@ def current_version(db: sqlite_utils.Database) -> int:
 
 def migrate(db: sqlite_utils.Database) -> list[int]:
     """Apply pending migrations, each in its own transaction. Returns the versions applied."""
-    conn = db.conn
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
+    with transaction(db):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
     applied = []
     for version, name, path in migrations():
         # BEGIN IMMEDIATE serialises workers that start at the same time.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            done = conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone()
-            if done:
-                conn.execute("COMMIT")
+        with transaction(db):
+            if db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
                 continue
             for statement in _statements(path.read_text()):
-                conn.execute(statement)
-            conn.execute(
+                db.execute(statement)
+            db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, datetime.now(UTC).isoformat(timespec="seconds")),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
 
@@ -105,8 +158,9 @@ def _statements(sql: str) -> list[str]:
 
 
 def init_app(app: Flask) -> None:
+    """Close each request's connection when it ends; bring the schema up to date."""
     app.teardown_appcontext(close_db)
-    db = connect(database_path(app))
+    db = connect(database_path(app), check_writes=app.config.get("DB_CHECK_WRITES", False))
     try:
         migrate(db)
     finally:

@@ -1,4 +1,5 @@
 """The demo shop that the run command seeds, so a newcomer can walk the whole loop."""
+
 from __future__ import annotations
 
 import secrets
@@ -7,12 +8,14 @@ from collections.abc import Iterator
 import sqlite_utils
 from flask import current_app, has_app_context
 
+from proofmark.db import transaction
+
 DEMO_STAFF_EMAIL = "staff@demo.proofmark.test"
 
 
 def seed(database: sqlite_utils.Database) -> Iterator[str]:
     """Idempotent: each step checks what exists and keeps it."""
-    with database.conn:
+    with transaction(database):
         database.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('demo_seeded', datetime('now'))")
     yield "Demo shop ready: the catalog is in renderer/products.toml."
     yield from seed_staff(database)
@@ -21,15 +24,17 @@ def seed(database: sqlite_utils.Database) -> Iterator[str]:
 def seed_staff(database: sqlite_utils.Database) -> Iterator[str]:
     """A demo staff login, created on the first demo start and printed that once: the password
     is random and stored only as a hash, so a later start cannot show it again."""
-    from site.staff import accounts
+    from proofmark.staff import accounts
 
     if has_app_context() and not current_app.config.get("DEMO"):
         # Production never gets a built-in account.
         return
     public_url = current_app.config["PUBLIC_URL"] if has_app_context() else "http://127.0.0.1:5000"
     if accounts.find(database, DEMO_STAFF_EMAIL) is not None:
-        yield (f"Demo staff login: {DEMO_STAFF_EMAIL} (password shown when it was created; set a new one with "
-               f"`flask --app site create-staff {DEMO_STAFF_EMAIL} --reset-password`).")
+        yield (
+            f"Demo staff login: {DEMO_STAFF_EMAIL} (password shown when it was created; set a new one with "
+            f"`flask --app proofmark create-staff {DEMO_STAFF_EMAIL} --reset-password`)."
+        )
         return
     password = "demo-" + secrets.token_urlsafe(9)
     accounts.create(database, DEMO_STAFF_EMAIL, password)

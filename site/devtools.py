@@ -1,14 +1,15 @@
 """/dev/outbox: read the emails the app queued, in debug or demo mode only, so the demo's
 whole loop (order -> proof email -> approval link) works without a mail server."""
+
 from __future__ import annotations
 
 import re
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
-from site.db import get_db
+from proofmark.db import get_db
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
 
@@ -40,11 +41,14 @@ def _parts(raw: bytes):
 
 @bp.get("/outbox")
 def outbox():
-    rows = [dict(r) for r in get_db().execute(
-        "SELECT o.id, o.kind, o.to_addr, o.subject, o.status, o.attempts, o.created_at, o.sent_at, o.last_error,"
-        " o.message_id, p.public_id, p.order_ref FROM outbox o LEFT JOIN proofs p ON p.id = o.proof_id"
-        " ORDER BY o.id DESC LIMIT 200"
-    )]
+    rows = [
+        dict(r)
+        for r in get_db().execute(
+            "SELECT o.id, o.kind, o.to_addr, o.subject, o.status, o.attempts, o.created_at, o.sent_at, o.last_error,"
+            " o.message_id, p.public_id, p.order_ref FROM outbox o LEFT JOIN proofs p ON p.id = o.proof_id"
+            " ORDER BY o.id DESC LIMIT 200"
+        )
+    ]
     return render_template("dev/outbox.html", rows=rows)
 
 
@@ -54,8 +58,9 @@ def message(outbox_id: int):
     parsed, text, _, images = _parts(row["message"])
     links = list(dict.fromkeys(re.findall(r"https?://\S+/approve/[A-Za-z0-9_.\-]+", text)))
     headers = [(k, str(v)) for k, v in parsed.items()]
-    return render_template("dev/message.html", row=row, headers=headers, text=text, links=links,
-                           images=sorted(images))
+    return render_template(
+        "dev/message.html", row=row, headers=headers, text=text, links=links, images=sorted(images)
+    )
 
 
 @bp.get("/outbox/<int:outbox_id>/html")
@@ -89,9 +94,8 @@ def message_part(outbox_id: int, cid: str):
 @bp.get("/outbox/<int:outbox_id>.eml")
 def message_raw(outbox_id: int):
     row = _row(outbox_id)
-    return Response(row["message"], mimetype="message/rfc822",
-                    headers={"Content-Disposition": f'attachment; filename="{outbox_id:06d}-{row["kind"]}.eml"'})
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
+    return Response(
+        row["message"],
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{outbox_id:06d}-{row["kind"]}.eml"'},
+    )

@@ -1,18 +1,19 @@
 """The personalizer for a shop's own product page: `/embed/<product_id>` in an iframe, put
 there by the `/embed.js` loader the shop pastes into its page.
 
-Every endpoint here is named `embed.*`, which is what lets site.security send
+Every endpoint here is named `embed.*`, which is what lets proofmark.security send
 `frame-ancestors <EMBED_ALLOWED_ORIGINS>` instead of `'none'`. The page learns its parent's
 origin from the loader (`?origin=`), refuses origins not on the list, and posts its
 messages only to that origin.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, send_from_directory
 
-from site import personalize_views
+from proofmark import personalize_views
 
 bp = Blueprint("embed", __name__)
 
@@ -32,7 +33,9 @@ def _context() -> personalize_views.Context:
     if origin and origin not in allowed_origins():
         ctx = personalize_views.Context(blueprint="embed", embedded=True)
         page = render_template(
-            "embed/error.html", pz=ctx, title="This shop is not set up for personalisation",
+            "embed/error.html",
+            pz=ctx,
+            title="This shop is not set up for personalisation",
             message=(
                 f"The shop at {origin[:100]} is not on the list of shops allowed to show this "
                 "personalizer (EMBED_ALLOWED_ORIGINS), so it cannot be shown here."

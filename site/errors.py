@@ -5,6 +5,7 @@ and JSON bodies too deeply nested to parse refused like any other malformed JSON
 Views that already answer with their own page (`abort(make_response(...))`) keep it;
 `abort(404, "There is no proof #7.")` keeps its specific message.
 """
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
@@ -18,7 +19,10 @@ SQLITE_MAX_INT = 2**63 - 1
 # (title, message) when the view gave no message of its own.
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("Bad request", "The request could not be read. Go back and try again; nothing was saved."),
-    404: ("Page not found", "There is nothing at this address. Check the link, or start again from the shop."),
+    404: (
+        "Page not found",
+        "There is nothing at this address. Check the link, or start again from the shop.",
+    ),
     405: ("Not allowed here", "This address does not accept {method} requests."),
     413: ("Too large", "What you sent is too large. Shorten it and send it again; nothing was saved."),
     414: ("Address too long", "This address is too long to be one of ours. Check the link."),

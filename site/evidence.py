@@ -4,6 +4,7 @@ facts as a PDF certificate in the manner of an e-signature certificate of comple
 Everything here reads the record as stored; nothing is recomputed from today's catalog
 except display names. The PDF is real text (searchable, copyable) made with fpdf2.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,11 +15,11 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask
 
-from renderer import catalog
-from site import storage
-from site.claims import design_text
-from site.records import sha256_hex, timestamp
-from site.verification import ProofVerification, verify_proof
+from proofmark import storage
+from proofmark.claims import design_text
+from proofmark.records import sha256_hex, timestamp
+from proofmark.verification import ProofVerification, verify_proof
+from proofmark_renderer import catalog
 
 EVIDENCE_VERSION = 1
 EVENT_LABELS = {
@@ -134,14 +135,18 @@ def _approval(event: dict, revisions: list[dict]) -> dict:
         "user_agent": event["user_agent"],
         "hash": event["hash"],
         "revision": number,
-        "image_sha256": _pick(data, "image_sha256", "image.sha256", default=rev["image_sha256"] if rev else None),
+        "image_sha256": _pick(
+            data, "image_sha256", "image.sha256", default=rev["image_sha256"] if rev else None
+        ),
         "lines": [str(x) for x in (lines or [])],
         "fields": {str(k): str(v) for k, v in dict(fields or {}).items()},
         "text": _pick(data, "text", "text_summary") if isinstance(data.get("text"), str) else None,
         "font": font,
         "font_name": _pick(data, "font.name") or font_name(font),
         "product": product,
-        "disclosure_version": _pick(data, "disclosure_version", "disclosure.version", default=disclosure.get("version")),
+        "disclosure_version": _pick(
+            data, "disclosure_version", "disclosure.version", default=disclosure.get("version")
+        ),
         "disclosure_sha256": _pick(
             data, "disclosure_sha256", "disclosure_hash", "disclosure.sha256", "disclosure.hash"
         ),
@@ -157,9 +162,10 @@ def load_record(db: sqlite_utils.Database, proof_id: int, app: Flask | None = No
     if row is None:
         raise RecordNotFound(f"There is no proof #{proof_id}.")
     proof = dict(row)
-    revisions = [_revision(r) for r in db.execute(
-        "SELECT * FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,)
-    )]
+    revisions = [
+        _revision(r)
+        for r in db.execute("SELECT * FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,))
+    ]
     events = []
     for r in db.execute("SELECT * FROM events WHERE proof_id = ? ORDER BY seq", (proof_id,)):
         event = dict(r)
@@ -217,7 +223,9 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
     proof = record.proof
     approval = record.approval
     verification = record.verification
-    product_text = record.product_name + (f" ({record.product_description})" if record.product_description else "")
+    product_text = record.product_name + (
+        f" ({record.product_description})" if record.product_description else ""
+    )
     text = design_text(approval["lines"], approval["fields"]) if approval else None
     pdf_name = pdf_filename(record)
     pdf_url = f"{base_url}/staff/proofs/{proof['id']}/evidence.pdf"
@@ -275,9 +283,26 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             for m in record.emails
         ],
         "claims": [
-            {k: c[k] for k in ("id", "kind", "description", "expected_text", "expected_font", "outcome", "reason",
-                               "approved_revision", "status", "resolution", "decision_note", "recorded_by",
-                               "created_at", "decided_by", "decided_at")}
+            {
+                k: c[k]
+                for k in (
+                    "id",
+                    "kind",
+                    "description",
+                    "expected_text",
+                    "expected_font",
+                    "outcome",
+                    "reason",
+                    "approved_revision",
+                    "status",
+                    "resolution",
+                    "decision_note",
+                    "recorded_by",
+                    "created_at",
+                    "decided_by",
+                    "decided_at",
+                )
+            }
             for c in record.claims
         ],
         "verification": {
@@ -286,8 +311,8 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             "images_checked": verification.images,
             "problems": [p.describe() for p in verification.problems],
             "method": "Each event stores SHA-256 hashes of its fields and a SHA-256 over the previous event's "
-                      "hash and those field hashes; every hash was recomputed, and every stored image was "
-                      "re-hashed and compared with the SHA-256 it is named by.",
+            "hash and those field hashes; every hash was recomputed, and every stored image was "
+            "re-hashed and compared with the SHA-256 it is named by.",
         },
     }
     if approval:
@@ -298,7 +323,8 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             "ip": approval["ip"],
             "user_agent": approval["user_agent"],
             "image_sha256": approval["image_sha256"],
-            "image_verified": bool(approval["image_sha256"]) and approval["image_sha256"] not in record.image_problems,
+            "image_verified": bool(approval["image_sha256"])
+            and approval["image_sha256"] not in record.image_problems,
             "lines": approval["lines"],
             "fields": approval["fields"],
             "text": text,
@@ -310,7 +336,8 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
                 "sha256": approval["disclosure_sha256"],
                 "text": approval["disclosure_text"],
                 "text_sha256_recomputed": sha256_hex(approval["disclosure_text"])
-                if approval["disclosure_text"] else None,
+                if approval["disclosure_text"]
+                else None,
             },
             "statements_ticked": approval["statements"],
             "nonce": approval["nonce"],
@@ -320,14 +347,18 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
     # What staff must know before submitting (disputes usually take one submission only).
     warnings = []
     if not approval:
-        warnings.append(f"This proof was never approved by the customer (status: {proof['status']}): "
-                        "there is no approval to show the processor, only what was sent.")
+        warnings.append(
+            f"This proof was never approved by the customer (status: {proof['status']}): "
+            "there is no approval to show the processor, only what was sent."
+        )
     if not verification.intact:
         warnings.append("The record failed verification; explain that before relying on it.")
     shop_errors = [c for c in record.claims if c.get("outcome") == "shop_error"]
     if shop_errors:
-        warnings.append(f"Claim #{shop_errors[-1]['id']} was assessed as the shop's error: "
-                        "no refusal explanation is offered.")
+        warnings.append(
+            f"Claim #{shop_errors[-1]['id']} was assessed as the shop's error: "
+            "no refusal explanation is offered."
+        )
     declined = [c for c in record.claims if c.get("resolution") == "decline" and c.get("decision_note")]
     if declined:
         refusal = declined[-1]["decision_note"]
@@ -352,11 +383,20 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             + (approval["disclosure_text"] or config.get("DISCLOSURE_TEXT", ""))
         )
     summary = [
-        *([] if approval else [f"This proof was never approved by the customer (status: {proof['status']})."]),
+        *(
+            []
+            if approval
+            else [f"This proof was never approved by the customer (status: {proof['status']})."]
+        ),
         f"Order {proof['order_ref']} for {proof['customer_name']} <{proof['customer_email']}>.",
         f"Proof status: {proof['status']}; {len(record.revisions)} revision(s); {len(record.events)} recorded events.",
-        "Record verification: " + ("intact" if verification.intact else "FAILED: " + "; ".join(
-            p.describe() for p in verification.problems)) + ".",
+        "Record verification: "
+        + (
+            "intact"
+            if verification.intact
+            else "FAILED: " + "; ".join(p.describe() for p in verification.problems)
+        )
+        + ".",
     ]
     if approval:
         summary.append(
@@ -369,19 +409,27 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             "customer_email_address": proof["customer_email"],
             "product_description": (
                 f"{product_text}, personalised with the text {text!r} in the font {approval['font_name']} "
-                f"(approved revision {approval['revision']})." if approval else product_text
+                f"(approved revision {approval['revision']})."
+                if approval
+                else product_text
             ),
             "customer_signature": {
                 "file": pdf_name,
                 "url": pdf_url,
                 "description": "Approval certificate: the approved proof image, its SHA-256, the exact text, "
-                               "and the timestamped approval with IP address and user agent." if approval else
-                               "No signature: the customer never approved this proof. The PDF records what "
-                               "was sent and every event, with no approval.",
+                "and the timestamped approval with IP address and user agent."
+                if approval
+                else "No signature: the customer never approved this proof. The PDF records what "
+                "was sent and every event, with no approval.",
             },
             "customer_communication": [
-                {"file": email_filename(m), "url": f"{base_url}/staff/proofs/{proof['id']}/emails/{m['id']}.eml",
-                 "subject": m["subject"], "sent_at_utc": m.get("sent_at"), "message_id": m["message_id"]}
+                {
+                    "file": email_filename(m),
+                    "url": f"{base_url}/staff/proofs/{proof['id']}/emails/{m['id']}.eml",
+                    "subject": m["subject"],
+                    "sent_at_utc": m.get("sent_at"),
+                    "message_id": m["message_id"],
+                }
                 for m in record.emails
             ],
             "refund_policy": config.get("REFUND_POLICY_TEXT", ""),
@@ -399,6 +447,7 @@ def to_json(facts: dict) -> str:
 
 
 # --- PDF ---------------------------------------------------------------------------------
+
 
 def _font_files() -> dict[str, Path]:
     """Noto Sans regular and bold from the catalog's font folder, plus script fallbacks."""
@@ -430,8 +479,13 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             self.set_y(-12)
             self.set_font(body, "", 7.5)
             self.set_text_color(110)
-            self.cell(0, 5, f"Proofmark evidence · order {proof['order_ref']} · generated {facts['generated_at_utc']}"
-                      f" · page {self.page_no()}/{{nb}}", align="C")
+            self.cell(
+                0,
+                5,
+                f"Proofmark evidence · order {proof['order_ref']} · generated {facts['generated_at_utc']}"
+                f" · page {self.page_no()}/{{nb}}",
+                align="C",
+            )
 
     pdf = Certificate(format="A4")
     pdf.set_auto_page_break(True, margin=16)
@@ -471,24 +525,39 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         x, y = pdf.get_x(), pdf.get_y()
         pdf.multi_cell(label_w, 4.6, label, new_x=XPos.RIGHT, new_y=YPos.TOP)
         pdf.set_font(mono if mono_value else body, "", 8 if mono_value else 9)
-        pdf.multi_cell(width - label_w, 4.6, "" if value is None else str(value), align="L",
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            width - label_w,
+            4.6,
+            "" if value is None else str(value),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         pdf.set_x(x)
         del y
 
     # Title block
     pdf.set_font(body, "B", 18)
-    pdf.cell(0, 9, "Proof approval record" if approval else "Proof record: never approved",
-             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        9,
+        "Proof approval record" if approval else "Proof record: never approved",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_font(body, "", 9.5)
     pdf.set_text_color(107, 101, 94)
     if approval:
-        subtitle = (f"{facts['shop']['name']} · Certificate of the customer's approval of a personalisation "
-                    "proof, with the complete event log and its verification.")
+        subtitle = (
+            f"{facts['shop']['name']} · Certificate of the customer's approval of a personalisation "
+            "proof, with the complete event log and its verification."
+        )
     else:
-        subtitle = (f"{facts['shop']['name']} · The customer never approved this proof "
-                    f"(status: {proof['status'].replace('_', ' ')}). This is the record of what was sent and "
-                    "what happened, with the complete event log and its verification; it is not an approval.")
+        subtitle = (
+            f"{facts['shop']['name']} · The customer never approved this proof "
+            f"(status: {proof['status'].replace('_', ' ')}). This is the record of what was sent and "
+            "what happened, with the complete event log and its verification; it is not an approval."
+        )
     pdf.multi_cell(width, 5, subtitle, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(29, 27, 25)
     pdf.ln(2)
@@ -509,9 +578,15 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
     heading("Order and customer")
     row("Order reference", proof["order_ref"])
     row("Customer", f"{proof['customer_name']} <{proof['customer_email']}>")
-    row("Product", record.product_name + (f" — {record.product_description}" if record.product_description else ""))
-    row("Proof", f"#{proof['id']} ({proof['public_id']}), status {proof['status'].replace('_', ' ')}, "
-                 f"created {proof['created_at']} via {proof['source']}")
+    row(
+        "Product",
+        record.product_name + (f" — {record.product_description}" if record.product_description else ""),
+    )
+    row(
+        "Proof",
+        f"#{proof['id']} ({proof['public_id']}), status {proof['status'].replace('_', ' ')}, "
+        f"created {proof['created_at']} via {proof['source']}",
+    )
 
     if approval:
         heading(f"Approved proof (revision {approval['revision']})")
@@ -529,8 +604,14 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             image_bottom = pdf.get_y()
         else:
             pdf.set_font(body, "", 9)
-            pdf.multi_cell(image_w, 5, "The stored proof image is missing or does not match its hash.",
-                           border=1, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                image_w,
+                5,
+                "The stored proof image is missing or does not match its hash.",
+                border=1,
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             image_bottom = pdf.get_y()
         right_x = pdf.l_margin + image_w + 6
         right_w = width - image_w - 6
@@ -548,8 +629,11 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         side("Approved", f"{approval['approved_at_utc']} (UTC)")
         side("By", f"{approval['actor']}, IP {approval['ip'] or '—'}")
         side("User agent", approval["user_agent"] or "—", size=7.5)
-        side("Exact text, line by line", "\n".join(f"{i}. “{line}”" for i, line in enumerate(approval["lines"], 1))
-             or "(no lines)", size=10.5)
+        side(
+            "Exact text, line by line",
+            "\n".join(f"{i}. “{line}”" for i, line in enumerate(approval["lines"], 1)) or "(no lines)",
+            size=10.5,
+        )
         if approval["fields"]:
             side("Named fields", "\n".join(f"{k}: “{v}”" for k, v in approval["fields"].items()), size=10.5)
         side("Font", f"{approval['font_name']} ({approval['font']})")
@@ -571,8 +655,13 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
     else:
         heading("Approval")
         pdf.set_font(body, "B", 10)
-        pdf.multi_cell(width, 5.5, f"This proof was never approved (status: {proof['status'].replace('_', ' ')}).",
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            width,
+            5.5,
+            f"This proof was never approved (status: {proof['status'].replace('_', ' ')}).",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
         latest = record.current
         if latest is not None:
             heading(f"Latest proof sent (revision {latest['number']}), not approved")
@@ -584,8 +673,11 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             if png:
                 pdf.image(io.BytesIO(png), x=pdf.l_margin, w=72)
                 pdf.ln(2)
-            row("Text, line by line", "\n".join(f"{i}. “{line}”" for i, line in enumerate(latest["lines"], 1))
-                + "".join(f"\n{k}: “{v}”" for k, v in latest["fields"].items()))
+            row(
+                "Text, line by line",
+                "\n".join(f"{i}. “{line}”" for i, line in enumerate(latest["lines"], 1))
+                + "".join(f"\n{k}: “{v}”" for k, v in latest["fields"].items()),
+            )
             row("Font", f"{latest['font_name']} ({latest['font']})")
             row("Image SHA-256", latest["image_sha256"], mono_value=True)
 
@@ -607,7 +699,9 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
             details.append(f"{key}: {shown}")
         if details:
-            pdf.multi_cell(width - 12, 4.2, "\n".join(details), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width - 12, 4.2, "\n".join(details), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
         pdf.set_x(pdf.l_margin + 12)
         pdf.set_font(mono, "", 7)
         pdf.set_text_color(107, 101, 94)
@@ -620,32 +714,62 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         for rev in facts["revisions"]:
             pdf.set_font(body, "", 8.5)
             text = " / ".join(rev["lines"] + [f"{k}: {v}" for k, v in rev["fields"].items()])
-            pdf.multi_cell(width, 4.6, f"Revision {rev['number']} · {rev['created_at_utc']} · by {rev['created_by']} · "
-                           f"{rev['font_name']} · “{text}”", align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width,
+                4.6,
+                f"Revision {rev['number']} · {rev['created_at_utc']} · by {rev['created_by']} · "
+                f"{rev['font_name']} · “{text}”",
+                align="L",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             pdf.set_font(mono, "", 7)
-            pdf.cell(0, 4, f"image SHA-256 {rev['image_sha256']} " + ("(verified)" if rev["image_verified"]
-                                                                   else "(FAILED CHECK)"),
-                     new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(
+                0,
+                4,
+                f"image SHA-256 {rev['image_sha256']} "
+                + ("(verified)" if rev["image_verified"] else "(FAILED CHECK)"),
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
 
     if facts["emails"]:
         heading("Emails to the customer")
         for m in facts["emails"]:
             pdf.set_font(body, "", 8.5)
-            pdf.multi_cell(width, 4.6, f"{m['kind']} to {m['to']}: “{m['subject']}” · queued {m['queued_at_utc']} · "
-                           f"{m['status']}" + (f" {m['sent_at_utc']}" if m["sent_at_utc"] else ""),
-                           align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width,
+                4.6,
+                f"{m['kind']} to {m['to']}: “{m['subject']}” · queued {m['queued_at_utc']} · "
+                f"{m['status']}" + (f" {m['sent_at_utc']}" if m["sent_at_utc"] else ""),
+                align="L",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             pdf.set_font(mono, "", 7)
-            pdf.multi_cell(width, 3.8, f"Message-ID {m['message_id']}\nSHA-256 {m['message_sha256']} ({m['file']})",
-                           align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width,
+                3.8,
+                f"Message-ID {m['message_id']}\nSHA-256 {m['message_sha256']} ({m['file']})",
+                align="L",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             pdf.ln(0.8)
 
     if facts["claims"]:
         heading("Return claims")
         for c in facts["claims"]:
             pdf.set_font(body, "B", 9)
-            pdf.multi_cell(width, 4.8, f"Claim #{c['id']} · {c['kind']} · recorded {c['created_at']} by "
-                           f"{c['recorded_by']} · assessed: {c['outcome'].replace('_', ' ')}", align="L",
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                width,
+                4.8,
+                f"Claim #{c['id']} · {c['kind']} · recorded {c['created_at']} by "
+                f"{c['recorded_by']} · assessed: {c['outcome'].replace('_', ' ')}",
+                align="L",
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             pdf.set_font(body, "", 8.5)
             lines = [f"Customer says: {c['description']}"]
             if c["expected_text"]:
@@ -654,8 +778,10 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
                 lines.append(f"Font expected: {c['expected_font']}")
             lines.append(f"Assessment: {c['reason']}")
             if c["status"] == "decided":
-                lines.append(f"Decided {c['decided_at']} by {c['decided_by']}: {c['resolution']}"
-                             + (f" — {c['decision_note']}" if c["decision_note"] else ""))
+                lines.append(
+                    f"Decided {c['decided_at']} by {c['decided_by']}: {c['resolution']}"
+                    + (f" — {c['decision_note']}" if c["decision_note"] else "")
+                )
             pdf.multi_cell(width, 4.4, "\n".join(lines), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.ln(1)
 

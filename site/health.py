@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from PIL import features
 
-from renderer import catalog
-from site import db
+from proofmark import db
+from proofmark_renderer import catalog
 
 bp = Blueprint("health", __name__)
 

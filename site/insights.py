@@ -2,6 +2,7 @@
 the kinds of correction customers ask for, time from email to decision, expiry, and who was
 responsible for claims. Aggregations in SQL plus small pure functions; charts are SVG made
 here on the server (no JavaScript)."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
 _HINTS = {
     "date": re.compile(rf"\b(date|year|month|day|birthday|{_MONTHS})", re.I),
     "font": re.compile(r"\b(font|script|typeface|cursive|lettering style)", re.I),
-    "layout": re.compile(r"\b(size|bigger|smaller|larger|cent(er|re)|align|line|layout|spacing|position)", re.I),
+    "layout": re.compile(
+        r"\b(size|bigger|smaller|larger|cent(er|re)|align|line|layout|spacing|position)", re.I
+    ),
     "spelling": re.compile(r"\b(spell|typo|misspel|name|letter|wrong word)", re.I),
 }
 
@@ -54,7 +57,9 @@ class DateRange:
         return (self.end + timedelta(days=1)).isoformat()
 
     @classmethod
-    def parse(cls, start: str | None, end: str | None, today: date | None = None) -> tuple[DateRange, list[str]]:
+    def parse(
+        cls, start: str | None, end: str | None, today: date | None = None
+    ) -> tuple[DateRange, list[str]]:
         today = today or datetime.utcnow().date()
         errors = []
         try:
@@ -122,7 +127,14 @@ class Insights:
         return claims / self.total if self.total else 0.0
 
     def decision_histogram(self) -> list[tuple[str, int]]:
-        buckets = [("< 1 h", 1), ("1–6 h", 6), ("6–24 h", 24), ("1–3 days", 72), ("3–7 days", 168), ("> 7 days", None)]
+        buckets = [
+            ("< 1 h", 1),
+            ("1–6 h", 6),
+            ("6–24 h", 24),
+            ("1–3 days", 72),
+            ("3–7 days", 168),
+            ("> 7 days", None),
+        ]
         counts = [0] * len(buckets)
         for hours in self.decision_hours:
             for i, (_, limit) in enumerate(buckets):
@@ -133,7 +145,9 @@ class Insights:
 
 
 def _lines_text(design: dict) -> tuple[list[str], dict]:
-    return [str(x) for x in design.get("lines", [])], {str(k): str(v) for k, v in dict(design.get("fields", {})).items()}
+    return [str(x) for x in design.get("lines", [])], {
+        str(k): str(v) for k, v in dict(design.get("fields", {})).items()
+    }
 
 
 def classify_correction(before: dict | None, after: dict | None, comment: str = "") -> set[str]:
@@ -149,7 +163,10 @@ def classify_correction(before: dict | None, after: dict | None, comment: str = 
         b_text = "\n".join(b_lines + [f"{k}:{v}" for k, v in sorted(b_fields.items())])
         a_text = "\n".join(a_lines + [f"{k}:{v}" for k, v in sorted(a_fields.items())])
         if b_text != a_text:
-            if " ".join(" ".join(b_lines).split()) == " ".join(" ".join(a_lines).split()) and b_fields == a_fields:
+            if (
+                " ".join(" ".join(b_lines).split()) == " ".join(" ".join(a_lines).split())
+                and b_fields == a_fields
+            ):
                 kinds.add("layout")  # same words, other line breaks or spacing
             else:
                 import difflib
@@ -158,11 +175,16 @@ def classify_correction(before: dict | None, after: dict | None, comment: str = 
                 b_words = re.findall(r"\w+|[^\w\s]", b_text)
                 a_words = re.findall(r"\w+|[^\w\s]", a_text)
                 changed: list[str] = []
-                for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b_words, a_words, autojunk=False).get_opcodes():
+                for op, i1, i2, j1, j2 in difflib.SequenceMatcher(
+                    None, b_words, a_words, autojunk=False
+                ).get_opcodes():
                     if op != "equal":
                         changed += b_words[i1:i2] + a_words[j1:j2]
-                month = re.compile(r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|"
-                                   r"sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?)$", re.I)
+                month = re.compile(
+                    r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|"
+                    r"sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?)$",
+                    re.I,
+                )
                 if any(any(c.isdigit() for c in w) or month.match(w) for w in changed):
                     kinds.add("date")
                 if any(w.isalpha() and not month.match(w) for w in changed):
@@ -184,7 +206,9 @@ def compute(db: sqlite_utils.Database, period: DateRange, product_names: dict, f
     out = Insights(period)
     params = (period.start_ts, period.end_ts)
     scope = "p.created_at >= ? AND p.created_at < ?"
-    for status, n in db.execute(f"SELECT status, count(*) FROM proofs p WHERE {scope} GROUP BY status", params):
+    for status, n in db.execute(
+        f"SELECT status, count(*) FROM proofs p WHERE {scope} GROUP BY status", params
+    ):
         out.by_status[status] = n
     out.total = sum(out.by_status.values())
 
@@ -199,8 +223,10 @@ def compute(db: sqlite_utils.Database, period: DateRange, product_names: dict, f
         ("p.product", product_names, out.by_product),
         (first_font, font_names, out.by_font),
     ):
-        sql = (f"SELECT k, count(*), sum(changed), sum(claimed), sum(expired) FROM"
-               f" (SELECT {key} AS k, {flags} FROM proofs p WHERE {scope}) GROUP BY k ORDER BY count(*) DESC")
+        sql = (
+            f"SELECT k, count(*), sum(changed), sum(claimed), sum(expired) FROM"
+            f" (SELECT {key} AS k, {flags} FROM proofs p WHERE {scope}) GROUP BY k ORDER BY count(*) DESC"
+        )
         for k, n, changed, claimed, expired in db.execute(sql, params):
             target.append(Rate(k, names.get(k, k), n, changed or 0, claimed or 0, expired or 0))
 
@@ -208,13 +234,15 @@ def compute(db: sqlite_utils.Database, period: DateRange, product_names: dict, f
     out.corrections = {k: 0 for k in CORRECTION_KINDS}
     rows = db.execute(
         f"SELECT e.proof_id, e.data, e.at FROM events e JOIN proofs p ON p.id = e.proof_id"
-        f" WHERE e.kind = 'changes_requested' AND {scope} ORDER BY e.proof_id, e.seq", params
+        f" WHERE e.kind = 'changes_requested' AND {scope} ORDER BY e.proof_id, e.seq",
+        params,
     ).fetchall()
     designs: dict[tuple[int, int], dict] = {}
     if rows:
         for r in db.execute(
             f"SELECT r.proof_id, r.number, r.design, r.created_at FROM revisions r JOIN proofs p ON p.id = r.proof_id"
-            f" WHERE {scope}", params
+            f" WHERE {scope}",
+            params,
         ):
             try:
                 designs[(r["proof_id"], r["number"])] = json.loads(r["design"])
@@ -239,20 +267,26 @@ def compute(db: sqlite_utils.Database, period: DateRange, product_names: dict, f
     for row in db.execute(
         f"SELECT e.proof_id, e.kind, e.at FROM events e JOIN proofs p ON p.id = e.proof_id"
         f" WHERE e.kind IN ('email_queued', 'email_sent', 'approved', 'changes_requested') AND {scope}"
-        f" ORDER BY e.proof_id, e.seq", params
+        f" ORDER BY e.proof_id, e.seq",
+        params,
     ):
         if row["kind"] in ("email_queued", "email_sent"):
             if row["kind"] == "email_sent" or row["proof_id"] not in last_email:
                 last_email[row["proof_id"]] = row["at"]
         elif row["proof_id"] in last_email:
             sent = last_email.pop(row["proof_id"])
-            out.decision_hours.append(max(0.0, (_parse_ts(row["at"]) - _parse_ts(sent)).total_seconds() / 3600))
+            out.decision_hours.append(
+                max(0.0, (_parse_ts(row["at"]) - _parse_ts(sent)).total_seconds() / 3600)
+            )
 
     claim_scope = "c.created_at >= ? AND c.created_at < ?"
-    for outcome, n in db.execute(f"SELECT outcome, count(*) FROM claims c WHERE {claim_scope} GROUP BY outcome", params):
+    for outcome, n in db.execute(
+        f"SELECT outcome, count(*) FROM claims c WHERE {claim_scope} GROUP BY outcome", params
+    ):
         out.claims_by_outcome[outcome] = n
     for res, n in db.execute(
-        f"SELECT coalesce(resolution, 'undecided'), count(*) FROM claims c WHERE {claim_scope} GROUP BY 1", params
+        f"SELECT coalesce(resolution, 'undecided'), count(*) FROM claims c WHERE {claim_scope} GROUP BY 1",
+        params,
     ):
         out.claims_by_resolution[res] = n
     return out
@@ -263,8 +297,14 @@ def compute(db: sqlite_utils.Database, period: DateRange, product_names: dict, f
 PALETTE = ("#7a4b1f", "#c2833f", "#5b7f62", "#9a3b3b", "#4f6d8a", "#8c7a66")
 
 
-def bar_chart(rows: list[tuple[str, float, str]], *, title: str, max_value: float | None = None,
-              color: str = PALETTE[0], width: int = 520) -> Markup:
+def bar_chart(
+    rows: list[tuple[str, float, str]],
+    *,
+    title: str,
+    max_value: float | None = None,
+    color: str = PALETTE[0],
+    width: int = 520,
+) -> Markup:
     """Horizontal bars: rows of (label, value, value as shown)."""
     label_w, value_w, bar_h, gap = 170, 100, 18, 8
     height = max(1, len(rows)) * (bar_h + gap) + gap
@@ -305,13 +345,17 @@ def stacked_bar(parts_in: list[tuple[str, int]], *, title: str, width: int = 520
         w = n / total * width
         color = PALETTE[i % len(PALETTE)]
         if w:
-            out.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="22" fill="{color}">'
-                       f'<title>{escape(label)}: {n}</title></rect>')
+            out.append(
+                f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="22" fill="{color}">'
+                f"<title>{escape(label)}: {n}</title></rect>"
+            )
         x += w
         lx, ly = (i % 2) * (width / 2), 34 + (i // 2) * 22
-        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}" rx="2"/>'
-                   f'<text x="{lx + 18}" y="{ly + 11}" class="label-left">{escape(label)}: {n} '
-                   f'({n / total:.0%})</text>')
+        out.append(
+            f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}" rx="2"/>'
+            f'<text x="{lx + 18}" y="{ly + 11}" class="label-left">{escape(label)}: {n} '
+            f"({n / total:.0%})</text>"
+        )
     out.append("</svg>")
     return Markup("".join(out))
 

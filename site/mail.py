@@ -14,9 +14,10 @@ sent; the retry then carries the same Message-ID, which mail clients use to reco
 duplicate. Losing a proof email silently would be worse than that rare duplicate.
 
 The web process sends right after each request that queued mail (a background thread by
-default, so a slow or down SMTP server never delays a page); `flask --app site send-mail`
+default, so a slow or down SMTP server never delays a page); `flask --app proofmark send-mail`
 does the same from cron.
 """
+
 from __future__ import annotations
 
 import io
@@ -33,13 +34,12 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
-import click
 import sqlite_utils
 from flask import Flask, current_app, g, has_request_context, render_template
-from flask.cli import with_appcontext
 
-from site import db as dbmod
-from site.records import append_event, timestamp, utcnow
+from proofmark import db as dbmod
+from proofmark.db import transaction
+from proofmark.records import append_event, timestamp, utcnow
 
 EXTENSION_KEY = "proofmark.mail"
 # Default for MAIL_GIVE_UP_AFTER_HOURS: a message the server keeps refusing temporarily
@@ -115,8 +115,12 @@ def build_message(
     html_part = msg.get_payload()[1]
     for image in images:
         html_part.add_related(
-            image.data, maintype="image", subtype=image.subtype, cid=f"<{image.cid}>",
-            filename=image.filename, disposition="inline",
+            image.data,
+            maintype="image",
+            subtype=image.subtype,
+            cid=f"<{image.cid}>",
+            filename=image.filename,
+            disposition="inline",
         )
     return BuiltMessage(message_id=message_id, data=msg.as_bytes(policy=SMTP_POLICY))
 
@@ -153,7 +157,18 @@ def queue(
     cursor = db.execute(
         "INSERT INTO outbox (proof_id, kind, to_addr, subject, message, message_id, status, attempts,"
         " next_attempt_at, created_at, revision, link_id) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)",
-        (proof_id, kind, to_addr, subject, message.data, message.message_id, moment, moment, revision, link_id),
+        (
+            proof_id,
+            kind,
+            to_addr,
+            subject,
+            message.data,
+            message.message_id,
+            moment,
+            moment,
+            revision,
+            link_id,
+        ),
     )
     if has_request_context():
         g.proofmark_mail_queued = True
@@ -204,7 +219,9 @@ class SmtpBackend:
         try:
             smtp = smtplib.SMTP(cfg["SMTP_HOST"], int(cfg["SMTP_PORT"]), timeout=float(cfg["SMTP_TIMEOUT"]))
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"cannot connect to {cfg['SMTP_HOST']}:{cfg['SMTP_PORT']}: {exc}", server=True) from exc
+            raise MailError(
+                f"cannot connect to {cfg['SMTP_HOST']}:{cfg['SMTP_PORT']}: {exc}", server=True
+            ) from exc
         try:
             if cfg.get("SMTP_STARTTLS"):
                 smtp.starttls(context=ssl.create_default_context())
@@ -226,11 +243,17 @@ class SmtpBackend:
             refused = self.smtp.sendmail(sender, [row["to_addr"]], row["message"])
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
-            raise MailError(f"recipient refused: {exc.recipients}", permanent=all(c >= 500 for c in codes),
-                            server=all(c == 421 for c in codes)) from exc
+            raise MailError(
+                f"recipient refused: {exc.recipients}",
+                permanent=all(c >= 500 for c in codes),
+                server=all(c == 421 for c in codes),
+            ) from exc
         except smtplib.SMTPResponseException as exc:
-            raise MailError(f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}", permanent=exc.smtp_code >= 500,
-                            server=exc.smtp_code == 421) from exc
+            raise MailError(
+                f"SMTP error {exc.smtp_code}: {exc.smtp_error!r}",
+                permanent=exc.smtp_code >= 500,
+                server=exc.smtp_code == 421,
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             # Disconnected or timed out mid-session: the connection failed, not the message.
             raise MailError(f"SMTP delivery failed: {exc}", server=True) from exc
@@ -269,9 +292,7 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
-            f"{self.claimed} due, {self.sent} sent, {self.retrying} to retry later, {self.failed} given up"
-        )
+        return f"{self.claimed} due, {self.sent} sent, {self.retrying} to retry later, {self.failed} given up"
 
 
 def backoff_seconds(attempt: int, config) -> int:
@@ -292,8 +313,7 @@ def claim_due(db: sqlite_utils.Database, *, now: datetime, limit: int = 50) -> l
     # A read first, so that an idle poll never takes the write lock.
     if db.execute(due_sql, (timestamp(now), stale, 1)).fetchone() is None:
         return []
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         ids = [r[0] for r in db.execute(due_sql, (timestamp(now), stale, limit))]
         if ids:
             marks = ",".join("?" * len(ids))
@@ -302,18 +322,13 @@ def claim_due(db: sqlite_utils.Database, *, now: datetime, limit: int = 50) -> l
                 f" WHERE id IN ({marks})",
                 (timestamp(now), claim, *ids),
             )
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     if not ids:
         return []
     return [dict(r) for r in db.execute("SELECT * FROM outbox WHERE claim_token = ? ORDER BY id", (claim,))]
 
 
 def _mark_sent(db: sqlite_utils.Database, row: dict, backend: str, now: datetime) -> bool:
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         cursor = db.execute(
             "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL"
             " WHERE id = ? AND claim_token = ? AND status = 'sending'",
@@ -322,18 +337,23 @@ def _mark_sent(db: sqlite_utils.Database, row: dict, backend: str, now: datetime
         marked = cursor.rowcount == 1
         if marked and row["proof_id"] is not None:
             append_event(
-                db, row["proof_id"], "email_sent", actor="system", at=now,
+                db,
+                row["proof_id"],
+                "email_sent",
+                actor="system",
+                at=now,
                 data={
-                    "outbox_id": row["id"], "kind": row["kind"], "message_id": row["message_id"],
-                    "to": row["to_addr"], "subject": row["subject"], "revision": row["revision"],
-                    "attempt": row["attempts"], "backend": backend,
+                    "outbox_id": row["id"],
+                    "kind": row["kind"],
+                    "message_id": row["message_id"],
+                    "to": row["to_addr"],
+                    "subject": row["subject"],
+                    "revision": row["revision"],
+                    "attempt": row["attempts"],
+                    "backend": backend,
                 },
             )
-        db.execute("COMMIT")
-        return marked
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+    return marked
 
 
 def _parse_timestamp(value: str) -> datetime:
@@ -356,28 +376,39 @@ def _mark_failed(db: sqlite_utils.Database, row: dict, error: MailError, backend
         and waited >= timedelta(hours=float(config.get("MAIL_GIVE_UP_AFTER_HOURS", GIVE_UP_AFTER_HOURS)))
     )
     next_at = now + timedelta(seconds=backoff_seconds(row["attempts"], config))
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         cursor = db.execute(
             "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?"
             " WHERE id = ? AND claim_token = ? AND status = 'sending'",
-            ("failed" if give_up else "pending", timestamp(next_at), str(error)[:1000], row["id"], row["claim_token"]),
+            (
+                "failed" if give_up else "pending",
+                timestamp(next_at),
+                str(error)[:1000],
+                row["id"],
+                row["claim_token"],
+            ),
         )
         if cursor.rowcount == 1 and row["proof_id"] is not None:
             append_event(
-                db, row["proof_id"], "email_failed", actor="system", at=now,
+                db,
+                row["proof_id"],
+                "email_failed",
+                actor="system",
+                at=now,
                 data={
-                    "outbox_id": row["id"], "kind": row["kind"], "message_id": row["message_id"],
-                    "to": row["to_addr"], "revision": row["revision"], "attempt": row["attempts"],
-                    "error": str(error)[:1000], "backend": backend, "will_retry": not give_up,
+                    "outbox_id": row["id"],
+                    "kind": row["kind"],
+                    "message_id": row["message_id"],
+                    "to": row["to_addr"],
+                    "revision": row["revision"],
+                    "attempt": row["attempts"],
+                    "error": str(error)[:1000],
+                    "backend": backend,
+                    "will_retry": not give_up,
                     "server_unavailable": error.server,
                     "next_attempt_at": None if give_up else timestamp(next_at),
                 },
             )
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return not give_up
 
 
@@ -505,20 +536,9 @@ def after_commit(app: Flask) -> None:
         app.logger.exception("mail sender: sending after the request failed")
 
 
-@click.command("send-mail")
-@with_appcontext
-def send_mail_command() -> None:
-    """Deliver due messages from the outbox once (for cron)."""
-    report = send_once(current_app._get_current_object())
-    click.echo(f"Outbox: {report.summary()}.")
-    for error in dict.fromkeys(report.errors):
-        click.echo(f"  error: {error}", err=True)
-
-
 def init_app(app: Flask) -> None:
     if EXTENSION_KEY in app.extensions:
         return
-    app.cli.add_command(send_mail_command)
     app.extensions[EXTENSION_KEY] = BackgroundSender(app)
 
     @app.before_request

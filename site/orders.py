@@ -1,16 +1,16 @@
 """The demo shop's "Place order": a verified design token becomes a proof, emailed to the
 shopper for approval. (A real shop sends its orders through POST /api/proofs.)"""
+
 from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
-from site import proofs
-from site.approve import mask_email
-from site.db import get_db
-from site.security import csrf
-from site.tokens import TokenError, verify_design
+from proofmark import proofs
+from proofmark.db import get_db
+from proofmark.security import csrf
+from proofmark.tokens import TokenError, verify_design
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -35,13 +35,20 @@ def place():
         design_token = verify_design(form["design_token"])
     except TokenError as exc:
         return render_template("orders/error.html", message=str(exc), form=None), 400
-    order_ref = form["order_ref"].strip() or "DEMO-" + "".join(secrets.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ")
-                                                                 for _ in range(6))
+    order_ref = form["order_ref"].strip() or "DEMO-" + "".join(
+        secrets.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6)
+    )
     try:
         proof_id = proofs.create_proof(
-            get_db(), order_ref=order_ref, customer_name=form["customer_name"],
-            customer_email=form["customer_email"], design=design_token.design, source="shop", actor="shop",
-            ip=request.remote_addr, user_agent=(request.user_agent.string or "")[:500] or None,
+            get_db(),
+            order_ref=order_ref,
+            customer_name=form["customer_name"],
+            customer_email=form["customer_email"],
+            design=design_token.design,
+            source="shop",
+            actor="shop",
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:500] or None,
             design_token=design_token,
         )
     except proofs.ProofError as exc:
@@ -64,10 +71,6 @@ def placed(public_id: str):
     if proof is None:
         abort(404)
     demo = bool(current_app.config.get("DEMO") or current_app.debug)
-    return render_template("orders/placed.html", proof=proof, masked_email=mask_email(proof["customer_email"]),
-                           demo=demo)
-
-
-def init_app(app: Flask) -> None:
-    proofs.init_app(app)
-    app.register_blueprint(bp)
+    return render_template(
+        "orders/placed.html", proof=proof, masked_email=proofs.mask_email(proof["customer_email"]), demo=demo
+    )

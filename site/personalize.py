@@ -4,6 +4,7 @@ to the lines they concern, the font choices, and what confirming requires.
 No request handling here: views pass in the submitted form (any Mapping of str to str)
 and get plain values back, so tests can call everything without a request.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from renderer import Design, Issue, catalog, validate
-from renderer.catalog import Font, Product
-from site import presentation
+from proofmark import presentation
+from proofmark_renderer import Design, Issue, catalog, validate
+from proofmark_renderer.catalog import Font, Product
 
 ALIGN_CHOICES = (("left", "Left"), ("center", "Centre"), ("right", "Right"))
 # Issues that only say "nothing typed yet": while the shopper is still typing they would be
@@ -189,16 +190,26 @@ def product_inputs(product: Product, values: Mapping[str, str]) -> list[TextInpu
     inputs = []
     for n in range(1, product.max_lines + 1):
         label = "Text" if product.max_lines == 1 else f"Line {n}"
-        inputs.append(TextInput(
-            name=f"line-{n}", label=label, value=values.get(f"line-{n}", ""),
-            max_chars=product.max_chars_per_line, line=n,
-            placeholder=PLACEHOLDERS[n - 1] if n <= len(PLACEHOLDERS) and n <= 2 else "",
-        ))
+        inputs.append(
+            TextInput(
+                name=f"line-{n}",
+                label=label,
+                value=values.get(f"line-{n}", ""),
+                max_chars=product.max_chars_per_line,
+                line=n,
+                placeholder=PLACEHOLDERS[n - 1] if n <= len(PLACEHOLDERS) and n <= 2 else "",
+            )
+        )
     for spec in product.field_specs:
-        inputs.append(TextInput(
-            name=f"field-{spec.id}", label=spec.label, value=values.get(f"field-{spec.id}", ""),
-            max_chars=spec.max_chars, field=spec.id,
-        ))
+        inputs.append(
+            TextInput(
+                name=f"field-{spec.id}",
+                label=spec.label,
+                value=values.get(f"field-{spec.id}", ""),
+                max_chars=spec.max_chars,
+                field=spec.id,
+            )
+        )
     return inputs
 
 
@@ -247,12 +258,25 @@ def state_from_form(product: Product, form: Mapping[str, str], *, editing: bool 
         font = catalog.font(fid)
         if font is None:
             continue
-        fonts.append(FontChoice(
-            id=font.id, name=font.name, group=font.group, sample=font_sample(font),
-            selected=font.id == design.font, missing=_missing(font, all_text),
-        ))
-    return State(product=product, design=design, inputs=inputs, fonts=fonts, issues=issues,
-                 editing=editing, form_problems=problems)
+        fonts.append(
+            FontChoice(
+                id=font.id,
+                name=font.name,
+                group=font.group,
+                sample=font_sample(font),
+                selected=font.id == design.font,
+                missing=_missing(font, all_text),
+            )
+        )
+    return State(
+        product=product,
+        design=design,
+        inputs=inputs,
+        fonts=fonts,
+        issues=issues,
+        editing=editing,
+        form_problems=problems,
+    )
 
 
 def state_from_design(design: Design, *, editing: bool = False) -> State | None:
@@ -287,8 +311,16 @@ def disclosure_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def confirm(state: State, form: Mapping[str, str], *, disclosure_text: str, disclosure_version: str,
-            preview_width: int, preview_fmt: str, channel: str) -> Confirmation:
+def confirm(
+    state: State,
+    form: Mapping[str, str],
+    *,
+    disclosure_text: str,
+    disclosure_version: str,
+    preview_width: int,
+    preview_fmt: str,
+    channel: str,
+) -> Confirmation:
     """Check the confirmation form against the design; build the token's options."""
     problems: list[str] = []
     if state.form_problems:
@@ -302,16 +334,17 @@ def confirm(state: State, form: Mapping[str, str], *, disclosure_text: str, disc
     for inp, mention in state.dates():
         name = f"date-{inp.slot}-{mention.start}"
         entry = {
-            "where": where_label(inp), "line": inp.line, "field": inp.field,
-            "typed": mention.text, "ambiguous": mention.ambiguous,
+            "where": where_label(inp),
+            "line": inp.line,
+            "field": inp.field,
+            "typed": mention.text,
+            "ambiguous": mention.ambiguous,
         }
         if name in questions:
             chosen = form.get(name, "")
             reading = mention.reading(chosen)
             if reading is None:
-                problems.append(
-                    f"Tell us which date “{mention.text}” on {where_label(inp)} means."
-                )
+                problems.append(f"Tell us which date “{mention.text}” on {where_label(inp)} means.")
                 continue
             choices[name] = chosen
             entry.update(reading=reading.words, iso=reading.iso, order=reading.order)

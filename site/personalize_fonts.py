@@ -4,6 +4,7 @@ A shopper on a phone should not download a dozen whole font families (3 MB for t
 pendant) to see a list of names, so each @font-face points at a subset holding only the
 glyphs of the font's sample text (a few kilobytes), made once per process with fontTools.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,13 +16,18 @@ from flask import Blueprint, Response, abort, request
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from renderer import catalog
-from site.personalize import font_sample
+from proofmark.personalize import font_sample
+from proofmark_renderer import catalog
 
 bp = Blueprint("personalize_fonts", __name__)
 
-GENERIC = {"script": "cursive", "serif": "serif", "sans": "sans-serif", "typewriter": "monospace",
-           "fallback": "sans-serif"}
+GENERIC = {
+    "script": "cursive",
+    "serif": "serif",
+    "sans": "sans-serif",
+    "typewriter": "monospace",
+    "fallback": "sans-serif",
+}
 _lock = threading.Lock()
 
 

@@ -1,20 +1,21 @@
 """The personalizer's views, registered twice: on the shop blueprint (`/p/<id>`, with the
 site's chrome) and on the embed blueprint (`/embed/<id>`, made for a shop's iframe).
 
-Thin on purpose: site.personalize builds the state, site.previews the image URLs, and
-site.tokens signs what was confirmed. None of these views changes server state, so they
+Thin on purpose: proofmark.personalize builds the state, proofmark.previews the image URLs, and
+proofmark.tokens signs what was confirmed. None of these views changes server state, so they
 need no session and no CSRF token, which an iframe on another site could not carry anyway.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
-from renderer import catalog
-from site import personalize, previews, tokens
-from site.records import timestamp
-from site.security import csrf
+from proofmark import personalize, previews, tokens
+from proofmark.records import timestamp
+from proofmark.security import csrf
+from proofmark_renderer import catalog
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ def _product_or_404(product_id: str, ctx: Context):
     product = catalog.product(product_id)
     if product is None:
         page = render_template(
-            f"{ctx.blueprint}/error.html", pz=ctx, title="No such product",
+            f"{ctx.blueprint}/error.html",
+            pz=ctx,
+            title="No such product",
             message=f"There is no product “{product_id[:60]}” in this shop.",
         )
         abort(make_response(page, 404))
@@ -82,19 +85,24 @@ def register(bp: Blueprint, *, prefix: str, embedded: bool, context_for) -> None
         product = _product_or_404(product_id, ctx)
         form = request.form if request.method == "POST" else request.args
         state = personalize.state_from_form(product, form, editing=False)
-        values = dict(state=state, preview_src=large_preview(state),
-                      disclosure_text=current_app.config["DISCLOSURE_TEXT"],
-                      disclosure_version=current_app.config["DISCLOSURE_VERSION"],
-                      disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
-                      preview_key=state.design.content_key(current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg"))
+        values = dict(
+            state=state,
+            preview_src=large_preview(state),
+            disclosure_text=current_app.config["DISCLOSURE_TEXT"],
+            disclosure_version=current_app.config["DISCLOSURE_VERSION"],
+            disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
+            preview_key=state.design.content_key(current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg"),
+        )
         if request.method == "GET":
             return render_page(f"{ctx.blueprint}/confirm.html", ctx, confirmation=None, **values)
 
         confirmation = personalize.confirm(
-            state, request.form,
+            state,
+            request.form,
             disclosure_text=current_app.config["DISCLOSURE_TEXT"],
             disclosure_version=current_app.config["DISCLOSURE_VERSION"],
-            preview_width=current_app.config["CONFIRM_PREVIEW_WIDTH"], preview_fmt="jpeg",
+            preview_width=current_app.config["CONFIRM_PREVIEW_WIDTH"],
+            preview_fmt="jpeg",
             channel="embed" if ctx.embedded else "shop",
         )
         if not confirmation.ok:
@@ -105,7 +113,10 @@ def register(bp: Blueprint, *, prefix: str, embedded: bool, context_for) -> None
         width = current_app.config["CONFIRM_PREVIEW_WIDTH"]
         token = tokens.sign_design(state.design, state.design.content_key(width, "jpeg"), options)
         return render_page(
-            f"{ctx.blueprint}/confirmed.html", ctx, token=token, options=options,
+            f"{ctx.blueprint}/confirmed.html",
+            ctx,
+            token=token,
+            options=options,
             preview_external=large_preview(state, external=True),
             thumb_external=previews.preview_url(state.design, 600, "jpeg", external=True),
             **values,

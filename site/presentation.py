@@ -5,6 +5,7 @@ personalizer's confirmation step and the proof approval page.
 The point is to slow the eye down: "Annna" or "Jonh" hides in a word but not in a row of
 separate letters, and "03/04/2025" means two different days depending on who reads it.
 """
+
 from __future__ import annotations
 
 import calendar

@@ -5,6 +5,7 @@ The URL carries its own design (`/preview/<content_key>.jpg?w=1000&d=<base64url 
 so any worker can render it without shared state, and the key in the path must match the
 design, width and format in the query: an address always shows the same picture.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,9 +18,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
 
-from renderer import Design, render
+from proofmark_renderer import Design, render
 
 bp = Blueprint("previews", __name__)
 
@@ -315,7 +316,7 @@ class CachedPreviewFastPath:
         return self.wsgi_app(environ, learn)
 
     def _answer(self, path: str, environ) -> tuple[str, list, bytes] | None:
-        name = path[len("/preview/"):]
+        name = path[len("/preview/") :]
         key, _, ext = name.partition(".")
         fmt = FORMATS.get(ext)
         if fmt is None or not _looks_like_key(key):
@@ -343,3 +344,12 @@ class CachedPreviewFastPath:
             return None
         headers = [*common, ("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
         return "200 OK", headers, image.data
+
+
+def init_app(app: Flask) -> None:
+    """Put the fast path in front of the app (previews already rendered skip Flask)."""
+    app.wsgi_app = CachedPreviewFastPath(
+        app.wsgi_app,
+        cache_root=Path(app.instance_path) / app.config["IMAGE_DIR"] / "previews",
+        memory_limit=app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024,
+    )

@@ -5,6 +5,7 @@ previous event's hash and those field hashes, so the events of one proof form a 
 Recomputing it later tells whether anything changed and, if so, which event and which
 field. Database triggers refuse UPDATE and DELETE on the table.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -112,7 +113,9 @@ def verify_chain(db: sqlite_utils.Database, proof_id: int) -> ChainReport:
         eid, seq = row["id"], row["seq"]
         if seq != expected_seq:
             report.problems.append(
-                ChainProblem(eid, seq, "seq", f"expected event #{expected_seq}, found #{seq} (events missing?)")
+                ChainProblem(
+                    eid, seq, "seq", f"expected event #{expected_seq}, found #{seq} (events missing?)"
+                )
             )
         try:
             stored = json.loads(row["field_hashes"])
@@ -121,12 +124,21 @@ def verify_chain(db: sqlite_utils.Database, proof_id: int) -> ChainReport:
         actual = _field_hashes(row)
         for name in HASHED_FIELDS:
             if stored.get(name) != actual[name]:
-                report.problems.append(ChainProblem(eid, seq, name, f"field '{name}' was changed after it was recorded"))
+                report.problems.append(
+                    ChainProblem(eid, seq, name, f"field '{name}' was changed after it was recorded")
+                )
         if row["prev_hash"] != prev_hash:
             report.problems.append(
-                ChainProblem(eid, seq, "prev_hash", "does not link to the previous event (an event was removed or altered)")
+                ChainProblem(
+                    eid,
+                    seq,
+                    "prev_hash",
+                    "does not link to the previous event (an event was removed or altered)",
+                )
             )
         if row["hash"] != _chain_hash(row["prev_hash"], row["field_hashes"]):
-            report.problems.append(ChainProblem(eid, seq, "hash", "the event's hash does not match its content"))
+            report.problems.append(
+                ChainProblem(eid, seq, "hash", "the event's hash does not match its content")
+            )
         prev_hash = row["hash"]
     return report

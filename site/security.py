@@ -3,6 +3,7 @@
 Pages are not frameable (`frame-ancestors 'none'`) except the embed pages, which only
 the shop origins in EMBED_ALLOWED_ORIGINS may frame. Nothing loads from another host.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Response, request

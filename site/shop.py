@@ -1,18 +1,12 @@
-"""The demo shop: catalog, personalizer, confirmation, a one-item cart (the shopper's audience).
+"""The demo shop: catalog, personalizer, confirmation, a one-item cart (the shopper's audience)."""
 
-Also registers the personalizer's shared pieces (preview images, the font picker's
-stylesheet, the letter-by-letter helpers) since every audience that shows a design
-needs them.
-"""
 from __future__ import annotations
 
-from pathlib import Path
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 
-from flask import Blueprint, Flask, jsonify, redirect, render_template, request, session, url_for
-
-from renderer import RENDERER_VERSION, Design, catalog
-from site import personalize, personalize_fonts, personalize_views, presentation, previews, tokens
-from site.security import csrf
+from proofmark import personalize, personalize_views, previews, tokens
+from proofmark.security import csrf
+from proofmark_renderer import RENDERER_VERSION, Design, catalog
 
 bp = Blueprint("shop", __name__)
 
@@ -26,27 +20,6 @@ SAMPLES: dict[str, dict] = {
     "tshirt": {"lines": ["Team Bride"]},
     "mug": {"lines": ["World's Best", "Grandpa"]},
 }
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    app.register_blueprint(previews.bp)
-    app.wsgi_app = previews.CachedPreviewFastPath(
-        app.wsgi_app,
-        cache_root=Path(app.instance_path) / app.config["IMAGE_DIR"] / "previews",
-        memory_limit=app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024,
-    )
-    app.register_blueprint(personalize_fonts.bp)
-    app.jinja_env.globals.update(presentation.jinja_globals())
-    app.jinja_env.globals["preview_url"] = previews.preview_url
-
-    @app.cli.command("prune-previews")
-    def prune_previews_command():
-        """Shrink the preview image cache to PREVIEW_DISK_CACHE_MB (oldest first)."""
-        import click
-
-        removed, freed = previews.prune(app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
-        click.echo(f"removed {removed} cached previews ({freed / 1e6:.1f} MB)")
 
 
 def _context() -> personalize_views.Context:
@@ -93,8 +66,9 @@ def cart():
         try:
             tokens.verify_design(token)
         except tokens.TokenError as exc:
-            return render_template("shop/error.html", title="This design cannot be added",
-                                   message=str(exc)), 400
+            return render_template(
+                "shop/error.html", title="This design cannot be added", message=str(exc)
+            ), 400
         session["cart"] = token
         return redirect(url_for("shop.cart"), code=303)
     item = _cart_item(session.get("cart", ""))

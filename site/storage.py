@@ -1,5 +1,6 @@
 """Content-addressed image storage in the instance folder: a file is named by the SHA-256
 of its bytes and never overwritten, so a stored proof image is what was shown."""
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 - design token: what the shopper confirmed (design, renderer version, preview content key).
   No expiry: it is a statement of what was shown, not a credential.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from renderer import RENDERER_VERSION, Design
+from proofmark_renderer import RENDERER_VERSION, Design
 
 DESIGN_SALT = "proofmark.design.v1"
 
@@ -124,7 +125,12 @@ def _posix(now) -> float | None:
 
 def sign_approval(proof_id: int, revision: int, nonce: str, link_id: str | None = None, *, now=None) -> str:
     """`now`: a datetime or POSIX seconds to sign at (default: the real clock)."""
-    payload = {"p": int(proof_id), "r": int(revision), "n": str(nonce), "l": link_id or secrets.token_urlsafe(6)}
+    payload = {
+        "p": int(proof_id),
+        "r": int(revision),
+        "n": str(nonce),
+        "l": link_id or secrets.token_urlsafe(6),
+    }
     return _approval_serializer(_posix(now)).dumps(payload)
 
 
@@ -162,11 +168,13 @@ def verify_approval(token: str, *, now=None, max_age_days: float | None = None) 
             raise TokenInvalid("This approval link is not one we sent, or it was changed.") from inner
         approval = _approval_from(payload, exc.date_signed)
         raise TokenExpired(
-            "This approval link has expired. Links work for "
-            f"{max_age_days:g} days after we send them.", approval
+            f"This approval link has expired. Links work for {max_age_days:g} days after we send them.",
+            approval,
         ) from exc
     except BadSignature as exc:
-        raise TokenInvalid("This approval link is not one we sent, or it was changed after we sent it.") from exc
+        raise TokenInvalid(
+            "This approval link is not one we sent, or it was changed after we sent it."
+        ) from exc
     except (TypeError, ValueError, UnicodeError) as exc:
         raise TokenInvalid("This approval link is not complete.") from exc
     return _approval_from(payload, issued_at)

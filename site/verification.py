@@ -1,5 +1,6 @@
-"""Re-check every record: each proof's event chain (site.records.verify_chain) and each
-stored proof image against the SHA-256 it is named by (site.storage.verify)."""
+"""Re-check every record: each proof's event chain (proofmark.records.verify_chain) and each
+stored proof image against the SHA-256 it is named by (proofmark.storage.verify)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from dataclasses import dataclass, field
 import sqlite_utils
 from flask import Flask
 
-from site import storage
-from site.records import verify_chain
+from proofmark import storage
+from proofmark.records import verify_chain
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ class ProofVerification:
 def _image_hashes(db: sqlite_utils.Database, proof_id: int) -> list[tuple[int | None, str]]:
     """Every image the record names: each revision's, and any named by an event (the approval)."""
     found: dict[str, int | None] = {}
-    for row in db.execute("SELECT number, image_sha256 FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,)):
+    for row in db.execute(
+        "SELECT number, image_sha256 FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,)
+    ):
         found.setdefault(row["image_sha256"], row["number"])
     for row in db.execute("SELECT data FROM events WHERE proof_id = ?", (proof_id,)):
         try:
@@ -88,6 +91,11 @@ def verify_proof(db: sqlite_utils.Database, proof_id: int, app: Flask | None = N
 def verify_all(db: sqlite_utils.Database, app: Flask | None = None) -> Iterator[ProofVerification]:
     ids = [r[0] for r in db.execute("SELECT id FROM proofs ORDER BY id")]
     # Events whose proof row is gone are tampering too: check their chains as well.
-    ids += [r[0] for r in db.execute("SELECT DISTINCT proof_id FROM events WHERE proof_id NOT IN (SELECT id FROM proofs)")]
+    ids += [
+        r[0]
+        for r in db.execute(
+            "SELECT DISTINCT proof_id FROM events WHERE proof_id NOT IN (SELECT id FROM proofs)"
+        )
+    ]
     for proof_id in ids:
         yield verify_proof(db, proof_id, app)

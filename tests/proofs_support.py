@@ -1,6 +1,7 @@
 """Fixtures and helpers for the proofs, mail, approval and API tests: apps with their own
 instance folders, a real SMTP server on loopback (aiosmtpd) that can be stopped and
 started again on the same port, and a clock to move instead of sleeping."""
+
 from __future__ import annotations
 
 import socket
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-from renderer import Design
+from proofmark_renderer import Design
 from tests.support import make_app  # noqa: F401 - the proofs tests import it from here
 
 # A fixed moment, so that expiry and reminders are computed from a known "now".
@@ -21,9 +22,10 @@ def design(text: str = "Ada Lovelace", product: str = "bar-necklace", font: str 
     return Design(product=product, font=font, lines=(text,), **kw)
 
 
-def new_proof(db, *, text: str = "Ada Lovelace", email: str = "ada@example.com", now: datetime | None = None,
-              **kw) -> int:
-    from site import proofs
+def new_proof(
+    db, *, text: str = "Ada Lovelace", email: str = "ada@example.com", now: datetime | None = None, **kw
+) -> int:
+    from proofmark import proofs
 
     args = {
         "order_ref": "ORD-1001",
@@ -43,8 +45,8 @@ def all_statements(app) -> list[str]:
 
 def link_for(db, proof_id: int, *, revision: int | None = None, now=None) -> str:
     """An approval token for a revision (the current one by default), as an email would carry."""
-    from site import proofs
-    from site.tokens import sign_approval
+    from proofmark import proofs
+    from proofmark.tokens import sign_approval
 
     proof = proofs.get_proof(db, proof_id)
     rev = proofs.get_revision(db, proof_id, revision or proof["current_revision"])

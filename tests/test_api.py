@@ -1,10 +1,11 @@
 """POST /api/proofs and GET /api/proofs/<id>: bearer keys, JSON in and out, clear errors."""
+
 from __future__ import annotations
 
 import pytest
 
-from site.db import get_db
-from site.records import sha256_hex
+from proofmark.db import get_db
+from proofmark.records import sha256_hex
 from tests.proofs_support import count, design, make_app
 
 
@@ -46,11 +47,14 @@ def test_key_is_shown_once_and_stored_only_as_a_hash(api_app, key):
     assert all(key not in str(v) for row in rows for v in row.values())
 
 
-@pytest.mark.parametrize("headers, message", [
-    ({}, "Authorization: Bearer"),
-    ({"Authorization": "Basic abc"}, "must be `Bearer <key>`"),
-    ({"Authorization": "Bearer pm_wrong"}, "not valid"),
-])
+@pytest.mark.parametrize(
+    "headers, message",
+    [
+        ({}, "Authorization: Bearer"),
+        ({"Authorization": "Basic abc"}, "must be `Bearer <key>`"),
+        ({"Authorization": "Bearer pm_wrong"}, "not valid"),
+    ],
+)
 def test_requests_without_a_valid_key_are_401(client, headers, message):
     response = client.post("/api/proofs", json=BODY, headers=headers)
     assert response.status_code == 401
@@ -72,26 +76,52 @@ def test_create_and_read_a_proof(api_app, client, key):
     read = client.get(response.headers["Location"], headers=auth(key))
     assert read.status_code == 200 and read.json["proof"]["id"] == proof["id"]
     with api_app.app_context():
-        actor = get_db().execute("SELECT actor FROM events WHERE proof_id = ? AND seq = 1", (proof["id"],)).fetchone()[0]
+        actor = (
+            get_db()
+            .execute("SELECT actor FROM events WHERE proof_id = ? AND seq = 1", (proof["id"],))
+            .fetchone()[0]
+        )
     assert actor == "api:Shopify store"
 
     missing = client.get("/api/proofs/P-NOSUCH", headers=auth(key))
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("kwargs, status, code, message", [
-    ({"data": "order=1", "content_type": "application/x-www-form-urlencoded"}, 415, "unsupported_media_type", "JSON"),
-    ({"data": "{not json", "content_type": "application/json"}, 400, "invalid_json", "not a JSON object"),
-    ({"json": [1, 2]}, 400, "invalid_json", "not a JSON object"),
-    ({"json": {"order_ref": "1"}}, 422, "missing_fields", "customer_name, customer_email, design"),
-    ({"json": {**BODY, "customer_email": "grace"}}, 422, "invalid_proof", "not an email address"),
-    ({"json": {**BODY, "customer_name": 5}}, 422, "invalid_field", "must be a string"),
-    ({"json": {**BODY, "design": "Grace"}}, 422, "invalid_field", "must be an object"),
-    ({"json": {**BODY, "design": {**BODY["design"], "colour": "red"}}}, 422, "invalid_field", "unknown keys: colour"),
-    ({"json": {**BODY, "design": {**BODY["design"], "product": "spaceship"}}}, 422, "invalid_proof", "cannot be made"),
-    ({"json": {**BODY, "design": None, "design_token": "forged.token"}}, 400, "invalid_design_token",
-     "not one we issued"),
-])
+@pytest.mark.parametrize(
+    "kwargs, status, code, message",
+    [
+        (
+            {"data": "order=1", "content_type": "application/x-www-form-urlencoded"},
+            415,
+            "unsupported_media_type",
+            "JSON",
+        ),
+        ({"data": "{not json", "content_type": "application/json"}, 400, "invalid_json", "not a JSON object"),
+        ({"json": [1, 2]}, 400, "invalid_json", "not a JSON object"),
+        ({"json": {"order_ref": "1"}}, 422, "missing_fields", "customer_name, customer_email, design"),
+        ({"json": {**BODY, "customer_email": "grace"}}, 422, "invalid_proof", "not an email address"),
+        ({"json": {**BODY, "customer_name": 5}}, 422, "invalid_field", "must be a string"),
+        ({"json": {**BODY, "design": "Grace"}}, 422, "invalid_field", "must be an object"),
+        (
+            {"json": {**BODY, "design": {**BODY["design"], "colour": "red"}}},
+            422,
+            "invalid_field",
+            "unknown keys: colour",
+        ),
+        (
+            {"json": {**BODY, "design": {**BODY["design"], "product": "spaceship"}}},
+            422,
+            "invalid_proof",
+            "cannot be made",
+        ),
+        (
+            {"json": {**BODY, "design": None, "design_token": "forged.token"}},
+            400,
+            "invalid_design_token",
+            "not one we issued",
+        ),
+    ],
+)
 def test_errors_are_specific_json_and_create_nothing(api_app, client, key, kwargs, status, code, message):
     with api_app.app_context():
         before = count(get_db(), "proofs")
@@ -103,31 +133,96 @@ def test_errors_are_specific_json_and_create_nothing(api_app, client, key, kwarg
         assert count(get_db(), "proofs") == before
 
 
-@pytest.mark.parametrize("kwargs, status, code, message, field", [
-    ({"json": {**BODY, "customer_name": "Grace \u202eHopper"}}, 422, "invalid_proof",
-     "invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)", "customer_name"),
-    ({"json": {**BODY, "order_ref": "#10\u206642"}}, 422, "invalid_proof", "U+2066 LEFT-TO-RIGHT ISOLATE", "order_ref"),
-    ({"data": '{"order_ref": "#1", "customer_name": "Gr\\ud800ace", "customer_email": "g@example.com", "design": '
-              '{"product": "bar-necklace", "font": "lato", "lines": ["G"]}}', "content_type": "application/json"},
-     422, "invalid_proof", "not a letter or sign we can show (U+D800)", "customer_name"),
-    ({"json": {**BODY, "customer_name": "G" * 201}}, 422, "invalid_proof", "at most 200 characters", "customer_name"),
-    ({"json": {**BODY, "order_ref": "1" * 65}}, 422, "invalid_proof", "at most 64 characters", "order_ref"),
-    ({"json": {**BODY, "customer_email": "g" * 250 + "@example.com"}}, 422, "invalid_proof", "at most 254",
-     "customer_email"),
-    ({"json": {**BODY, "design": {**BODY["design"], "lines": ["G" * 501]}}}, 422, "invalid_field",
-     "`design.lines[0]` is too long (at most 500", "design.lines[0]"),
-    ({"json": {**BODY, "design": {**BODY["design"], "lines": ["G"] * 21}}}, 422, "invalid_field",
-     "at most 20 lines", None),
-    ({"json": {**BODY, "design": {**BODY["design"], "product": "p" * 65}}}, 422, "invalid_field",
-     "`design.product` is too long to be a catalog id", "design.product"),
-    ({"json": {**BODY, "design": {**BODY["design"], "fields": {"f" * 65: "x"}}}}, 422, "invalid_field",
-     "too long to be a catalog id", "design.fields name 'ffffffffffffffffffff'…"),
-    ({"json": {**BODY, "design": None, "design_token": "t" * 20000}}, 400, "invalid_design_token",
-     "far longer than any we issue", None),
-    ({"json": {**BODY, "note": "n" * 300_000}}, 413, "too_large", "larger than 256 KiB", None),
-])
-def test_every_text_has_a_limit_and_invisible_characters_are_refused(api_app, client, key, kwargs, status, code,
-                                                                     message, field):
+@pytest.mark.parametrize(
+    "kwargs, status, code, message, field",
+    [
+        (
+            {"json": {**BODY, "customer_name": "Grace \u202eHopper"}},
+            422,
+            "invalid_proof",
+            "invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)",
+            "customer_name",
+        ),
+        (
+            {"json": {**BODY, "order_ref": "#10\u206642"}},
+            422,
+            "invalid_proof",
+            "U+2066 LEFT-TO-RIGHT ISOLATE",
+            "order_ref",
+        ),
+        (
+            {
+                "data": '{"order_ref": "#1", "customer_name": "Gr\\ud800ace", "customer_email": "g@example.com", "design": '
+                '{"product": "bar-necklace", "font": "lato", "lines": ["G"]}}',
+                "content_type": "application/json",
+            },
+            422,
+            "invalid_proof",
+            "not a letter or sign we can show (U+D800)",
+            "customer_name",
+        ),
+        (
+            {"json": {**BODY, "customer_name": "G" * 201}},
+            422,
+            "invalid_proof",
+            "at most 200 characters",
+            "customer_name",
+        ),
+        (
+            {"json": {**BODY, "order_ref": "1" * 65}},
+            422,
+            "invalid_proof",
+            "at most 64 characters",
+            "order_ref",
+        ),
+        (
+            {"json": {**BODY, "customer_email": "g" * 250 + "@example.com"}},
+            422,
+            "invalid_proof",
+            "at most 254",
+            "customer_email",
+        ),
+        (
+            {"json": {**BODY, "design": {**BODY["design"], "lines": ["G" * 501]}}},
+            422,
+            "invalid_field",
+            "`design.lines[0]` is too long (at most 500",
+            "design.lines[0]",
+        ),
+        (
+            {"json": {**BODY, "design": {**BODY["design"], "lines": ["G"] * 21}}},
+            422,
+            "invalid_field",
+            "at most 20 lines",
+            None,
+        ),
+        (
+            {"json": {**BODY, "design": {**BODY["design"], "product": "p" * 65}}},
+            422,
+            "invalid_field",
+            "`design.product` is too long to be a catalog id",
+            "design.product",
+        ),
+        (
+            {"json": {**BODY, "design": {**BODY["design"], "fields": {"f" * 65: "x"}}}},
+            422,
+            "invalid_field",
+            "too long to be a catalog id",
+            "design.fields name 'ffffffffffffffffffff'…",
+        ),
+        (
+            {"json": {**BODY, "design": None, "design_token": "t" * 20000}},
+            400,
+            "invalid_design_token",
+            "far longer than any we issue",
+            None,
+        ),
+        ({"json": {**BODY, "note": "n" * 300_000}}, 413, "too_large", "larger than 256 KiB", None),
+    ],
+)
+def test_every_text_has_a_limit_and_invisible_characters_are_refused(
+    api_app, client, key, kwargs, status, code, message, field
+):
     with api_app.app_context():
         before = count(get_db(), "proofs")
     response = client.post("/api/proofs", headers=auth(key), **kwargs)
@@ -142,13 +237,14 @@ def test_every_text_has_a_limit_and_invisible_characters_are_refused(api_app, cl
 
 
 def test_a_hebrew_name_is_a_name(api_app, client, key):
-    response = client.post("/api/proofs", json={**BODY, "customer_name": "שרה כהן", "order_ref": "#2001"},
-                           headers=auth(key))
+    response = client.post(
+        "/api/proofs", json={**BODY, "customer_name": "שרה כהן", "order_ref": "#2001"}, headers=auth(key)
+    )
     assert response.status_code == 201 and response.json["proof"]["customer_name"] == "שרה כהן"
 
 
 def test_design_token_creates_once(api_app, client, key):
-    from site.tokens import sign_design
+    from proofmark.tokens import sign_design
 
     with api_app.app_context():
         d = design("Token Ada")

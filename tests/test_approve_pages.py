@@ -1,4 +1,5 @@
 """The customer's approval pages through the Flask test client."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,8 +7,8 @@ import re
 
 import pytest
 
-from site import proofs
-from site.db import get_db
+from proofmark import proofs
+from proofmark.db import get_db
 from tests.proofs_support import all_statements, count, design, kinds, later, link_for, make_app, new_proof
 
 
@@ -213,7 +214,9 @@ def test_expired_proof_shows_hold_and_resend(papp, client):
         token = link_for(db, proof_id)
     html = client.get(f"/approve/{token}").get_data(as_text=True)
     assert "on hold" in html and "Email me a fresh link" in html and 'name="statement"' not in html
-    assert client.post(f"/approve/{token}/approve", data={"statement": all_statements(papp)}).status_code == 303
+    assert (
+        client.post(f"/approve/{token}/approve", data={"statement": all_statements(papp)}).status_code == 303
+    )
     assert "approved" not in kinds_of(papp, proof_id)
 
 
@@ -228,8 +231,10 @@ def test_forms_are_csrf_protected(tmp_path):
     refused = client.post(f"/approve/{token}/approve", data={"statement": all_statements(app)})
     assert refused.status_code == 400
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    ok = client.post(f"/approve/{token}/approve",
-                     data={"statement": all_statements(app), "shown": _shown(html), "csrf_token": csrf})
+    ok = client.post(
+        f"/approve/{token}/approve",
+        data={"statement": all_statements(app), "shown": _shown(html), "csrf_token": csrf},
+    )
     assert ok.status_code == 303
     with app.app_context():
         assert count(get_db(), "events", "kind = 'approved'") == 1

@@ -1,9 +1,10 @@
 """Approval links: signed, timed, their own salt. The clock is moved, never slept."""
+
 from __future__ import annotations
 
 import pytest
 
-from site.tokens import (
+from proofmark.tokens import (
     TokenExpired,
     TokenInvalid,
     sign_approval,
@@ -17,7 +18,12 @@ def test_round_trip_carries_proof_revision_nonce_and_link(app):
     with app.app_context():
         token = sign_approval(7, 2, "nonce-abc", "link-1", now=T0)
         approval = verify_approval(token, now=later(days=1))
-    assert (approval.proof_id, approval.revision, approval.nonce, approval.link_id) == (7, 2, "nonce-abc", "link-1")
+    assert (approval.proof_id, approval.revision, approval.nonce, approval.link_id) == (
+        7,
+        2,
+        "nonce-abc",
+        "link-1",
+    )
     assert approval.issued_at == T0.timestamp()
 
 
@@ -35,14 +41,17 @@ def test_expiry_follows_the_configured_age(app):
         assert verify_approval(token, now=later(days=29)).proof_id == 7
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # signature changed
-    lambda t: "x" + t[1:],  # payload changed
-    lambda t: t[: len(t) // 2],  # truncated
-    lambda t: "",
-    lambda t: "not a token at all",
-    lambda t: "%" * 5000,
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # signature changed
+        lambda t: "x" + t[1:],  # payload changed
+        lambda t: t[: len(t) // 2],  # truncated
+        lambda t: "",
+        lambda t: "not a token at all",
+        lambda t: "%" * 5000,
+    ],
+)
 def test_tampered_or_garbled_links_are_invalid(app, mangle):
     with app.app_context():
         token = sign_approval(7, 1, "n", now=T0)

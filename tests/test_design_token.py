@@ -1,4 +1,5 @@
 """The confirmation step, the design token it produces, the demo cart and token verification."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ from html import unescape
 
 import pytest
 
-from renderer import Design, render
-from site import personalize, tokens
+from proofmark import personalize, tokens
+from proofmark_renderer import Design, render
 
 ANNA = {"line-1": "Anna", "line-2": "03/04/2025", "font": "dancing-script", "align": "center"}
 
@@ -26,7 +27,12 @@ def test_confirmation_view_spells_out_letters_dates_and_disclosure(client, app):
     design = Design("pendant-round", "dancing-script", ("Anna", "03/04/2025"))
     assert f"/preview/{design.content_key(1600, 'jpeg')}.jpg" in html
     # Letter by letter, numbered.
-    assert re.findall(r'<span class="glyph" aria-hidden="true">(.*?)</span>', html)[:4] == ["A", "n", "n", "a"]
+    assert re.findall(r'<span class="glyph" aria-hidden="true">(.*?)</span>', html)[:4] == [
+        "A",
+        "n",
+        "n",
+        "a",
+    ]
     # The ambiguous date is a required choice between both readings, written out.
     assert 'name="date-line-2-0" value="day-month-year" required' in html
     assert "Thursday 3 April 2025" in html and "Tuesday 4 March 2025" in html
@@ -65,8 +71,9 @@ def test_a_design_with_an_error_cannot_be_confirmed(client):
 
 
 def test_confirming_produces_a_token_with_what_was_shown_and_chosen(client, app):
-    response = client.post("/p/pendant-round/confirm",
-                           data={**ANNA, "date-line-2-0": "month-day-year", "checked": "yes"})
+    response = client.post(
+        "/p/pendant-round/confirm", data={**ANNA, "date-line-2-0": "month-day-year", "checked": "yes"}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Design confirmed" in html and "Add to cart" in html
@@ -88,8 +95,11 @@ def test_confirming_produces_a_token_with_what_was_shown_and_chosen(client, app)
 
 
 def test_the_cart_carries_the_token_to_the_order_form(client, app):
-    token = token_in(client.post("/p/mug/confirm", data={"line-1": "Grandpa", "font": "lato",
-                                                         "checked": "yes"}).get_data(as_text=True))
+    token = token_in(
+        client.post("/p/mug/confirm", data={"line-1": "Grandpa", "font": "lato", "checked": "yes"}).get_data(
+            as_text=True
+        )
+    )
     added = client.post("/cart", data={"design_token": token})
     assert added.status_code == 303 and added.headers["Location"].endswith("/cart")
     html = client.get("/cart").get_data(as_text=True)
@@ -109,8 +119,9 @@ def test_a_tampered_token_cannot_go_in_the_cart(client):
 
 
 def _confirmed_token(client) -> str:
-    html = client.post("/p/bar-necklace/confirm",
-                       data={"line-1": "Forever", "font": "eb-garamond", "checked": "yes"}).get_data(as_text=True)
+    html = client.post(
+        "/p/bar-necklace/confirm", data={"line-1": "Forever", "font": "eb-garamond", "checked": "yes"}
+    ).get_data(as_text=True)
     return token_in(html)
 
 
@@ -162,7 +173,10 @@ def test_confirming_is_refused_when_the_page_showed_something_else(client, app):
     the confirmation page was open, the shopper sees the new one and confirms again."""
     data = {"line-1": "Grandpa", "font": "lato", "checked": "yes"}
     page = client.get("/p/mug/confirm", query_string=data).get_data(as_text=True)
-    shown = {"disclosure_sha256": _hidden(page, "disclosure_sha256"), "preview_key": _hidden(page, "preview_key")}
+    shown = {
+        "disclosure_sha256": _hidden(page, "disclosure_sha256"),
+        "preview_key": _hidden(page, "preview_key"),
+    }
     assert shown["preview_key"] == Design("mug", "lato", ("Grandpa",)).content_key(1600, "jpeg")
     assert f"/preview/{shown['preview_key']}.jpg" in page
 
@@ -174,28 +188,39 @@ def test_confirming_is_refused_when_the_page_showed_something_else(client, app):
     assert "Engraving takes three days." in html
     assert 'name="checked" value="yes" required>' in html  # to be ticked again
     # The page now carries the new notice's hash: confirming from it works.
-    again = client.post("/p/mug/confirm", data={**data, "disclosure_sha256": _hidden(html, "disclosure_sha256"),
-                                                 "preview_key": shown["preview_key"]})
+    again = client.post(
+        "/p/mug/confirm",
+        data={
+            **data,
+            "disclosure_sha256": _hidden(html, "disclosure_sha256"),
+            "preview_key": shown["preview_key"],
+        },
+    )
     assert again.status_code == 200 and token_in(again.get_data(as_text=True))
 
     # A hidden line changed behind the page's back: its preview is not what was shown.
-    altered = client.post("/p/mug/confirm", data={**data, "line-1": "Grandma", "preview_key": shown["preview_key"]})
+    altered = client.post(
+        "/p/mug/confirm", data={**data, "line-1": "Grandma", "preview_key": shown["preview_key"]}
+    )
     assert altered.status_code == 422
     assert "The preview changed while this page was open" in altered.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("form", [
-    {"line-1": "Grandpa", "font": "lato"},  # no checkbox
-    {"line-1": "Grandpa", "font": "lato", "checked": "no"},
-    {"line-1": "Grandpa", "font": "comic-sans", "checked": "yes"},  # not a font of this product
-    {"line-1": "Grandpa", "font": "lato", "align": "justify", "checked": "yes"},
-    {"line-1": "Grandpa", "font": "lato", "use_font": "great-vibes-x", "checked": "yes"},
-    {"line-1": "A" * 60, "font": "lato", "checked": "yes"},  # too long for the mug
-    {"line-1": "x" * 500, "font": "lato", "checked": "yes"},  # refused before rendering
-    {"line-1": "   ", "font": "lato", "checked": "yes"},
-    {"line-1": "Born 03/04/25", "font": "lato", "checked": "yes", "date-line-1-5": "week-day-year"},
-    {"line-1": "Born 03/04/25", "font": "lato", "checked": "yes", "date-line-1-0": "day-month-year"},
-])
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"line-1": "Grandpa", "font": "lato"},  # no checkbox
+        {"line-1": "Grandpa", "font": "lato", "checked": "no"},
+        {"line-1": "Grandpa", "font": "comic-sans", "checked": "yes"},  # not a font of this product
+        {"line-1": "Grandpa", "font": "lato", "align": "justify", "checked": "yes"},
+        {"line-1": "Grandpa", "font": "lato", "use_font": "great-vibes-x", "checked": "yes"},
+        {"line-1": "A" * 60, "font": "lato", "checked": "yes"},  # too long for the mug
+        {"line-1": "x" * 500, "font": "lato", "checked": "yes"},  # refused before rendering
+        {"line-1": "   ", "font": "lato", "checked": "yes"},
+        {"line-1": "Born 03/04/25", "font": "lato", "checked": "yes", "date-line-1-5": "week-day-year"},
+        {"line-1": "Born 03/04/25", "font": "lato", "checked": "yes", "date-line-1-0": "day-month-year"},
+    ],
+)
 def test_no_form_gets_a_token_past_an_error_the_checkbox_or_a_date(client, form):
     for prefix in ("/p", "/embed"):
         response = client.post(f"{prefix}/mug/confirm", data=form)

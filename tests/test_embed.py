@@ -1,4 +1,5 @@
 """The embeddable personalizer: framing rules, origin checks, no session needed, the loader."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,7 @@ from html import unescape
 
 import pytest
 
-from site import create_app, tokens
+from proofmark import create_app, tokens
 
 SHOP = "http://shop.test"
 
@@ -15,8 +16,9 @@ SHOP = "http://shop.test"
 def csrf_app(tmp_path, monkeypatch):
     """CSRF on, as in production: the embed must work without the session cookie."""
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance-csrf"))
-    return create_app({"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True,
-                       "EMBED_ALLOWED_ORIGINS": [SHOP + "/"]})
+    return create_app(
+        {"TESTING": True, "SECRET_KEY": "k", "WTF_CSRF_ENABLED": True, "EMBED_ALLOWED_ORIGINS": [SHOP + "/"]}
+    )
 
 
 def test_embed_page_may_be_framed_by_allowed_origins_only(client):
@@ -45,8 +47,10 @@ def test_an_origin_not_on_the_list_is_refused(client):
     assert response.status_code == 403
     assert "https://evil.example is not on the list of shops allowed to show this personalizer" in html
     assert '<meta name="proofmark-embed-origin" content="">' in html
-    post = client.post("/embed/pendant-round/confirm",
-                       data={"origin": "https://evil.example", "line-1": "Anna", "checked": "yes"})
+    post = client.post(
+        "/embed/pendant-round/confirm",
+        data={"origin": "https://evil.example", "line-1": "Anna", "checked": "yes"},
+    )
     assert post.status_code == 403
 
 
@@ -58,11 +62,13 @@ def test_embed_without_origin_is_standalone(client):
 
 def test_embed_works_without_session_or_csrf_token(csrf_app):
     client = csrf_app.test_client()
-    preview = client.post("/embed/mug/preview", data={"origin": SHOP, "line-1": "Hi"},
-                          headers={"HX-Request": "true"})
+    preview = client.post(
+        "/embed/mug/preview", data={"origin": SHOP, "line-1": "Hi"}, headers={"HX-Request": "true"}
+    )
     assert preview.status_code == 200
-    confirmed = client.post("/embed/mug/confirm", data={"origin": SHOP, "line-1": "Hi", "font": "lato",
-                                                        "checked": "yes"})
+    confirmed = client.post(
+        "/embed/mug/confirm", data={"origin": SHOP, "line-1": "Hi", "font": "lato", "checked": "yes"}
+    )
     html = confirmed.get_data(as_text=True)
     assert confirmed.status_code == 200
     token = unescape(re.search(r'data-confirmed-token="([^"]+)"', html).group(1))
@@ -94,20 +100,24 @@ def test_loader_script(client):
 
 
 def test_embed_confirm_page_has_no_inline_script(client):
-    html = client.post("/embed/mug/confirm", data={"origin": SHOP, "line-1": "Hi", "checked": "yes"}).get_data(
-        as_text=True
-    )
+    html = client.post(
+        "/embed/mug/confirm", data={"origin": SHOP, "line-1": "Hi", "checked": "yes"}
+    ).get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert not re.search(r"\son[a-z]+=", html)
 
 
 def test_errors_inside_the_iframe_have_no_site_chrome(app, client):
-    """A plain error page under /embed/ (site.errors) is shown in the shop's iframe: no shop
+    """A plain error page under /embed/ (proofmark.errors) is shown in the shop's iframe: no shop
     header or footer, no link into pages that refuse to be framed, and it may tell the
     listed parent its height."""
     app.config["MAX_CONTENT_LENGTH"] = 2000
-    too_large = client.post("/embed/mug/preview", query_string={"origin": SHOP},
-                            data={"line-1": "x" * 5000}, headers={"HX-Request": "true"})
+    too_large = client.post(
+        "/embed/mug/preview",
+        query_string={"origin": SHOP},
+        data={"line-1": "x" * 5000},
+        headers={"HX-Request": "true"},
+    )
     wrong_method = client.put("/embed/mug", query_string={"origin": SHOP})
     not_found = client.get("/embed/mug/nothing-here", query_string={"origin": "https://evil.example"})
     for response, status in ((too_large, 413), (wrong_method, 405), (not_found, 404)):

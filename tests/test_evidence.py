@@ -1,4 +1,5 @@
 """Evidence pack: the facts as JSON (with the Stripe-named section) and as a PDF with real text."""
+
 from __future__ import annotations
 
 import io
@@ -23,11 +24,16 @@ def staff(world):
 
 
 def _image_sha(world, proof_id, number):
-    from site.db import get_db
+    from proofmark.db import get_db
 
     with world.app.app_context():
-        return get_db().execute("SELECT image_sha256 FROM revisions WHERE proof_id = ? AND number = ?",
-                                (proof_id, number)).fetchone()[0]
+        return (
+            get_db()
+            .execute(
+                "SELECT image_sha256 FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number)
+            )
+            .fetchone()[0]
+        )
 
 
 def test_evidence_json_holds_the_approval_and_the_chain(staff, world):
@@ -54,15 +60,23 @@ def test_stripe_section_uses_stripes_field_names(staff, world):
     facts = json.loads(staff.get(f"/staff/proofs/{world.approved}/evidence.json").data)
     stripe = facts["dispute_evidence"]["stripe"]
     assert set(stripe) == {
-        "customer_name", "customer_email_address", "product_description", "customer_signature",
-        "customer_communication", "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation",
+        "customer_name",
+        "customer_email_address",
+        "product_description",
+        "customer_signature",
+        "customer_communication",
+        "refund_policy",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
         "uncategorized_text",
     }
     assert stripe["customer_name"] == "Ann Lee" and stripe["customer_email_address"] == "ann@example.com"
     assert "Round pendant" in stripe["product_description"] and "Sophie" in stripe["product_description"]
     assert stripe["customer_signature"]["file"] == "evidence-A-1001.pdf"
     assert stripe["customer_signature"]["url"].endswith(f"/staff/proofs/{world.approved}/evidence.pdf")
-    assert stripe["customer_communication"] and all(c["file"].endswith(".eml") for c in stripe["customer_communication"])
+    assert stripe["customer_communication"] and all(
+        c["file"].endswith(".eml") for c in stripe["customer_communication"]
+    )
     assert "2011/83/EU" in stripe["refund_policy_disclosure"]
     assert "approved" in stripe["refund_refusal_explanation"]
     # Every referenced email can be downloaded as it was built.
@@ -97,8 +111,15 @@ def test_evidence_pdf_is_real_text_with_the_image(staff, world):
 def test_unicode_names_survive_in_the_pdf(world, staff):
     from tests.staff_support import approve, create_proof
 
-    proof_id = create_proof(world.app, order_ref="U-1", name="Łucja Żółć", email="lz@example.com",
-                            lines=("Zoë",), product="pendant-round", font="noto-sans")
+    proof_id = create_proof(
+        world.app,
+        order_ref="U-1",
+        name="Łucja Żółć",
+        email="lz@example.com",
+        lines=("Zoë",),
+        product="pendant-round",
+        font="noto-sans",
+    )
     approve(world.app, proof_id)
     reader = PdfReader(io.BytesIO(staff.get(f"/staff/proofs/{proof_id}/evidence.pdf").data))
     text = reader.pages[0].extract_text()
@@ -148,8 +169,10 @@ def test_a_claim_assessed_as_the_shops_error_withdraws_the_refusal(staff, world)
 
     proof_id = create_proof(world.app, order_ref="S-1", lines=("Mara",))
     approve(world.app, proof_id)
-    staff.post(f"/staff/proofs/{proof_id}/claims/new", data={
-        "kind": "text", "description": "Engraved Maria", "expected_text": "Mara", "action": "record"})
+    staff.post(
+        f"/staff/proofs/{proof_id}/claims/new",
+        data={"kind": "text", "description": "Engraved Maria", "expected_text": "Mara", "action": "record"},
+    )
     facts = json.loads(staff.get(f"/staff/proofs/{proof_id}/evidence.json").data)
     assert facts["claims"][0]["outcome"] == "shop_error"
     assert facts["dispute_evidence"]["stripe"]["refund_refusal_explanation"] == ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from site import ConfigurationError, create_app, db
+from proofmark import ConfigurationError, create_app, db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,9 @@ def test_migrations_are_recorded_and_idempotent(app, runner):
     assert result.exit_code == 0
     assert "up to date" in result.output
     with app.app_context():
-        versions = [r[0] for r in db.get_db().execute("SELECT version FROM schema_migrations ORDER BY version")]
+        versions = [
+            r[0] for r in db.get_db().execute("SELECT version FROM schema_migrations ORDER BY version")
+        ]
     assert versions == [v for v, _, _ in db.migrations()]
 
 
@@ -76,7 +78,7 @@ def test_settings_come_from_instance_config(tmp_path, monkeypatch):
 def test_init_instance_generates_a_secret_key_once(tmp_path):
     env = {**os.environ, "INSTANCE_PATH": str(tmp_path / "fresh")}
     env.pop("FLASK_SECRET_KEY", None)
-    flask = [sys.executable, "-m", "flask", "--app", "site", "init-instance"]
+    flask = [sys.executable, "-m", "flask", "--app", "proofmark", "init-instance"]
     first = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert "wrote a new SECRET_KEY" in first.stdout
     text = (tmp_path / "fresh" / "config.py").read_text()
@@ -96,7 +98,7 @@ def test_fonts_command_lists_coverage(runner):
 
 
 def test_catalog_has_the_required_font_groups():
-    from renderer import catalog
+    from proofmark_renderer import catalog
 
     groups = [f.group for f in catalog.load().fonts.values()]
     assert groups.count("script") >= 4
@@ -107,7 +109,7 @@ def test_catalog_has_the_required_font_groups():
 
 
 def test_missing_font_file_is_reported_not_raised(tmp_path):
-    from renderer import catalog
+    from proofmark_renderer import catalog
 
     (tmp_path / "fonts.toml").write_text(
         '[[font]]\nid = "shop-own"\nname = "Shop Own"\ngroup = "script"\n'
@@ -138,7 +140,9 @@ def test_migration_failure_rolls_back(tmp_path):
     database = db.connect(tmp_path / "x.sqlite")
     db.migrate(database)
     with pytest.raises(sqlite3.IntegrityError):
-        database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'again', 'now')")
+        database.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'again', 'now')"
+        )
 
 
 def test_trusted_proxies_decide_the_recorded_ip(tmp_path, monkeypatch):

@@ -1,12 +1,13 @@
 """Insights: correction kinds, rates by product and font, decision time, SVG charts."""
+
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
 
-from site import insights
-from site.db import get_db
+from proofmark import insights
+from proofmark.db import get_db
 from tests.staff_support import StaffLogin, build_world
 
 
@@ -14,17 +15,20 @@ def d(lines, font="dancing-script", align="center", **fields):
     return {"product": "pendant-round", "font": font, "lines": list(lines), "fields": fields, "align": align}
 
 
-@pytest.mark.parametrize("before, after, comment, expected", [
-    (d(["Jonh"]), d(["John"]), "", {"spelling"}),
-    (d(["12.03.2024"]), d(["03.12.2024"]), "", {"date"}),
-    (d(["Born 12 March"]), d(["Born 12 May"]), "", {"date"}),
-    (d(["Anna Maria"]), d(["Anna", "Maria"]), "", {"layout"}),
-    (d(["Anna"]), d(["Anna"], align="left"), "", {"layout"}),
-    (d(["Anna"]), d(["Anna"], font="great-vibes"), "", {"font"}),
-    (None, None, "Could the date be 3 April?", {"date"}),
-    (None, None, "The script font is hard to read", {"font"}),
-    (None, None, "hmm", {"other"}),
-])
+@pytest.mark.parametrize(
+    "before, after, comment, expected",
+    [
+        (d(["Jonh"]), d(["John"]), "", {"spelling"}),
+        (d(["12.03.2024"]), d(["03.12.2024"]), "", {"date"}),
+        (d(["Born 12 March"]), d(["Born 12 May"]), "", {"date"}),
+        (d(["Anna Maria"]), d(["Anna", "Maria"]), "", {"layout"}),
+        (d(["Anna"]), d(["Anna"], align="left"), "", {"layout"}),
+        (d(["Anna"]), d(["Anna"], font="great-vibes"), "", {"font"}),
+        (None, None, "Could the date be 3 April?", {"date"}),
+        (None, None, "The script font is hard to read", {"font"}),
+        (None, None, "hmm", {"other"}),
+    ],
+)
 def test_classify_correction(before, after, comment, expected):
     assert insights.classify_correction(before, after, comment) == expected
 

@@ -1,6 +1,7 @@
 """Mail through the outbox, against a real SMTP server on loopback (aiosmtpd): message
 structure, an outage (mail waits, then goes out exactly once), retries with backoff,
 permanent failures, crashed senders, concurrent senders, and sending after a request."""
+
 from __future__ import annotations
 
 import threading
@@ -8,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from site import mail, proofs
-from site.db import connect, database_path, get_db
-from site.records import verify_chain
+from proofmark import mail, proofs
+from proofmark.db import connect, database_path, get_db
+from proofmark.records import verify_chain
 from tests.proofs_support import (
     T0,
     all_statements,
@@ -25,8 +26,15 @@ from tests.proofs_support import (
 
 
 def smtp_app(tmp_path, port: int, **config):
-    return make_app(tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=port,
-                    SMTP_TIMEOUT=5, MAIL_SEND_AFTER_REQUEST="off", **config)
+    return make_app(
+        tmp_path / "instance",
+        MAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_TIMEOUT=5,
+        MAIL_SEND_AFTER_REQUEST="off",
+        **config,
+    )
 
 
 def test_proof_email_is_multipart_with_inline_image_and_link(tmp_path):
@@ -80,14 +88,22 @@ def test_outage_mail_waits_then_is_delivered_exactly_once(tmp_path):
 
         # The customer can still decide while mail is down; the confirmation waits too.
         rev = proofs.get_proof(db, proof_id)["revision"]
-        decision = proofs.approve(db, proof_id, revision=1, nonce=rev["nonce"],
-                                  statements_ticked=all_statements(app), now=later(seconds=30))
+        decision = proofs.approve(
+            db,
+            proof_id,
+            revision=1,
+            nonce=rev["nonce"],
+            statements_ticked=all_statements(app),
+            now=later(seconds=30),
+        )
         assert decision.recorded
         report = mail.send_due(db, now=later(seconds=61))
         assert (report.sent, report.retrying) == (0, 2)
         assert db.execute("SELECT attempts FROM outbox WHERE kind = 'proof'").fetchone()[0] == 2
-        assert db.execute("SELECT next_attempt_at FROM outbox WHERE kind = 'proof'").fetchone()[0] == \
-            "2026-11-02T09:33:01.000000Z"  # second backoff: 120 s after 09:31:01
+        assert (
+            db.execute("SELECT next_attempt_at FROM outbox WHERE kind = 'proof'").fetchone()[0]
+            == "2026-11-02T09:33:01.000000Z"
+        )  # second backoff: 120 s after 09:31:01
 
         with smtp_sink(port) as sink:
             # Not yet due: the server is back but nothing is sent before the backoff ends.
@@ -99,7 +115,9 @@ def test_outage_mail_waits_then_is_delivered_exactly_once(tmp_path):
             assert mail.send_due(db, now=later(days=1)).claimed == 0
             assert mail.send_due(db, now=later(days=30)).claimed == 0
             assert len(sink.messages) == 2
-        queued = [e["data"]["message_id"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_queued"]
+        queued = [
+            e["data"]["message_id"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_queued"
+        ]
         sent = [e["data"]["message_id"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_sent"]
         assert sorted(sink.message_ids()) == sorted(queued) == sorted(sent)
         assert count(db, "outbox", "status = 'sent'") == 2
@@ -108,8 +126,14 @@ def test_outage_mail_waits_then_is_delivered_exactly_once(tmp_path):
 
 def test_a_long_outage_loses_nothing_then_each_message_goes_out_once(tmp_path):
     port = free_port()  # nothing listens: the server is down for ten days
-    app = smtp_app(tmp_path, port, MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_BASE_SECONDS=10, MAIL_RETRY_MAX_SECONDS=3600,
-                   MAIL_GIVE_UP_AFTER_HOURS=1)
+    app = smtp_app(
+        tmp_path,
+        port,
+        MAIL_MAX_ATTEMPTS=2,
+        MAIL_RETRY_BASE_SECONDS=10,
+        MAIL_RETRY_MAX_SECONDS=3600,
+        MAIL_GIVE_UP_AFTER_HOURS=1,
+    )
     with app.app_context():
         db = get_db()
         proof_id = new_proof(db, now=T0)
@@ -132,8 +156,13 @@ def test_a_long_outage_loses_nothing_then_each_message_goes_out_once(tmp_path):
 
 
 def test_a_mail_misconfiguration_holds_mail_until_it_is_fixed(tmp_path):
-    app = make_app(tmp_path / "instance", MAIL_BACKEND="smpt", MAIL_MAX_ATTEMPTS=1, MAIL_GIVE_UP_AFTER_HOURS=0,
-                   MAIL_SEND_AFTER_REQUEST="off")
+    app = make_app(
+        tmp_path / "instance",
+        MAIL_BACKEND="smpt",
+        MAIL_MAX_ATTEMPTS=1,
+        MAIL_GIVE_UP_AFTER_HOURS=0,
+        MAIL_SEND_AFTER_REQUEST="off",
+    )
     with app.app_context():
         db = get_db()
         proof_id = new_proof(db, now=T0)
@@ -147,7 +176,9 @@ def test_a_mail_misconfiguration_holds_mail_until_it_is_fixed(tmp_path):
 
 def test_temporary_refusal_gives_up_after_attempts_and_hours_permanent_at_once(tmp_path):
     port = free_port()
-    app = smtp_app(tmp_path, port, MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_BASE_SECONDS=10, MAIL_GIVE_UP_AFTER_HOURS=1)
+    app = smtp_app(
+        tmp_path, port, MAIL_MAX_ATTEMPTS=2, MAIL_RETRY_BASE_SECONDS=10, MAIL_GIVE_UP_AFTER_HOURS=1
+    )
     with app.app_context(), smtp_sink(port) as sink:
         db = get_db()
         proof_id = new_proof(db, now=T0)
@@ -157,16 +188,22 @@ def test_temporary_refusal_gives_up_after_attempts_and_hours_permanent_at_once(t
         assert mail.send_due(db, now=later(seconds=11)).retrying == 1
         report = mail.send_due(db, now=later(hours=2))
         assert (report.retrying, report.failed) == (0, 1)
-        assert db.execute("SELECT status FROM outbox WHERE proof_id = ?", (proof_id,)).fetchone()[0] == "failed"
+        assert (
+            db.execute("SELECT status FROM outbox WHERE proof_id = ?", (proof_id,)).fetchone()[0] == "failed"
+        )
         failed = [e["data"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_failed"]
-        assert [(f["will_retry"], f["server_unavailable"]) for f in failed] == [(True, False)] * 2 + [(False, False)]
+        assert [(f["will_retry"], f["server_unavailable"]) for f in failed] == [(True, False)] * 2 + [
+            (False, False)
+        ]
         assert "450" in failed[-1]["error"]
 
         sink.defer_rcpt, sink.refuse_rcpt = False, True
         other = new_proof(db, now=later(hours=2), email="nobody@example.com")
         report = mail.send_due(db, now=later(hours=2, seconds=1))
         assert (report.sent, report.failed) == (0, 1)
-        row = db.execute("SELECT status, attempts, last_error FROM outbox WHERE proof_id = ?", (other,)).fetchone()
+        row = db.execute(
+            "SELECT status, attempts, last_error FROM outbox WHERE proof_id = ?", (other,)
+        ).fetchone()
         assert (row["status"], row["attempts"]) == ("failed", 1)
         assert "550" in row["last_error"]
         assert sink.messages == []
@@ -174,7 +211,16 @@ def test_temporary_refusal_gives_up_after_attempts_and_hours_permanent_at_once(t
 
 def test_backoff_doubles_and_is_capped(app):
     config = {"MAIL_RETRY_BASE_SECONDS": 60, "MAIL_RETRY_MAX_SECONDS": 3600}
-    assert [mail.backoff_seconds(n, config) for n in range(1, 9)] == [60, 120, 240, 480, 960, 1920, 3600, 3600]
+    assert [mail.backoff_seconds(n, config) for n in range(1, 9)] == [
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+    ]
 
 
 def test_a_row_stuck_in_sending_is_retried_only_after_the_timeout(tmp_path):
@@ -238,12 +284,19 @@ def test_concurrent_senders_deliver_each_message_once(tmp_path):
 
 def test_web_request_never_fails_because_smtp_is_down(tmp_path):
     port = free_port()
-    app = make_app(tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_PORT=port, MAIL_SEND_AFTER_REQUEST="inline")
+    app = make_app(
+        tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_PORT=port, MAIL_SEND_AFTER_REQUEST="inline"
+    )
     with app.app_context():
         token = _design_token(app)
-    response = app.test_client().post("/orders", data={
-        "design_token": token, "customer_name": "Ada", "customer_email": "ada@example.com",
-    })
+    response = app.test_client().post(
+        "/orders",
+        data={
+            "design_token": token,
+            "customer_name": "Ada",
+            "customer_email": "ada@example.com",
+        },
+    )
     assert response.status_code == 303
     with app.app_context():
         db = get_db()
@@ -254,7 +307,7 @@ def test_web_request_never_fails_because_smtp_is_down(tmp_path):
 
 
 def _design_token(app) -> str:
-    from site.tokens import sign_design
+    from proofmark.tokens import sign_design
 
     d = design("Ada")
     return sign_design(d, d.content_key(1200, "jpeg"))
@@ -262,13 +315,20 @@ def _design_token(app) -> str:
 
 def test_background_thread_sends_right_after_the_request(tmp_path):
     port = free_port()
-    app = make_app(tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_PORT=port, MAIL_SEND_AFTER_REQUEST="thread")
+    app = make_app(
+        tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_PORT=port, MAIL_SEND_AFTER_REQUEST="thread"
+    )
     with app.app_context():
         token = _design_token(app)
     with smtp_sink(port) as sink:
-        response = app.test_client().post("/orders", data={
-            "design_token": token, "customer_name": "Ada", "customer_email": "ada@example.com",
-        })
+        response = app.test_client().post(
+            "/orders",
+            data={
+                "design_token": token,
+                "customer_name": "Ada",
+                "customer_email": "ada@example.com",
+            },
+        )
         assert response.status_code == 303
         assert sink.wait_for(1)
         assert mail.sender_for(app).wait_idle(30)
@@ -290,7 +350,9 @@ def test_file_backend_and_send_mail_command(tmp_path):
     assert "0 due, 0 sent" in again.output
 
 
-@pytest.mark.parametrize("kind", ["proof", "revision", "resent", "reminder", "approved", "changes_requested", "expired"])
+@pytest.mark.parametrize(
+    "kind", ["proof", "revision", "resent", "reminder", "approved", "changes_requested", "expired"]
+)
 def test_every_email_has_paired_text_and_html_templates(app, kind):
     from pathlib import Path
 
@@ -304,8 +366,14 @@ def test_decision_confirmations_are_sent(tmp_path):
         db = get_db()
         proof_id = new_proof(db, now=T0)
         rev = proofs.get_proof(db, proof_id)["revision"]
-        proofs.request_changes(db, proof_id, revision=1, nonce=rev["nonce"], comment="Please use Ada L.",
-                               now=T0 + timedelta(hours=1))
+        proofs.request_changes(
+            db,
+            proof_id,
+            revision=1,
+            nonce=rev["nonce"],
+            comment="Please use Ada L.",
+            now=T0 + timedelta(hours=1),
+        )
         mail.send_due(db, now=T0 + timedelta(hours=2))
     emls = sorted((tmp_path / "instance" / "outbox").glob("*.eml"))
     assert [f.name for f in emls] == ["000001-proof.eml", "000002-changes_requested.eml"]

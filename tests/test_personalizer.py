@@ -1,4 +1,5 @@
 """The personalizer pages, the live-preview partial and the preview image cache."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from renderer import Design, catalog, render
-from site import previews
+from proofmark import previews
+from proofmark_renderer import Design, catalog, render
 
 HX = {"HX-Request": "true"}
 
@@ -21,7 +22,9 @@ def preview_src(html: str) -> str:
 
 def slot(html: str, slot_id: str) -> str:
     """The contents of one element by id (issue slots hold no nested divs of their own id)."""
-    match = re.search(rf'<(div|span) id="{re.escape(slot_id)}"[^>]*>(.*?)</\1>\s*(?=<(?:div|span) id=|$)', html, re.S)
+    match = re.search(
+        rf'<(div|span) id="{re.escape(slot_id)}"[^>]*>(.*?)</\1>\s*(?=<(?:div|span) id=|$)', html, re.S
+    )
     assert match, f"no #{slot_id}"
     return match.group(2)
 
@@ -81,7 +84,9 @@ def test_missing_glyph_shows_error_with_font_suggestion_and_the_suggestion_fixes
     assert "can’t write" in slot(html, "font-status-great-vibes")
     assert "disabled" in slot(html, "pz-continue")
     # Without JavaScript the suggestion is a submit button: the page comes back with the font.
-    fixed = client.post("/p/pendant-round", data={**data, "use_font": "noto-sans-hebrew"}).get_data(as_text=True)
+    fixed = client.post("/p/pendant-round", data={**data, "use_font": "noto-sans-hebrew"}).get_data(
+        as_text=True
+    )
     assert "<html" in fixed
     assert re.search(r'value="noto-sans-hebrew" checked', fixed)
     assert 'data-code="glyph-missing"' not in fixed
@@ -128,7 +133,9 @@ def test_unknown_product_is_a_clear_404(client):
 
 
 def test_unknown_font_in_the_form_is_an_error_not_a_crash(client):
-    html = client.post("/p/mug/preview", data={"line-1": "Hi", "font": "comic-sans"}, headers=HX).get_data(as_text=True)
+    html = client.post("/p/mug/preview", data={"line-1": "Hi", "font": "comic-sans"}, headers=HX).get_data(
+        as_text=True
+    )
     assert "There is no font “comic-sans”" in slot(html, "issues-general")
 
 

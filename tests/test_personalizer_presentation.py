@@ -1,18 +1,19 @@
 """Letter-by-letter and date presentation (site/presentation.py): pure functions."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site import presentation
-from site.presentation import VISIBLE_SPACE, letter_cells, letters, numeric_dates
+from proofmark import presentation
+from proofmark.presentation import VISIBLE_SPACE, letter_cells, letters, numeric_dates
 
 
 def test_letters_split_graphemes_and_show_spaces():
     assert letters("Anna Lee") == ["A", "n", "n", "a", VISIBLE_SPACE, "L", "e", "e"]
     # e + combining acute is one letter, as is a family emoji.
     assert letters("Re\u0301my") == ["R", "e\u0301", "m", "y"]
-    assert len(letters("\U0001F468\u200D\U0001F469\u200D\U0001F467")) == 1
+    assert len(letters("\U0001f468\u200d\U0001f469\u200d\U0001f467")) == 1
     assert letters("") == []
 
 
@@ -70,7 +71,7 @@ def test_any_text_survives_presentation(text):
     assert "".join(c.text for c in letter_cells(text)) == text
     assert len(letters(text)) == len(letter_cells(text))
     for mention in numeric_dates(text):
-        assert text[mention.start:mention.end] == mention.text
+        assert text[mention.start : mention.end] == mention.text
 
 
 @settings(max_examples=200, deadline=None)

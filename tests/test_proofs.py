@@ -1,6 +1,7 @@
 """The proofs service: creation, revisions, decisions (idempotent, race-safe), the hash
 chain, reminders and expiry. Real SQLite, real renderer, real storage; the clock is moved
 by passing `now`, never by sleeping."""
+
 from __future__ import annotations
 
 import hashlib
@@ -9,9 +10,9 @@ import threading
 
 import pytest
 
-from site import proofs, storage
-from site.db import connect, database_path, get_db
-from site.records import verify_chain
+from proofmark import proofs, storage
+from proofmark.db import connect, database_path, get_db
+from proofmark.records import verify_chain
 from tests.proofs_support import T0, all_statements, count, design, kinds, later, make_app, new_proof
 
 
@@ -47,7 +48,9 @@ def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db)
     assert events[1]["data"]["image_sha256"] == rev["image_sha256"]
     queued = events[2]["data"]
     outbox = proofs.outbox_for(db, proof_id)
-    assert [(o["kind"], o["status"], o["message_id"]) for o in outbox] == [("proof", "pending", queued["message_id"])]
+    assert [(o["kind"], o["status"], o["message_id"]) for o in outbox] == [
+        ("proof", "pending", queued["message_id"])
+    ]
     assert verify_chain(db, proof_id).intact
 
 
@@ -66,8 +69,13 @@ def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db)
 def test_bad_input_creates_nothing(papp, db, changes, message):
     before = (count(db, "proofs"), count(db, "events"), count(db, "outbox"))
     args = {
-        "order_ref": "ORD-2", "customer_name": "Ada", "customer_email": "ada@example.com",
-        "design": design(), "source": "staff", "actor": "staff:a@b.test", **changes,
+        "order_ref": "ORD-2",
+        "customer_name": "Ada",
+        "customer_email": "ada@example.com",
+        "design": design(),
+        "source": "staff",
+        "actor": "staff:a@b.test",
+        **changes,
     }
     with pytest.raises(proofs.ProofError, match=message):
         proofs.create_proof(db, **args)
@@ -75,20 +83,23 @@ def test_bad_input_creates_nothing(papp, db, changes, message):
 
 
 @pytest.mark.parametrize("field", ["customer_name", "order_ref"])
-@pytest.mark.parametrize(("hidden", "named"), [
-    ("\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
-    ("\u202a", "U+202A LEFT-TO-RIGHT EMBEDDING"),
-    ("\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
-    ("\u2069", "U+2069 POP DIRECTIONAL ISOLATE"),
-    ("\u200b", "U+200B ZERO WIDTH SPACE"),
-    ("\u200f", "U+200F RIGHT-TO-LEFT MARK"),
-    ("\u00ad", "U+00AD SOFT HYPHEN"),
-    ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
-    ("\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
-    ("\u2028", "U+2028 LINE SEPARATOR"),
-    ("\u3164", "U+3164 HANGUL FILLER"),
-    ("\u200d", "U+200D ZERO WIDTH JOINER"),  # after a space or a hyphen, joining no letters
-])
+@pytest.mark.parametrize(
+    ("hidden", "named"),
+    [
+        ("\u202e", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("\u202a", "U+202A LEFT-TO-RIGHT EMBEDDING"),
+        ("\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("\u2069", "U+2069 POP DIRECTIONAL ISOLATE"),
+        ("\u200b", "U+200B ZERO WIDTH SPACE"),
+        ("\u200f", "U+200F RIGHT-TO-LEFT MARK"),
+        ("\u00ad", "U+00AD SOFT HYPHEN"),
+        ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+        ("\u2028", "U+2028 LINE SEPARATOR"),
+        ("\u3164", "U+3164 HANGUL FILLER"),
+        ("\u200d", "U+200D ZERO WIDTH JOINER"),  # after a space or a hyphen, joining no letters
+    ],
+)
 def test_invisible_and_reordering_characters_are_refused_by_name(papp, db, field, hidden, named):
     # "ORD-\u202e1234" displays as "ORD-4321": the record would not read as what was stored.
     value = {"customer_name": "Ada " + hidden + "Lovelace", "order_ref": "ORD-" + hidden + "1234"}[field]
@@ -105,14 +116,17 @@ def test_a_lone_surrogate_is_refused_not_a_crash(papp, db):
     assert raised.value.field == "customer_name"
 
 
-@pytest.mark.parametrize("name", [
-    "שרה כהן",            # Hebrew
-    "فاطمة الزهراء",      # Arabic
-    "مهر\u200cآوا",       # Persian, spelled with a zero-width non-joiner between letters
-    "क्\u200dष",           # Devanagari with a zero-width joiner
-    "Zoë O’Brien-Łukasz",
-    "María José 李",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "שרה כהן",  # Hebrew
+        "فاطمة الزهراء",  # Arabic
+        "مهر\u200cآوا",  # Persian, spelled with a zero-width non-joiner between letters
+        "क्\u200dष",  # Devanagari with a zero-width joiner
+        "Zoë O’Brien-Łukasz",
+        "María José 李",
+    ],
+)
 def test_names_in_any_script_are_accepted_as_typed(papp, db, name):
     proof_id = new_proof(db, customer_name=name, order_ref="ORD-" + str(len(name)))
     assert proofs.get_proof(db, proof_id)["customer_name"] == name
@@ -122,7 +136,9 @@ def test_a_change_request_comment_refuses_bidi_controls_but_keeps_mixed_scripts(
     proof_id = new_proof(db)
     rev = proofs.get_proof(db, proof_id)["revision"]
     with pytest.raises(proofs.ProofError, match="U\\+2067 RIGHT-TO-LEFT ISOLATE") as raised:
-        proofs.request_changes(db, proof_id, revision=1, nonce=rev["nonce"], comment="Make it \u2067כהן\u2069 please")
+        proofs.request_changes(
+            db, proof_id, revision=1, nonce=rev["nonce"], comment="Make it \u2067כהן\u2069 please"
+        )
     assert raised.value.field == "comment"
     assert "changes_requested" not in kinds(db, proof_id)
     comment = "Please spell it שרה\u200f, not Sara 👩\u200d👧"  # a mark and an emoji joiner stay
@@ -130,21 +146,32 @@ def test_a_change_request_comment_refuses_bidi_controls_but_keeps_mixed_scripts(
     assert proofs.get_events(db, proof_id)[-2]["data"]["comment"] == comment
 
 
-@pytest.mark.parametrize(("field", "limit"), [("customer_name", proofs.MAX_NAME), ("order_ref", proofs.MAX_ORDER_REF)])
+@pytest.mark.parametrize(
+    ("field", "limit"), [("customer_name", proofs.MAX_NAME), ("order_ref", proofs.MAX_ORDER_REF)]
+)
 def test_names_and_order_references_have_a_length_limit(papp, db, field, limit):
     with pytest.raises(proofs.ProofError, match=f"too long \\(at most {limit} characters\\)"):
         new_proof(db, **{field: "A" * (limit + 1)})
     with pytest.raises(proofs.ProofError, match="too long"):
-        proofs.request_changes(db, new_proof(db), revision=1, nonce="x", comment="A" * (proofs.MAX_COMMENT + 1))
+        proofs.request_changes(
+            db, new_proof(db), revision=1, nonce="x", comment="A" * (proofs.MAX_COMMENT + 1)
+        )
 
 
 def test_one_design_token_makes_one_proof(papp, db):
-    from site.tokens import sign_design, verify_design
+    from proofmark.tokens import sign_design, verify_design
 
     d = design("Grace")
     token = verify_design(sign_design(d, d.content_key(1200, "jpeg"), {"date_readings": {}}))
-    args = dict(order_ref="SHOP-9", customer_name="Grace", customer_email="grace@example.com", design=d,
-                source="shop", actor="shop", design_token=token)
+    args = dict(
+        order_ref="SHOP-9",
+        customer_name="Grace",
+        customer_email="grace@example.com",
+        design=d,
+        source="shop",
+        actor="shop",
+        design_token=token,
+    )
     first = proofs.create_proof(db, **args)
     second = proofs.create_proof(db, **args)
     assert first == second
@@ -183,9 +210,14 @@ def _approve(papp, db, proof_id, *, ticked=None, **kw):
     proof = proofs.get_proof(db, proof_id)
     rev = proof["revision"]
     return proofs.approve(
-        db, proof_id, revision=rev["number"], nonce=rev["nonce"],
+        db,
+        proof_id,
+        revision=rev["number"],
+        nonce=rev["nonce"],
         statements_ticked=all_statements(papp) if ticked is None else ticked,
-        ip="203.0.113.7", user_agent="Mozilla/5.0 (test)", **kw,
+        ip="203.0.113.7",
+        user_agent="Mozilla/5.0 (test)",
+        **kw,
     )
 
 
@@ -205,7 +237,9 @@ def test_approval_records_what_was_shown_and_is_idempotent(papp, db):
     assert data["text"] == {"lines": ["Ada 03/04/2025"], "fields": {}}
     assert data["shown_text"][0]["letters"][:4] == ["A", "d", "a", "␣"]
     assert {r["words"] for r in data["shown_text"][0]["dates"][0]["readings"]} == {
-        "Thursday 3 April 2025", "Tuesday 4 March 2025"}
+        "Thursday 3 April 2025",
+        "Tuesday 4 March 2025",
+    }
     assert data["product"] == {"id": "bar-necklace", "name": "Bar necklace"}
     assert data["font"]["id"] == "lato"
     assert data["disclosure"]["version"] == papp.config["DISCLOSURE_VERSION"]
@@ -271,11 +305,22 @@ def test_two_approvals_racing_record_one_event(papp, db):
             try:
                 barrier.wait()
                 if i % 2:
-                    results.append(proofs.request_changes(own, proof_id, revision=1, nonce=rev["nonce"],
-                                                          comment="Please use a capital L"))
+                    results.append(
+                        proofs.request_changes(
+                            own, proof_id, revision=1, nonce=rev["nonce"], comment="Please use a capital L"
+                        )
+                    )
                 else:
-                    results.append(proofs.approve(own, proof_id, revision=1, nonce=rev["nonce"],
-                                                  statements_ticked=all_statements(papp), ip=f"198.51.100.{i}"))
+                    results.append(
+                        proofs.approve(
+                            own,
+                            proof_id,
+                            revision=1,
+                            nonce=rev["nonce"],
+                            statements_ticked=all_statements(papp),
+                            ip=f"198.51.100.{i}",
+                        )
+                    )
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
             finally:
@@ -301,13 +346,19 @@ def test_change_request_then_new_revision_supersedes_the_old_link(papp, db):
     rev1 = proofs.get_proof(db, proof_id)["revision"]
     with pytest.raises(proofs.ProofError, match="missing"):
         proofs.request_changes(db, proof_id, revision=1, nonce=rev1["nonce"], comment="   ")
-    decision = proofs.request_changes(db, proof_id, revision=1, nonce=rev1["nonce"], comment="It is John, not Jonh.")
+    decision = proofs.request_changes(
+        db, proof_id, revision=1, nonce=rev1["nonce"], comment="It is John, not Jonh."
+    )
     assert (decision.status, decision.recorded) == ("changes_requested", True)
     # Approving after asking for changes is the same consistent outcome, not an approval.
-    after = proofs.approve(db, proof_id, revision=1, nonce=rev1["nonce"], statements_ticked=all_statements(papp))
+    after = proofs.approve(
+        db, proof_id, revision=1, nonce=rev1["nonce"], statements_ticked=all_statements(papp)
+    )
     assert (after.status, after.recorded) == ("changes_requested", False)
 
-    number = proofs.add_revision(db, proof_id, design("John"), actor="staff:owner@shop.test", note="Fixed spelling")
+    number = proofs.add_revision(
+        db, proof_id, design("John"), actor="staff:owner@shop.test", note="Fixed spelling"
+    )
     assert number == 2
     proof = proofs.get_proof(db, proof_id)
     assert proof["status"] == "awaiting_approval" and proof["text"] == "John" and proof["decided_at"] is None
@@ -323,7 +374,11 @@ def test_change_request_then_new_revision_supersedes_the_old_link(papp, db):
     ok = proofs.approve(db, proof_id, revision=2, nonce=rev2["nonce"], statements_ticked=all_statements(papp))
     assert (ok.status, ok.recorded, ok.revision) == ("approved", True, 2)
     assert [o["kind"] for o in proofs.outbox_for(db, proof_id)] == [
-        "proof", "changes_requested", "revision", "approved"]
+        "proof",
+        "changes_requested",
+        "revision",
+        "approved",
+    ]
     assert verify_chain(db, proof_id).intact
 
 
@@ -349,11 +404,15 @@ def test_event_log_refuses_update_and_delete_and_the_chain_names_a_tampered_fiel
         db.execute("DELETE FROM events WHERE proof_id = ?", (proof_id,))
 
     # Someone with raw access drops the trigger and edits the approval: the chain says where.
-    approved = db.execute("SELECT id, data FROM events WHERE proof_id = ? AND kind = 'approved'", (proof_id,)).fetchone()
+    approved = db.execute(
+        "SELECT id, data FROM events WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
+    ).fetchone()
     db.execute("DROP TRIGGER events_append_only_update")
     try:
-        db.execute("UPDATE events SET data = replace(data, '\"revision\":1', '\"revision\":2') WHERE id = ?",
-                   (approved["id"],))
+        db.execute(
+            "UPDATE events SET data = replace(data, '\"revision\":1', '\"revision\":2') WHERE id = ?",
+            (approved["id"],),
+        )
         report = verify_chain(db, proof_id)
         assert not report.intact
         assert [(p.event_id, p.field) for p in report.problems] == [(approved["id"], "data")]
@@ -403,7 +462,9 @@ def test_reminder_then_expiry_holds_production_and_never_approves(tmp_path):
 
         rev = proof["revision"]
         with pytest.raises(proofs.ProofExpired, match="on hold"):
-            proofs.approve(db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(app))
+            proofs.approve(
+                db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(app)
+            )
         assert "approved" not in kinds(db, proof_id)
 
         # A fresh link reopens it; only then can the customer approve.
@@ -411,8 +472,14 @@ def test_reminder_then_expiry_holds_production_and_never_approves(tmp_path):
         assert proofs.get_proof(db, proof_id)["status"] == "awaiting_approval"
         resent = [e for e in proofs.get_events(db, proof_id) if e["kind"] == "resent"][0]
         assert resent["data"]["reopened"] is True
-        ok = proofs.approve(db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(app),
-                            now=later(days=20, seconds=5))
+        ok = proofs.approve(
+            db,
+            proof_id,
+            revision=1,
+            nonce=rev["nonce"],
+            statements_ticked=all_statements(app),
+            now=later(days=20, seconds=5),
+        )
         assert ok.recorded
         assert verify_chain(db, proof_id).intact
 

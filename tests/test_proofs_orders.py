@@ -1,4 +1,5 @@
 """The demo shop's "Place order" (POST /orders) and the demo outbox (/dev/outbox)."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from site.db import get_db
-from site.tokens import sign_design
+from proofmark.db import get_db
+from proofmark.tokens import sign_design
 from tests.proofs_support import count, design, make_app
 
 
@@ -30,10 +31,15 @@ def _counts(app):
 
 def test_place_order_creates_a_proof_and_tells_the_shopper_to_check_email(demo_app):
     client = demo_app.test_client()
-    response = client.post("/orders", data={
-        "design_token": token(demo_app), "customer_name": "Ada Lovelace", "customer_email": "ada@example.com",
-        "order_ref": "SHOP-1",
-    })
+    response = client.post(
+        "/orders",
+        data={
+            "design_token": token(demo_app),
+            "customer_name": "Ada Lovelace",
+            "customer_email": "ada@example.com",
+            "order_ref": "SHOP-1",
+        },
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
@@ -41,7 +47,9 @@ def test_place_order_creates_a_proof_and_tells_the_shopper_to_check_email(demo_a
     assert "Check your email" in html and "a•••" in html and "SHOP-1" in html
     assert 'href="/dev/outbox"' in html  # demo mode points at the outbox
     with demo_app.app_context():
-        row = get_db().execute("SELECT source, status, text FROM proofs WHERE order_ref = 'SHOP-1'").fetchone()
+        row = (
+            get_db().execute("SELECT source, status, text FROM proofs WHERE order_ref = 'SHOP-1'").fetchone()
+        )
     assert tuple(row) == ("shop", "awaiting_approval", "Ada Lovelace")
     # Sent right after the request (inline under TESTING) by the file backend.
     assert list((Path(demo_app.instance_path) / "outbox").glob("*.eml"))
@@ -49,7 +57,11 @@ def test_place_order_creates_a_proof_and_tells_the_shopper_to_check_email(demo_a
 
 def test_same_token_twice_is_one_order(demo_app):
     client = demo_app.test_client()
-    form = {"design_token": token(demo_app, "Twice"), "customer_name": "Ada", "customer_email": "ada@example.com"}
+    form = {
+        "design_token": token(demo_app, "Twice"),
+        "customer_name": "Ada",
+        "customer_email": "ada@example.com",
+    }
     first = client.post("/orders", data=form)
     second = client.post("/orders", data=form)
     assert first.headers["Location"] == second.headers["Location"]
@@ -58,8 +70,9 @@ def test_same_token_twice_is_one_order(demo_app):
 @pytest.mark.parametrize("bad", ["", "garbage", "eyJkIjp7fX0.forged"])
 def test_tampered_design_token_is_400_and_creates_nothing(demo_app, bad):
     before = _counts(demo_app)
-    response = demo_app.test_client().post("/orders", data={
-        "design_token": bad, "customer_name": "Ada", "customer_email": "ada@example.com"})
+    response = demo_app.test_client().post(
+        "/orders", data={"design_token": bad, "customer_name": "Ada", "customer_email": "ada@example.com"}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "We could not place this order" in html and "Nothing was ordered" in html
@@ -71,8 +84,9 @@ def test_altered_design_in_a_real_token_is_400(demo_app):
     payload, _, signature = good.partition(".")
     forged = payload[:-3] + ("AAA" if payload[-3:] != "AAA" else "BBB") + "." + signature
     before = _counts(demo_app)
-    response = demo_app.test_client().post("/orders", data={
-        "design_token": forged, "customer_name": "Ada", "customer_email": "ada@example.com"})
+    response = demo_app.test_client().post(
+        "/orders", data={"design_token": forged, "customer_name": "Ada", "customer_email": "ada@example.com"}
+    )
     assert response.status_code == 400
     assert _counts(demo_app) == before
 
@@ -80,8 +94,9 @@ def test_altered_design_in_a_real_token_is_400(demo_app):
 def test_bad_email_keeps_everything_for_a_retry(demo_app):
     t = token(demo_app, "Keep me")
     before = _counts(demo_app)
-    response = demo_app.test_client().post("/orders", data={
-        "design_token": t, "customer_name": "Ada", "customer_email": "ada.example.com"})
+    response = demo_app.test_client().post(
+        "/orders", data={"design_token": t, "customer_name": "Ada", "customer_email": "ada.example.com"}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "not an email address" in html
@@ -93,9 +108,15 @@ def test_invisible_character_in_the_name_empties_only_that_field_for_a_retry(dem
     t = token(demo_app, "Retry me")
     before = _counts(demo_app)
     client = demo_app.test_client()
-    response = client.post("/orders", data={
-        "design_token": t, "customer_name": "Ada \u202eLovelace", "customer_email": "ada@example.com",
-        "order_ref": "SHOP-77"})
+    response = client.post(
+        "/orders",
+        data={
+            "design_token": t,
+            "customer_name": "Ada \u202eLovelace",
+            "customer_email": "ada@example.com",
+            "order_ref": "SHOP-77",
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "U+202E RIGHT-TO-LEFT OVERRIDE" in html and "\u202e" not in html
@@ -105,15 +126,29 @@ def test_invisible_character_in_the_name_empties_only_that_field_for_a_retry(dem
     assert 'value="ada@example.com"' in html and f'value="{t}"' in html
     assert re.search(r'<input type="text" name="order_ref" value="SHOP-77" maxlength="64"', html)
     assert _counts(demo_app) == before
-    retry = client.post("/orders", data={"design_token": t, "customer_name": "Ada Lovelace",
-                                          "customer_email": "ada@example.com", "order_ref": "SHOP-77"})
+    retry = client.post(
+        "/orders",
+        data={
+            "design_token": t,
+            "customer_name": "Ada Lovelace",
+            "customer_email": "ada@example.com",
+            "order_ref": "SHOP-77",
+        },
+    )
     assert retry.status_code == 303
 
 
 def test_an_order_reference_with_a_bidi_override_can_be_corrected(demo_app):
     t = token(demo_app, "Ref")
-    response = demo_app.test_client().post("/orders", data={
-        "design_token": t, "customer_name": "Ada", "customer_email": "ada@example.com", "order_ref": "SHOP-\u20661"})
+    response = demo_app.test_client().post(
+        "/orders",
+        data={
+            "design_token": t,
+            "customer_name": "Ada",
+            "customer_email": "ada@example.com",
+            "order_ref": "SHOP-\u20661",
+        },
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "order reference contains an invisible character (U+2066 LEFT-TO-RIGHT ISOLATE)" in html
@@ -123,8 +158,14 @@ def test_an_order_reference_with_a_bidi_override_can_be_corrected(demo_app):
 
 def test_dev_outbox_lists_and_shows_messages_with_html_and_inline_image(demo_app):
     client = demo_app.test_client()
-    client.post("/orders", data={"design_token": token(demo_app, "Outbox"), "customer_name": "Ada",
-                                 "customer_email": "ada@example.com"})
+    client.post(
+        "/orders",
+        data={
+            "design_token": token(demo_app, "Outbox"),
+            "customer_name": "Ada",
+            "customer_email": "ada@example.com",
+        },
+    )
     listing = client.get("/dev/outbox").get_data(as_text=True)
     outbox_id = re.search(r'href="/dev/outbox/(\d+)"', listing).group(1)
     page = client.get(f"/dev/outbox/{outbox_id}").get_data(as_text=True)

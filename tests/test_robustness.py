@@ -1,6 +1,7 @@
 """Hostile, malformed and out-of-range input on every audience's routes: each gets a 4xx
 with a specific, plain-language message (an HTML page, or JSON under /api/), and nothing is
 created or lost. Each case here was a 500 or a silent corruption before it was fixed."""
+
 from __future__ import annotations
 
 import base64
@@ -9,10 +10,10 @@ import re
 
 import pytest
 
-from renderer import Design
-from site import proofs, tokens
-from site.api import create_api_key
-from site.db import get_db
+from proofmark import proofs, tokens
+from proofmark.api_keys import create as create_api_key
+from proofmark.db import get_db
+from proofmark_renderer import Design
 from tests.proofs_support import count, link_for, make_app, new_proof
 from tests.staff_support import StaffLogin, make_staff
 
@@ -50,22 +51,25 @@ def proofs_count(app) -> int:
 # --- ids too large for the database ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, url", [
-    ("GET", f"/staff/proofs/{HUGE}"),
-    ("GET", f"/staff/proofs/{HUGE}/revise"),
-    ("GET", f"/staff/proofs/{HUGE}/evidence.pdf"),
-    ("GET", f"/staff/proofs/{HUGE}/evidence.json"),
-    ("GET", f"/staff/proofs/{HUGE}/claims/new"),
-    ("GET", f"/staff/proofs/1/revisions/{HUGE}.png"),
-    ("GET", f"/staff/proofs/1/emails/{HUGE}.eml"),
-    ("POST", f"/staff/proofs/{HUGE}/notes"),
-    ("POST", f"/staff/proofs/{HUGE}/cancel"),
-    ("POST", f"/staff/proofs/{HUGE}/resend"),
-    ("POST", f"/staff/proofs/1/claims/{HUGE}/decide"),
-    ("GET", f"/dev/outbox/{HUGE}"),
-    ("GET", f"/dev/outbox/{HUGE}/html"),
-    ("GET", f"/dev/outbox/{HUGE}.eml"),
-])
+@pytest.mark.parametrize(
+    "method, url",
+    [
+        ("GET", f"/staff/proofs/{HUGE}"),
+        ("GET", f"/staff/proofs/{HUGE}/revise"),
+        ("GET", f"/staff/proofs/{HUGE}/evidence.pdf"),
+        ("GET", f"/staff/proofs/{HUGE}/evidence.json"),
+        ("GET", f"/staff/proofs/{HUGE}/claims/new"),
+        ("GET", f"/staff/proofs/1/revisions/{HUGE}.png"),
+        ("GET", f"/staff/proofs/1/emails/{HUGE}.eml"),
+        ("POST", f"/staff/proofs/{HUGE}/notes"),
+        ("POST", f"/staff/proofs/{HUGE}/cancel"),
+        ("POST", f"/staff/proofs/{HUGE}/resend"),
+        ("POST", f"/staff/proofs/1/claims/{HUGE}/decide"),
+        ("GET", f"/dev/outbox/{HUGE}"),
+        ("GET", f"/dev/outbox/{HUGE}/html"),
+        ("GET", f"/dev/outbox/{HUGE}.eml"),
+    ],
+)
 def test_an_id_too_large_for_the_database_is_not_found(staff, proof_id, method, url):
     response = staff.open(url, method=method, data={"note": "x", "reason": "x", "resolution": "remake"})
     assert response.status_code == 404
@@ -88,23 +92,29 @@ def test_control_characters_in_the_search_do_not_break_it(staff, proof_id, q):
 # --- dates at the ends of the calendar --------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    {"date_from": "9999-12-31", "date_to": "9999-12-31"},
-    {"date_to": "9999-12-31"},
-    {"date_from": "0001-01-01", "date_to": "0001-01-01"},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"date_from": "9999-12-31", "date_to": "9999-12-31"},
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01", "date_to": "0001-01-01"},
+    ],
+)
 def test_search_dates_at_the_end_of_the_calendar(staff, proof_id, args):
     response = staff.get("/staff/proofs", query_string=args)
     assert response.status_code == 200
     assert "No proofs" in text(response) or "A-" not in text(response)
 
 
-@pytest.mark.parametrize("args", [
-    {"from": "9999-12-31", "to": "9999-12-31"},
-    {"to": "9999-12-31"},
-    {"to": "0001-01-01"},
-    {"from": "0001-01-01", "to": "0001-01-05"},
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"from": "9999-12-31", "to": "9999-12-31"},
+        {"to": "9999-12-31"},
+        {"to": "0001-01-01"},
+        {"from": "0001-01-01", "to": "0001-01-05"},
+    ],
+)
 def test_insights_dates_at_the_end_of_the_calendar(staff, proof_id, args):
     assert staff.get("/staff/insights", query_string=args).status_code == 200
 
@@ -135,20 +145,32 @@ def api(demo_app):
     return client, {"Authorization": f"Bearer {key}"}
 
 
-GOOD = {"order_ref": "R-1", "customer_name": "Ann", "customer_email": "ann@example.com",
-        "design": {"product": "mug", "font": "lato", "lines": ["Hi"]}}
+GOOD = {
+    "order_ref": "R-1",
+    "customer_name": "Ann",
+    "customer_email": "ann@example.com",
+    "design": {"product": "mug", "font": "lato", "lines": ["Hi"]},
+}
 
 
-@pytest.mark.parametrize("design, says", [
-    ({"product": "mug", "font": "lato", "lines": [None]}, "`design.lines` must be a list of strings"),
-    ({"product": "mug", "font": "lato", "lines": [5]}, "`design.lines` must be a list of strings"),
-    ({"product": "mug", "font": "lato", "lines": [["Hi"]]}, "`design.lines` must be a list of strings"),
-    ({"product": "pendant-round", "font": "lato", "lines": ["Hi"], "fields": {"rim": None}},
-     "values are strings"),
-    ({"product": 5, "font": "lato", "lines": ["Hi"]}, "`design.product` must be a string"),
-    ({"product": "mug", "font": ["lato"], "lines": ["Hi"]}, "`design.font` must be a string"),
-    ({"product": "mug", "font": "lato", "lines": ["Hi"], "align": None}, "`design.align` must be a string"),
-])
+@pytest.mark.parametrize(
+    "design, says",
+    [
+        ({"product": "mug", "font": "lato", "lines": [None]}, "`design.lines` must be a list of strings"),
+        ({"product": "mug", "font": "lato", "lines": [5]}, "`design.lines` must be a list of strings"),
+        ({"product": "mug", "font": "lato", "lines": [["Hi"]]}, "`design.lines` must be a list of strings"),
+        (
+            {"product": "pendant-round", "font": "lato", "lines": ["Hi"], "fields": {"rim": None}},
+            "values are strings",
+        ),
+        ({"product": 5, "font": "lato", "lines": ["Hi"]}, "`design.product` must be a string"),
+        ({"product": "mug", "font": ["lato"], "lines": ["Hi"]}, "`design.font` must be a string"),
+        (
+            {"product": "mug", "font": "lato", "lines": ["Hi"], "align": None},
+            "`design.align` must be a string",
+        ),
+    ],
+)
 def test_api_refuses_non_string_design_values_instead_of_engraving_them(demo_app, api, design, says):
     client, headers = api
     response = client.post("/api/proofs", headers=headers, json={**GOOD, "design": design})
@@ -165,12 +187,17 @@ def test_json_nested_too_deeply_is_malformed_json(demo_app, api, body):
     assert response.status_code == 400
     assert response.json["error"] == {"code": "invalid_json", "message": "The body is not a JSON object."}
     response = client.post("/design/verify", data=body, content_type="application/json")
-    assert response.status_code == 400 and response.json == {"valid": False, "error": "No design token was given."}
+    assert response.status_code == 400 and response.json == {
+        "valid": False,
+        "error": "No design token was given.",
+    }
     assert proofs_count(demo_app) == 0
 
 
-@pytest.mark.parametrize("email", ["ann\u202e@example.com", "ann\u200b@example.com", "ann@exa\ufeffmple.com",
-                                   "ann\u2060@example.com"])
+@pytest.mark.parametrize(
+    "email",
+    ["ann\u202e@example.com", "ann\u200b@example.com", "ann@exa\ufeffmple.com", "ann\u2060@example.com"],
+)
 def test_invisible_characters_in_an_email_address_are_refused(demo_app, api, email):
     client, headers = api
     response = client.post("/api/proofs", headers=headers, json={**GOOD, "customer_email": email})
@@ -182,8 +209,10 @@ def test_invisible_characters_in_an_email_address_are_refused(demo_app, api, ema
 def test_an_order_with_an_invisible_character_in_the_email_is_refused_and_keeps_the_form(demo_app):
     with demo_app.test_request_context():
         token = tokens.sign_design(Design(product="bar-necklace", font="lato", lines=("Ada",)), "key")
-    response = demo_app.test_client().post("/orders", data={
-        "design_token": token, "customer_name": "Ann", "customer_email": "ann\u202e@example.com"})
+    response = demo_app.test_client().post(
+        "/orders",
+        data={"design_token": token, "customer_name": "Ann", "customer_email": "ann\u202e@example.com"},
+    )
     assert response.status_code == 422
     assert "is not an email address we can send the proof to" in text(response)
     assert 'value="Ann"' in response.get_data(as_text=True)  # what was typed is kept
@@ -198,11 +227,14 @@ def test_a_non_ascii_page_fingerprint_means_the_page_changed(demo_app, proof_id,
     with demo_app.app_context():
         link = link_for(get_db(), proof_id)
     statements = [s["id"] for s in demo_app.config["APPROVAL_STATEMENTS"]]
-    response = demo_app.test_client().post(f"/approve/{link}/approve",
-                                           data={"statement": statements, "shown": shown})
+    response = demo_app.test_client().post(
+        f"/approve/{link}/approve", data={"statement": statements, "shown": shown}
+    )
     assert response.status_code == 409
     assert "The proof page changed since you opened it" in text(response)
-    response = demo_app.test_client().post(f"/approve/{link}/changes", data={"comment": "Fix it", "shown": shown})
+    response = demo_app.test_client().post(
+        f"/approve/{link}/changes", data={"comment": "Fix it", "shown": shown}
+    )
     assert response.status_code == 409
     with demo_app.app_context():
         assert proofs.get_proof(get_db(), proof_id)["status"] == "awaiting_approval"
@@ -219,15 +251,18 @@ def test_the_proof_image_of_a_garbled_link_says_why(demo_app, token):
 # --- pages for errors the views do not handle themselves -------------------------------------
 
 
-@pytest.mark.parametrize("method, url, status, says", [
-    ("GET", "/no-such-page", 404, "There is nothing at this address"),
-    ("GET", "/orders/P-NOSUCH", 404, "There is nothing at this address"),
-    ("GET", "/fonts/..%2f..%2fetc%2fpasswd.ttf", 404, "There is nothing at this address"),
-    ("GET", "/vendor/..%2fpackage.json", 404, "There is nothing at this address"),
-    ("PUT", "/", 405, "This address does not accept PUT requests."),
-    ("GET", "/orders", 405, "This address does not accept GET requests."),
-    ("DELETE", "/cart", 405, "This address does not accept DELETE requests."),
-])
+@pytest.mark.parametrize(
+    "method, url, status, says",
+    [
+        ("GET", "/no-such-page", 404, "There is nothing at this address"),
+        ("GET", "/orders/P-NOSUCH", 404, "There is nothing at this address"),
+        ("GET", "/fonts/..%2f..%2fetc%2fpasswd.ttf", 404, "There is nothing at this address"),
+        ("GET", "/vendor/..%2fpackage.json", 404, "There is nothing at this address"),
+        ("PUT", "/", 405, "This address does not accept PUT requests."),
+        ("GET", "/orders", 405, "This address does not accept GET requests."),
+        ("DELETE", "/cart", 405, "This address does not accept DELETE requests."),
+    ],
+)
 def test_unhandled_errors_get_a_plain_page(demo_app, method, url, status, says):
     response = demo_app.test_client().open(url, method=method)
     assert response.status_code == status
@@ -238,10 +273,13 @@ def test_unhandled_errors_get_a_plain_page(demo_app, method, url, status, says):
         assert response.headers["Allow"]
 
 
-@pytest.mark.parametrize("method, url, status, code", [
-    ("GET", "/api/nope", 404, "page_not_found"),
-    ("DELETE", "/api/proofs/P-X", 405, "not_allowed_here"),
-])
+@pytest.mark.parametrize(
+    "method, url, status, code",
+    [
+        ("GET", "/api/nope", 404, "page_not_found"),
+        ("DELETE", "/api/proofs/P-X", 405, "not_allowed_here"),
+    ],
+)
 def test_unhandled_api_errors_answer_json(demo_app, method, url, status, code):
     response = demo_app.test_client().open(url, method=method)
     assert response.status_code == status
@@ -253,7 +291,9 @@ def test_a_views_own_error_message_and_page_are_kept(staff, demo_app):
     assert response.status_code == 404 and "There is no proof #12345." in text(response)
     assert "Back to the records" in text(response)
     response = demo_app.test_client().get("/p/no-such-product")
-    assert response.status_code == 404 and "There is no product “no-such-product” in this shop." in text(response)
+    assert response.status_code == 404 and "There is no product “no-such-product” in this shop." in text(
+        response
+    )
 
 
 def test_a_form_without_its_csrf_token_says_so(tmp_path):
@@ -267,8 +307,13 @@ def test_a_form_without_its_csrf_token_says_so(tmp_path):
 
 
 def _confirm(client) -> str:
-    form = {"line-1": "Anna", "line-2": "03/04/2025", "font": "dancing-script", "checked": "yes",
-            "date-line-2-0": "day-month-year"}
+    form = {
+        "line-1": "Anna",
+        "line-2": "03/04/2025",
+        "font": "dancing-script",
+        "checked": "yes",
+        "date-line-2-0": "day-month-year",
+    }
     response = client.post("/p/pendant-round/confirm", data=form)
     assert response.status_code == 200, text(response)
     return re.search(r'name="design_token" value="([^"]+)"', response.get_data(as_text=True)).group(1)
@@ -277,8 +322,10 @@ def _confirm(client) -> str:
 def test_the_proof_email_repeats_the_date_reading_the_shopper_chose(demo_app):
     client = demo_app.test_client()
     token = _confirm(client)
-    response = client.post("/orders", data={"design_token": token, "customer_name": "Anna Berg",
-                                            "customer_email": "anna@example.com"})
+    response = client.post(
+        "/orders",
+        data={"design_token": token, "customer_name": "Anna Berg", "customer_email": "anna@example.com"},
+    )
     assert response.status_code == 303
     with demo_app.app_context():
         raw = get_db().execute("SELECT message FROM outbox WHERE kind = 'proof'").fetchone()[0]
@@ -298,7 +345,9 @@ def test_placing_the_order_empties_the_demo_cart(demo_app):
     token = _confirm(client)
     assert client.post("/cart", data={"design_token": token}).status_code == 303
     assert "Place order" in text(client.get("/cart"))
-    response = client.post("/orders", data={"design_token": token, "customer_name": "Anna Berg",
-                                            "customer_email": "anna@example.com"})
+    response = client.post(
+        "/orders",
+        data={"design_token": token, "customer_name": "Anna Berg", "customer_email": "anna@example.com"},
+    )
     assert response.status_code == 303
     assert "Your cart is empty" in text(client.get("/cart"))

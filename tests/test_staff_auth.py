@@ -1,5 +1,6 @@
 """Staff access: accounts, sign-in, rate limiting, sessions, CSRF, and that every /staff
 route refuses anonymous visitors."""
+
 from __future__ import annotations
 
 import re
@@ -7,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from site.db import get_db
-from site.records import utcnow
-from site.staff import accounts
+from proofmark.db import get_db
+from proofmark.records import utcnow
+from proofmark.staff import accounts
 from tests.staff_support import STAFF_EMAIL, STAFF_PASSWORD, StaffLogin, make_app, make_staff
 
 
@@ -25,7 +26,11 @@ def _concrete(rule) -> str:
 
 def test_every_staff_route_sends_anonymous_visitors_to_login(staff_app):
     client = staff_app.test_client()
-    rules = [r for r in staff_app.url_map.iter_rules() if r.rule.startswith("/staff") and r.endpoint != "staff.login"]
+    rules = [
+        r
+        for r in staff_app.url_map.iter_rules()
+        if r.rule.startswith("/staff") and r.endpoint != "staff.login"
+    ]
     assert len(rules) >= 15
     for rule in rules:
         for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -43,8 +48,10 @@ def test_login_logout_and_next(staff_app, client):
     assert response.headers["Location"] == "/staff/login?next=/staff/proofs?q%3DSophie"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'name="next" value="/staff/proofs?q=Sophie"' in page
-    response = client.post("/staff/login", data={"email": STAFF_EMAIL.upper(), "password": STAFF_PASSWORD,
-                                                 "next": "/staff/proofs?q=Sophie"})
+    response = client.post(
+        "/staff/login",
+        data={"email": STAFF_EMAIL.upper(), "password": STAFF_PASSWORD, "next": "/staff/proofs?q=Sophie"},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/staff/proofs?q=Sophie"
     assert client.get("/staff/proofs").status_code == 200
     client.post("/staff/logout")
@@ -53,8 +60,9 @@ def test_login_logout_and_next(staff_app, client):
 
 def test_login_never_redirects_off_site(staff_app, client):
     for target in ("https://evil.test/", "//evil.test/staff", "/approve/x"):
-        response = client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD,
-                                                     "next": target})
+        response = client.post(
+            "/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "next": target}
+        )
         assert response.headers["Location"] == "/staff/proofs"
 
 
@@ -79,7 +87,9 @@ def test_failed_logins_lock_the_account_then_expire(staff_app, client):
     with staff_app.app_context():
         later = utcnow() + timedelta(minutes=staff_app.config["STAFF_LOGIN_WINDOW_MINUTES"] + 1)
         assert accounts.blocked_for(get_db(), STAFF_EMAIL, "127.0.0.1", staff_app.config, later) is None
-        result = accounts.authenticate(get_db(), STAFF_EMAIL, STAFF_PASSWORD, "127.0.0.1", staff_app.config, later)
+        result = accounts.authenticate(
+            get_db(), STAFF_EMAIL, STAFF_PASSWORD, "127.0.0.1", staff_app.config, later
+        )
     assert result.staff is not None
 
 
@@ -121,11 +131,15 @@ def test_csrf_refuses_posts_without_token(tmp_path, monkeypatch):
     make_staff(app)
     client = app.test_client()
     # Sign-in itself needs the token from the form.
-    assert client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).status_code == 400
+    assert (
+        client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD}).status_code
+        == 400
+    )
     page = client.get("/staff/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD,
-                                                 "csrf_token": token})
+    response = client.post(
+        "/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     # Signed in, an action without the token is still refused.
     assert client.post("/staff/logout").status_code == 400
@@ -140,15 +154,32 @@ def test_every_staff_post_needs_the_csrf_token(tmp_path, monkeypatch):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     client.post("/staff/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "csrf_token": token})
     posts = [r for r in app.url_map.iter_rules() if r.rule.startswith("/staff") and "POST" in r.methods]
-    assert {"staff.note", "staff.cancel", "staff.resend", "staff.new_claim", "staff.decide", "staff.revise",
-            "staff.new_proof", "staff.preview_partial", "staff.logout"} <= {r.endpoint for r in posts}
+    assert {
+        "staff.note",
+        "staff.cancel",
+        "staff.resend",
+        "staff.new_claim",
+        "staff.decide",
+        "staff.revise",
+        "staff.new_proof",
+        "staff.preview_partial",
+        "staff.logout",
+    } <= {r.endpoint for r in posts}
     for rule in posts:
-        form = {"note": "x", "reason": "x", "resolution": "remake", "kind": "quality", "description": "x",
-                "action": "record"}
+        form = {
+            "note": "x",
+            "reason": "x",
+            "resolution": "remake",
+            "kind": "quality",
+            "description": "x",
+            "action": "record",
+        }
         response = client.post(_concrete(rule), data=form)
         assert response.status_code == 400, rule.rule
         # htmx requests carry it in a header instead; a wrong one is refused just the same.
-        response = client.post(_concrete(rule), data=form, headers={"X-CSRFToken": "forged", "HX-Request": "true"})
+        response = client.post(
+            _concrete(rule), data=form, headers={"X-CSRFToken": "forged", "HX-Request": "true"}
+        )
         assert response.status_code == 400, rule.rule
     with app.app_context():
         assert get_db().execute("SELECT count(*) FROM events").fetchone()[0] == 0
@@ -165,7 +196,7 @@ def test_parallel_guesses_cannot_exceed_the_account_limit(staff_app):
     gets no more tries than the limit, however slow the password hash is."""
     import threading
 
-    from site.db import connect, database_path
+    from proofmark.db import connect, database_path
 
     limit = staff_app.config["STAFF_LOGIN_MAX_FAILURES"]
     results, lock = [], threading.Lock()
@@ -192,17 +223,25 @@ def test_parallel_guesses_cannot_exceed_the_account_limit(staff_app):
 
 
 def test_create_staff_command(runner, app):
-    result = runner.invoke(args=["create-staff", "New@Shop.test", "--password-stdin"], input="long enough pw\n")
+    result = runner.invoke(
+        args=["create-staff", "New@Shop.test", "--password-stdin"], input="long enough pw\n"
+    )
     assert result.exit_code == 0, result.output
     assert "new@shop.test created" in result.output
-    again = runner.invoke(args=["create-staff", "new@shop.test", "--password-stdin"], input="long enough pw\n")
+    again = runner.invoke(
+        args=["create-staff", "new@shop.test", "--password-stdin"], input="long enough pw\n"
+    )
     assert again.exit_code != 0 and "already exists" in again.output
     short = runner.invoke(args=["create-staff", "x@shop.test", "--password-stdin"], input="short\n")
     assert short.exit_code != 0 and "at least 10 characters" in short.output
-    reset = runner.invoke(args=["create-staff", "new@shop.test", "--password-stdin", "--reset-password"],
-                          input="another long pw\n")
+    reset = runner.invoke(
+        args=["create-staff", "new@shop.test", "--password-stdin", "--reset-password"],
+        input="another long pw\n",
+    )
     assert reset.exit_code == 0 and "Password changed" in reset.output
-    prompted = runner.invoke(args=["create-staff", "p@shop.test"], input="prompted password\nprompted password\n")
+    prompted = runner.invoke(
+        args=["create-staff", "p@shop.test"], input="prompted password\nprompted password\n"
+    )
     assert prompted.exit_code == 0, prompted.output
     with app.app_context():
         row = get_db().execute("SELECT password_hash FROM staff WHERE email = 'p@shop.test'").fetchone()
@@ -210,7 +249,7 @@ def test_create_staff_command(runner, app):
 
 
 def test_demo_seed_creates_staff_once_and_production_never(tmp_path, monkeypatch):
-    from site import demo
+    from proofmark import demo
 
     app = make_app(tmp_path / "demo", monkeypatch, DEMO=True)
     with app.app_context():

@@ -1,4 +1,5 @@
 """Staff pages against a shared instance with real proofs: records, detail, actions."""
+
 from __future__ import annotations
 
 import re
@@ -70,10 +71,10 @@ def test_htmx_search_returns_the_partial(staff):
 
 
 def test_pagination_is_keyset(staff, world):
-    from site.staff import search
+    from proofmark.staff import search
 
     with world.app.app_context():
-        from site.db import get_db
+        from proofmark.db import get_db
 
         first = search.search(get_db(), search.SearchQuery(limit=3))
         assert len(first.rows) == 3 and first.next_cursor
@@ -103,16 +104,22 @@ def test_unknown_proof_is_404(staff):
 
 
 def test_note_is_an_event_with_staff_actor(staff, world):
-    response = staff.post(f"/staff/proofs/{world.pending}/notes", data={"note": "Customer phoned, will check"})
+    response = staff.post(
+        f"/staff/proofs/{world.pending}/notes", data={"note": "Customer phoned, will check"}
+    )
     assert response.status_code == 302
     html = staff.get(f"/staff/proofs/{world.pending}").get_data(as_text=True)
     assert "Customer phoned, will check" in html
     with world.app.app_context():
-        from site.db import get_db
+        from proofmark.db import get_db
 
-        row = get_db().execute(
-            "SELECT actor, data FROM events WHERE proof_id = ? AND kind = 'note_added'", (world.pending,)
-        ).fetchone()
+        row = (
+            get_db()
+            .execute(
+                "SELECT actor, data FROM events WHERE proof_id = ? AND kind = 'note_added'", (world.pending,)
+            )
+            .fetchone()
+        )
     assert row["actor"] == "staff:support@shop.test"
     response = staff.post(f"/staff/proofs/{world.pending}/notes", data={"note": "  "}, follow_redirects=True)
     assert "The note is empty" in response.get_data(as_text=True)
@@ -126,10 +133,18 @@ def test_resend_and_cancel_errors_are_plain(staff, world):
 
 
 def test_staff_form_validation_keeps_input(staff):
-    response = staff.post("/staff/proofs/new", data={
-        "order_ref": "Z-9", "customer_name": "", "customer_email": "not-an-email",
-        "product": "pendant-round", "font": "dancing-script", "lines": "Keep me", "align": "center",
-    })
+    response = staff.post(
+        "/staff/proofs/new",
+        data={
+            "order_ref": "Z-9",
+            "customer_name": "",
+            "customer_email": "not-an-email",
+            "product": "pendant-round",
+            "font": "dancing-script",
+            "lines": "Keep me",
+            "align": "center",
+        },
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Enter the customer&#39;s name" in html or "Enter the customer's name" in html
@@ -139,9 +154,15 @@ def test_staff_form_validation_keeps_input(staff):
 
 
 def test_preview_partial(staff):
-    response = staff.post("/staff/preview", data={
-        "product": "pendant-round", "font": "dancing-script", "lines": "Mia", "align": "center",
-    })
+    response = staff.post(
+        "/staff/preview",
+        data={
+            "product": "pendant-round",
+            "font": "dancing-script",
+            "lines": "Mia",
+            "align": "center",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "data:image/png;base64," in html
 
@@ -155,10 +176,14 @@ def test_insights_and_claims_pages_render(staff):
 
 
 def test_overlong_note_is_refused_plainly(staff, world):
-    response = staff.post(f"/staff/proofs/{world.pending}/notes", data={"note": "n" * 4001}, follow_redirects=True)
-    assert "The note is too long: 4,001 characters, at most 4,000" in page_text(response.get_data(as_text=True))
+    response = staff.post(
+        f"/staff/proofs/{world.pending}/notes", data={"note": "n" * 4001}, follow_redirects=True
+    )
+    assert "The note is too long: 4,001 characters, at most 4,000" in page_text(
+        response.get_data(as_text=True)
+    )
     with world.app.app_context():
-        from site.db import get_db
+        from proofmark.db import get_db
 
         notes = get_db().execute("SELECT data FROM events WHERE kind = 'note_added' AND length(data) > 4000")
         assert notes.fetchone() is None
@@ -175,8 +200,8 @@ def test_pending_change_request_is_shown_first(tmp_path):
     client = app.test_client()
     StaffLogin(client).login()
     html = client.get(f"/staff/proofs/{proof_id}").get_data(as_text=True)
-    box = html[html.index('id="change-request"'):]
-    box = page_text(box[:box.index("</section>")])
+    box = html[html.index('id="change-request"') :]
+    box = page_text(box[: box.index("</section>")])
     assert "The customer asked for changes to revision 1" in box
     assert "The date should be 4 March 2025, not 3 April" in box and "203.0.113.9" in box
     assert "New revision" in box
@@ -198,7 +223,7 @@ def test_long_sections_fold_and_the_email_log_leads_with_the_subject(staff, worl
     for kept in ("verification", "approval", "claims"):
         # Never folded: what the record says and what staff decide stay in view.
         assert re.search(rf'<section class="[^"]*" id="{kept}">', html), kept
-    head = html[html.index('<table class="emails">'):]
+    head = html[html.index('<table class="emails">') :]
     assert head.index("Subject") < head.index("Queued (UTC)")
     assert 'data-label="Subject"' in html
 
@@ -206,7 +231,7 @@ def test_long_sections_fold_and_the_email_log_leads_with_the_subject(staff, worl
 def test_staff_actions_are_events_with_the_staff_member_as_actor(tmp_path):
     import json
 
-    from site.db import get_db
+    from proofmark.db import get_db
     from tests.staff_support import create_proof, make_app, make_staff
 
     app = make_app(tmp_path / "instance")
@@ -215,18 +240,41 @@ def test_staff_actions_are_events_with_the_staff_member_as_actor(tmp_path):
     client = app.test_client()
     StaffLogin(client).login()
     env = {"REMOTE_ADDR": "192.0.2.44", "HTTP_USER_AGENT": "StaffBrowser/1.0"}
-    revised = client.post(f"/staff/proofs/{proof_id}/revise", environ_base=env, data={
-        "product": "pendant-round", "font": "dancing-script", "lines": "Ida Rose", "align": "center",
-        "note": "Customer phoned: add the middle name"})
+    revised = client.post(
+        f"/staff/proofs/{proof_id}/revise",
+        environ_base=env,
+        data={
+            "product": "pendant-round",
+            "font": "dancing-script",
+            "lines": "Ida Rose",
+            "align": "center",
+            "note": "Customer phoned: add the middle name",
+        },
+    )
     assert revised.status_code == 302
     assert client.post(f"/staff/proofs/{proof_id}/resend", environ_base=env).status_code == 302
-    assert client.post(f"/staff/proofs/{proof_id}/notes", data={"note": "Called back"},
-                       environ_base=env).status_code == 302
-    assert client.post(f"/staff/proofs/{proof_id}/cancel", data={"reason": "Order refunded"},
-                       environ_base=env).status_code == 302
+    assert (
+        client.post(
+            f"/staff/proofs/{proof_id}/notes", data={"note": "Called back"}, environ_base=env
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/staff/proofs/{proof_id}/cancel", data={"reason": "Order refunded"}, environ_base=env
+        ).status_code
+        == 302
+    )
     with app.app_context():
-        rows = get_db().execute("SELECT kind, actor, ip, user_agent, data FROM events WHERE proof_id = ? "
-                                "AND actor LIKE 'staff:support%' ORDER BY seq", (proof_id,)).fetchall()
+        rows = (
+            get_db()
+            .execute(
+                "SELECT kind, actor, ip, user_agent, data FROM events WHERE proof_id = ? "
+                "AND actor LIKE 'staff:support%' ORDER BY seq",
+                (proof_id,),
+            )
+            .fetchall()
+        )
     kinds = [r["kind"] for r in rows]
     for kind in ("revision_added", "resent", "note_added", "cancelled"):
         assert kind in kinds, kinds

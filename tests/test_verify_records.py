@@ -1,12 +1,13 @@
 """Tamper detection: a changed event row and a changed image file are both found, by the
 command (non-zero exit) and on the staff pages."""
+
 from __future__ import annotations
 
 import json
 import sqlite3
 
-from site.db import database_path, get_db
-from site.storage import path_for
+from proofmark.db import database_path, get_db
+from proofmark.storage import path_for
 from tests.staff_support import StaffLogin, approve, create_proof, make_app, make_staff
 
 
@@ -15,12 +16,15 @@ def _raw_update_event(app, proof_id, kind, new_data):
     conn = sqlite3.connect(database_path(app))
     try:
         trigger_sql = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'events_append_only_update'").fetchone()[0]
+            "SELECT sql FROM sqlite_master WHERE name = 'events_append_only_update'"
+        ).fetchone()[0]
         conn.execute("DROP TRIGGER events_append_only_update")
         conn.execute("UPDATE events SET data = ? WHERE proof_id = ? AND kind = ?", (new_data, proof_id, kind))
         conn.execute(trigger_sql)
         conn.commit()
-        return conn.execute("SELECT seq FROM events WHERE proof_id = ? AND kind = ?", (proof_id, kind)).fetchone()[0]
+        return conn.execute(
+            "SELECT seq FROM events WHERE proof_id = ? AND kind = ?", (proof_id, kind)
+        ).fetchone()[0]
     finally:
         conn.close()
 
@@ -54,13 +58,20 @@ def test_tampering_is_detected_by_the_command_and_the_pages(tmp_path, monkeypatc
 
     # 1. Rewrite what the approval recorded (as if the customer had approved other text).
     with app.app_context():
-        data = json.loads(get_db().execute(
-            "SELECT data FROM events WHERE proof_id = ? AND kind = 'approved'", (edited,)).fetchone()[0])
+        data = json.loads(
+            get_db()
+            .execute("SELECT data FROM events WHERE proof_id = ? AND kind = 'approved'", (edited,))
+            .fetchone()[0]
+        )
     data["text"]["lines"] = ["Sofie"]
     seq = _raw_update_event(app, edited, "approved", json.dumps(data))
     # 2. Overwrite a stored proof image on disk.
     with app.app_context():
-        sha = get_db().execute("SELECT image_sha256 FROM revisions WHERE proof_id = ?", (swapped,)).fetchone()[0]
+        sha = (
+            get_db()
+            .execute("SELECT image_sha256 FROM revisions WHERE proof_id = ?", (swapped,))
+            .fetchone()[0]
+        )
         path = path_for(sha)
     path.write_bytes(path.read_bytes() + b"tampered")
 
@@ -87,8 +98,10 @@ def test_tampering_is_detected_by_the_command_and_the_pages(tmp_path, monkeypatc
     assert "2 tampered" in client.get("/staff/verify").get_data(as_text=True)
 
     # A claim against a tampered record cannot be held against the customer.
-    response = client.post(f"/staff/proofs/{edited}/claims/new", data={
-        "kind": "text", "description": "wrong", "expected_text": "Something else", "action": "assess"})
+    response = client.post(
+        f"/staff/proofs/{edited}/claims/new",
+        data={"kind": "text", "description": "wrong", "expected_text": "Something else", "action": "assess"},
+    )
     assert "Needs inspection" in response.get_data(as_text=True)
 
 

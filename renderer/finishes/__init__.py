@@ -5,9 +5,10 @@ coverage there (an 8-bit mask), and returns the picture's pixels in that box wit
 text made into them. Per-pixel colour work is done by Pillow's C blends on layers that
 the scene precomputed; numpy only shapes single-channel maps.
 """
+
 from __future__ import annotations
 
-from renderer.finishes import engrave, ink, laser, stamp
+from proofmark_renderer.finishes import engrave, ink, laser, stamp
 
 _BY_PREFIX = {
     "engraved": engrave.apply,

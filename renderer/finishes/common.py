@@ -1,4 +1,5 @@
 """Small image operations the finishes share, sized for a crop around the text."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,7 +59,9 @@ def wide_blur(mask: Image.Image, radius: float) -> Image.Image:
     if factor == 1 or min(mask.size) < 4 * factor:
         return mask.filter(ImageFilter.GaussianBlur(radius))
     small = mask.reduce(factor)
-    return small.filter(ImageFilter.GaussianBlur(radius / factor)).resize(mask.size, Image.Resampling.BILINEAR)
+    return small.filter(ImageFilter.GaussianBlur(radius / factor)).resize(
+        mask.size, Image.Resampling.BILINEAR
+    )
 
 
 def relief(height: np.ndarray, step: int = 1) -> np.ndarray:
@@ -66,8 +69,8 @@ def relief(height: np.ndarray, step: int = 1) -> np.ndarray:
     s = max(1, step)
     gx = np.zeros_like(height)
     gy = np.zeros_like(height)
-    gx[:, s:-s] = height[:, 2 * s:] - height[:, :-2 * s]
-    gy[s:-s, :] = height[2 * s:, :] - height[:-2 * s, :]
+    gx[:, s:-s] = height[:, 2 * s :] - height[:, : -2 * s]
+    gy[s:-s, :] = height[2 * s :, :] - height[: -2 * s, :]
     return (gx * -LIGHT_X + gy * -LIGHT_Y) * (1 / (2 * s))
 
 

@@ -1,10 +1,11 @@
 """Engraving on metal: a cut groove with a matte floor, lit from the upper left, so the
 wall on the light's side is in shadow and the opposite wall catches the light."""
+
 from __future__ import annotations
 
 from PIL import Image
 
-from renderer.finishes.common import cut_light, scaled
+from proofmark_renderer.finishes.common import cut_light, scaled
 
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:

@@ -1,11 +1,12 @@
 """Printed ink. On cotton it sits on the tops of the knit loops and thins in the valleys;
 its colour already carries the shirt's folds (the scene's ink layer). On glazed ceramic
 it lies under the glaze, so the glaze's reflections pass over it (also in the layer)."""
+
 from __future__ import annotations
 
 from PIL import Image
 
-from renderer.finishes.common import arr, to_l
+from proofmark_renderer.finishes.common import arr, to_l
 
 
 def apply_cotton(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:

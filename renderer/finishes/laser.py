@@ -1,11 +1,12 @@
 """Laser engraving on wood: the beam chars the surface dark brown (darker in the dense
 latewood lines, which the scene's char layer carries), with a soft scorched halo where
 the heat spread past the letter."""
+
 from __future__ import annotations
 
 from PIL import Image, ImageChops
 
-from renderer.finishes.common import scaled, wide_blur
+from proofmark_renderer.finishes.common import scaled, wide_blur
 
 SCORCH = (150, 96, 52)
 

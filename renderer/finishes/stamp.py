@@ -3,11 +3,12 @@
 The per-letter turn, drop and depth are drawn by compose (seeded from the design); here
 the punched walls get the key light like an engraving's, deeper and softer, and the
 displaced metal a faint raised lip around each letter, lit the other way round."""
+
 from __future__ import annotations
 
 from PIL import Image, ImageChops
 
-from renderer.finishes.common import cut_light, scaled, wall_light, wide_blur
+from proofmark_renderer.finishes.common import cut_light, scaled, wall_light, wide_blur
 
 # A shallow strike holds less blackening: the mask carries each letter's depth.
 _FILL = [min(255, int(min(1.0, v / 85) * (0.45 + 0.6 * v / 255) * 255)) for v in range(256)]

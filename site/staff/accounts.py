@@ -3,6 +3,7 @@
 Failed attempts live in SQLite (not in process memory) so that the limit holds across
 gunicorn workers and restarts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ from datetime import datetime, timedelta
 import sqlite_utils
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from site.records import timestamp, utcnow
+from proofmark.db import transaction
+from proofmark.records import timestamp, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when the email is unknown so that a wrong address takes as long as a wrong password.
@@ -75,18 +77,13 @@ def find(db: sqlite_utils.Database, email: str) -> Staff | None:
 def create(db: sqlite_utils.Database, email: str, password: str) -> Staff:
     email, password = check_email(email), check_password(password)
     now = timestamp()
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         if db.execute("SELECT 1 FROM staff WHERE email = ?", (email,)).fetchone():
             raise AccountError(f"A staff account for {email} already exists.")
         cursor = db.execute(
             "INSERT INTO staff (email, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?)",
             (email, generate_password_hash(password, method="scrypt"), now, now),
         )
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     return Staff(id=cursor.lastrowid, email=email, password_changed_at=now)
 
 
@@ -94,7 +91,7 @@ def set_password(db: sqlite_utils.Database, email: str, password: str) -> Staff:
     """Changing the password also ends the account's existing sessions (they carry the old date)."""
     email, password = normalise_email(email), check_password(password)
     now = timestamp()
-    with db.conn:
+    with transaction(db):
         cursor = db.execute(
             "UPDATE staff SET password_hash = ?, password_changed_at = ?, disabled_at = NULL WHERE email = ?",
             (generate_password_hash(password, method="scrypt"), now, email),
@@ -109,16 +106,19 @@ def _retry_after(rows: list, window: timedelta, now: datetime) -> int:
     return max(1, int((oldest + window - now).total_seconds()) + 1)
 
 
-def blocked_for(db: sqlite_utils.Database, email: str, ip: str, config: dict, now: datetime | None = None) -> int | None:
+def blocked_for(
+    db: sqlite_utils.Database, email: str, ip: str, config: dict, now: datetime | None = None
+) -> int | None:
     """Seconds until this account or address may try again, or None if it may try now."""
     now = now or utcnow()
     window = timedelta(minutes=config["STAFF_LOGIN_WINDOW_MINUTES"])
     since = timestamp(now - window)
     email = normalise_email(email)
     per_account = config["STAFF_LOGIN_MAX_FAILURES"]
-    last_ok = db.execute(
-        "SELECT max(at) FROM login_attempts WHERE email = ? AND ok = 1", (email,)
-    ).fetchone()[0] or ""
+    last_ok = (
+        db.execute("SELECT max(at) FROM login_attempts WHERE email = ? AND ok = 1", (email,)).fetchone()[0]
+        or ""
+    )
     rows = db.execute(
         "SELECT at FROM login_attempts WHERE email = ? AND ok = 0 AND at >= ? AND at > ?"
         " ORDER BY at DESC LIMIT ?",
@@ -146,8 +146,7 @@ def authenticate(
     # The check and the attempt's row are written under one lock, and the attempt counts as
     # a failure until the (slow) password check says otherwise: parallel guesses cannot all
     # slip through before the first of them is recorded.
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db):
         wait = blocked_for(db, email, ip, config, now)
         attempt_id = None
         if wait is None:
@@ -156,10 +155,6 @@ def authenticate(
             attempt_id = db.execute(
                 "INSERT INTO login_attempts (email, ip, at, ok) VALUES (?, ?, ?, 0)", (email[:254], ip, at)
             ).lastrowid
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
     if wait is not None:
         minutes = (wait + 59) // 60
         return LoginResult(
@@ -170,7 +165,7 @@ def authenticate(
     ok = check_password_hash(row["password_hash"] if row else _DUMMY_HASH, password or "") and row is not None
     if not ok:
         return LoginResult(error="That email and password do not match a staff account.")
-    with db.conn:
+    with transaction(db):
         db.execute("UPDATE login_attempts SET ok = 1 WHERE id = ?", (attempt_id,))
         db.execute("UPDATE staff SET last_login_at = ? WHERE id = ?", (at, row["id"]))
     return LoginResult(staff=_staff(row))

@@ -1,15 +1,16 @@
 """Staff actions that are not proof-service calls: internal notes and return claims. Each is
 an event in the proof's log with the staff member as actor, written in one transaction
 with its table row."""
+
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlite_utils
 
-from site.claims import Assessment, Claim, resolution
-from site.records import append_event, timestamp
+from proofmark.claims import Assessment, Claim, resolution
+from proofmark.db import transaction
+from proofmark.records import append_event, timestamp
 
 # Internal notes and decision explanations go into the permanent event log (and into
 # evidence packs): long enough for a phone call's summary, not for a pasted document.
@@ -26,17 +27,6 @@ class Who:
     actor: str
     ip: str | None = None
     user_agent: str | None = None
-
-
-@contextmanager
-def immediate(db: sqlite_utils.Database):
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _proof_exists(db: sqlite_utils.Database, proof_id: int) -> None:
@@ -57,25 +47,49 @@ def add_note(db: sqlite_utils.Database, proof_id: int, text: str, who: Who) -> d
     text = _check_text(text, "The note", MAX_NOTE)
     if not text:
         raise ActionError("The note is empty.")
-    with immediate(db):
+    with transaction(db):
         _proof_exists(db, proof_id)
-        return append_event(db, proof_id, "note_added", actor=who.actor, data={"note": text},
-                            ip=who.ip, user_agent=who.user_agent)
+        return append_event(
+            db,
+            proof_id,
+            "note_added",
+            actor=who.actor,
+            data={"note": text},
+            ip=who.ip,
+            user_agent=who.user_agent,
+        )
 
 
-def record_claim(db: sqlite_utils.Database, proof_id: int, claim: Claim, assessment: Assessment, who: Who) -> int:
+def record_claim(
+    db: sqlite_utils.Database, proof_id: int, claim: Claim, assessment: Assessment, who: Who
+) -> int:
     now = timestamp()
-    with immediate(db):
+    with transaction(db):
         _proof_exists(db, proof_id)
         cursor = db.execute(
             "INSERT INTO claims (proof_id, kind, description, expected_text, expected_font, outcome, reason,"
             " approved_revision, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (proof_id, claim.kind, claim.description, claim.expected_text or None, claim.expected_font or None,
-             assessment.outcome, assessment.reason, assessment.approved_revision, who.actor, now),
+            (
+                proof_id,
+                claim.kind,
+                claim.description,
+                claim.expected_text or None,
+                claim.expected_font or None,
+                assessment.outcome,
+                assessment.reason,
+                assessment.approved_revision,
+                who.actor,
+                now,
+            ),
         )
         claim_id = cursor.lastrowid
         append_event(
-            db, proof_id, "claim_recorded", actor=who.actor, ip=who.ip, user_agent=who.user_agent,
+            db,
+            proof_id,
+            "claim_recorded",
+            actor=who.actor,
+            ip=who.ip,
+            user_agent=who.user_agent,
             data={
                 "claim_id": claim_id,
                 "kind": claim.kind,
@@ -101,12 +115,14 @@ def decide_claim(
     note = _check_text(note, "The explanation", MAX_DECISION_NOTE)
     if chosen["explain"] and not note:
         raise ActionError(f"“{chosen['label']}” needs an explanation for the customer.")
-    with immediate(db):
+    with transaction(db):
         row = db.execute("SELECT * FROM claims WHERE id = ?", (claim_id,)).fetchone()
         if row is None:
             raise ActionError(f"There is no claim #{claim_id}.")
         if row["status"] == "decided":
-            raise ActionError(f"Claim #{claim_id} was already decided ({row['resolution']}) by {row['decided_by']}.")
+            raise ActionError(
+                f"Claim #{claim_id} was already decided ({row['resolution']}) by {row['decided_by']}."
+            )
         now = timestamp()
         db.execute(
             "UPDATE claims SET status = 'decided', resolution = ?, decision_note = ?, decided_by = ?, decided_at = ?"
@@ -114,8 +130,18 @@ def decide_claim(
             (chosen["id"], note or None, who.actor, now, claim_id),
         )
         append_event(
-            db, row["proof_id"], "claim_decided", actor=who.actor, ip=who.ip, user_agent=who.user_agent,
-            data={"claim_id": claim_id, "resolution": chosen["id"], "resolution_label": chosen["label"],
-                  "note": note or None, "outcome": row["outcome"]},
+            db,
+            row["proof_id"],
+            "claim_decided",
+            actor=who.actor,
+            ip=who.ip,
+            user_agent=who.user_agent,
+            data={
+                "claim_id": claim_id,
+                "resolution": chosen["id"],
+                "resolution_label": chosen["label"],
+                "note": note or None,
+                "outcome": row["outcome"],
+            },
         )
     return chosen

@@ -1,13 +1,14 @@
 """Staff sign-in and sign-out."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, url_for
 
-from site.db import get_db
-from site.staff import accounts
-from site.staff.blueprint import bp, sign_in, sign_out
+from proofmark.db import get_db
+from proofmark.staff import accounts
+from proofmark.staff.blueprint import bp, sign_in, sign_out
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,7 +30,11 @@ def login():
         return render_template("staff/login.html", next_url=next_url, email="", error=None)
     email = request.form.get("email", "")
     result = accounts.authenticate(
-        get_db(), email, request.form.get("password", ""), request.remote_addr or "unknown", current_app.config
+        get_db(),
+        email,
+        request.form.get("password", ""),
+        request.remote_addr or "unknown",
+        current_app.config,
     )
     if result.staff is None:
         status = 429 if result.retry_after_seconds else 401

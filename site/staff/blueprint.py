@@ -1,14 +1,15 @@
 """The staff blueprint and what every staff page shares: sign-in required, the signed-in
 staff member in `g.staff`, htmx-aware responses."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 
-from site.db import get_db
-from site.records import timestamp, utcnow
-from site.staff import accounts
+from proofmark.db import get_db
+from proofmark.records import timestamp, utcnow
+from proofmark.staff import accounts
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 

@@ -1,10 +1,10 @@
 """Return claims: record what the customer says, see the assessment, decide."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from renderer import catalog
-from site.claims import (
+from proofmark.claims import (
     CLAIM_KINDS,
     MAX_DESCRIPTION,
     MAX_EXPECTED_TEXT,
@@ -15,12 +15,13 @@ from site.claims import (
     RevisionText,
     assess,
 )
-from site.db import get_db
-from site.evidence import ProofRecord
-from site.staff.actions import ActionError, decide_claim, record_claim
-from site.staff.blueprint import bp
-from site.staff.forms import ClaimForm
-from site.staff.views import _record_or_404, who
+from proofmark.db import get_db
+from proofmark.evidence import ProofRecord
+from proofmark.staff.actions import ActionError, decide_claim, record_claim
+from proofmark.staff.blueprint import bp
+from proofmark.staff.forms import ClaimForm
+from proofmark.staff.views import _record_or_404, who
+from proofmark_renderer import catalog
 
 
 def assessment_inputs(record: ProofRecord) -> dict:
@@ -42,16 +43,27 @@ def assessment_inputs(record: ProofRecord) -> dict:
     return {
         "approved": approved,
         "status": record.proof["status"],
-        "revisions": [RevisionText(r["number"], tuple(r["lines"]), r["fields"], r["font"]) for r in record.revisions],
-        "integrity": Integrity(chain_intact=not chain_problems, image_problem=image_problem, problems=chain_problems),
+        "revisions": [
+            RevisionText(r["number"], tuple(r["lines"]), r["fields"], r["font"]) for r in record.revisions
+        ],
+        "integrity": Integrity(
+            chain_intact=not chain_problems, image_problem=image_problem, problems=chain_problems
+        ),
     }
 
 
 def _form_page(record, form, assessment=None, error=None, status=200):
     return render_template(
-        "staff/claim_new.html", record=record, form=form, assessment=assessment, error=error,
-        claim_kinds=CLAIM_KINDS, outcomes=OUTCOMES, fonts=catalog.fonts(),
-        max_description=MAX_DESCRIPTION, max_expected_text=MAX_EXPECTED_TEXT,
+        "staff/claim_new.html",
+        record=record,
+        form=form,
+        assessment=assessment,
+        error=error,
+        claim_kinds=CLAIM_KINDS,
+        outcomes=OUTCOMES,
+        fonts=catalog.fonts(),
+        max_description=MAX_DESCRIPTION,
+        max_expected_text=MAX_EXPECTED_TEXT,
     ), status
 
 
@@ -81,8 +93,14 @@ def decide(proof_id: int, claim_id: int):
         flash(f"There is no claim #{claim_id} on this proof.", "error")
         return redirect(url_for("staff.proof", proof_id=proof_id))
     try:
-        chosen = decide_claim(get_db(), claim_id, request.form.get("resolution", ""), request.form.get("note", ""),
-                              current_app.config["CLAIM_RESOLUTIONS"], who())
+        chosen = decide_claim(
+            get_db(),
+            claim_id,
+            request.form.get("resolution", ""),
+            request.form.get("note", ""),
+            current_app.config["CLAIM_RESOLUTIONS"],
+            who(),
+        )
         flash(f"Claim #{claim_id} decided: {chosen['label']}.", "ok")
     except ActionError as exc:
         flash(str(exc), "error")
@@ -94,11 +112,17 @@ def claims():
     status = request.args.get("status", "open")
     if status not in ("open", "decided", "all"):
         status = "open"
-    sql = ("SELECT c.*, p.order_ref, p.customer_name, p.product FROM claims c JOIN proofs p ON p.id = c.proof_id"
-           + ("" if status == "all" else " WHERE c.status = ?") + " ORDER BY c.created_at DESC LIMIT 200")
+    sql = (
+        "SELECT c.*, p.order_ref, p.customer_name, p.product FROM claims c JOIN proofs p ON p.id = c.proof_id"
+        + ("" if status == "all" else " WHERE c.status = ?")
+        + " ORDER BY c.created_at DESC LIMIT 200"
+    )
     rows = [dict(r) for r in get_db().execute(sql, () if status == "all" else (status,))]
-    return render_template("staff/claims.html", claims=rows, status=status, outcomes=OUTCOMES,
-                           claim_kinds=CLAIM_KINDS,
-                           resolution_labels={r["id"]: r.get("label", r["id"])
-                                              for r in current_app.config["CLAIM_RESOLUTIONS"]})
-
+    return render_template(
+        "staff/claims.html",
+        claims=rows,
+        status=status,
+        outcomes=OUTCOMES,
+        claim_kinds=CLAIM_KINDS,
+        resolution_labels={r["id"]: r.get("label", r["id"]) for r in current_app.config["CLAIM_RESOLUTIONS"]},
+    )

@@ -1,17 +1,18 @@
 """Staff-made designs: a new proof from the staff form, and a new revision of a proof.
 Both preview with the renderer before anything is sent, and both go through the proofs
 service (issue 5), which renders the proof image, records the events and emails the link."""
+
 from __future__ import annotations
 
 import base64
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from renderer import catalog
-from site.db import get_db
-from site.staff.blueprint import bp
-from site.staff.forms import CustomerForm, DesignForm, products_json
-from site.staff.views import _record_or_404, proof_error_types, proofs_service, who
+from proofmark.db import get_db
+from proofmark.staff.blueprint import bp
+from proofmark.staff.forms import CustomerForm, DesignForm, products_json
+from proofmark.staff.views import _record_or_404, proof_error_types, proofs_service, who
+from proofmark_renderer import catalog
 
 PREVIEW_WIDTH = 900
 
@@ -21,7 +22,7 @@ def preview(design_form: DesignForm) -> dict:
     design = design_form.design()
     if design is None:
         return {"image": None, "issues": [], "errors": design_form.errors}
-    from renderer import render
+    from proofmark_renderer import render
 
     try:
         result = render(design, width=PREVIEW_WIDTH, fmt="png")
@@ -59,17 +60,26 @@ def new_proof():
     if shown.get("image") and not shown.get("ok", True):
         errors.append("The design has problems that block it (see the preview); fix them before sending.")
     if errors:
-        return _page("staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=errors), 400
+        return _page(
+            "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=errors
+        ), 400
     w = who()
     try:
         proof_id = proofs_service().create_proof(
-            get_db(), order_ref=customer.order_ref, customer_name=customer.customer_name,
-            customer_email=customer.customer_email, design=design, source="staff", actor=w.actor,
-            ip=w.ip, user_agent=w.user_agent,
+            get_db(),
+            order_ref=customer.order_ref,
+            customer_name=customer.customer_name,
+            customer_email=customer.customer_email,
+            design=design,
+            source="staff",
+            actor=w.actor,
+            ip=w.ip,
+            user_agent=w.user_agent,
         )
     except proof_error_types() as exc:
-        return _page("staff/new_proof.html", customer=customer, design=design_form, preview=shown,
-                     errors=[str(exc)]), 400
+        return _page(
+            "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=[str(exc)]
+        ), 400
     flash(f"Proof created and emailed to {customer.customer_email}.", "ok")
     return redirect(url_for("staff.proof", proof_id=proof_id))
 
@@ -79,8 +89,12 @@ def revise(proof_id: int):
     record = _record_or_404(proof_id)
     if request.method == "GET":
         current = record.current
-        design_form = DesignForm.from_design(current["design_dict"] if current else {"product": record.proof["product"]})
-        return _page("staff/revise.html", record=record, design=design_form, preview=preview(design_form), note="")
+        design_form = DesignForm.from_design(
+            current["design_dict"] if current else {"product": record.proof["product"]}
+        )
+        return _page(
+            "staff/revise.html", record=record, design=design_form, preview=preview(design_form), note=""
+        )
     design_form = DesignForm.from_form(request.form)
     note = (request.form.get("note") or "").strip()
     design = design_form.design()
@@ -89,16 +103,23 @@ def revise(proof_id: int):
     if shown.get("image") and not shown.get("ok", True):
         errors.append("The design has problems that block it (see the preview); fix them before sending.")
     if errors:
-        return _page("staff/revise.html", record=record, design=design_form, preview=shown, note=note,
-                     errors=errors), 400
+        return _page(
+            "staff/revise.html", record=record, design=design_form, preview=shown, note=note, errors=errors
+        ), 400
     w = who()
     try:
         number = proofs_service().add_revision(
             get_db(), proof_id, design, actor=w.actor, ip=w.ip, user_agent=w.user_agent, note=note or None
         )
     except proof_error_types() as exc:
-        return _page("staff/revise.html", record=record, design=design_form, preview=shown, note=note,
-                     errors=[str(exc)]), 400
+        return _page(
+            "staff/revise.html",
+            record=record,
+            design=design_form,
+            preview=shown,
+            note=note,
+            errors=[str(exc)],
+        ), 400
     del number
     flash(f"The new revision was emailed to {record.proof['customer_email']}.", "ok")
     return redirect(url_for("staff.proof", proof_id=proof_id))

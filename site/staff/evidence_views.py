@@ -1,13 +1,14 @@
 """Evidence downloads and on-demand verification."""
+
 from __future__ import annotations
 
 from flask import Response, current_app, render_template, request
 
-from site.db import get_db
-from site.evidence import build_facts, pdf_filename, render_pdf, to_json
-from site.staff.blueprint import bp
-from site.staff.views import _record_or_404
-from site.verification import verify_all
+from proofmark.db import get_db
+from proofmark.evidence import build_facts, pdf_filename, render_pdf, to_json
+from proofmark.staff.blueprint import bp
+from proofmark.staff.views import _record_or_404
+from proofmark.verification import verify_all
 
 
 def _base_url() -> str:
@@ -20,8 +21,11 @@ def evidence_json(proof_id: int):
     facts = build_facts(record, current_app.config, _base_url())
     name = pdf_filename(record).replace(".pdf", ".json")
     disposition = "attachment" if request.args.get("download") else "inline"
-    return Response(to_json(facts), mimetype="application/json",
-                    headers={"Content-Disposition": f'{disposition}; filename="{name}"'})
+    return Response(
+        to_json(facts),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+    )
 
 
 @bp.get("/proofs/<int:proof_id>/evidence.pdf")
@@ -30,8 +34,11 @@ def evidence_pdf(proof_id: int):
     facts = build_facts(record, current_app.config, _base_url())
     pdf = render_pdf(record, facts, current_app)
     disposition = "inline" if request.args.get("inline") else "attachment"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'{disposition}; filename="{pdf_filename(record)}"'})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'{disposition}; filename="{pdf_filename(record)}"'},
+    )
 
 
 @bp.get("/verify")

@@ -1,13 +1,14 @@
 """Reading staff forms into values, with plain-language errors; nothing is lost on error
 because the views render the form again with what was typed."""
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 
-from renderer import Design, catalog
-from site.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
-from site.staff.accounts import AccountError, check_email
+from proofmark.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
+from proofmark.staff.accounts import AccountError, check_email
+from proofmark_renderer import Design, catalog
 
 
 @dataclass
@@ -60,11 +61,18 @@ class DesignForm:
         if not lines and not any(v.strip() for v in self.fields.values()):
             self.errors.append("Enter the text to personalise.")
         if len(lines) > product.max_lines:
-            self.errors.append(f"{product.name} takes at most {product.max_lines} line(s); this has {len(lines)}.")
+            self.errors.append(
+                f"{product.name} takes at most {product.max_lines} line(s); this has {len(lines)}."
+            )
         if self.errors:
             return None
-        return Design(product=product.id, font=self.font, lines=tuple(lines),
-                      fields={k: v for k, v in self.fields.items() if v}, align=self.align)
+        return Design(
+            product=product.id,
+            font=self.font,
+            lines=tuple(lines),
+            fields={k: v for k, v in self.fields.items() if v},
+            align=self.align,
+        )
 
 
 @dataclass
@@ -117,13 +125,20 @@ class ClaimForm:
         )
 
     def claim(self) -> Claim:
-        return Claim(self.kind, self.description, self.expected_text, self.expected_font, self.item_matches_proof)
+        return Claim(
+            self.kind, self.description, self.expected_text, self.expected_font, self.item_matches_proof
+        )
 
 
 def products_json() -> str:
     """What the design form's script needs to offer the right fonts and fields per product."""
-    return json.dumps({
-        p.id: {"fonts": list(p.allowed_fonts), "fields": [{"id": f.id, "label": f.label} for f in p.field_specs],
-               "max_lines": p.max_lines}
-        for p in catalog.products()
-    })
+    return json.dumps(
+        {
+            p.id: {
+                "fonts": list(p.allowed_fonts),
+                "fields": [{"id": f.id, "label": f.label} for f in p.field_specs],
+                "max_lines": p.max_lines,
+            }
+            for p in catalog.products()
+        }
+    )

@@ -4,6 +4,7 @@ filters, newest first, keyset-paginated.
 Terms of three or more characters go through the trigram FTS5 index `proof_search`
 (substring matches, case-insensitive); shorter terms fall back to LIKE.
 """
+
 from __future__ import annotations
 
 import base64
@@ -148,16 +149,19 @@ def _where(query: SearchQuery) -> tuple[list[str], list]:
     if query.date_to:
         where.append("p.created_at < ?")
         # 9999-12-31 has no next day; "T99" sorts after every timestamp on it.
-        params.append((query.date_to + timedelta(days=1)).isoformat() if query.date_to < date.max
-                      else "9999-12-31T99")
+        params.append(
+            (query.date_to + timedelta(days=1)).isoformat() if query.date_to < date.max else "9999-12-31T99"
+        )
     return where, params
 
 
 def search(db: sqlite_utils.Database, query: SearchQuery) -> ResultPage:
     where, params = _where(query)
-    count_sql = "SELECT count(*) FROM (SELECT 1 FROM proofs p" + (
-        " WHERE " + " AND ".join(where) if where else ""
-    ) + f" LIMIT {COUNT_CAP + 1})"
+    count_sql = (
+        "SELECT count(*) FROM (SELECT 1 FROM proofs p"
+        + (" WHERE " + " AND ".join(where) if where else "")
+        + f" LIMIT {COUNT_CAP + 1})"
+    )
     total = db.execute(count_sql, params).fetchone()[0]
     cursor = _decode_cursor(query.after) if query.after else None
     if cursor:
@@ -175,4 +179,6 @@ def search(db: sqlite_utils.Database, query: SearchQuery) -> ResultPage:
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = _encode_cursor(rows[-1]["created_at"], rows[-1]["id"])
-    return ResultPage(rows=rows, next_cursor=next_cursor, total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP)
+    return ResultPage(
+        rows=rows, next_cursor=next_cursor, total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP
+    )

@@ -1,16 +1,17 @@
 """Records: the searchable list, a proof's full record, and the actions on it."""
+
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 
-from renderer import catalog
-from site import storage
-from site.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
-from site.db import get_db
-from site.evidence import RecordNotFound, load_record
-from site.staff import search as records_search
-from site.staff.actions import MAX_DECISION_NOTE, MAX_NOTE, ActionError, Who, add_note
-from site.staff.blueprint import bp, render
+from proofmark import storage
+from proofmark.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
+from proofmark.db import get_db
+from proofmark.evidence import RecordNotFound, load_record
+from proofmark.staff import search as records_search
+from proofmark.staff.actions import MAX_DECISION_NOTE, MAX_NOTE, ActionError, Who, add_note
+from proofmark.staff.blueprint import bp, render
+from proofmark_renderer import catalog
 
 
 def who() -> Who:
@@ -19,7 +20,7 @@ def who() -> Who:
 
 def proofs_service():
     """The proofs service (issue 5): the only code path that creates or changes proofs."""
-    from site import proofs
+    from proofmark import proofs
 
     return proofs
 
@@ -40,8 +41,12 @@ def proofs():
     query = records_search.SearchQuery.from_args(request.args, [p.id for p in products])
     page = records_search.search(get_db(), query)
     return render(
-        "staff/proofs.html", "staff/_results.html",
-        query=query, page=page, products=products, statuses=records_search.STATUS_LABELS,
+        "staff/proofs.html",
+        "staff/_results.html",
+        query=query,
+        page=page,
+        products=products,
+        statuses=records_search.STATUS_LABELS,
         product_names={p.id: p.name for p in products},
     )
 
@@ -70,8 +75,19 @@ def revision_changes(revisions: list[dict]) -> list[dict]:
 
 
 # What a timeline entry shows at a glance; the rest of its data is one click away.
-SUMMARY_KEYS = ("revision", "comment", "reason", "note", "description", "outcome", "resolution_label", "to",
-                "subject", "message_id", "error")
+SUMMARY_KEYS = (
+    "revision",
+    "comment",
+    "reason",
+    "note",
+    "description",
+    "outcome",
+    "resolution_label",
+    "to",
+    "subject",
+    "message_id",
+    "error",
+)
 
 
 def event_summary(data: dict) -> list[tuple[str, object]]:
@@ -93,7 +109,8 @@ def proof(proof_id: int):
         event["summary"] = event_summary(event["data_dict"])
     outcome_of = {c["id"]: c["outcome"] for c in record.claims}
     resolutions = {
-        cid: resolutions_for(outcome, current_app.config["CLAIM_RESOLUTIONS"]) for cid, outcome in outcome_of.items()
+        cid: resolutions_for(outcome, current_app.config["CLAIM_RESOLUTIONS"])
+        for cid, outcome in outcome_of.items()
     }
     return render(
         "staff/proof.html",
@@ -112,9 +129,11 @@ def proof(proof_id: int):
 
 @bp.get("/proofs/<int:proof_id>/revisions/<int:number>.png")
 def revision_image(proof_id: int, number: int):
-    row = get_db().execute(
-        "SELECT image_sha256 FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number)
-    ).fetchone()
+    row = (
+        get_db()
+        .execute("SELECT image_sha256 FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number))
+        .fetchone()
+    )
     if row is None:
         abort(404, "No such revision.")
     try:
@@ -126,16 +145,21 @@ def revision_image(proof_id: int, number: int):
 
 @bp.get("/proofs/<int:proof_id>/emails/<int:email_id>.eml")
 def email_file(proof_id: int, email_id: int):
-    row = get_db().execute(
-        "SELECT message FROM outbox WHERE id = ? AND proof_id = ?", (email_id, proof_id)
-    ).fetchone()
+    row = (
+        get_db()
+        .execute("SELECT message FROM outbox WHERE id = ? AND proof_id = ?", (email_id, proof_id))
+        .fetchone()
+    )
     if row is None:
         abort(404, "No such email for this proof.")
     message = row["message"]
     if isinstance(message, str):
         message = message.encode()
-    return Response(message, mimetype="message/rfc822",
-                    headers={"Content-Disposition": f'attachment; filename="email-{email_id}.eml"'})
+    return Response(
+        message,
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="email-{email_id}.eml"'},
+    )
 
 
 @bp.post("/proofs/<int:proof_id>/notes")

@@ -1,9 +1,10 @@
 """Golden images: each product's sample designs at 600 px, compared with a tolerance.
 
-Regenerate after an intended change with `.venv/bin/python -m renderer goldens`
+Regenerate after an intended change with `.venv/bin/python -m proofmark_renderer goldens`
 (or `UPDATE_GOLDENS=1 .venv/bin/pytest tests/renderer`) and look at the changed PNGs
 before committing them.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from renderer import render
-from renderer.samples import SAMPLES
-from renderer.sheets import GOLDEN_DIR, GOLDEN_WIDTH, golden_name
+from proofmark_renderer import render
+from proofmark_renderer.samples import SAMPLES
+from proofmark_renderer.sheets import GOLDEN_DIR, GOLDEN_WIDTH, golden_name
 
 # The first sample of each product: one golden per product and finish keeps the repo light.
 CASES = [(pid, 0) for pid in SAMPLES]
@@ -28,7 +29,7 @@ def test_render_matches_golden(product_id, index):
     if os.environ.get("UPDATE_GOLDENS"):
         path.write_bytes(result.image)
     if not path.exists():
-        pytest.fail(f"{path} is missing: run `.venv/bin/python -m renderer goldens` and look at it")
+        pytest.fail(f"{path} is missing: run `.venv/bin/python -m proofmark_renderer goldens` and look at it")
     got = np.asarray(Image.open(io.BytesIO(result.image)).convert("RGB"), np.int16)
     want = np.asarray(Image.open(path).convert("RGB"), np.int16)
     assert got.shape == want.shape

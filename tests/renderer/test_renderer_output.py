@@ -1,4 +1,5 @@
 """render(): the contract the site builds on, determinism, and never raising."""
+
 from __future__ import annotations
 
 import io
@@ -8,10 +9,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from renderer import Design, RenderResult, catalog, render
-from renderer.model import Layout
+from proofmark_renderer import Design, RenderResult, catalog, render
+from proofmark_renderer.model import Layout
 
-PRODUCT_IDS = ["pendant-round", "bar-necklace", "ring-band", "ornament-stamped", "cutting-board", "tshirt", "mug"]
+PRODUCT_IDS = [
+    "pendant-round",
+    "bar-necklace",
+    "ring-band",
+    "ornament-stamped",
+    "cutting-board",
+    "tshirt",
+    "mug",
+]
 
 
 def test_the_seven_products_are_listed_with_what_the_site_needs():

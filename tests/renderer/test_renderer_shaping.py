@@ -1,11 +1,12 @@
 """Shaping: right-to-left order, joined Arabic, combining marks, stamped letter order."""
+
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from renderer import Design, catalog, render
-from renderer import text as textmod
+from proofmark_renderer import Design, catalog, render
+from proofmark_renderer import text as textmod
 
 
 def draw(font_id: str, text: str) -> np.ndarray:

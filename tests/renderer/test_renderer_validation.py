@@ -1,10 +1,11 @@
 """Validation: stable codes, per-line issues, suggestions, never a silent correction."""
+
 from __future__ import annotations
 
 import pytest
 
-from renderer import Design, catalog, validate
-from renderer import text as textmod
+from proofmark_renderer import Design, catalog, validate
+from proofmark_renderer import text as textmod
 
 
 def codes(design: Design) -> list[str]:
@@ -25,7 +26,7 @@ def test_a_plain_design_has_no_issues():
     ("text", "count"),
     [
         ("e\u0301", 1),  # e + combining acute: one letter on the product
-        ("\U0001F468\u200d\U0001F469\u200d\U0001F467", 1),  # family emoji
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467", 1),  # family emoji
         ("🇵🇱", 1),  # flag: two regional indicators
         ("Zoë", 3),
         ("שָׁלוֹם", 4),  # Hebrew with points
@@ -45,7 +46,7 @@ def test_line_limit_counts_graphemes_not_code_points():
 
 
 def test_family_emoji_is_one_character_and_cannot_be_engraved():
-    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     issues = validate(Design("pendant-round", "dancing-script", ("Mum " + family,)))
     emoji = [i for i in issues if i.code == "emoji-unsupported"]
     assert emoji and emoji[0].data["chars"] == [family] and emoji[0].severity == "error"

@@ -3,7 +3,7 @@
 Plain functions that take a sqlite_utils Database and run inside an app context (they
 read the config and render email templates), never a request. Each public function that
 writes does so in one BEGIN IMMEDIATE transaction: the proof change, its events in the
-hash chain (site.records) and the email it causes (site.mail outbox) commit together or
+hash chain (proofmark.records) and the email it causes (proofmark.mail outbox) commit together or
 not at all. Decisions re-read the proof inside that transaction, so a double click, a
 replayed POST or two racing approvals yield one decision event and one outcome.
 
@@ -11,6 +11,7 @@ Statuses: awaiting_approval -> approved | changes_requested | expired | cancelle
 a new revision (staff, after a change request) puts the proof back to awaiting_approval.
 An expired proof holds production; it is never approved by the passing of time.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,21 +21,29 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import click
 import sqlite_utils
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import current_app
 
-from site import mail, storage
-from site.records import append_event, canonical_json, sha256_hex, timestamp, utcnow
+from proofmark import mail, storage
+from proofmark.db import transaction
+from proofmark.records import append_event, canonical_json, sha256_hex, timestamp, utcnow
 
 STATUSES = ("awaiting_approval", "approved", "changes_requested", "expired", "cancelled")
 SOURCES = ("shop", "staff", "api")
 EVENT_KINDS = (
-    "proof_created", "revision_added", "email_queued", "email_sent", "email_failed", "proof_viewed",
-    "approved", "changes_requested", "reminder_sent", "expired", "resent", "cancelled",
+    "proof_created",
+    "revision_added",
+    "email_queued",
+    "email_sent",
+    "email_failed",
+    "proof_viewed",
+    "approved",
+    "changes_requested",
+    "reminder_sent",
+    "expired",
+    "resent",
+    "cancelled",
 )
-PROOF_IMAGE_WIDTH = 2400
 EMAIL_IMAGE_CID_PREFIX = "proof-image"
 MAX_COMMENT = 4000
 MAX_NAME = 200
@@ -123,9 +132,10 @@ def find_by_design_token(db: sqlite_utils.Database, nonce: str) -> int | None:
 
 def get_revisions(db: sqlite_utils.Database, proof_id: int) -> list[dict]:
     """Oldest first; each with `superseded` (a newer revision replaced it)."""
-    rows = [_revision_dict(r) for r in db.execute(
-        "SELECT * FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,)
-    )]
+    rows = [
+        _revision_dict(r)
+        for r in db.execute("SELECT * FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,))
+    ]
     last = rows[-1]["number"] if rows else 0
     for rev in rows:
         rev["superseded"] = rev["number"] != last
@@ -133,7 +143,9 @@ def get_revisions(db: sqlite_utils.Database, proof_id: int) -> list[dict]:
 
 
 def get_revision(db: sqlite_utils.Database, proof_id: int, number: int) -> dict | None:
-    row = db.execute("SELECT * FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number)).fetchone()
+    row = db.execute(
+        "SELECT * FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number)
+    ).fetchone()
     return _revision_dict(row) if row else None
 
 
@@ -147,17 +159,21 @@ def get_events(db: sqlite_utils.Database, proof_id: int) -> list[dict]:
 
 
 def outbox_for(db: sqlite_utils.Database, proof_id: int) -> list[dict]:
-    return [dict(r) for r in db.execute(
-        "SELECT id, kind, to_addr, subject, message_id, status, attempts, next_attempt_at, last_error,"
-        " created_at, sent_at, revision, link_id FROM outbox WHERE proof_id = ? ORDER BY id", (proof_id,)
-    )]
+    return [
+        dict(r)
+        for r in db.execute(
+            "SELECT id, kind, to_addr, subject, message_id, status, attempts, next_attempt_at, last_error,"
+            " created_at, sent_at, revision, link_id FROM outbox WHERE proof_id = ? ORDER BY id",
+            (proof_id,),
+        )
+    ]
 
 
 # --- what the customer is shown -----------------------------------------------------------
 
 
 def _names(design: dict) -> tuple[dict, dict]:
-    from renderer import catalog
+    from proofmark_renderer import catalog
 
     product = catalog.product(design.get("product", ""))
     font = catalog.font(design.get("font", ""))
@@ -168,7 +184,7 @@ def _names(design: dict) -> tuple[dict, dict]:
 
 
 def _field_label(product_id: str, field_id: str) -> str:
-    from renderer import catalog
+    from proofmark_renderer import catalog
 
     product = catalog.product(product_id)
     spec = product.field_spec(field_id) if product else None
@@ -177,35 +193,51 @@ def _field_label(product_id: str, field_id: str) -> str:
 
 def shown_text(design: dict, options: dict | None = None) -> list[dict]:
     """Each line and named field as the approval page shows it: the exact text, its letters
-    as the letter-by-letter view draws them (site.presentation.letter_cells: one cell per
+    as the letter-by-letter view draws them (proofmark.presentation.letter_cells: one cell per
     grapheme, ␣ for a space, ◌ for an invisible character) and every numeric date with its
     readings written out, plus the reading the shopper chose when confirming, if any."""
-    from site.presentation import letter_cells, numeric_dates
+    from proofmark.presentation import letter_cells, numeric_dates
 
     confirmed = [d for d in (options or {}).get("dates") or [] if isinstance(d, dict)]
     parts = []
     for number, text in enumerate(design.get("lines", []), start=1):
-        parts.append({"key": f"line-{number}", "label": f"Line {number}", "line": number, "field": None, "text": text})
+        parts.append(
+            {"key": f"line-{number}", "label": f"Line {number}", "line": number, "field": None, "text": text}
+        )
     for field_id, text in sorted((design.get("fields") or {}).items()):
         if text:
-            parts.append({
-                "key": f"field-{field_id}", "label": _field_label(design.get("product", ""), field_id),
-                "line": None, "field": field_id, "text": text,
-            })
+            parts.append(
+                {
+                    "key": f"field-{field_id}",
+                    "label": _field_label(design.get("product", ""), field_id),
+                    "line": None,
+                    "field": field_id,
+                    "text": text,
+                }
+            )
     for part in parts:
         part["letters"] = [cell.shown for cell in letter_cells(part["text"])]
         part["dates"] = []
         for mention in numeric_dates(part["text"]):
-            chosen = next((
-                d.get("reading") for d in confirmed
-                if d.get("typed") == mention.text and d.get("ambiguous")
-                and (d.get("line") == part["line"] if part["line"] else d.get("field") == part["field"])
-            ), None)
-            part["dates"].append({
-                "text": mention.text,
-                "readings": [{"order": r.order, "iso": r.iso, "words": r.words} for r in mention.readings],
-                "chosen": chosen,
-            })
+            chosen = next(
+                (
+                    d.get("reading")
+                    for d in confirmed
+                    if d.get("typed") == mention.text
+                    and d.get("ambiguous")
+                    and (d.get("line") == part["line"] if part["line"] else d.get("field") == part["field"])
+                ),
+                None,
+            )
+            part["dates"].append(
+                {
+                    "text": mention.text,
+                    "readings": [
+                        {"order": r.order, "iso": r.iso, "words": r.words} for r in mention.readings
+                    ],
+                    "chosen": chosen,
+                }
+            )
     return parts
 
 
@@ -270,19 +302,30 @@ def hidden_character(text: str) -> str | None:
     format characters (bidi controls, zero-width space, soft hyphen, BOM, tag characters),
     line/paragraph separators, unassigned, private-use or surrogate code points. A joiner
     between two letters is allowed: some scripts spell names with it."""
+
     def letter(c: str) -> bool:
         return unicodedata.category(c)[0] in "LM"
 
     for i, char in enumerate(text):
         if char in JOINERS and 0 < i < len(text) - 1 and letter(text[i - 1]) and letter(text[i + 1]):
             continue
-        if unicodedata.category(char) in ("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp") or char in INVISIBLE_LETTERS:
+        if (
+            unicodedata.category(char) in ("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp")
+            or char in INVISIBLE_LETTERS
+        ):
             return char
     return None
 
 
-def _clean_line(value, what: str, max_len: int, *, required: bool = True, field: str | None = None,
-                check_hidden: bool = True) -> str:
+def _clean_line(
+    value,
+    what: str,
+    max_len: int,
+    *,
+    required: bool = True,
+    field: str | None = None,
+    check_hidden: bool = True,
+) -> str:
     text = str(value or "").strip()
     if required and not text:
         raise ProofError(f"The {what} is missing.", field)
@@ -294,7 +337,8 @@ def _clean_line(value, what: str, max_len: int, *, required: bool = True, field:
     if hidden is not None and unicodedata.category(hidden) in ("Cn", "Co", "Cs"):
         raise ProofError(
             f"The {what} contains a character that is not a letter or sign we can show ({_describe(hidden)}). "
-            "Please type it again without it.", field
+            "Please type it again without it.",
+            field,
         )
     if hidden is not None:
         raise ProofError(
@@ -312,11 +356,16 @@ def clean_email(value) -> str:
         # Named, not quoted: an override inside the quoted address would reorder this message too.
         raise ProofError(
             f"The customer's email address contains an invisible character ({_describe(hidden)}), so it is not "
-            "an email address we can send the proof to. Please type it again.", "customer_email"
+            "an email address we can send the proof to. Please type it again.",
+            "customer_email",
         )
     local, at, domain = email.rpartition("@")
     if (
-        not at or not local or "." not in domain or domain.startswith(".") or domain.endswith(".")
+        not at
+        or not local
+        or "." not in domain
+        or domain.startswith(".")
+        or domain.endswith(".")
         or any(c.isspace() or c in '<>(),;:"[]\\' for c in email)
         # Invisible characters (a pasted U+202E, a zero-width space) make an address that
         # looks right in the records and bounces.
@@ -327,7 +376,7 @@ def clean_email(value) -> str:
 
 
 def _design_from(design):
-    from renderer import Design
+    from proofmark_renderer import Design
 
     if isinstance(design, Design):
         return design
@@ -352,14 +401,16 @@ class _Rendered:
 
 def _render_checked(design) -> _Rendered:
     """Validate and render outside any transaction (it is the slow part)."""
-    import renderer
+    import proofmark_renderer as renderer
 
     design = _design_from(design)
     issues = renderer.validate(design)
     blocking = [i for i in issues if i.severity == "error"]
     if blocking:
-        raise ProofError("This design cannot be made as it is: " + " ".join(i.message for i in blocking), "design")
-    result = renderer.render(design, width=PROOF_IMAGE_WIDTH, fmt="png")
+        raise ProofError(
+            "This design cannot be made as it is: " + " ".join(i.message for i in blocking), "design"
+        )
+    result = renderer.render(design, width=int(current_app.config["PROOF_IMAGE_WIDTH"]), fmt="png")
     if not result.ok:
         problems = [i.message for i in result.issues if i.severity == "error"]
         raise ProofError("This design cannot be made as it is: " + " ".join(problems))
@@ -373,24 +424,6 @@ def _render_checked(design) -> _Rendered:
         warnings=[i.to_dict() for i in issues if i.severity != "error"],
         email_jpeg=_email_jpeg(sha, result.image),
     )
-
-
-# --- transactions -------------------------------------------------------------------------
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any exception."""
-
-    def __init__(self, db: sqlite_utils.Database):
-        self.db = db
-
-    def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
-        return self.db
-
-    def __exit__(self, exc_type, exc, tb):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False
 
 
 def _load(db: sqlite_utils.Database, proof_id: int) -> dict:
@@ -408,6 +441,12 @@ def _new_public_id(db: sqlite_utils.Database) -> str:
             return public_id
 
 
+def mask_email(email: str) -> str:
+    """j•••@example.com: enough to recognise one's own address, not to harvest it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(3, min(len(local) - 1, 6))}@{domain}"
+
+
 def _summary(design: dict) -> str:
     parts = list(design.get("lines", []))
     parts += [f"{k}: {v}" for k, v in sorted((design.get("fields") or {}).items()) if v]
@@ -420,7 +459,7 @@ def approval_url(token: str) -> str:
 
 def _link(proof: dict, revision: dict, now: datetime) -> tuple[str, str, str]:
     """(url, token, link id) for a fresh approval link to this revision."""
-    from site.tokens import sign_approval
+    from proofmark.tokens import sign_approval
 
     link_id = secrets.token_urlsafe(6)
     token = sign_approval(proof["id"], revision["number"], revision["nonce"], link_id, now=now)
@@ -476,16 +515,33 @@ def _queue_email(
     text, html = mail.render_pair(kind, **context)
     images = (mail.InlineImage(cid=cid, data=jpeg, subtype="jpeg", filename="proof.jpg"),) if jpeg else ()
     message = mail.build_message(
-        to_name=proof["customer_name"], to_addr=proof["customer_email"], subject=subject,
-        text=text, html=html, images=images, now=now,
+        to_name=proof["customer_name"],
+        to_addr=proof["customer_email"],
+        subject=subject,
+        text=text,
+        html=html,
+        images=images,
+        now=now,
     )
     outbox_id = mail.queue(
-        db, proof_id=proof["id"], kind=kind, to_addr=proof["customer_email"], subject=subject,
-        message=message, revision=revision["number"], link_id=link_id, now=now,
+        db,
+        proof_id=proof["id"],
+        kind=kind,
+        to_addr=proof["customer_email"],
+        subject=subject,
+        message=message,
+        revision=revision["number"],
+        link_id=link_id,
+        now=now,
     )
     data = {
-        "outbox_id": outbox_id, "kind": kind, "message_id": message.message_id, "to": proof["customer_email"],
-        "subject": subject, "revision": revision["number"], "link_id": link_id,
+        "outbox_id": outbox_id,
+        "kind": kind,
+        "message_id": message.message_id,
+        "to": proof["customer_email"],
+        "subject": subject,
+        "revision": revision["number"],
+        "link_id": link_id,
     }
     append_event(db, proof["id"], "email_queued", actor="system", data=data, at=now)
     return data
@@ -531,9 +587,18 @@ def _token_data(design_token) -> dict | None:
     }
 
 
-def _insert_revision(db, proof_id: int, number: int, rendered: _Rendered, *, actor: str, now: datetime,
-                     options: dict, note: str | None) -> dict:
-    from renderer import RENDERER_VERSION
+def _insert_revision(
+    db,
+    proof_id: int,
+    number: int,
+    rendered: _Rendered,
+    *,
+    actor: str,
+    now: datetime,
+    options: dict,
+    note: str | None,
+) -> dict:
+    from proofmark_renderer import RENDERER_VERSION
 
     design = json.loads(rendered.design_json)
     row = {
@@ -582,7 +647,7 @@ def create_proof(
     its dict; `design_token`: the verified DesignToken (or the token string) when the
     design came from the shop. A design token makes one proof: given again, the existing
     proof's id is returned and nothing new is created or sent."""
-    from site.tokens import DesignToken, TokenError, verify_design
+    from proofmark.tokens import DesignToken, TokenError, verify_design
 
     if source not in SOURCES:
         raise ProofError(f"Unknown source {source!r} (use one of {', '.join(SOURCES)}).")
@@ -606,7 +671,7 @@ def create_proof(
     now = now or utcnow()
     rendered = _render_checked(design)
     design_dict = json.loads(rendered.design_json)
-    with _Transaction(db):
+    with transaction(db):
         if design_token is not None:
             # Re-checked under the write lock: two clicks on "Place order" make one proof.
             existing = find_by_design_token(db, design_token.nonce)
@@ -618,31 +683,61 @@ def create_proof(
             " status, current_revision, source, created_at, updated_at, emailed_at, design_token_nonce)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'awaiting_approval', 1, ?, ?, ?, ?, ?)",
             (
-                public_id, order_ref, customer_name, customer_email, design_dict["product"], design_dict["font"],
-                _summary(design_dict), source, timestamp(now), timestamp(now), timestamp(now),
+                public_id,
+                order_ref,
+                customer_name,
+                customer_email,
+                design_dict["product"],
+                design_dict["font"],
+                _summary(design_dict),
+                source,
+                timestamp(now),
+                timestamp(now),
+                timestamp(now),
                 design_token.nonce if design_token else None,
             ),
         )
         proof_id = cursor.lastrowid
         options = design_token.options if design_token else {}
-        revision = _insert_revision(db, proof_id, 1, rendered, actor=actor, now=now, options=options, note=None)
+        revision = _insert_revision(
+            db, proof_id, 1, rendered, actor=actor, now=now, options=options, note=None
+        )
         proof = _load(db, proof_id)
         append_event(
-            db, proof_id, "proof_created", actor=actor, ip=ip, user_agent=user_agent, at=now,
+            db,
+            proof_id,
+            "proof_created",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
             data={
-                "public_id": public_id, "order_ref": order_ref, "customer_name": customer_name,
-                "customer_email": customer_email, "source": source, "product": design_dict["product"],
+                "public_id": public_id,
+                "order_ref": order_ref,
+                "customer_name": customer_name,
+                "customer_email": customer_email,
+                "source": source,
+                "product": design_dict["product"],
                 "design_token": _token_data(design_token),
             },
         )
-        append_event(db, proof_id, "revision_added", actor=actor, ip=ip, user_agent=user_agent, at=now,
-                     data=_revision_event_data(revision, rendered, supersedes=None, previous_status=None))
+        append_event(
+            db,
+            proof_id,
+            "revision_added",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data=_revision_event_data(revision, rendered, supersedes=None, previous_status=None),
+        )
         _queue_email(db, proof, revision, "proof", now=now, jpeg=rendered.email_jpeg)
     return proof_id
 
 
-def _revision_event_data(revision: dict, rendered: _Rendered, *, supersedes: int | None,
-                         previous_status: str | None) -> dict:
+def _revision_event_data(
+    revision: dict, rendered: _Rendered, *, supersedes: int | None, previous_status: str | None
+) -> dict:
     product, font = _names(revision["design"])
     return {
         "revision": revision["number"],
@@ -683,26 +778,49 @@ def add_revision(
     now = now or utcnow()
     rendered = _render_checked(design)
     design_dict = json.loads(rendered.design_json)
-    with _Transaction(db):
+    with transaction(db):
         proof = _load(db, proof_id)
         if proof["status"] == "cancelled":
             raise ProofError("This proof was cancelled; a cancelled proof cannot get a new revision.")
         old = proof["current_revision"]
         number = old + 1
-        revision = _insert_revision(db, proof_id, number, rendered, actor=actor, now=now,
-                                    options={}, note=note)
+        revision = _insert_revision(
+            db, proof_id, number, rendered, actor=actor, now=now, options={}, note=note
+        )
         db.execute(
             "UPDATE proofs SET current_revision = ?, status = 'awaiting_approval', product = ?, font = ?,"
             " text = ?, updated_at = ?, emailed_at = ?, reminded_at = NULL, decided_at = NULL,"
             " expired_at = NULL WHERE id = ?",
-            (number, design_dict["product"], design_dict["font"], _summary(design_dict), timestamp(now),
-             timestamp(now), proof_id),
+            (
+                number,
+                design_dict["product"],
+                design_dict["font"],
+                _summary(design_dict),
+                timestamp(now),
+                timestamp(now),
+                proof_id,
+            ),
         )
-        append_event(db, proof_id, "revision_added", actor=actor, ip=ip, user_agent=user_agent, at=now,
-                     data=_revision_event_data(revision, rendered, supersedes=old, previous_status=proof["status"]))
+        append_event(
+            db,
+            proof_id,
+            "revision_added",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data=_revision_event_data(revision, rendered, supersedes=old, previous_status=proof["status"]),
+        )
         proof = _load(db, proof_id)
-        _queue_email(db, proof, revision, "revision", now=now, jpeg=rendered.email_jpeg,
-                     extra={"previous_revision": old, "note": note})
+        _queue_email(
+            db,
+            proof,
+            revision,
+            "revision",
+            now=now,
+            jpeg=rendered.email_jpeg,
+            extra={"previous_revision": old, "note": note},
+        )
     return number
 
 
@@ -721,13 +839,15 @@ def resend_link(
     now = now or utcnow()
     proof = _load(db, proof_id)
     jpeg = _jpeg_for(proof["revision"]) if proof["revision"] else None
-    with _Transaction(db):
+    with transaction(db):
         proof = _load(db, proof_id)
         status = proof["status"]
         if status == "approved":
             raise ProofError("This proof is already approved: there is nothing left to approve.")
         if status == "changes_requested":
-            raise ProofError("Changes were requested on this proof: the shop will send a new version to approve.")
+            raise ProofError(
+                "Changes were requested on this proof: the shop will send a new version to approve."
+            )
         if status == "cancelled":
             raise ProofError("This proof was cancelled.")
         if actor == "customer":
@@ -745,12 +865,25 @@ def resend_link(
             " expired_at = NULL WHERE id = ?",
             (timestamp(now), timestamp(now), proof_id),
         )
-        queued = _queue_email(db, proof, proof["revision"], "resent", now=now, jpeg=jpeg,
-                              extra={"reopened": reopened})
-        append_event(db, proof_id, "resent", actor=actor, ip=ip, user_agent=user_agent, at=now, data={
-            "revision": proof["current_revision"], "to": proof["customer_email"],
-            "message_id": queued["message_id"], "link_id": queued["link_id"], "reopened": reopened,
-        })
+        queued = _queue_email(
+            db, proof, proof["revision"], "resent", now=now, jpeg=jpeg, extra={"reopened": reopened}
+        )
+        append_event(
+            db,
+            proof_id,
+            "resent",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={
+                "revision": proof["current_revision"],
+                "to": proof["customer_email"],
+                "message_id": queued["message_id"],
+                "link_id": queued["link_id"],
+                "reopened": reopened,
+            },
+        )
     return queued
 
 
@@ -768,7 +901,7 @@ def cancel(
     reason = _clean_multiline(reason, "reason for cancelling")
     actor = _clean_line(actor, "actor", 200)
     now = now or utcnow()
-    with _Transaction(db):
+    with transaction(db):
         proof = _load(db, proof_id)
         if proof["status"] == "cancelled":
             return False
@@ -776,9 +909,20 @@ def cancel(
             "UPDATE proofs SET status = 'cancelled', updated_at = ?, cancelled_at = ? WHERE id = ?",
             (timestamp(now), timestamp(now), proof_id),
         )
-        append_event(db, proof_id, "cancelled", actor=actor, ip=ip, user_agent=user_agent, at=now, data={
-            "reason": reason, "previous_status": proof["status"], "revision": proof["current_revision"],
-        })
+        append_event(
+            db,
+            proof_id,
+            "cancelled",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={
+                "reason": reason,
+                "previous_status": proof["status"],
+                "revision": proof["current_revision"],
+            },
+        )
     return True
 
 
@@ -792,11 +936,14 @@ def _clean_multiline(value, what: str, max_len: int = MAX_COMMENT, *, field: str
         raise ProofError(f"The {what} contains a control character.", field)
     # Free text keeps the marks and joiners that mixed-script writing and emoji use; only
     # what can reorder the displayed text, or cannot be stored, is refused.
-    hidden = next((c for c in text if c in BIDI_CONTROLS or unicodedata.category(c) in ("Cs", "Zl", "Zp")), None)
+    hidden = next(
+        (c for c in text if c in BIDI_CONTROLS or unicodedata.category(c) in ("Cs", "Zl", "Zp")), None
+    )
     if hidden is not None:
         raise ProofError(
             f"The {what} contains an invisible character ({_describe(hidden)}) that can change how the text "
-            "is displayed. Please type it again without it.", field
+            "is displayed. Please type it again without it.",
+            field,
         )
     return text
 
@@ -864,25 +1011,42 @@ def _decide(
     what the page showed, append the event `kind` (data from `record(proof, revision, shown)`,
     which may raise ProofError), set the status and queue the confirmation email. Idempotent:
     if the proof is already decided nothing is recorded and that outcome returned."""
-    with _Transaction(db):
+    with transaction(db):
         proof, rev = _decision_target(db, proof_id, revision, nonce)
         existing = _existing_decision(proof)
         if existing:
             return existing
         shown = _check_shown(proof, rev, shown_sha256)
         data = record(proof, rev, shown)
-        data.update(revision=rev["number"], image_sha256=rev["image_sha256"], text=shown["text"],
-                    product=shown["product"], font=shown["font"], nonce=rev["nonce"], link_id=link_id,
-                    presentation_sha256=presentation_sha256(shown))
+        data.update(
+            revision=rev["number"],
+            image_sha256=rev["image_sha256"],
+            text=shown["text"],
+            product=shown["product"],
+            font=shown["font"],
+            nonce=rev["nonce"],
+            link_id=link_id,
+            presentation_sha256=presentation_sha256(shown),
+        )
         decided = timestamp(now)
-        event = append_event(db, proof_id, kind, actor="customer", ip=ip, user_agent=user_agent, at=now, data=data)
+        event = append_event(
+            db, proof_id, kind, actor="customer", ip=ip, user_agent=user_agent, at=now, data=data
+        )
         db.execute(
             "UPDATE proofs SET status = ?, decided_at = ?, updated_at = ? WHERE id = ?",
             (kind, decided, decided, proof_id),
         )
         proof = _load(db, proof_id)
-        _queue_email(db, proof, rev, kind, now=now, jpeg=jpeg, with_link=False,
-                     extra={**(email_extra or {}), "decided_at": now})
+        _queue_email(
+            db,
+            proof,
+            rev,
+            kind,
+            now=now,
+            jpeg=jpeg,
+            with_link=False,
+            extra={**(email_extra or {}), "decided_at": now},
+        )
     return Decision(kind, True, rev["number"], decided, event["id"])
 
 
@@ -912,8 +1076,10 @@ def approve(
                 "Please tick every statement before approving: " + " ".join(f"“{s['text']}”" for s in missing)
             )
         if storage.verify(rev["image_sha256"]):
-            raise ProofError("We could not check the proof image just now, so we cannot record an approval. "
-                             "Please try again later or contact the shop.")
+            raise ProofError(
+                "We could not check the proof image just now, so we cannot record an approval. "
+                "Please try again later or contact the shop."
+            )
         return {
             "image_size": shown["image_size"],
             "design": rev["design"],
@@ -925,8 +1091,20 @@ def approve(
             "customer_email": proof["customer_email"],
         }
 
-    return _decide(db, proof_id, "approved", revision=revision, nonce=nonce, shown_sha256=shown_sha256,
-                   link_id=link_id, ip=ip, user_agent=user_agent, now=now or utcnow(), record=record, jpeg=jpeg)
+    return _decide(
+        db,
+        proof_id,
+        "approved",
+        revision=revision,
+        nonce=nonce,
+        shown_sha256=shown_sha256,
+        link_id=link_id,
+        ip=ip,
+        user_agent=user_agent,
+        now=now or utcnow(),
+        record=record,
+        jpeg=jpeg,
+    )
 
 
 def request_changes(
@@ -944,9 +1122,20 @@ def request_changes(
 ) -> Decision:
     """Record the customer's change request (a comment is required). Idempotent like approve()."""
     comment = _clean_multiline(comment, "description of the changes you want", field="comment")
-    return _decide(db, proof_id, "changes_requested", revision=revision, nonce=nonce, shown_sha256=shown_sha256,
-                   link_id=link_id, ip=ip, user_agent=user_agent, now=now or utcnow(),
-                   record=lambda proof, rev, shown: {"comment": comment}, email_extra={"comment": comment})
+    return _decide(
+        db,
+        proof_id,
+        "changes_requested",
+        revision=revision,
+        nonce=nonce,
+        shown_sha256=shown_sha256,
+        link_id=link_id,
+        ip=ip,
+        user_agent=user_agent,
+        now=now or utcnow(),
+        record=lambda proof, rev, shown: {"comment": comment},
+        email_extra={"comment": comment},
+    )
 
 
 def record_view(
@@ -962,15 +1151,27 @@ def record_view(
     """Append `proof_viewed`, unless the same person viewed this revision moments ago."""
     now = now or utcnow()
     since = timestamp(now - timedelta(seconds=VIEW_DEDUP_SECONDS))
-    with _Transaction(db):
+    with transaction(db):
         for row in db.execute(
             "SELECT ip, user_agent, data FROM events WHERE proof_id = ? AND kind = 'proof_viewed' AND at > ?",
             (proof_id, since),
         ):
-            if row["ip"] == ip and row["user_agent"] == user_agent and json.loads(row["data"]).get("revision") == revision:
+            if (
+                row["ip"] == ip
+                and row["user_agent"] == user_agent
+                and json.loads(row["data"]).get("revision") == revision
+            ):
                 return False
-        append_event(db, proof_id, "proof_viewed", actor="customer", ip=ip, user_agent=user_agent, at=now,
-                     data={"revision": revision, "link_id": link_id})
+        append_event(
+            db,
+            proof_id,
+            "proof_viewed",
+            actor="customer",
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={"revision": revision, "link_id": link_id},
+        )
     return True
 
 
@@ -985,17 +1186,20 @@ def send_reminders(db: sqlite_utils.Database, *, now: datetime | None = None) ->
     remind_before = timestamp(now - timedelta(days=float(config["REMINDER_AFTER_DAYS"])))
     expire_before = timestamp(now - timedelta(days=float(config["EXPIRE_AFTER_DAYS"])))
     report = ReminderReport()
-    due = [r[0] for r in db.execute(
-        "SELECT id FROM proofs WHERE status = 'awaiting_approval' AND emailed_at <= ? ORDER BY id",
-        (remind_before,),
-    )]
+    due = [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM proofs WHERE status = 'awaiting_approval' AND emailed_at <= ? ORDER BY id",
+            (remind_before,),
+        )
+    ]
     for proof_id in due:
         proof = _load(db, proof_id)
         expire = proof["emailed_at"] <= expire_before
         if not expire and proof["reminded_at"]:
             continue
         jpeg = _jpeg_for(proof["revision"]) if not expire else None
-        with _Transaction(db):
+        with transaction(db):
             proof = _load(db, proof_id)  # re-read under the lock: a decision may have landed
             if proof["status"] != "awaiting_approval":
                 continue
@@ -1004,97 +1208,44 @@ def send_reminders(db: sqlite_utils.Database, *, now: datetime | None = None) ->
                     "UPDATE proofs SET status = 'expired', expired_at = ?, updated_at = ? WHERE id = ?",
                     (timestamp(now), timestamp(now), proof_id),
                 )
-                append_event(db, proof_id, "expired", actor="system", at=now, data={
-                    "revision": proof["current_revision"], "emailed_at": proof["emailed_at"],
-                    "after_days": config["EXPIRE_AFTER_DAYS"], "production": "on hold",
-                })
+                append_event(
+                    db,
+                    proof_id,
+                    "expired",
+                    actor="system",
+                    at=now,
+                    data={
+                        "revision": proof["current_revision"],
+                        "emailed_at": proof["emailed_at"],
+                        "after_days": config["EXPIRE_AFTER_DAYS"],
+                        "production": "on hold",
+                    },
+                )
                 _queue_email(db, proof, proof["revision"], "expired", now=now, jpeg=None)
                 report.expired.append(proof_id)
             elif not proof["reminded_at"]:
-                queued = _queue_email(db, proof, proof["revision"], "reminder", now=now, jpeg=jpeg,
-                                      extra={"emailed_at": proof["emailed_at"]})
+                queued = _queue_email(
+                    db,
+                    proof,
+                    proof["revision"],
+                    "reminder",
+                    now=now,
+                    jpeg=jpeg,
+                    extra={"emailed_at": proof["emailed_at"]},
+                )
                 db.execute("UPDATE proofs SET reminded_at = ? WHERE id = ?", (timestamp(now), proof_id))
-                append_event(db, proof_id, "reminder_sent", actor="system", at=now, data={
-                    "revision": proof["current_revision"], "message_id": queued["message_id"],
-                    "link_id": queued["link_id"], "after_days": config["REMINDER_AFTER_DAYS"],
-                })
+                append_event(
+                    db,
+                    proof_id,
+                    "reminder_sent",
+                    actor="system",
+                    at=now,
+                    data={
+                        "revision": proof["current_revision"],
+                        "message_id": queued["message_id"],
+                        "link_id": queued["link_id"],
+                        "after_days": config["REMINDER_AFTER_DAYS"],
+                    },
+                )
                 report.reminded.append(proof_id)
     return report
-
-
-@click.command("send-reminders")
-@with_appcontext
-def send_reminders_command() -> None:
-    """Remind customers about undecided proofs and expire old ones (for cron)."""
-    from site.db import get_db
-
-    report = send_reminders(get_db())
-    click.echo(f"Reminders queued: {len(report.reminded)}; proofs expired (production on hold): {len(report.expired)}.")
-    sent = mail.send_once(current_app._get_current_object())
-    click.echo(f"Outbox: {sent.summary()}.")
-
-
-@click.command("bench-proofs")
-@click.option("--count", default=5, show_default=True, help="Proofs to create.")
-def bench_proofs_command(count: int) -> None:
-    """Time the proof loop in a throwaway instance folder (your data is not touched):
-    create (render + store + queue), approve, sending, chain verification."""
-    import os
-    import statistics
-    import tempfile
-    import time
-
-    from renderer import Design
-    from site import create_app
-    from site.db import get_db
-    from site.records import verify_chain
-
-    def ms(seconds: float) -> str:
-        return f"{seconds * 1000:8.1f} ms"
-
-    with tempfile.TemporaryDirectory(prefix="proofmark-bench-") as folder:
-        previous = os.environ.get("INSTANCE_PATH")
-        os.environ["INSTANCE_PATH"] = folder
-        try:
-            app = create_app({"TESTING": True, "SECRET_KEY": "bench", "MAIL_BACKEND": "file",
-                              "MAIL_SEND_AFTER_REQUEST": "off"})
-        finally:
-            os.environ.pop("INSTANCE_PATH") if previous is None else os.environ.update(INSTANCE_PATH=previous)
-        with app.app_context():
-            db = get_db()
-            created, approved, ids = [], [], []
-            for i in range(count):
-                design = Design(product="bar-necklace", font="lato", lines=(f"Bench {i:03d}",))
-                t = time.perf_counter()
-                ids.append(create_proof(db, order_ref=f"B-{i}", customer_name="Bench", design=design,
-                                        customer_email="bench@example.com", source="staff", actor="staff:bench"))
-                created.append(time.perf_counter() - t)
-            for proof_id in ids:
-                rev = get_proof(db, proof_id)["revision"]
-                t = time.perf_counter()
-                approve(db, proof_id, revision=rev["number"], nonce=rev["nonce"],
-                        statements_ticked=[s["id"] for s in statements()])
-                approved.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            report = mail.send_due(db, limit=1000)
-            sending = time.perf_counter() - t
-            t = time.perf_counter()
-            for proof_id in ids:
-                assert verify_chain(db, proof_id).intact
-            chain = (time.perf_counter() - t) / len(ids)
-        click.echo(f"create_proof  median {ms(statistics.median(created))}  max {ms(max(created))}"
-                   "  (validate, render the 2400 px PNG, store it; then one transaction: rows, events, email)")
-        click.echo(f"approve       median {ms(statistics.median(approved))}  max {ms(max(approved))}"
-                   "  (what the customer waits for after clicking Approve)")
-        click.echo(f"send_due      {report.sent} messages in {ms(sending)}"
-                   f"  = {report.sent / sending:.0f} messages/s (file backend)")
-        click.echo(f"verify_chain  {ms(chain)} per proof")
-
-
-def init_app(app: Flask) -> None:
-    if "proofmark.proofs" in app.extensions:
-        return
-    app.extensions["proofmark.proofs"] = True
-    mail.init_app(app)
-    app.cli.add_command(send_reminders_command)
-    app.cli.add_command(bench_proofs_command)
