@@ -29,14 +29,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         health,
         mail,
         orders,
-        personalize_fonts,
-        previews,
         security,
         shop,
         staff,
         templating,
     )
     from proofmark.config import DEFAULTS
+    from proofmark.personalizer import fonts as personalizer_fonts
+    from proofmark.personalizer import previews
     from proofmark_renderer import catalog
 
     instance_path = os.environ.get("INSTANCE_PATH") or None
@@ -75,7 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assets.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(previews.bp)
-    app.register_blueprint(personalize_fonts.bp)
+    app.register_blueprint(personalizer_fonts.bp)
     app.register_blueprint(shop.bp)  # the demo shop and its personalizer (/p/<id>)
     app.register_blueprint(embed.bp)  # the personalizer in a shop's iframe (/embed/<id>)
     app.register_blueprint(orders.bp)  # the demo shop's "Place order"

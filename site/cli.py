@@ -89,7 +89,7 @@ def fonts_command() -> None:
 @with_appcontext
 def prune_previews_command() -> None:
     """Shrink the preview image cache to PREVIEW_DISK_CACHE_MB (oldest first)."""
-    from proofmark import previews
+    from proofmark.personalizer import previews
 
     removed, freed = previews.prune(current_app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
     click.echo(f"removed {removed} cached previews ({freed / 1e6:.1f} MB)")

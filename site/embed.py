@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request, send_from_directory
 
-from proofmark import personalize_views
+from proofmark.personalizer import views as personalize_views
 
 bp = Blueprint("embed", __name__)
 

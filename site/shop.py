@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 
-from proofmark import personalize, personalize_views, previews, tokens
+from proofmark import tokens
+from proofmark.personalizer import previews
+from proofmark.personalizer import state as personalize
+from proofmark.personalizer import views as personalize_views
 from proofmark.security import csrf
 from proofmark_renderer import RENDERER_VERSION, Design, catalog
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
-from proofmark import presentation, previews
+from proofmark.personalizer import letters, previews
 
 
 def long_date(value: str | None) -> str:
@@ -21,6 +21,6 @@ def long_date(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(presentation.jinja_globals())
+    app.jinja_env.globals.update(letters.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url
     app.jinja_env.filters["long_date"] = long_date

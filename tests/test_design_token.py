@@ -7,7 +7,8 @@ from html import unescape
 
 import pytest
 
-from proofmark import personalize, tokens
+from proofmark import tokens
+from proofmark.personalizer import state as personalize
 from proofmark_renderer import Design, render
 
 ANNA = {"line-1": "Anna", "line-2": "03/04/2025", "font": "dancing-script", "align": "center"}

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from proofmark import previews
+from proofmark.personalizer import previews
 from proofmark_renderer import Design, catalog, render
 
 HX = {"HX-Request": "true"}

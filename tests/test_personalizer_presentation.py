@@ -1,12 +1,12 @@
-"""Letter-by-letter and date presentation (site/presentation.py): pure functions."""
+"""Letter-by-letter and date presentation (site/personalizer/letters.py): pure functions."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proofmark import presentation
-from proofmark.presentation import VISIBLE_SPACE, letter_cells, letters, numeric_dates
+from proofmark.personalizer import letters as presentation
+from proofmark.personalizer.letters import VISIBLE_SPACE, letter_cells, letters, numeric_dates
 
 
 def test_letters_split_graphemes_and_show_spaces():

@@ -193,10 +193,10 @@ def _field_label(product_id: str, field_id: str) -> str:
 
 def shown_text(design: dict, options: dict | None = None) -> list[dict]:
     """Each line and named field as the approval page shows it: the exact text, its letters
-    as the letter-by-letter view draws them (proofmark.presentation.letter_cells: one cell per
+    as the letter-by-letter view draws them (proofmark.personalizer.letters.letter_cells: one cell per
     grapheme, ␣ for a space, ◌ for an invisible character) and every numeric date with its
     readings written out, plus the reading the shopper chose when confirming, if any."""
-    from proofmark.presentation import letter_cells, numeric_dates
+    from proofmark.personalizer.letters import letter_cells, numeric_dates
 
     confirmed = [d for d in (options or {}).get("dates") or [] if isinstance(d, dict)]
     parts = []

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from proofmark import presentation
+from proofmark.personalizer import letters as presentation
 from proofmark_renderer import Design, Issue, catalog, validate
 from proofmark_renderer.catalog import Font, Product
 

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, abort, request
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from proofmark.personalize import font_sample
+from proofmark.personalizer.state import font_sample
 from proofmark_renderer import catalog
 
 bp = Blueprint("personalize_fonts", __name__)

@@ -1,7 +1,7 @@
 """The personalizer's views, registered twice: on the shop blueprint (`/p/<id>`, with the
 site's chrome) and on the embed blueprint (`/embed/<id>`, made for a shop's iframe).
 
-Thin on purpose: proofmark.personalize builds the state, proofmark.previews the image URLs, and
+Thin on purpose: proofmark.personalizer.state builds the state, proofmark.personalizer.previews the image URLs, and
 proofmark.tokens signs what was confirmed. None of these views changes server state, so they
 need no session and no CSRF token, which an iframe on another site could not carry anyway.
 """
@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, make_response, render_template, request
 
-from proofmark import personalize, previews, tokens
+from proofmark import tokens
+from proofmark.personalizer import previews
+from proofmark.personalizer import state as personalize
 from proofmark.records import timestamp
 from proofmark.security import csrf
 from proofmark_renderer import catalog

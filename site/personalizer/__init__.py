@@ -1,0 +1,5 @@
+"""The personalizer: the shopper types, sees the live preview, confirms, and gets a signed design token.
+
+Modules: state (the form as a design, its issues), views (the routes), previews (preview images
+at content-addressed URLs), fonts (the font picker), letters (letter-by-letter and date helpers).
+"""
