@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from proofmark_renderer import catalog, finishes, views
+from proofmark_renderer import catalog, finishes, scenes
 from proofmark_renderer import text as textmod
 from proofmark_renderer.layout import PlacedLine, Plan
 from proofmark_renderer.model import Design, Issue, RenderResult
@@ -49,7 +49,7 @@ def _em_px(line: PlacedLine, font: catalog.Font, cs: float) -> float:
     return line.letter_mm * cs / textmod.metrics(font).cap
 
 
-def _line_box_px(line: PlacedLine, surf: views.Surface) -> tuple[float, float, float, float]:
+def _line_box_px(line: PlacedLine, surf: scenes.Surface) -> tuple[float, float, float, float]:
     ext, cap = line.extent, line.letter_mm
     x0 = (line.ink_left_mm - surf.fx0) * surf.cs
     x1 = x0 + line.width_mm * surf.cs
@@ -59,7 +59,12 @@ def _line_box_px(line: PlacedLine, surf: views.Surface) -> tuple[float, float, f
 
 
 def _draw_shaped(
-    draw: ImageDraw.ImageDraw, line: PlacedLine, font: catalog.Font, surf: views.Surface, dx: float, dy: float
+    draw: ImageDraw.ImageDraw,
+    line: PlacedLine,
+    font: catalog.Font,
+    surf: scenes.Surface,
+    dx: float,
+    dy: float,
 ) -> None:
     face = textmod.pil_font(font, _em_px(line, font, surf.cs))
     x = (line.origin_x_mm - surf.fx0) * surf.cs - dx
@@ -97,7 +102,7 @@ def _draw_stamped(
     canvas: Image.Image,
     line: PlacedLine,
     font: catalog.Font,
-    surf: views.Surface,
+    surf: scenes.Surface,
     dx: float,
     dy: float,
     seed: int,
@@ -123,7 +128,7 @@ def _draw_stamped(
         pen += step
 
 
-def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
+def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int):
     """Yield (coverage mask, box) in picture pixels, one per surface that has text."""
     groups: dict[str, list[PlacedLine]] = {}
     for line in plan.lines:
@@ -149,7 +154,7 @@ def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
         # Large letters are rasterised smaller and enlarged: FreeType's cost grows with the
         # square of the size, and the enlarged edge is as soft as the finish makes it anyway.
         k = min(1.0, RASTER_EM_CAP / max(_em_px(ln, font, surf.cs) for ln in lines))
-        small = views.Surface(surf.cs * k, surf.fx0, surf.fy0)
+        small = scenes.Surface(surf.cs * k, surf.fx0, surf.fy0)
         canvas = Image.new("L", (max(1, round(size[0] * k)), max(1, round(size[1] * k))), 0)
         draw = ImageDraw.Draw(canvas)
         for ln in lines:
@@ -185,7 +190,7 @@ def _text_layers(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int):
         yield bent.crop((box[0] - bx0, box[1] - by0, box[2] - bx0, box[3] - by0)), box
 
 
-def draw_design(scene: views.Scene, plan: Plan, font: catalog.Font, seed: int) -> Image.Image:
+def draw_design(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int) -> Image.Image:
     apply = finishes.for_finish(scene.product.finish)
     out = scene.image.copy()
     for mask, box in _text_layers(scene, plan, font, seed):
@@ -197,14 +202,14 @@ def warm(widths: tuple[int, ...] = (1200,)) -> None:
     """Build every product's scene ahead of the first shopper (about half a second each)."""
     for width in widths:
         for product in catalog.products():
-            views.scene(product, width)
+            scenes.scene(product, width)
 
 
 def placeholder(width: int, message: str) -> Image.Image:
-    w, h = views.frame(width)
+    w, h = scenes.frame(width)
     im = Image.new("RGB", (w, h), (236, 234, 231))
     draw = ImageDraw.Draw(im)
-    draw.text((w / 2, h / 2), message, fill=(120, 116, 110), font=views.ui_font(h * 0.04), anchor="mm")
+    draw.text((w / 2, h / 2), message, fill=(120, 116, 110), font=scenes.ui_font(h * 0.04), anchor="mm")
     return im
 
 
@@ -245,7 +250,7 @@ def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult
         if product is None:
             image = placeholder(px, "Unknown product")
         else:
-            scene = views.scene(product, px)
+            scene = scenes.scene(product, px)
             image = scene.image
             font = catalog.font(design.font)
             if plan is not None and font is not None and textmod.raqm_available():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from proofmark_renderer import catalog, views
+from proofmark_renderer import catalog, scenes
 from proofmark_renderer.compose import render
 from proofmark_renderer.samples import SAMPLES
 
@@ -38,7 +38,7 @@ def contact_sheet(tile_width: int = 560, columns: int = 4) -> Image.Image:
     for p in products:
         result = render(SAMPLES[p.id][0], tile_width, "png")
         tiles.append((p, Image.open(io.BytesIO(result.image)).convert("RGB")))
-    th = views.frame(tile_width)[1]
+    th = scenes.frame(tile_width)[1]
     caption = max(28, tile_width // 14)
     rows = (len(tiles) + columns - 1) // columns
     gap = 8
@@ -48,7 +48,7 @@ def contact_sheet(tile_width: int = 560, columns: int = 4) -> Image.Image:
         (250, 249, 247),
     )
     draw = ImageDraw.Draw(sheet)
-    font = views.ui_font(caption * 0.5)
+    font = scenes.ui_font(caption * 0.5)
     for i, (p, tile) in enumerate(tiles):
         x = gap + (i % columns) * (tile_width + gap)
         y = gap + (i // columns) * (th + caption + gap)

@@ -1,0 +1,51 @@
+"""The product as a studio photo: drawn once per product and output width, then cached.
+
+A Scene holds the picture without any text, the mapping from millimetres on the product to
+pixels (flat surfaces) or the bend (curved ones), and the lighting maps the finishes need
+to put text into the picture. Everything is built procedurally from fixed seeds.
+
+One module per product family; `SCENES` maps a product's `view` (products.toml) to the
+function that draws it. A view no scene knows is drawn as a plain card.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from proofmark_renderer.catalog import Product
+from proofmark_renderer.scenes import bar, board, discs, mug, ring, shirt
+from proofmark_renderer.scenes.common import Scene, Surface, frame, plain, ui_font
+
+__all__ = ["SCENES", "Scene", "Surface", "frame", "scene", "ui_font"]
+
+SCENES: dict[str, Callable[[Product, int], Scene]] = {
+    "pendant": discs.pendant,
+    "bar": bar.bar,
+    "ring": ring.ring,
+    "ornament": discs.ornament,
+    "board": board.board,
+    "shirt": shirt.shirt,
+    "mug": mug.mug,
+}
+
+_lock = threading.Lock()
+_scenes: OrderedDict[tuple[Product, int], Scene] = OrderedDict()
+_SCENE_CACHE = 14  # every product at two widths; about 15 MB each
+
+
+def scene(product: Product, width: int) -> Scene:
+    """The cached picture of a product at an output width (built on first use)."""
+    key = (product, width)
+    with _lock:
+        hit = _scenes.get(key)
+        if hit is not None:
+            _scenes.move_to_end(key)
+            return hit
+    built = SCENES.get(product.view, plain)(product, width)
+    with _lock:
+        _scenes[key] = built
+        while len(_scenes) > _SCENE_CACHE:
+            _scenes.popitem(last=False)
+    return built
