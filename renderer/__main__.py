@@ -2,7 +2,7 @@
 
 python -m proofmark_renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
 python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15]
-python -m proofmark_renderer goldens
+python -m proofmark_renderer goldens [NAME.png ...]
 python -m proofmark_renderer contact-sheet -o docs/contact-sheet.jpg
 """
 
@@ -57,7 +57,12 @@ def _bench(args: argparse.Namespace) -> int:
 def _goldens(args: argparse.Namespace) -> int:
     from proofmark_renderer.sheets import write_goldens
 
-    for path in write_goldens():
+    try:
+        written = write_goldens(names=args.names or None)
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 2
+    for path in written:
         print(path)
     return 0
 
@@ -97,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     b.set_defaults(func=_bench)
 
     g = sub.add_parser("goldens", help="regenerate tests/renderer/golden/*.png (look at them!)")
+    g.add_argument(
+        "names", nargs="*", metavar="NAME", help="only these goldens, e.g. mug-0.png (default: all)"
+    )
     g.set_defaults(func=_goldens)
 
     c = sub.add_parser("contact-sheet", help="all products side by side in one image")

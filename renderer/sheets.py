@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 
 from proofmark_renderer import catalog, scenes
 from proofmark_renderer.compose import render
+from proofmark_renderer.model import Design
 from proofmark_renderer.samples import SAMPLES
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "renderer" / "golden"
@@ -20,13 +21,29 @@ def golden_name(product_id: str, index: int) -> str:
     return f"{product_id}-{index}.png"
 
 
-def write_goldens(directory: Path = GOLDEN_DIR, width: int = GOLDEN_WIDTH) -> list[Path]:
+# What the golden images show, by file name: the first sample of each product (one per
+# product and finish keeps the repo light), plus right-to-left scripts, whose shaping
+# (bidi order, Arabic joining) a Latin sample never exercises.
+GOLDENS: dict[str, Design] = {golden_name(pid, 0): designs[0] for pid, designs in SAMPLES.items()} | {
+    "pendant-round-hebrew.png": Design("pendant-round", "noto-sans-hebrew", ("אהבה לנצח",)),
+    "bar-necklace-arabic.png": Design("bar-necklace", "noto-sans-arabic", ("حب إلى الأبد",)),
+}
+
+
+def write_goldens(
+    directory: Path = GOLDEN_DIR, width: int = GOLDEN_WIDTH, names: list[str] | None = None
+) -> list[Path]:
+    """Render the goldens into `directory`: all of them, or only those in `names`."""
+    unknown = sorted(set(names or ()) - set(GOLDENS))
+    if unknown:
+        raise KeyError(f"no such golden: {', '.join(unknown)} (known: {', '.join(GOLDENS)})")
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for product_id, designs in SAMPLES.items():
-        result = render(designs[0], width, "png")
-        path = directory / golden_name(product_id, 0)
-        path.write_bytes(result.image)
+    for name, design in GOLDENS.items():
+        if names and name not in names:
+            continue
+        path = directory / name
+        path.write_bytes(render(design, width, "png").image)
         written.append(path)
     return written
 
