@@ -282,7 +282,7 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_p
 def test_garbled_and_expired_links_explain_themselves(live_server, phone_page, artifacts, tmp_path):
     from datetime import timedelta
 
-    from proofmark import proofs
+    from proofmark import proofs, records
     from proofmark.db import get_db
     from proofmark.tokens import sign_approval
 
@@ -313,7 +313,7 @@ def test_garbled_and_expired_links_explain_themselves(live_server, phone_page, a
             actor="staff:e2e",
         )
         rev = proofs.get_proof(db, proof_id)["revision"]
-        old = sign_approval(proof_id, 1, rev["nonce"], "old", now=proofs.utcnow() - timedelta(days=20))
+        old = sign_approval(proof_id, 1, rev["nonce"], "old", now=records.utcnow() - timedelta(days=20))
     response = page.goto(f"{live_server.url}/approve/{old}")
     assert response.status == 410
     expect(page.locator("h1")).to_have_text("This link has expired")

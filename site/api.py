@@ -80,27 +80,27 @@ def _authenticate():
 # --- proofs ---------------------------------------------------------------------------------
 
 
-def _proof_json(proof: dict) -> dict:
-    rev = proof["revision"] or {}
+def _proof_json(proof: proofs.Proof) -> dict:
+    rev = proof.revision
     return {
-        "id": proof["id"],
-        "public_id": proof["public_id"],
-        "order_ref": proof["order_ref"],
-        "customer_name": proof["customer_name"],
-        "customer_email": proof["customer_email"],
-        "status": proof["status"],
+        "id": proof.id,
+        "public_id": proof.public_id,
+        "order_ref": proof.order_ref,
+        "customer_name": proof.customer_name,
+        "customer_email": proof.customer_email,
+        "status": proof.status,
         # The one field a production system needs: make it only when this is true.
-        "approved": proof["status"] == "approved",
-        "revision": proof["current_revision"],
-        "product": proof["product"],
-        "font": proof["font"],
-        "text": proof["text"],
-        "design": rev.get("design"),
-        "image_sha256": rev.get("image_sha256"),
-        "source": proof["source"],
-        "created_at": proof["created_at"],
-        "updated_at": proof["updated_at"],
-        "decided_at": proof["decided_at"],
+        "approved": proof.status == "approved",
+        "revision": proof.current_revision,
+        "product": proof.product,
+        "font": proof.font,
+        "text": proof.text,
+        "design": rev.design_dict if rev else None,
+        "image_sha256": rev.image_sha256 if rev else None,
+        "source": proof.source,
+        "created_at": proof.created_at,
+        "updated_at": proof.updated_at,
+        "decided_at": proof.decided_at,
     }
 
 
@@ -208,7 +208,7 @@ def create():
     proof = proofs.get_proof(get_db(), proof_id)
     response = jsonify({"proof": _proof_json(proof), "created": True})
     response.status_code = 201
-    response.headers["Location"] = f"/api/proofs/{proof['public_id']}"
+    response.headers["Location"] = f"/api/proofs/{proof.public_id}"
     return response
 
 

@@ -36,7 +36,7 @@ def _resolve(token: str):
                 "approve/link_expired.html",
                 proof=proof,
                 token=token,
-                masked_email=proofs.mask_email(proof["customer_email"]),
+                masked_email=proofs.mask_email(proof.customer_email),
                 message=str(exc),
             ),
             410,
@@ -46,17 +46,17 @@ def _resolve(token: str):
     db = get_db()
     proof = proofs.get_proof(db, approval.proof_id)
     revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
-    if proof is None or revision is None or revision["nonce"] != approval.nonce:
+    if proof is None or revision is None or revision.nonce != approval.nonce:
         return None, _invalid("This approval link does not match any proof we have.")
     return (approval, proof, revision), None
 
 
-def _state(proof: dict, revision: dict) -> str:
-    if proof["status"] == "cancelled":
+def _state(proof: proofs.Proof, revision: proofs.Revision) -> str:
+    if proof.status == "cancelled":
         return "cancelled"
-    if revision["number"] != proof["current_revision"]:
+    if revision.number != proof.current_revision:
         return "superseded"
-    return proof["status"]
+    return proof.status
 
 
 def _decision_event(proof_id: int, kind: str, revision: int) -> dict | None:
@@ -69,8 +69,8 @@ def _decision_event(proof_id: int, kind: str, revision: int) -> dict | None:
 def _page(
     token: str,
     approval,
-    proof: dict,
-    revision: dict,
+    proof: proofs.Proof,
+    revision: proofs.Revision,
     *,
     error: str | None = None,
     ticked: list[str] | None = None,
@@ -78,28 +78,28 @@ def _page(
     status: int = 200,
     notice: str | None = None,
 ):
-    shown = proofs.presentation(proof, revision)
+    shown = proofs.page_content(proof, revision)
     state = _state(proof, revision)
     decision = None
     if state == "approved":
-        decision = _decision_event(proof["id"], "approved", revision["number"])
+        decision = _decision_event(proof.id, "approved", revision.number)
     elif state == "changes_requested":
-        decision = _decision_event(proof["id"], "changes_requested", revision["number"])
+        decision = _decision_event(proof.id, "changes_requested", revision.number)
     return render_template(
         "approve/proof.html",
         token=token,
         proof=proof,
         revision=revision,
         shown=shown,
-        shown_sha256=proofs.presentation_sha256(shown),
+        shown_sha256=proofs.page_content_sha256(shown),
         state=state,
         decision=decision,
         error=error,
         notice=notice,
         ticked=ticked or [],
         comment=comment,
-        masked_email=proofs.mask_email(proof["customer_email"]),
-        current_revision=proof["current_revision"],
+        masked_email=proofs.mask_email(proof.customer_email),
+        current_revision=proof.current_revision,
     ), status
 
 
@@ -111,7 +111,7 @@ def show(token: str):
     approval, proof, revision = resolved
     if _state(proof, revision) not in ("cancelled",):
         proofs.record_view(
-            get_db(), proof["id"], revision=revision["number"], link_id=approval.link_id, **_client()
+            get_db(), proof.id, revision=revision.number, link_id=approval.link_id, **_client()
         )
     notice = {
         "approved": "Thank you: your approval is recorded.",
@@ -128,7 +128,7 @@ def image(token: str):
         return response  # the page that says what is wrong with the link, with its status
     _, _, revision = resolved
     try:
-        path = storage.path_for(revision["image_sha256"])
+        path = storage.path_for(revision.image_sha256)
     except ValueError:
         abort(404)
     if not path.is_file():
@@ -140,7 +140,7 @@ def image(token: str):
         mimetype="image/png",
         headers={
             "Cache-Control": "private, max-age=86400, immutable",
-            "ETag": f'"{revision["image_sha256"]}"',
+            "ETag": f'"{revision.image_sha256}"',
         },
     )
 
@@ -155,7 +155,7 @@ def approve(token: str):
     try:
         decision = proofs.approve(
             get_db(),
-            proof["id"],
+            proof.id,
             revision=approval.revision,
             nonce=approval.nonce,
             statements_ticked=ticked,
@@ -164,7 +164,7 @@ def approve(token: str):
             **_client(),
         )
     except proofs.ProofChanged as exc:
-        proof = proofs.get_proof(get_db(), proof["id"])
+        proof = proofs.get_proof(get_db(), proof.id)
         return _page(token, approval, proof, revision, error=str(exc), status=409)
     except (proofs.ProofSuperseded, proofs.ProofExpired):
         return redirect(url_for("approve.show", token=token), 303)
@@ -183,7 +183,7 @@ def changes(token: str):
     try:
         decision = proofs.request_changes(
             get_db(),
-            proof["id"],
+            proof.id,
             revision=approval.revision,
             nonce=approval.nonce,
             comment=comment,
@@ -192,7 +192,7 @@ def changes(token: str):
             **_client(),
         )
     except proofs.ProofChanged as exc:
-        proof = proofs.get_proof(get_db(), proof["id"])
+        proof = proofs.get_proof(get_db(), proof.id)
         return _page(token, approval, proof, revision, error=str(exc), comment=comment, status=409)
     except (proofs.ProofSuperseded, proofs.ProofExpired):
         return redirect(url_for("approve.show", token=token), 303)
@@ -222,16 +222,16 @@ def resend(token: str):
     db = get_db()
     proof = proofs.get_proof(db, approval.proof_id)
     revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
-    if proof is None or revision is None or revision["nonce"] != approval.nonce:
+    if proof is None or revision is None or revision.nonce != approval.nonce:
         return _invalid("This approval link does not match any proof we have.")
     try:
-        proofs.resend_link(db, proof["id"], actor="customer", **_client())
+        proofs.resend_link(db, proof.id, actor="customer", **_client())
         error = None
     except proofs.ProofError as exc:
         error = str(exc)
     return render_template(
         "approve/resent.html",
-        proof=proofs.get_proof(db, proof["id"]),
+        proof=proofs.get_proof(db, proof.id),
         error=error,
-        masked_email=proofs.mask_email(proof["customer_email"]),
+        masked_email=proofs.mask_email(proof.customer_email),
     ), (200 if error is None else 409)

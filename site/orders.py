@@ -62,7 +62,7 @@ def place():
         # order" would only show this proof again).
         session.pop("cart", None)
     proof = proofs.get_proof(get_db(), proof_id)
-    return redirect(url_for("orders.placed", public_id=proof["public_id"]), 303)
+    return redirect(url_for("orders.placed", public_id=proof.public_id), 303)
 
 
 @bp.get("/<public_id>")
@@ -72,5 +72,5 @@ def placed(public_id: str):
         abort(404)
     demo = bool(current_app.config.get("DEMO") or current_app.debug)
     return render_template(
-        "orders/placed.html", proof=proof, masked_email=proofs.mask_email(proof["customer_email"]), demo=demo
+        "orders/placed.html", proof=proof, masked_email=proofs.mask_email(proof.customer_email), demo=demo
     )

@@ -35,7 +35,7 @@ def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db)
     assert proof["public_id"].startswith("P-")
     assert proof["emailed_at"] == "2026-11-02T09:30:00.000000Z"
     rev = proof["revision"]
-    assert rev["design"]["lines"] == ["Ada 03/04/2025"]
+    assert rev.design.lines == ("Ada 03/04/2025",)
     assert rev["image_width"] == 2400
     # The proof image is stored under its own SHA-256 and hashes to it.
     assert storage.verify(rev["image_sha256"]) is None
@@ -224,8 +224,8 @@ def _approve(papp, db, proof_id, *, ticked=None, **kw):
 def test_approval_records_what_was_shown_and_is_idempotent(papp, db):
     proof_id = new_proof(db, text="Ada 03/04/2025")
     proof = proofs.get_proof(db, proof_id)
-    shown = proofs.presentation(proof, proof["revision"])
-    decision = _approve(papp, db, proof_id, shown_sha256=proofs.presentation_sha256(shown), link_id="L1")
+    shown = proofs.page_content(proof, proof["revision"])
+    decision = _approve(papp, db, proof_id, shown_sha256=proofs.page_content_sha256(shown), link_id="L1")
     assert decision.status == "approved" and decision.recorded
 
     event = [e for e in proofs.get_events(db, proof_id) if e["kind"] == "approved"][0]
@@ -248,7 +248,7 @@ def test_approval_records_what_was_shown_and_is_idempotent(papp, db):
     assert [s["text"] for s in data["statements"]] == [s["text"] for s in papp.config["APPROVAL_STATEMENTS"]]
     assert data["nonce"] == proof["revision"]["nonce"]
     assert data["link_id"] == "L1"
-    assert data["presentation_sha256"] == proofs.presentation_sha256(shown)
+    assert data["presentation_sha256"] == proofs.page_content_sha256(shown)
 
     # Double click, replay, and a change request afterwards: one outcome, one event.
     again = _approve(papp, db, proof_id)
@@ -275,7 +275,7 @@ def test_approval_needs_every_statement(papp, db):
 def test_approval_refused_when_the_page_shown_is_stale(papp, db):
     proof_id = new_proof(db)
     proof = proofs.get_proof(db, proof_id)
-    stale = proofs.presentation_sha256(proofs.presentation(proof, proof["revision"]))
+    stale = proofs.page_content_sha256(proofs.page_content(proof, proof["revision"]))
     old_text = papp.config["DISCLOSURE_TEXT"]
     papp.config["DISCLOSURE_TEXT"] = old_text + " New terms."
     try:

@@ -1,6 +1,6 @@
 """Staff-made designs: a new proof from the staff form, and a new revision of a proof.
 Both preview with the renderer before anything is sent, and both go through the proofs
-service (issue 5), which renders the proof image, records the events and emails the link."""
+service, which renders the proof image, records the events and emails the link."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import base64
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
+from proofmark import proofs
 from proofmark.db import get_db
 from proofmark.staff.blueprint import bp
 from proofmark.staff.forms import CustomerForm, DesignForm, products_json
-from proofmark.staff.views import _record_or_404, proof_error_types, proofs_service, who
+from proofmark.staff.views import _record_or_404, who
 from proofmark_renderer import catalog
 
 PREVIEW_WIDTH = 900
@@ -65,7 +66,7 @@ def new_proof():
         ), 400
     w = who()
     try:
-        proof_id = proofs_service().create_proof(
+        proof_id = proofs.create_proof(
             get_db(),
             order_ref=customer.order_ref,
             customer_name=customer.customer_name,
@@ -76,7 +77,7 @@ def new_proof():
             ip=w.ip,
             user_agent=w.user_agent,
         )
-    except proof_error_types() as exc:
+    except proofs.ProofError as exc:
         return _page(
             "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=[str(exc)]
         ), 400
@@ -108,10 +109,10 @@ def revise(proof_id: int):
         ), 400
     w = who()
     try:
-        number = proofs_service().add_revision(
+        number = proofs.add_revision(
             get_db(), proof_id, design, actor=w.actor, ip=w.ip, user_agent=w.user_agent, note=note or None
         )
-    except proof_error_types() as exc:
+    except proofs.ProofError as exc:
         return _page(
             "staff/revise.html",
             record=record,

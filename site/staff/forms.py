@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass, field
 
 from proofmark.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
-from proofmark.staff.accounts import AccountError, check_email
+from proofmark.proofs import rules
+from proofmark.proofs.errors import ProofError
+from proofmark.staff.accounts import normalise_email
 from proofmark_renderer import Design, catalog
 
 
@@ -89,16 +91,26 @@ class CustomerForm:
             customer_name=(form.get("customer_name") or "").strip(),
             customer_email=(form.get("customer_email") or "").strip(),
         )
-        if not values.order_ref:
-            values.errors.append("Enter the order reference.")
-        elif len(values.order_ref) > 100:
-            values.errors.append("The order reference is too long (100 characters at most).")
-        if not values.customer_name:
-            values.errors.append("Enter the customer's name.")
-        try:
-            values.customer_email = check_email(values.customer_email)
-        except AccountError:
-            values.errors.append("Enter the customer's email address (name@example.com).")
+        # The proofs service's own input rules, so the form refuses exactly what the
+        # service would; staff-typed addresses are kept lower-cased as before.
+        checks = (
+            ("order_ref", rules.clean_order_ref, "Enter the order reference."),
+            ("customer_name", rules.clean_name, "Enter the customer's name."),
+            (
+                "customer_email",
+                lambda email: rules.clean_email(normalise_email(email)),
+                "Enter the customer's email address (name@example.com).",
+            ),
+        )
+        for name, check, missing in checks:
+            value = getattr(values, name)
+            if not value:
+                values.errors.append(missing)
+                continue
+            try:
+                setattr(values, name, check(value))
+            except ProofError as exc:
+                values.errors.append(str(exc))
         return values
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 
+from proofmark import proofs as proofs_service
 from proofmark import storage
 from proofmark.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
 from proofmark.db import get_db
@@ -16,18 +17,6 @@ from proofmark_renderer import catalog
 
 def who() -> Who:
     return Who(actor=g.staff.actor, ip=request.remote_addr, user_agent=request.user_agent.string or None)
-
-
-def proofs_service():
-    """The proofs service (issue 5): the only code path that creates or changes proofs."""
-    from proofmark import proofs
-
-    return proofs
-
-
-def proof_error_types() -> tuple[type[BaseException], ...]:
-    service = proofs_service()
-    return tuple(t for t in (getattr(service, "ProofError", None),) if t) or (ValueError,)
 
 
 @bp.get("/")
@@ -176,12 +165,11 @@ def note(proof_id: int):
 @bp.post("/proofs/<int:proof_id>/resend")
 def resend(proof_id: int):
     _record_or_404(proof_id)
-    service = proofs_service()
     w = who()
     try:
-        service.resend_link(get_db(), proof_id, actor=w.actor, ip=w.ip, user_agent=w.user_agent)
+        proofs_service.resend_link(get_db(), proof_id, actor=w.actor, ip=w.ip, user_agent=w.user_agent)
         flash("A fresh approval link was emailed to the customer.", "ok")
-    except proof_error_types() as exc:
+    except proofs_service.ProofError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id))
 
@@ -193,11 +181,12 @@ def cancel(proof_id: int):
     if not reason:
         flash("Say why the proof is cancelled: the reason goes into the record.", "error")
         return redirect(url_for("staff.proof", proof_id=proof_id))
-    service = proofs_service()
     w = who()
     try:
-        service.cancel(get_db(), proof_id, actor=w.actor, reason=reason, ip=w.ip, user_agent=w.user_agent)
+        proofs_service.cancel(
+            get_db(), proof_id, actor=w.actor, reason=reason, ip=w.ip, user_agent=w.user_agent
+        )
         flash("Proof cancelled.", "ok")
-    except proof_error_types() as exc:
+    except proofs_service.ProofError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id))

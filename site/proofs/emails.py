@@ -1,0 +1,150 @@
+"""The proof emails: building one from its templates (email/<kind>.txt and .html), putting
+it in the outbox with its `email_queued` event, and the email-sized JPEG of the proof image."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+import sqlite_utils
+from flask import current_app
+
+from proofmark import mail, storage
+from proofmark.proofs.approval_page import names, shown_text
+from proofmark.proofs.model import Proof, Revision
+from proofmark.records import append_event
+
+EMAIL_IMAGE_CID_PREFIX = "proof-image"
+
+
+def mask_email(email: str) -> str:
+    """j•••@example.com: enough to recognise one's own address, not to harvest it."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(3, min(len(local) - 1, 6))}@{domain}"
+
+
+def approval_url(token: str) -> str:
+    return current_app.config["PUBLIC_URL"].rstrip("/") + f"/approve/{token}"
+
+
+def _link(proof: Proof, revision: Revision, now: datetime) -> tuple[str, str, str]:
+    """(url, token, link id) for a fresh approval link to this revision."""
+    from proofmark.tokens import sign_approval
+
+    link_id = secrets.token_urlsafe(6)
+    token = sign_approval(proof.id, revision.number, revision.nonce, link_id, now=now)
+    return approval_url(token), token, link_id
+
+
+def _expires_on(now: datetime) -> str:
+    days = current_app.config["APPROVAL_LINK_MAX_AGE_DAYS"]
+    moment = now + timedelta(days=days)
+    return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y')}"
+
+
+def queue_email(
+    db: sqlite_utils.Database,
+    proof: Proof,
+    revision: Revision,
+    kind: str,
+    *,
+    now: datetime,
+    jpeg: bytes | None,
+    with_link: bool = True,
+    extra: dict | None = None,
+) -> dict:
+    """Build the message for `kind`, put it in the outbox and append `email_queued`.
+    Templates: email/<kind>.txt and .html. Returns the event data."""
+    url = token = link_id = None
+    if with_link:
+        url, token, link_id = _link(proof, revision, now)
+    cid = f"{EMAIL_IMAGE_CID_PREFIX}-{proof.id}-{revision.number}@proofmark"
+    product, font = names(revision.design)
+    context = {
+        "shop_name": current_app.config["SHOP_NAME"],
+        "proof": proof,
+        "revision": revision,
+        "product": product,
+        "font": font,
+        "shown_text": shown_text(revision.design, revision.options),
+        "approval_url": url,
+        "expires_on": _expires_on(now) if with_link else None,
+        "image_cid": cid if jpeg else None,
+        **(extra or {}),
+    }
+    subjects = {
+        "proof": f"Please approve your proof for order {proof.order_ref}",
+        "revision": f"Updated proof (version {revision.number}) for order {proof.order_ref}",
+        "resent": f"Your approval link for order {proof.order_ref}",
+        "reminder": f"Reminder: your proof for order {proof.order_ref} is waiting for you",
+        "approved": f"Approved: your proof for order {proof.order_ref}",
+        "changes_requested": f"We received your change request for order {proof.order_ref}",
+        "expired": f"Your proof for order {proof.order_ref} expired: production is on hold",
+    }
+    subject = f"{subjects[kind]} · {current_app.config['SHOP_NAME']}"
+    text, html = mail.render_pair(kind, **context)
+    images = (mail.InlineImage(cid=cid, data=jpeg, subtype="jpeg", filename="proof.jpg"),) if jpeg else ()
+    message = mail.build_message(
+        to_name=proof.customer_name,
+        to_addr=proof.customer_email,
+        subject=subject,
+        text=text,
+        html=html,
+        images=images,
+        now=now,
+    )
+    outbox_id = mail.queue(
+        db,
+        proof_id=proof.id,
+        kind=kind,
+        to_addr=proof.customer_email,
+        subject=subject,
+        message=message,
+        revision=revision.number,
+        link_id=link_id,
+        now=now,
+    )
+    data = {
+        "outbox_id": outbox_id,
+        "kind": kind,
+        "message_id": message.message_id,
+        "to": proof.customer_email,
+        "subject": subject,
+        "revision": revision.number,
+        "link_id": link_id,
+    }
+    append_event(db, proof.id, "email_queued", actor="system", data=data, at=now)
+    return data
+
+
+def _email_jpeg_path(sha: str):
+    return storage.image_root() / "email" / f"{sha}.jpg"
+
+
+def email_jpeg(sha: str, png: bytes | None = None) -> bytes:
+    """The email-sized JPEG of a stored proof image, cached next to it: derived data, so
+    rebuilt if missing, and it spares each later email (approval confirmations,
+    reminders) from decoding a 2400 px PNG while the customer waits."""
+    import os
+
+    path = _email_jpeg_path(sha)
+    if path.is_file():
+        return path.read_bytes()
+    jpeg = mail.email_image(png if png is not None else storage.get(sha))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")  # one per writer, threads too
+    tmp.write_bytes(jpeg)
+    os.replace(tmp, path)
+    return jpeg
+
+
+def jpeg_for(revision: Revision | None) -> bytes | None:
+    """The email JPEG of a revision's image, or None (the email goes without it) if the
+    stored image is missing or unreadable."""
+    if revision is None:
+        return None
+    try:
+        return email_jpeg(revision.image_sha256)
+    except (storage.StoredImageMissing, OSError, ValueError):
+        current_app.logger.warning("proof image %s missing: email without it", revision.image_sha256)
+        return None

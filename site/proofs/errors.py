@@ -1,0 +1,29 @@
+"""What the proofs service raises: a plain-language reason, and which input was at fault."""
+
+from __future__ import annotations
+
+
+class ProofError(ValueError):
+    """Bad input or a state that does not allow the action; str() is plain language.
+    `field` names the input at fault (customer_name, order_ref, ...) when there is one, so
+    a form can point at it and an API client can tell which one it was."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class ProofNotFound(ProofError):
+    pass
+
+
+class ProofSuperseded(ProofError):
+    """The link is for a revision that a newer one has replaced."""
+
+
+class ProofChanged(ProofError):
+    """What the customer saw is not what the proof is now (e.g. the disclosure changed)."""
+
+
+class ProofExpired(ProofError):
+    pass

@@ -1,0 +1,715 @@
+"""The proofs service: the only code that creates or changes proofs.
+
+Plain functions that take a sqlite_utils Database and run inside an app context (they
+read the config and render email templates), never a request. Each public function that
+writes does so in one BEGIN IMMEDIATE transaction: the proof change, its events in the
+hash chain (proofmark.records) and the email it causes (proofmark.mail outbox) commit together or
+not at all. Decisions re-read the proof inside that transaction, so a double click, a
+replayed POST or two racing approvals yield one decision event and one outcome.
+
+Statuses: awaiting_approval -> approved | changes_requested | expired | cancelled;
+a new revision (staff, after a change request) puts the proof back to awaiting_approval.
+An expired proof holds production; it is never approved by the passing of time.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlite_utils
+from flask import current_app
+
+from proofmark import storage
+from proofmark.db import transaction
+from proofmark.proofs import rules
+from proofmark.proofs.approval_page import names, page_content, page_content_sha256
+from proofmark.proofs.emails import jpeg_for, queue_email
+from proofmark.proofs.errors import ProofChanged, ProofError, ProofExpired, ProofSuperseded
+from proofmark.proofs.images import Rendered, render_checked
+from proofmark.proofs.model import SOURCES, Proof, Revision
+from proofmark.proofs.queries import find_by_design_token, get_revision, load
+from proofmark.records import append_event, canonical_json, sha256_hex, timestamp, utcnow
+
+# A person reloading the page is one view, not twenty.
+VIEW_DEDUP_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of approve()/request_changes(): the proof's status after the call and
+    whether this call recorded it (False for a repeat, a replay or the loser of a race)."""
+
+    status: str
+    recorded: bool
+    revision: int
+    decided_at: str | None
+    event_id: int | None = None
+
+
+@dataclass
+class ReminderReport:
+    reminded: list[int] = field(default_factory=list)
+    expired: list[int] = field(default_factory=list)
+
+
+def _new_public_id(db: sqlite_utils.Database) -> str:
+    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L, U: read aloud on the phone
+    while True:
+        public_id = "P-" + "".join(secrets.choice(alphabet) for _ in range(8))
+        if db.execute("SELECT 1 FROM proofs WHERE public_id = ?", (public_id,)).fetchone() is None:
+            return public_id
+
+
+def _token_data(design_token) -> dict | None:
+    if design_token is None:
+        return None
+    return {
+        "nonce": design_token.nonce,
+        "content_key": design_token.content_key,
+        "renderer_version": design_token.renderer_version,
+        "options": design_token.options,
+    }
+
+
+def _insert_revision(
+    db,
+    proof_id: int,
+    number: int,
+    rendered: Rendered,
+    *,
+    actor: str,
+    now: datetime,
+    options: dict,
+    note: str | None,
+) -> Revision:
+    from proofmark_renderer import RENDERER_VERSION
+
+    design_json = rendered.design.canonical_json()
+    row = {
+        "proof_id": proof_id,
+        "number": number,
+        "design": design_json,
+        "text": rendered.design.text_summary(),
+        "font": rendered.design.font,
+        "image_sha256": rendered.image_sha256,
+        "renderer_version": RENDERER_VERSION,
+        "nonce": secrets.token_urlsafe(12),
+        "created_by": actor,
+        "created_at": timestamp(now),
+        "design_sha256": sha256_hex(design_json),
+        "options": canonical_json(options or {}),
+        "warnings": canonical_json(rendered.warnings),
+        "note": note,
+        "image_width": rendered.width,
+        "image_height": rendered.height,
+    }
+    cursor = db.execute(
+        f"INSERT INTO revisions ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
+    )
+    return Revision.from_row({**row, "id": cursor.lastrowid}, design=rendered.design)
+
+
+def _revision_event_data(
+    revision: Revision, rendered: Rendered, *, supersedes: int | None, previous_status: str | None
+) -> dict:
+    product, font = names(revision.design)
+    return {
+        "revision": revision.number,
+        "design": revision.design_dict,
+        "design_sha256": revision.design_sha256,
+        "text": revision.text,
+        "product": product,
+        "font": font,
+        "image_sha256": rendered.image_sha256,
+        "image_size": [rendered.width, rendered.height],
+        "renderer_version": revision.renderer_version,
+        "options": revision.options,
+        "warnings": rendered.warnings,
+        "note": revision.note,
+        "supersedes": supersedes,
+        "previous_status": previous_status,
+    }
+
+
+# --- creating and revising ----------------------------------------------------------------
+
+
+def create_proof(
+    db: sqlite_utils.Database,
+    *,
+    order_ref: str,
+    customer_name: str,
+    customer_email: str,
+    design,
+    source: str,
+    actor: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    design_token=None,
+    now: datetime | None = None,
+) -> int:
+    """Create a proof with revision 1 and queue its email. `design`: a renderer.Design or
+    its dict; `design_token`: the verified DesignToken (or the token string) when the
+    design came from the shop. A design token makes one proof: given again, the existing
+    proof's id is returned and nothing new is created or sent."""
+    from proofmark.tokens import DesignToken, TokenError, verify_design
+
+    if source not in SOURCES:
+        raise ProofError(f"Unknown source {source!r} (use one of {', '.join(SOURCES)}).")
+    if isinstance(design_token, str):
+        try:
+            design_token = verify_design(design_token)
+        except TokenError as exc:
+            raise ProofError(str(exc)) from exc
+    if design_token is not None and not isinstance(design_token, DesignToken):
+        raise ProofError("The design token is not in the expected form.")
+    if design is None and design_token is not None:
+        design = design_token.design
+    order_ref = rules.clean_order_ref(order_ref)
+    customer_name = rules.clean_name(customer_name)
+    customer_email = rules.clean_email(customer_email)
+    actor = rules.clean_line(actor, "actor", 200)
+    if design_token is not None:
+        existing = find_by_design_token(db, design_token.nonce)
+        if existing is not None:
+            return existing
+    now = now or utcnow()
+    rendered = render_checked(design)
+    design = rendered.design
+    with transaction(db):
+        if design_token is not None:
+            # Re-checked under the write lock: two clicks on "Place order" make one proof.
+            existing = find_by_design_token(db, design_token.nonce)
+            if existing is not None:
+                return existing
+        public_id = _new_public_id(db)
+        cursor = db.execute(
+            "INSERT INTO proofs (public_id, order_ref, customer_name, customer_email, product, font, text,"
+            " status, current_revision, source, created_at, updated_at, emailed_at, design_token_nonce)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'awaiting_approval', 1, ?, ?, ?, ?, ?)",
+            (
+                public_id,
+                order_ref,
+                customer_name,
+                customer_email,
+                design.product,
+                design.font,
+                design.text_summary(),
+                source,
+                timestamp(now),
+                timestamp(now),
+                timestamp(now),
+                design_token.nonce if design_token else None,
+            ),
+        )
+        proof_id = cursor.lastrowid
+        options = design_token.options if design_token else {}
+        revision = _insert_revision(
+            db, proof_id, 1, rendered, actor=actor, now=now, options=options, note=None
+        )
+        proof = load(db, proof_id)
+        append_event(
+            db,
+            proof_id,
+            "proof_created",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={
+                "public_id": public_id,
+                "order_ref": order_ref,
+                "customer_name": customer_name,
+                "customer_email": customer_email,
+                "source": source,
+                "product": design.product,
+                "design_token": _token_data(design_token),
+            },
+        )
+        append_event(
+            db,
+            proof_id,
+            "revision_added",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data=_revision_event_data(revision, rendered, supersedes=None, previous_status=None),
+        )
+        queue_email(db, proof, revision, "proof", now=now, jpeg=rendered.email_jpeg)
+    return proof_id
+
+
+def add_revision(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    design,
+    *,
+    actor: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> int:
+    """A new revision supersedes the current one: links to the old one can no longer
+    approve, the proof awaits approval again, and the customer gets a new email."""
+    actor = rules.clean_line(actor, "actor", 200)
+    note = rules.clean_line(note, "note", rules.MAX_COMMENT, required=False) if note else None
+    proof = load(db, proof_id)
+    if proof.status == "cancelled":
+        raise ProofError("This proof was cancelled; a cancelled proof cannot get a new revision.")
+    now = now or utcnow()
+    rendered = render_checked(design)
+    design = rendered.design
+    with transaction(db):
+        proof = load(db, proof_id)
+        if proof.status == "cancelled":
+            raise ProofError("This proof was cancelled; a cancelled proof cannot get a new revision.")
+        old = proof.current_revision
+        number = old + 1
+        revision = _insert_revision(
+            db, proof_id, number, rendered, actor=actor, now=now, options={}, note=note
+        )
+        db.execute(
+            "UPDATE proofs SET current_revision = ?, status = 'awaiting_approval', product = ?, font = ?,"
+            " text = ?, updated_at = ?, emailed_at = ?, reminded_at = NULL, decided_at = NULL,"
+            " expired_at = NULL WHERE id = ?",
+            (
+                number,
+                design.product,
+                design.font,
+                design.text_summary(),
+                timestamp(now),
+                timestamp(now),
+                proof_id,
+            ),
+        )
+        append_event(
+            db,
+            proof_id,
+            "revision_added",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data=_revision_event_data(revision, rendered, supersedes=old, previous_status=proof.status),
+        )
+        proof = load(db, proof_id)
+        queue_email(
+            db,
+            proof,
+            revision,
+            "revision",
+            now=now,
+            jpeg=rendered.email_jpeg,
+            extra={"previous_revision": old, "note": note},
+        )
+    return number
+
+
+def resend_link(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    *,
+    actor: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> dict:
+    """Email a fresh link for the current revision to the address on file (never another
+    one). Reopens an expired proof. A customer may ask at most every
+    RESEND_MIN_INTERVAL_SECONDS. Returns the `email_queued` data."""
+    now = now or utcnow()
+    proof = load(db, proof_id)
+    jpeg = jpeg_for(proof.revision)
+    with transaction(db):
+        proof = load(db, proof_id)
+        status = proof.status
+        if status == "approved":
+            raise ProofError("This proof is already approved: there is nothing left to approve.")
+        if status == "changes_requested":
+            raise ProofError(
+                "Changes were requested on this proof: the shop will send a new version to approve."
+            )
+        if status == "cancelled":
+            raise ProofError("This proof was cancelled.")
+        if actor == "customer":
+            last = db.execute(
+                "SELECT max(at) FROM events WHERE proof_id = ? AND kind = 'resent'", (proof_id,)
+            ).fetchone()[0]
+            wait = int(current_app.config["RESEND_MIN_INTERVAL_SECONDS"])
+            if last and last > timestamp(now - timedelta(seconds=wait)):
+                raise ProofError(
+                    "We sent a fresh link a few minutes ago. Please check your inbox (and spam folder) first."
+                )
+        reopened = status == "expired"
+        db.execute(
+            "UPDATE proofs SET status = 'awaiting_approval', updated_at = ?, emailed_at = ?, reminded_at = NULL,"
+            " expired_at = NULL WHERE id = ?",
+            (timestamp(now), timestamp(now), proof_id),
+        )
+        queued = queue_email(
+            db, proof, proof.revision, "resent", now=now, jpeg=jpeg, extra={"reopened": reopened}
+        )
+        append_event(
+            db,
+            proof_id,
+            "resent",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={
+                "revision": proof.current_revision,
+                "to": proof.customer_email,
+                "message_id": queued["message_id"],
+                "link_id": queued["link_id"],
+                "reopened": reopened,
+            },
+        )
+    return queued
+
+
+def cancel(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    *,
+    actor: str,
+    reason: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Cancel the proof (no more approving). Returns False if it was already cancelled."""
+    reason = rules.clean_multiline(reason, "reason for cancelling")
+    actor = rules.clean_line(actor, "actor", 200)
+    now = now or utcnow()
+    with transaction(db):
+        proof = load(db, proof_id)
+        if proof.status == "cancelled":
+            return False
+        db.execute(
+            "UPDATE proofs SET status = 'cancelled', updated_at = ?, cancelled_at = ? WHERE id = ?",
+            (timestamp(now), timestamp(now), proof_id),
+        )
+        append_event(
+            db,
+            proof_id,
+            "cancelled",
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={
+                "reason": reason,
+                "previous_status": proof.status,
+                "revision": proof.current_revision,
+            },
+        )
+    return True
+
+
+# --- the customer's decision --------------------------------------------------------------
+
+
+def _decision_target(db, proof_id: int, revision: int, nonce: str) -> tuple[Proof, Revision]:
+    proof = load(db, proof_id)
+    rev = get_revision(db, proof_id, revision)
+    if rev is None or not secrets.compare_digest(str(rev.nonce), str(nonce)):
+        raise ProofError("This link does not belong to this proof.")
+    if proof.status == "cancelled":
+        raise ProofError("This order was cancelled, so there is nothing to approve.")
+    if revision != proof.current_revision:
+        raise ProofSuperseded(
+            f"This is version {revision} of your proof; version {proof.current_revision} replaced it. "
+            "Please use the link in the newest email."
+        )
+    return proof, rev
+
+
+def _existing_decision(proof: Proof) -> Decision | None:
+    if proof.status in ("approved", "changes_requested"):
+        return Decision(proof.status, False, proof.current_revision, proof.decided_at)
+    if proof.status == "expired":
+        raise ProofExpired(
+            "This proof expired before a decision was made, so production is on hold. "
+            "Ask for a fresh link to approve it."
+        )
+    return None
+
+
+def _check_shown(proof: Proof, revision: Revision, shown_sha256: str | None) -> dict:
+    shown = page_content(proof, revision)
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, and the form
+    # field can hold anything a client sends.
+    if shown_sha256 is not None and not secrets.compare_digest(
+        str(shown_sha256).encode("utf-8", "surrogatepass"), page_content_sha256(shown).encode()
+    ):
+        raise ProofChanged(
+            "The proof page changed since you opened it (for example, the shop updated its terms). "
+            "Please look at it again before you decide."
+        )
+    return shown
+
+
+def _decide(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    kind: str,
+    *,
+    revision: int,
+    nonce: str,
+    shown_sha256: str | None,
+    link_id: str | None,
+    ip: str | None,
+    user_agent: str | None,
+    now: datetime,
+    record: Callable[[Proof, Revision, dict], dict],
+    jpeg: bytes | None = None,
+    email_extra: dict | None = None,
+) -> Decision:
+    """The one way a customer's decision is recorded: in one transaction, check the link and
+    what the page showed, append the event `kind` (data from `record(proof, revision, shown)`,
+    which may raise ProofError), set the status and queue the confirmation email. Idempotent:
+    if the proof is already decided nothing is recorded and that outcome returned."""
+    with transaction(db):
+        proof, rev = _decision_target(db, proof_id, revision, nonce)
+        existing = _existing_decision(proof)
+        if existing:
+            return existing
+        shown = _check_shown(proof, rev, shown_sha256)
+        data = record(proof, rev, shown)
+        data.update(
+            revision=rev.number,
+            image_sha256=rev.image_sha256,
+            text=shown["text"],
+            product=shown["product"],
+            font=shown["font"],
+            nonce=rev.nonce,
+            link_id=link_id,
+            presentation_sha256=page_content_sha256(shown),
+        )
+        decided = timestamp(now)
+        event = append_event(
+            db, proof_id, kind, actor="customer", ip=ip, user_agent=user_agent, at=now, data=data
+        )
+        db.execute(
+            "UPDATE proofs SET status = ?, decided_at = ?, updated_at = ? WHERE id = ?",
+            (kind, decided, decided, proof_id),
+        )
+        proof = load(db, proof_id)
+        queue_email(
+            db,
+            proof,
+            rev,
+            kind,
+            now=now,
+            jpeg=jpeg,
+            with_link=False,
+            extra={**(email_extra or {}), "decided_at": now},
+        )
+    return Decision(kind, True, rev.number, decided, event["id"])
+
+
+def approve(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    *,
+    revision: int,
+    nonce: str,
+    statements_ticked: Iterable[str],
+    shown_sha256: str | None = None,
+    link_id: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Record the customer's approval of `revision`. Idempotent: if the proof is already
+    decided (approved, or changes requested) nothing is recorded and that outcome returned."""
+    ticked = [str(s) for s in statements_ticked]
+    jpeg = jpeg_for(load(db, proof_id).revision)
+
+    def record(proof: Proof, rev: Revision, shown: dict) -> dict:
+        missing = [s for s in shown["statements"] if s["id"] not in ticked]
+        if missing:
+            raise ProofError(
+                "Please tick every statement before approving: " + " ".join(f"“{s['text']}”" for s in missing)
+            )
+        if storage.verify(rev.image_sha256):
+            raise ProofError(
+                "We could not check the proof image just now, so we cannot record an approval. "
+                "Please try again later or contact the shop."
+            )
+        return {
+            "image_size": shown["image_size"],
+            "design": rev.design_dict,
+            "design_sha256": shown["design_sha256"],
+            "renderer_version": rev.renderer_version,
+            "shown_text": shown["shown_text"],
+            "disclosure": shown["disclosure"],
+            "statements": [s for s in shown["statements"] if s["id"] in ticked],
+            "customer_email": proof.customer_email,
+        }
+
+    return _decide(
+        db,
+        proof_id,
+        "approved",
+        revision=revision,
+        nonce=nonce,
+        shown_sha256=shown_sha256,
+        link_id=link_id,
+        ip=ip,
+        user_agent=user_agent,
+        now=now or utcnow(),
+        record=record,
+        jpeg=jpeg,
+    )
+
+
+def request_changes(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    *,
+    revision: int,
+    nonce: str,
+    comment: str,
+    shown_sha256: str | None = None,
+    link_id: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Record the customer's change request (a comment is required). Idempotent like approve()."""
+    comment = rules.clean_comment(comment)
+    return _decide(
+        db,
+        proof_id,
+        "changes_requested",
+        revision=revision,
+        nonce=nonce,
+        shown_sha256=shown_sha256,
+        link_id=link_id,
+        ip=ip,
+        user_agent=user_agent,
+        now=now or utcnow(),
+        record=lambda proof, rev, shown: {"comment": comment},
+        email_extra={"comment": comment},
+    )
+
+
+def record_view(
+    db: sqlite_utils.Database,
+    proof_id: int,
+    *,
+    revision: int,
+    link_id: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Append `proof_viewed`, unless the same person viewed this revision moments ago."""
+    now = now or utcnow()
+    since = timestamp(now - timedelta(seconds=VIEW_DEDUP_SECONDS))
+    with transaction(db):
+        for row in db.execute(
+            "SELECT ip, user_agent, data FROM events WHERE proof_id = ? AND kind = 'proof_viewed' AND at > ?",
+            (proof_id, since),
+        ):
+            if (
+                row["ip"] == ip
+                and row["user_agent"] == user_agent
+                and json.loads(row["data"]).get("revision") == revision
+            ):
+                return False
+        append_event(
+            db,
+            proof_id,
+            "proof_viewed",
+            actor="customer",
+            ip=ip,
+            user_agent=user_agent,
+            at=now,
+            data={"revision": revision, "link_id": link_id},
+        )
+    return True
+
+
+# --- reminders and expiry -----------------------------------------------------------------
+
+
+def send_reminders(db: sqlite_utils.Database, *, now: datetime | None = None) -> ReminderReport:
+    """Remind after REMINDER_AFTER_DAYS without a decision (once per emailed revision);
+    expire after EXPIRE_AFTER_DAYS. Both count from the last email with a link."""
+    now = now or utcnow()
+    config = current_app.config
+    remind_before = timestamp(now - timedelta(days=float(config["REMINDER_AFTER_DAYS"])))
+    expire_before = timestamp(now - timedelta(days=float(config["EXPIRE_AFTER_DAYS"])))
+    report = ReminderReport()
+    due = [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM proofs WHERE status = 'awaiting_approval' AND emailed_at <= ? ORDER BY id",
+            (remind_before,),
+        )
+    ]
+    for proof_id in due:
+        proof = load(db, proof_id)
+        expire = proof.emailed_at <= expire_before
+        if not expire and proof.reminded_at:
+            continue
+        jpeg = jpeg_for(proof.revision) if not expire else None
+        with transaction(db):
+            proof = load(db, proof_id)  # re-read under the lock: a decision may have landed
+            if proof.status != "awaiting_approval":
+                continue
+            if proof.emailed_at <= expire_before:
+                db.execute(
+                    "UPDATE proofs SET status = 'expired', expired_at = ?, updated_at = ? WHERE id = ?",
+                    (timestamp(now), timestamp(now), proof_id),
+                )
+                append_event(
+                    db,
+                    proof_id,
+                    "expired",
+                    actor="system",
+                    at=now,
+                    data={
+                        "revision": proof.current_revision,
+                        "emailed_at": proof.emailed_at,
+                        "after_days": config["EXPIRE_AFTER_DAYS"],
+                        "production": "on hold",
+                    },
+                )
+                queue_email(db, proof, proof.revision, "expired", now=now, jpeg=None)
+                report.expired.append(proof_id)
+            elif not proof.reminded_at:
+                queued = queue_email(
+                    db,
+                    proof,
+                    proof.revision,
+                    "reminder",
+                    now=now,
+                    jpeg=jpeg,
+                    extra={"emailed_at": proof.emailed_at},
+                )
+                db.execute("UPDATE proofs SET reminded_at = ? WHERE id = ?", (timestamp(now), proof_id))
+                append_event(
+                    db,
+                    proof_id,
+                    "reminder_sent",
+                    actor="system",
+                    at=now,
+                    data={
+                        "revision": proof.current_revision,
+                        "message_id": queued["message_id"],
+                        "link_id": queued["link_id"],
+                        "after_days": config["REMINDER_AFTER_DAYS"],
+                    },
+                )
+                report.reminded.append(proof_id)
+    return report
