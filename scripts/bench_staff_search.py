@@ -13,16 +13,13 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from proofmark import db as site_db  # noqa: E402
-from proofmark.staff.search import SearchQuery, search  # noqa: E402
+from proofmark import db as site_db
+from proofmark.staff.search import SearchQuery, search
 
 FIRST = [
     "Sophie",
@@ -56,40 +53,38 @@ STATUSES = ["approved"] * 6 + ["awaiting_approval", "changes_requested", "expire
 def seed(database, n: int) -> None:
     rng = random.Random(7)
     start = datetime(2025, 1, 1, tzinfo=UTC)
-    conn = database.conn
-    conn.execute("BEGIN")
-    for i in range(1, n + 1):
-        first, last = rng.choice(FIRST), rng.choice(LAST)
-        lines = [
-            f"{rng.choice(FIRST)} {rng.choice(WORDS)}",
-            f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(10, 26)}",
-        ]
-        text = " / ".join(lines)
-        at = (start + timedelta(minutes=i * 5 + rng.randint(0, 4))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        product, font = rng.choice(PRODUCTS), rng.choice(FONTS)
-        conn.execute(
-            "INSERT INTO proofs (id, public_id, order_ref, customer_name, customer_email, product, font, text,"
-            " status, current_revision, source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,1,'shop',?,?)",
-            (
-                i,
-                f"P-{i:08d}",
-                f"#{100000 + i}",
-                f"{first} {last}",
-                f"{first.lower()}.{last.lower()}{i}@example.com",
-                product,
-                font,
-                text,
-                rng.choice(STATUSES),
-                at,
-                at,
-            ),
-        )
-        conn.execute(
-            "INSERT INTO revisions (proof_id, number, design, text, font, image_sha256, renderer_version, nonce,"
-            " created_by, created_at) VALUES (?, 1, ?, ?, ?, ?, '1', 'n', 'customer', ?)",
-            (i, json.dumps({"product": product, "font": font, "lines": lines}), text, font, "0" * 64, at),
-        )
-    conn.execute("COMMIT")
+    with site_db.transaction(database):
+        for i in range(1, n + 1):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            lines = [
+                f"{rng.choice(FIRST)} {rng.choice(WORDS)}",
+                f"{rng.randint(1, 28):02d}.{rng.randint(1, 12):02d}.20{rng.randint(10, 26)}",
+            ]
+            text = " / ".join(lines)
+            at = (start + timedelta(minutes=i * 5 + rng.randint(0, 4))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            product, font = rng.choice(PRODUCTS), rng.choice(FONTS)
+            database.execute(
+                "INSERT INTO proofs (id, public_id, order_ref, customer_name, customer_email, product, font, text,"
+                " status, current_revision, source, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,1,'shop',?,?)",
+                (
+                    i,
+                    f"P-{i:08d}",
+                    f"#{100000 + i}",
+                    f"{first} {last}",
+                    f"{first.lower()}.{last.lower()}{i}@example.com",
+                    product,
+                    font,
+                    text,
+                    rng.choice(STATUSES),
+                    at,
+                    at,
+                ),
+            )
+            database.execute(
+                "INSERT INTO revisions (proof_id, number, design, text, font, image_sha256, renderer_version, nonce,"
+                " created_by, created_at) VALUES (?, 1, ?, ?, ?, ?, '1', 'n', 'customer', ?)",
+                (i, json.dumps({"product": product, "font": font, "lines": lines}), text, font, "0" * 64, at),
+            )
 
 
 def measure(database, query: SearchQuery, repeat: int) -> tuple[float, float, int]:

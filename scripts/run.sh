@@ -7,7 +7,7 @@ bash scripts/setup.sh
 export INSTANCE_PATH="${INSTANCE_PATH:-$(pwd)/instance}"
 # Demo mode: seeds the demo shop and staff login, shows /dev/outbox. Production sets FLASK_DEMO=false.
 export FLASK_DEMO="${FLASK_DEMO:-true}"
-.venv/bin/flask --app proofmark init-instance
-.venv/bin/flask --app proofmark init-db
-.venv/bin/flask --app proofmark seed-demo
+.venv/bin/proofmark init-instance
+.venv/bin/proofmark init-db
+.venv/bin/proofmark seed-demo
 exec .venv/bin/gunicorn --config scripts/gunicorn.conf.py

@@ -48,7 +48,7 @@ DEFAULTS: dict = {
     "APPROVAL_LINK_MAX_AGE_DAYS": 14,
     "REMINDER_AFTER_DAYS": 3,
     "EXPIRE_AFTER_DAYS": 14,
-    # Proofs and mail (issue 5). The statements a customer ticks to approve; their exact
+    # Proofs and mail. The statements a customer ticks to approve; their exact
     # wording is recorded with each approval, so change the id when the meaning changes.
     "APPROVAL_STATEMENTS": [
         {"id": "spelling", "text": "I have checked the spelling of every name and word, letter by letter."},
@@ -76,7 +76,7 @@ DEFAULTS: dict = {
     "MAIL_POLL_SECONDS": 30,
     # A customer may ask for a fresh approval link at most this often per proof.
     "RESEND_MIN_INTERVAL_SECONDS": 300,
-    # --- personalizer (issue 4) ---
+    # --- personalizer ---
     # Live previews and the confirmation view's large preview: width in px (JPEG).
     "PREVIEW_WIDTH": 1000,
     "CONFIRM_PREVIEW_WIDTH": 1600,
@@ -90,7 +90,7 @@ DEFAULTS: dict = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
-    # --- staff (issue 6) ---
+    # --- staff ---
     # Failed staff sign-ins allowed per account and per IP address within the window,
     # counted in the database so that every worker sees them.
     "STAFF_LOGIN_MAX_FAILURES": 5,

@@ -69,7 +69,7 @@ def verify_design(token: str) -> DesignToken:
         raise TokenInvalid("This design token is incomplete.") from exc
 
 
-# --- approval links (issue 5) -------------------------------------------------------------
+# --- approval links -------------------------------------------------------------------------
 # A timed token per emailed link: the proof, the revision and that revision's nonce, plus an
 # id for the link itself (which email it came from). Signed with its own salt, so a design
 # token can never pass as an approval link or the other way round.
