@@ -1,7 +1,8 @@
 """Security headers for every response and CSRF protection for every form.
 
-Pages are not frameable (`frame-ancestors 'none'`) except the embed pages, which only
-the shop origins in EMBED_ALLOWED_ORIGINS may frame. Nothing loads from another host.
+Pages are not frameable (`frame-ancestors 'none'`) except the embed pages (the personalizer's
+`embed` registration, and anything under /embed/), which only the shop origins in
+EMBED_ALLOWED_ORIGINS may frame. Nothing loads from another host.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ BASE_CSP = (
 )
 
 
+# The name `create_app` registers the personalizer's embed under; the personalizer's views
+# ask for it too, so the pages that act embedded are the pages that may be framed.
+EMBED_BLUEPRINT = "embed"
+
+
 def frame_ancestors(app: Flask, embeddable: bool) -> str:
     if not embeddable:
         return "'none'"
@@ -31,11 +37,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        # By path as well as endpoint: an unknown /embed/... address has no endpoint, and its
+        # By path as well as by blueprint: an unknown /embed/... address has no blueprint, and its
         # error page must still show inside the shop's iframe rather than as a blocked frame.
-        embeddable = bool(
-            (request.endpoint and request.endpoint.startswith("embed.")) or request.path.startswith("/embed/")
-        )
+        embeddable = request.blueprint == EMBED_BLUEPRINT or request.path.startswith("/embed/")
         response.headers.setdefault(
             "Content-Security-Policy", f"{BASE_CSP}; frame-ancestors {frame_ancestors(app, embeddable)}"
         )

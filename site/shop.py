@@ -1,4 +1,6 @@
-"""The demo shop: catalog, personalizer, confirmation, a one-item cart (the shopper's audience)."""
+"""The demo shop around the personalizer: the catalog, a one-item cart and `/design/verify` (the
+shopper's audience). The personalizer itself (`/p/<id>`) is proofmark.personalizer, registered
+in `create_app` as `shop_personalizer`."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from flask import Blueprint, jsonify, redirect, render_template, request, sessio
 from proofmark import tokens
 from proofmark.personalizer import previews
 from proofmark.personalizer import state as personalize
-from proofmark.personalizer import views as personalize_views
 from proofmark.security import csrf
 from proofmark_renderer import RENDERER_VERSION, Design, catalog
 
@@ -23,13 +24,6 @@ SAMPLES: dict[str, dict] = {
     "tshirt": {"lines": ["Team Bride"]},
     "mug": {"lines": ["World's Best", "Grandpa"]},
 }
-
-
-def _context() -> personalize_views.Context:
-    return personalize_views.Context(blueprint="shop", embedded=False)
-
-
-personalize_views.register(bp, prefix="/p", embedded=False, context_for=_context)
 
 
 def sample_design(product) -> Design:

@@ -1,5 +1,11 @@
-"""The personalizer's views, registered twice: on the shop blueprint (`/p/<id>`, with the
-site's chrome) and on the embed blueprint (`/embed/<id>`, made for a shop's iframe).
+"""The personalizer's views: one blueprint, registered twice in `create_app`: as
+`shop_personalizer` under `/p` (the demo shop's page, with the site's chrome) and as `embed`
+under `/embed` (made for a shop's iframe). A view learns which one it serves from
+`request.blueprint`.
+
+The embed registration checks the embedding shop's origin (`?origin=`, from the `/embed.js`
+loader) against EMBED_ALLOWED_ORIGINS before any of its views runs, and proofmark.security lets
+only the shops on that list frame it.
 
 Thin on purpose: proofmark.personalizer.state builds the state, proofmark.personalizer.previews the image URLs, and
 proofmark.tokens signs what was confirmed. None of these views changes server state, so they
@@ -10,21 +16,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import Blueprint, abort, current_app, make_response, render_template
+from htmx_flask import request
 
 from proofmark import tokens
 from proofmark.personalizer import previews
 from proofmark.personalizer import state as personalize
 from proofmark.records import timestamp
-from proofmark.security import csrf
+from proofmark.security import EMBED_BLUEPRINT, csrf
 from proofmark_renderer import catalog
+
+bp = Blueprint("personalizer", __name__)
+
+# The registration name of the embed (`create_app`): proofmark.security frames by it as well.
+EMBED = EMBED_BLUEPRINT
 
 
 @dataclass(frozen=True)
 class Context:
     """Which of the two personalizers a template is drawing."""
 
-    blueprint: str  # "shop" or "embed"
+    blueprint: str  # the registration serving the request: "shop_personalizer" or "embed"
     embedded: bool
     origin: str | None = None  # the embedding shop's origin, checked against the allow list
 
@@ -32,13 +44,54 @@ class Context:
         return f"{self.blueprint}.{name}"
 
     @property
+    def templates(self) -> str:
+        """The folder of this personalizer's page templates (its layout, its error page)."""
+        return "embed" if self.embedded else "shop"
+
+    @property
     def extra(self) -> dict[str, str]:
         """Query arguments every personalizer URL carries."""
         return {"origin": self.origin} if self.origin else {}
 
 
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+def normalise_origin(value: str) -> str:
+    return (value or "").strip().rstrip("/")
+
+
+def allowed_origins() -> list[str]:
+    return list(current_app.config.get("EMBED_ALLOWED_ORIGINS") or [])
+
+
+def _embed_origin() -> str:
+    return normalise_origin(request.values.get("origin", ""))
+
+
+def context() -> Context:
+    blueprint = request.blueprint or ""
+    if blueprint != EMBED:
+        return Context(blueprint=blueprint, embedded=False)
+    return Context(blueprint=blueprint, embedded=True, origin=_embed_origin() or None)
+
+
+@bp.before_request
+def refuse_unlisted_origins():
+    """In the embed, refuse a parent origin that is not on the allow list (the shop registration
+    takes no origin)."""
+    if request.blueprint != EMBED:
+        return None
+    origin = _embed_origin()
+    if not origin or origin in allowed_origins():
+        return None
+    page = render_template(
+        "embed/error.html",
+        pz=Context(blueprint=EMBED, embedded=True),
+        title="This shop is not set up for personalisation",
+        message=(
+            f"The shop at {origin[:100]} is not on the list of shops allowed to show this "
+            "personalizer (EMBED_ALLOWED_ORIGINS), so it cannot be shown here."
+        ),
+    )
+    return page, 403
 
 
 def live_preview(state: personalize.State, external: bool = False) -> str:
@@ -55,7 +108,7 @@ def _product_or_404(product_id: str, ctx: Context):
     product = catalog.product(product_id)
     if product is None:
         page = render_template(
-            f"{ctx.blueprint}/error.html",
+            f"{ctx.templates}/error.html",
             pz=ctx,
             title="No such product",
             message=f"There is no product “{product_id[:60]}” in this shop.",
@@ -64,66 +117,64 @@ def _product_or_404(product_id: str, ctx: Context):
     return product
 
 
-def register(bp: Blueprint, *, prefix: str, embedded: bool, context_for) -> None:
-    """Add the personalize, preview and confirm routes under `prefix` (e.g. "/p")."""
+def _render(template: str, ctx: Context, status: int = 200, **values):
+    return render_template(template, pz=ctx, **values), status
 
-    def render_page(template: str, ctx: Context, status: int = 200, **values):
-        return render_template(template, pz=ctx, **values), status
 
-    @csrf.exempt
-    def personalize_page(product_id: str):
-        """The full page, or with `HX-Request` the htmx update (the preview and every issue
-        slot, out of band). The `/preview` URL is the same view under the address htmx posts to."""
-        ctx = context_for()
-        product = _product_or_404(product_id, ctx)
-        form = request.form if request.method == "POST" else request.args
-        state = personalize.state_from_form(product, form)
-        template = "_personalizer_update.html" if is_htmx() else f"{ctx.blueprint}/personalize.html"
-        return render_page(template, ctx, state=state, preview_src=live_preview(state))
+@bp.route("/<product_id>", endpoint="personalize", methods=["GET", "POST"])
+@bp.route("/<product_id>/preview", endpoint="preview", methods=["GET", "POST"])
+@csrf.exempt
+def personalize_page(product_id: str):
+    """The full page, or for an htmx request the htmx update (the preview and every issue
+    slot, out of band). The `/preview` URL is the same view under the address htmx posts to."""
+    ctx = context()
+    product = _product_or_404(product_id, ctx)
+    form = request.form if request.method == "POST" else request.args
+    state = personalize.state_from_form(product, form)
+    template = "_personalizer_update.html" if request.htmx else f"{ctx.templates}/personalize.html"
+    return _render(template, ctx, state=state, preview_src=live_preview(state))
 
-    @csrf.exempt
-    def confirm(product_id: str):
-        ctx = context_for()
-        product = _product_or_404(product_id, ctx)
-        form = request.form if request.method == "POST" else request.args
-        state = personalize.state_from_form(product, form, editing=False)
-        values = dict(
-            state=state,
-            preview_src=large_preview(state),
-            disclosure_text=current_app.config["DISCLOSURE_TEXT"],
-            disclosure_version=current_app.config["DISCLOSURE_VERSION"],
-            disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
-            preview_key=state.design.content_key(current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg"),
-        )
-        if request.method == "GET":
-            return render_page(f"{ctx.blueprint}/confirm.html", ctx, confirmation=None, **values)
 
-        confirmation = personalize.confirm(
-            state,
-            request.form,
-            disclosure_text=current_app.config["DISCLOSURE_TEXT"],
-            disclosure_version=current_app.config["DISCLOSURE_VERSION"],
-            preview_width=current_app.config["CONFIRM_PREVIEW_WIDTH"],
-            preview_fmt="jpeg",
-            channel="embed" if ctx.embedded else "shop",
-        )
-        if not confirmation.ok:
-            return render_page(f"{ctx.blueprint}/confirm.html", ctx, 422, confirmation=confirmation, **values)
-        options = dict(confirmation.options, confirmed_at=timestamp())
-        if ctx.origin:
-            options["embed_origin"] = ctx.origin
-        width = current_app.config["CONFIRM_PREVIEW_WIDTH"]
-        token = tokens.sign_design(state.design, state.design.content_key(width, "jpeg"), options)
-        return render_page(
-            f"{ctx.blueprint}/confirmed.html",
-            ctx,
-            token=token,
-            options=options,
-            preview_external=large_preview(state, external=True),
-            thumb_external=previews.preview_url(state.design, 600, "jpeg", external=True),
-            **values,
-        )
+@bp.route("/<product_id>/confirm", methods=["GET", "POST"])
+@csrf.exempt
+def confirm(product_id: str):
+    ctx = context()
+    product = _product_or_404(product_id, ctx)
+    form = request.form if request.method == "POST" else request.args
+    state = personalize.state_from_form(product, form, editing=False)
+    values = dict(
+        state=state,
+        preview_src=large_preview(state),
+        disclosure_text=current_app.config["DISCLOSURE_TEXT"],
+        disclosure_version=current_app.config["DISCLOSURE_VERSION"],
+        disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
+        preview_key=state.design.content_key(current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg"),
+    )
+    if request.method == "GET":
+        return _render(f"{ctx.templates}/confirm.html", ctx, confirmation=None, **values)
 
-    bp.add_url_rule(f"{prefix}/<product_id>", "personalize", personalize_page, methods=["GET", "POST"])
-    bp.add_url_rule(f"{prefix}/<product_id>/preview", "preview", personalize_page, methods=["GET", "POST"])
-    bp.add_url_rule(f"{prefix}/<product_id>/confirm", "confirm", confirm, methods=["GET", "POST"])
+    confirmation = personalize.confirm(
+        state,
+        request.form,
+        disclosure_text=current_app.config["DISCLOSURE_TEXT"],
+        disclosure_version=current_app.config["DISCLOSURE_VERSION"],
+        preview_width=current_app.config["CONFIRM_PREVIEW_WIDTH"],
+        preview_fmt="jpeg",
+        channel="embed" if ctx.embedded else "shop",
+    )
+    if not confirmation.ok:
+        return _render(f"{ctx.templates}/confirm.html", ctx, 422, confirmation=confirmation, **values)
+    options = dict(confirmation.options, confirmed_at=timestamp())
+    if ctx.origin:
+        options["embed_origin"] = ctx.origin
+    width = current_app.config["CONFIRM_PREVIEW_WIDTH"]
+    token = tokens.sign_design(state.design, state.design.content_key(width, "jpeg"), options)
+    return _render(
+        f"{ctx.templates}/confirmed.html",
+        ctx,
+        token=token,
+        options=options,
+        preview_external=large_preview(state, external=True),
+        thumb_external=previews.preview_url(state.design, 600, "jpeg", external=True),
+        **values,
+    )
