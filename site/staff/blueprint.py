@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, session, url_for
+from htmx_flask import make_response, request
 
 from proofmark.db import get_db
 from proofmark.records import timestamp, utcnow
@@ -53,8 +54,9 @@ def require_staff():
     sign_out()
     target = request.full_path if request.method == "GET" else request.path
     login = url_for("staff.login", next=target.rstrip("?"))
-    if request.headers.get("HX-Request"):
-        return "", 204, {"HX-Redirect": login}
+    if request.htmx:
+        # An htmx request would swap the login page into part of the page: send the browser there.
+        return make_response("", 204, redirect=login)
     return redirect(login)
 
 
@@ -67,6 +69,6 @@ def no_store(response):
 
 def render(template: str, partial: str | None = None, **context):
     """The full page, or only its `_partial` when htmx asks for it."""
-    if partial and request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+    if partial and request.htmx and not request.htmx.boosted:
         return render_template(partial, **context)
     return render_template(template, **context)
