@@ -17,7 +17,7 @@ CREATE TABLE proofs (
     emailed_at TEXT,                -- when the current revision's email was queued
     reminded_at TEXT,
     decided_at TEXT,
-    -- Added by the proofs service (issue 5):
+    -- Added by the proofs service:
     design_token_nonce TEXT,        -- a shop order's design token; one proof per token
     expired_at TEXT,
     cancelled_at TEXT
@@ -41,7 +41,7 @@ CREATE TABLE revisions (
     nonce TEXT NOT NULL,            -- carried by this revision's approval links
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    -- Added by the proofs service (issue 5):
+    -- Added by the proofs service:
     design_sha256 TEXT,             -- SHA-256 of `design`
     options TEXT NOT NULL DEFAULT '{}',   -- JSON, e.g. date readings the shopper chose
     warnings TEXT NOT NULL DEFAULT '[]',  -- JSON list of the renderer's non-blocking issues
@@ -90,7 +90,7 @@ CREATE TABLE outbox (
     last_error TEXT,
     created_at TEXT NOT NULL,
     sent_at TEXT,
-    -- Added by the proofs service (issue 5):
+    -- Added by the proofs service:
     revision INTEGER,               -- the revision the message is about
     link_id TEXT,                   -- id carried by the approval link in this message
     claimed_at TEXT,                -- when a sender took the row (status 'sending')
