@@ -103,7 +103,9 @@ class ClaimError(ValueError):
 
 
 def design_text(lines, fields: dict | None = None) -> str:
-    """The personalised text as one string: one line per engraved line, then named fields."""
+    """The personalised text as one string: one line per engraved line, then named fields.
+    Not Design.text_summary (" / " on one line): claims and evidence compare and diff it
+    line by line."""
     parts = [str(line) for line in lines]
     parts += [f"{name}: {value}" for name, value in sorted((fields or {}).items()) if value]
     return "\n".join(parts)

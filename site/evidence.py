@@ -74,16 +74,13 @@ def _json(raw, default):
     return value if isinstance(value, type(default)) else default
 
 
-def _pick(data: dict, *keys, default=None):
-    """The first present key; a dotted key looks inside nested dicts (the approval event's
-    data is written by the proofs service; accept the spellings it may use)."""
-    for key in keys:
-        value = data
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if value not in (None, ""):
-            return value
-    return default
+def _pick(data: dict, key: str, default=None):
+    """A key of the approval event's data (as proofmark.proofs.service writes it); a dotted
+    key looks inside nested dicts."""
+    value = data
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return default if value in (None, "") else value
 
 
 def font_name(font_id: str) -> str:
@@ -106,26 +103,17 @@ def _revision(row) -> dict:
 
 def _approval(event: dict, revisions: list[dict]) -> dict:
     data = event["data_dict"]
-    number = _pick(data, "revision", "revision_number", "revision.number")
+    number = _pick(data, "revision")
     try:
         number = int(number) if number is not None else None
     except (TypeError, ValueError):
         number = None
     rev = next((r for r in revisions if r["number"] == number), None)
-    disclosure = data.get("disclosure") if isinstance(data.get("disclosure"), dict) else {}
-    lines = _pick(data, "lines", "text.lines", "design.lines")
-    if lines is None and rev is not None:
-        lines = rev["lines"]
-    fields = _pick(data, "fields", "text.fields", "design.fields", default=None)
-    if fields is None and rev is not None:
-        fields = rev["fields"]
-    font = _pick(data, "font.id", "font", "design.font", default=rev["font"] if rev else "")
-    product = _pick(data, "product.id", "product", "design.product", default=rev["product"] if rev else "")
-    statements = _pick(data, "statements", "ticked_statements", "ticked", default=[])
-    if isinstance(statements, dict):
-        statements = [k for k, v in statements.items() if v]
-    if isinstance(statements, list):
-        statements = [s.get("text") or s.get("id") if isinstance(s, dict) else s for s in statements]
+    lines = _pick(data, "text.lines", default=rev["lines"] if rev else None)
+    fields = _pick(data, "text.fields", default=rev["fields"] if rev else None)
+    font = _pick(data, "font.id", default=rev["font"] if rev else "")
+    product = _pick(data, "product.id", default=rev["product"] if rev else "")
+    statements = _pick(data, "statements", default=[])
     return {
         "event_id": event["id"],
         "seq": event["seq"],
@@ -135,24 +123,19 @@ def _approval(event: dict, revisions: list[dict]) -> dict:
         "user_agent": event["user_agent"],
         "hash": event["hash"],
         "revision": number,
-        "image_sha256": _pick(
-            data, "image_sha256", "image.sha256", default=rev["image_sha256"] if rev else None
-        ),
+        "image_sha256": _pick(data, "image_sha256", default=rev["image_sha256"] if rev else None),
         "lines": [str(x) for x in (lines or [])],
         "fields": {str(k): str(v) for k, v in dict(fields or {}).items()},
-        "text": _pick(data, "text", "text_summary") if isinstance(data.get("text"), str) else None,
         "font": font,
         "font_name": _pick(data, "font.name") or font_name(font),
         "product": product,
-        "disclosure_version": _pick(
-            data, "disclosure_version", "disclosure.version", default=disclosure.get("version")
-        ),
-        "disclosure_sha256": _pick(
-            data, "disclosure_sha256", "disclosure_hash", "disclosure.sha256", "disclosure.hash"
-        ),
-        "disclosure_text": _pick(data, "disclosure_text", "disclosure.text"),
-        "statements": [str(s) for s in statements] if isinstance(statements, list) else [str(statements)],
-        "nonce": _pick(data, "nonce", "link_nonce", "token_nonce"),
+        "disclosure_version": _pick(data, "disclosure.version"),
+        "disclosure_sha256": _pick(data, "disclosure.sha256"),
+        "disclosure_text": _pick(data, "disclosure.text"),
+        "statements": [
+            str(s.get("text") or s.get("id")) if isinstance(s, dict) else str(s) for s in statements
+        ],
+        "nonce": _pick(data, "nonce"),
         "data": data,
     }
 

@@ -144,6 +144,8 @@ class Insights:
         return [(label, n) for (label, _), n in zip(buckets, counts, strict=True)]
 
 
+# Not claims.design_text or Design.text_summary: a comparison key for two designs, where an
+# emptied field still counts as a change.
 def _lines_text(design: dict) -> tuple[list[str], dict]:
     return [str(x) for x in design.get("lines", [])], {
         str(k): str(v) for k, v in dict(design.get("fields", {})).items()
@@ -253,12 +255,11 @@ def compute(db: sqlite_utils.Database, period: DateRange, product_names: dict, f
             data = json.loads(row["data"])
         except (TypeError, ValueError):
             data = {}
-        number = data.get("revision") or data.get("revision_number")
-        comment = str(data.get("comment") or data.get("message") or "")
+        number = data.get("revision")
+        comment = str(data.get("comment") or "")
         before = designs.get((row["proof_id"], number)) if isinstance(number, int) else None
         after = designs.get((row["proof_id"], number + 1)) if isinstance(number, int) else None
-        category = data.get("category")
-        kinds = {category} if category in CORRECTION_KINDS else classify_correction(before, after, comment)
+        kinds = classify_correction(before, after, comment)
         for kind in kinds:
             out.corrections[kind] = out.corrections.get(kind, 0) + 1
 
