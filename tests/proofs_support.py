@@ -7,15 +7,12 @@ from __future__ import annotations
 import socket
 import threading
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 from proofmark_renderer import Design
-from tests.support import make_app  # noqa: F401 - the proofs tests import it from here
-
-# A fixed moment, so that expiry and reminders are computed from a known "now".
-T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+from tests.support import T0, make_app  # noqa: F401 - the proofs tests import them from here
 
 
 def design(text: str = "Ada Lovelace", product: str = "bar-necklace", font: str = "lato", **kw) -> Design:

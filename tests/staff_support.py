@@ -8,34 +8,13 @@ from dataclasses import dataclass
 
 from proofmark.db import get_db
 from proofmark_renderer import Design
-from tests.support import make_app  # noqa: F401 - the staff tests import it from here
-
-STAFF_EMAIL = "support@shop.test"
-STAFF_PASSWORD = "correct horse battery"
-
-
-def make_staff(app, email: str = STAFF_EMAIL, password: str = STAFF_PASSWORD):
-    from proofmark.staff import accounts
-
-    with app.app_context():
-        return accounts.create(get_db(), email, password)
-
-
-@dataclass
-class StaffLogin:
-    """Sign a test client in and out as a staff member."""
-
-    client: object
-    email: str = STAFF_EMAIL
-    password: str = STAFF_PASSWORD
-
-    def login(self, password: str | None = None, **environ):
-        return self.client.post(
-            "/staff/login", data={"email": self.email, "password": password or self.password}, **environ
-        )
-
-    def logout(self):
-        return self.client.post("/staff/logout")
+from tests.support import (  # noqa: F401 - the staff tests import these from here
+    STAFF_EMAIL,
+    STAFF_PASSWORD,
+    StaffLogin,
+    make_app,
+    make_staff,
+)
 
 
 def design(lines=("Sophie",), product="pendant-round", font="dancing-script", **kw) -> Design:

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from proofmark import proofs, records
+from proofmark import proofs
 from proofmark.db import get_db
-from tests.proofs_support import all_statements, count, design, kinds, later, link_for, make_app, new_proof
+from tests.proofs_support import all_statements, count, design, kinds, link_for, make_app, new_proof
 
 
 @pytest.fixture(scope="module")
@@ -23,12 +23,8 @@ def client(papp):
 
 
 @pytest.fixture
-def made(papp):
-    """A fresh proof and a valid link to it."""
-    with papp.app_context():
-        db = get_db()
-        proof_id = new_proof(db, text="Ada 03/04/2025")
-        return proof_id, link_for(db, proof_id)
+def proof_app(papp):
+    return papp
 
 
 def _shown(html: str) -> str:
@@ -40,8 +36,8 @@ def _events(papp, proof_id):
         return proofs.get_events(get_db(), proof_id)
 
 
-def test_page_shows_image_text_letters_dates_product_font_disclosure_and_statements(papp, client, made):
-    proof_id, token = made
+def test_page_shows_image_text_letters_dates_product_font_disclosure_and_statements(papp, client, proof):
+    proof_id, token = proof
     response = client.get(f"/approve/{token}", headers={"User-Agent": "PhoneBrowser/1.0"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -69,8 +65,8 @@ def test_page_shows_image_text_letters_dates_product_font_disclosure_and_stateme
     assert len([e for e in _events(papp, proof_id) if e["kind"] == "proof_viewed"]) == 1
 
 
-def test_approve_needs_all_statements_then_records_once(papp, client, made):
-    proof_id, token = made
+def test_approve_needs_all_statements_then_records_once(papp, client, proof):
+    proof_id, token = proof
     shown = _shown(client.get(f"/approve/{token}").get_data(as_text=True))
     response = client.post(f"/approve/{token}/approve", data={"statement": ["spelling"], "shown": shown})
     assert response.status_code == 422
@@ -104,8 +100,8 @@ def kinds_of(papp, proof_id):
         return kinds(get_db(), proof_id)
 
 
-def test_request_changes_needs_a_comment(papp, client, made):
-    proof_id, token = made
+def test_request_changes_needs_a_comment(papp, client, proof):
+    proof_id, token = proof
     shown = _shown(client.get(f"/approve/{token}").get_data(as_text=True))
     empty = client.post(f"/approve/{token}/changes", data={"comment": "  ", "shown": shown})
     assert empty.status_code == 422 and "is missing" in empty.get_data(as_text=True)
@@ -122,8 +118,8 @@ def test_request_changes_needs_a_comment(papp, client, made):
     assert kinds_of(papp, proof_id).count("changes_requested") == 1
 
 
-def test_a_comment_with_a_bidi_override_is_refused_and_kept_for_editing(papp, client, made):
-    proof_id, token = made
+def test_a_comment_with_a_bidi_override_is_refused_and_kept_for_editing(papp, client, proof):
+    proof_id, token = proof
     shown = _shown(client.get(f"/approve/{token}").get_data(as_text=True))
     response = client.post(f"/approve/{token}/changes", data={"comment": "Name: \u202eAda", "shown": shown})
     assert response.status_code == 422
@@ -134,13 +130,13 @@ def test_a_comment_with_a_bidi_override_is_refused_and_kept_for_editing(papp, cl
     assert too_long.status_code == 422 and "at most 4000 characters" in too_long.get_data(as_text=True)
 
 
-def test_an_expired_link_to_a_decided_proof_says_so(papp, client, made):
-    proof_id, _ = made
+def test_an_expired_link_to_a_decided_proof_says_so(papp, client, clock, proof):
+    proof_id, old = proof
     with papp.app_context():
         db = get_db()
         rev = proofs.get_proof(db, proof_id)["revision"]
         proofs.approve(db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(papp))
-        old = link_for(db, proof_id, now=later(days=-30, start=records.utcnow()))
+    clock.advance(days=papp.config["APPROVAL_LINK_MAX_AGE_DAYS"], seconds=1)
     response = client.get(f"/approve/{old}")
     html = response.get_data(as_text=True)
     assert response.status_code == 410 and "already approved" in html
@@ -159,15 +155,14 @@ def test_tampered_or_garbled_link_is_a_400_in_plain_words(client, token):
         assert image.status_code == 400
 
 
-def test_tampered_signature_is_400(client, made):
-    _, token = made
+def test_tampered_signature_is_400(client, proof):
+    _, token = proof
     assert client.get(f"/approve/{token[:-2]}xx").status_code == 400
 
 
-def test_expired_link_offers_a_fresh_link_to_the_address_on_file_only(papp, client, made):
-    proof_id, _ = made
-    with papp.app_context():
-        old = link_for(get_db(), proof_id, now=later(days=-30, start=records.utcnow()))
+def test_expired_link_offers_a_fresh_link_to_the_address_on_file_only(papp, client, clock, proof):
+    proof_id, old = proof
+    clock.advance(days=papp.config["APPROVAL_LINK_MAX_AGE_DAYS"], seconds=1)
     response = client.get(f"/approve/{old}")
     assert response.status_code == 410
     html = response.get_data(as_text=True)
@@ -185,8 +180,8 @@ def test_expired_link_offers_a_fresh_link_to_the_address_on_file_only(papp, clie
     assert again.status_code == 409 and "few minutes ago" in again.get_data(as_text=True)
 
 
-def test_superseded_revision_is_viewable_marked_replaced_and_cannot_be_approved(papp, client, made):
-    proof_id, old = made
+def test_superseded_revision_is_viewable_marked_replaced_and_cannot_be_approved(papp, client, proof):
+    proof_id, old = proof
     with papp.app_context():
         proofs.add_revision(get_db(), proof_id, design("Ada 4 March 2025"), actor="staff:s@shop.test")
         new = link_for(get_db(), proof_id)
@@ -205,10 +200,11 @@ def test_superseded_revision_is_viewable_marked_replaced_and_cannot_be_approved(
     assert "Ada 4 March 2025" in fresh and 'name="statement"' in fresh
 
 
-def test_expired_proof_shows_hold_and_resend(papp, client):
+def test_expired_proof_shows_hold_and_resend(papp, client, clock):
     with papp.app_context():
         db = get_db()
-        proof_id = new_proof(db, now=later(days=-30, start=records.utcnow()))
+        proof_id = new_proof(db)
+        clock.advance(days=30)
         proofs.send_reminders(db)
         assert proofs.get_proof(db, proof_id)["status"] == "expired"
         token = link_for(db, proof_id)

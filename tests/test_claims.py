@@ -14,7 +14,7 @@ from proofmark.claims import (
     resolutions_for,
 )
 from proofmark.config import DEFAULTS
-from tests.staff_support import StaffLogin, build_world, page_text
+from tests.staff_support import build_world, page_text
 
 APPROVED = ApprovedRevision(
     number=2,
@@ -143,10 +143,8 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def staff(world):
-    client = world.app.test_client()
-    StaffLogin(client).login()
-    return client
+def staff_app(world):
+    return world.app
 
 
 def _events(world, proof_id, kind):

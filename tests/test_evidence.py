@@ -8,7 +8,7 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from tests.staff_support import StaffLogin, build_world
+from tests.staff_support import build_world
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,8 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def staff(world):
-    client = world.app.test_client()
-    StaffLogin(client).login()
-    return client
+def staff_app(world):
+    return world.app
 
 
 def _image_sha(world, proof_id, number):

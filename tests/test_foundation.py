@@ -136,13 +136,79 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_migration_failure_rolls_back(tmp_path):
-    database = db.connect(tmp_path / "x.sqlite")
-    db.migrate(database)
-    with pytest.raises(sqlite3.IntegrityError):
-        database.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'again', 'now')"
+def test_migration_failure_rolls_back(tmp_path, monkeypatch):
+    """A migration that fails halfway leaves nothing of itself behind and the version where it was."""
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    for path in db.migrations():
+        (migrations / path[2].name).write_text(path[2].read_text())
+    good = db.latest_version()
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", migrations)
+    database = db.connect(tmp_path / "x.sqlite", check_writes=True)
+    try:
+        assert db.migrate(database)[-1] == good
+        bad = good + 1
+        (migrations / f"{bad:04d}_fails_halfway.sql").write_text(
+            "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\n"
+            "INSERT INTO half_done (id) VALUES (1);\n"
+            "ALTER TABLE proofs ADD COLUMN half_done_flag INTEGER;\n"
+            "INSERT INTO no_such_table (x) VALUES (1);\n"  # fails here, after three statements
+            "CREATE TABLE never_reached (id INTEGER);\n"
         )
+        assert db.latest_version() == bad
+        with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+            db.migrate(database)
+        assert db.current_version(database) == good
+        assert not database["half_done"].exists()
+        assert not database["never_reached"].exists()
+        assert "half_done_flag" not in database["proofs"].columns_dict
+        assert not database.conn.in_transaction
+        # Fixed, it applies on the next run.
+        (migrations / f"{bad:04d}_fails_halfway.sql").write_text(
+            "CREATE TABLE half_done (id INTEGER PRIMARY KEY);\n"
+        )
+        assert db.migrate(database) == [bad]
+        assert db.current_version(database) == bad
+    finally:
+        database.conn.close()
+
+
+def test_writes_outside_transaction_are_caught(tmp_path):
+    database = db.connect(tmp_path / "w.sqlite", check_writes=True)
+    try:
+        db.migrate(database)
+        assert db.WRITES_OUTSIDE_TRANSACTION == []  # migrations write inside transaction()
+        database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (900, 'raw', 'x')")
+        assert db.WRITES_OUTSIDE_TRANSACTION == [
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (900, 'raw', 'x')"
+        ]
+        db.WRITES_OUTSIDE_TRANSACTION.clear()  # caught on purpose; the autouse guard would fail the test
+
+        with db.transaction(database):
+            database.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (901, 'ok', 'x')"
+            )
+        assert db.WRITES_OUTSIDE_TRANSACTION == []
+
+        with pytest.raises(RuntimeError, match="boom"), db.transaction(database):
+            database.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (902, 'gone', 'x')"
+            )
+            raise RuntimeError("boom")
+        assert not database.conn.in_transaction
+        versions = {r[0] for r in database.execute("SELECT version FROM schema_migrations")}
+        assert {900, 901} <= versions and 902 not in versions
+        assert db.WRITES_OUTSIDE_TRANSACTION == []
+    finally:
+        database.conn.close()
+
+
+def test_the_test_apps_check_writes(app):
+    assert app.config["DB_CHECK_WRITES"] is True
+    with app.app_context():
+        db.get_db().execute("UPDATE schema_migrations SET name = name WHERE 0")
+    assert db.WRITES_OUTSIDE_TRANSACTION == ["UPDATE schema_migrations SET name = name WHERE 0"]
+    db.WRITES_OUTSIDE_TRANSACTION.clear()
 
 
 def test_trusted_proxies_decide_the_recorded_ip(tmp_path, monkeypatch):

@@ -36,7 +36,7 @@ def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db)
     assert proof["emailed_at"] == "2026-11-02T09:30:00.000000Z"
     rev = proof["revision"]
     assert rev.design.lines == ("Ada 03/04/2025",)
-    assert rev["image_width"] == 2400
+    assert rev["image_width"] == papp.config["PROOF_IMAGE_WIDTH"]
     # The proof image is stored under its own SHA-256 and hashes to it.
     assert storage.verify(rev["image_sha256"]) is None
     assert storage.get(rev["image_sha256"]).startswith(b"\x89PNG")
@@ -52,6 +52,25 @@ def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db)
         ("proof", "pending", queued["message_id"])
     ]
     assert verify_chain(db, proof_id).intact
+
+
+def test_proof_image_is_rendered_at_production_width(tmp_path):
+    """The tests render proofs small (PROOF_IMAGE_WIDTH in TEST_CONFIG); this one renders at
+    the production default on purpose, and checks the PNG as stored."""
+    import io
+
+    from PIL import Image
+
+    from proofmark.config import DEFAULTS
+
+    assert DEFAULTS["PROOF_IMAGE_WIDTH"] == 2400
+    app = make_app(tmp_path / "instance", PROOF_IMAGE_WIDTH=DEFAULTS["PROOF_IMAGE_WIDTH"])
+    with app.app_context():
+        db = get_db()
+        rev = proofs.get_proof(db, new_proof(db))["revision"]
+        stored = Image.open(io.BytesIO(storage.get(rev["image_sha256"])))
+    assert stored.format == "PNG"
+    assert stored.width == rev["image_width"] == 2400
 
 
 @pytest.mark.parametrize(
@@ -398,31 +417,37 @@ def test_cancel_stops_approval(papp, db):
 def test_event_log_refuses_update_and_delete_and_the_chain_names_a_tampered_field(papp, db):
     proof_id = new_proof(db)
     _approve(papp, db, proof_id)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("UPDATE events SET data = '{}' WHERE proof_id = ?", (proof_id,))
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        db.execute("DELETE FROM events WHERE proof_id = ?", (proof_id,))
-
-    # Someone with raw access drops the trigger and edits the approval: the chain says where.
-    approved = db.execute(
-        "SELECT id, data FROM events WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
-    ).fetchone()
-    db.execute("DROP TRIGGER events_append_only_update")
+    # Someone with raw access to the file (their own connection, not the app's).
+    raw = sqlite3.connect(database_path(papp), isolation_level=None)
+    raw.row_factory = sqlite3.Row
     try:
-        db.execute(
-            "UPDATE events SET data = replace(data, '\"revision\":1', '\"revision\":2') WHERE id = ?",
-            (approved["id"],),
-        )
-        report = verify_chain(db, proof_id)
-        assert not report.intact
-        assert [(p.event_id, p.field) for p in report.problems] == [(approved["id"], "data")]
-        db.execute("UPDATE events SET data = ? WHERE id = ?", (approved["data"], approved["id"]))
-        assert verify_chain(db, proof_id).intact
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            raw.execute("UPDATE events SET data = '{}' WHERE proof_id = ?", (proof_id,))
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            raw.execute("DELETE FROM events WHERE proof_id = ?", (proof_id,))
+
+        # They drop the trigger and edit the approval: the chain says where.
+        approved = raw.execute(
+            "SELECT id, data FROM events WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
+        ).fetchone()
+        raw.execute("DROP TRIGGER events_append_only_update")
+        try:
+            raw.execute(
+                "UPDATE events SET data = replace(data, '\"revision\":1', '\"revision\":2') WHERE id = ?",
+                (approved["id"],),
+            )
+            report = verify_chain(db, proof_id)
+            assert not report.intact
+            assert [(p.event_id, p.field) for p in report.problems] == [(approved["id"], "data")]
+            raw.execute("UPDATE events SET data = ? WHERE id = ?", (approved["data"], approved["id"]))
+            assert verify_chain(db, proof_id).intact
+        finally:
+            raw.execute(
+                "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events BEGIN "
+                "SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END"
+            )
     finally:
-        db.execute(
-            "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events BEGIN "
-            "SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END"
-        )
+        raw.close()
 
 
 def test_resend_link_goes_to_the_address_on_file_and_customers_are_rate_limited(papp, db):

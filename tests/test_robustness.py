@@ -15,7 +15,7 @@ from proofmark.api_keys import create as create_api_key
 from proofmark.db import get_db
 from proofmark_renderer import Design
 from tests.proofs_support import count, link_for, make_app, new_proof
-from tests.staff_support import StaffLogin, make_staff
+from tests.support import make_staff
 
 HUGE = "99999999999999999999999"  # larger than any SQLite integer
 
@@ -26,17 +26,28 @@ def demo_app(tmp_path):
 
 
 @pytest.fixture
-def proof_id(demo_app):
-    with demo_app.app_context():
-        return new_proof(get_db())
+def proof_app(demo_app):
+    return demo_app
+
+
+@pytest.fixture(scope="module")
+def read_only_app(tmp_path_factory):
+    """One demo app with a staff account and a proof (id 1), for the tests that only look."""
+    app = make_app(tmp_path_factory.mktemp("robustness") / "instance", DEMO=True)
+    make_staff(app)
+    with app.app_context():
+        assert new_proof(get_db()) == 1
+    return app
 
 
 @pytest.fixture
-def staff(demo_app):
-    make_staff(demo_app)
-    client = demo_app.test_client()
-    assert StaffLogin(client).login().status_code == 302
-    return client
+def staff_app(read_only_app):
+    return read_only_app
+
+
+@pytest.fixture
+def proof_id(proof):
+    return proof[0]
 
 
 def text(response) -> str:
@@ -70,13 +81,13 @@ def proofs_count(app) -> int:
         ("GET", f"/dev/outbox/{HUGE}.eml"),
     ],
 )
-def test_an_id_too_large_for_the_database_is_not_found(staff, proof_id, method, url):
+def test_an_id_too_large_for_the_database_is_not_found(staff, method, url):
     response = staff.open(url, method=method, data={"note": "x", "reason": "x", "resolution": "remake"})
     assert response.status_code == 404
     assert "Page not found" in text(response) and "There is nothing at this address" in text(response)
 
 
-def test_a_page_cursor_with_an_id_too_large_is_refused_in_words(staff, proof_id):
+def test_a_page_cursor_with_an_id_too_large_is_refused_in_words(staff):
     cursor = base64.urlsafe_b64encode(f"2026-01-01T00:00:00Z|{HUGE}".encode()).decode()
     response = staff.get(f"/staff/proofs?after={cursor}")
     assert response.status_code == 200
@@ -84,7 +95,7 @@ def test_a_page_cursor_with_an_id_too_large_is_refused_in_words(staff, proof_id)
 
 
 @pytest.mark.parametrize("q", ["a\x00b", "Ada\x00", "\x00\x00\x00", "Ad\x1fa"])
-def test_control_characters_in_the_search_do_not_break_it(staff, proof_id, q):
+def test_control_characters_in_the_search_do_not_break_it(staff, q):
     response = staff.get("/staff/proofs", query_string={"q": q})
     assert response.status_code == 200
 
@@ -100,7 +111,7 @@ def test_control_characters_in_the_search_do_not_break_it(staff, proof_id, q):
         {"date_from": "0001-01-01", "date_to": "0001-01-01"},
     ],
 )
-def test_search_dates_at_the_end_of_the_calendar(staff, proof_id, args):
+def test_search_dates_at_the_end_of_the_calendar(staff, args):
     response = staff.get("/staff/proofs", query_string=args)
     assert response.status_code == 200
     assert "No proofs" in text(response) or "A-" not in text(response)
@@ -115,7 +126,7 @@ def test_search_dates_at_the_end_of_the_calendar(staff, proof_id, args):
         {"from": "0001-01-01", "to": "0001-01-05"},
     ],
 )
-def test_insights_dates_at_the_end_of_the_calendar(staff, proof_id, args):
+def test_insights_dates_at_the_end_of_the_calendar(staff, args):
     assert staff.get("/staff/insights", query_string=args).status_code == 200
 
 
@@ -286,11 +297,11 @@ def test_unhandled_api_errors_answer_json(demo_app, method, url, status, code):
     assert response.json["error"]["code"] == code and response.json["error"]["message"]
 
 
-def test_a_views_own_error_message_and_page_are_kept(staff, demo_app):
+def test_a_views_own_error_message_and_page_are_kept(staff, read_only_app):
     response = staff.get("/staff/proofs/12345")
     assert response.status_code == 404 and "There is no proof #12345." in text(response)
     assert "Back to the records" in text(response)
-    response = demo_app.test_client().get("/p/no-such-product")
+    response = read_only_app.test_client().get("/p/no-such-product")
     assert response.status_code == 404 and "There is no product “no-such-product” in this shop." in text(
         response
     )

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.staff_support import StaffLogin, build_world, page_text
+from tests.staff_support import build_world, page_text
+from tests.support import sign_in
 
 
 @pytest.fixture(scope="module")
@@ -15,11 +16,8 @@ def world(tmp_path_factory):
 
 
 @pytest.fixture
-def staff(world):
-    client = world.app.test_client()
-    response = StaffLogin(client).login()
-    assert response.status_code == 302
-    return client
+def staff_app(world):
+    return world.app
 
 
 def test_records_list_newest_first(staff, world):
@@ -191,14 +189,12 @@ def test_overlong_note_is_refused_plainly(staff, world):
 
 
 def test_pending_change_request_is_shown_first(tmp_path):
-    from tests.staff_support import create_proof, make_app, make_staff, request_changes
+    from tests.staff_support import create_proof, make_app, request_changes
 
     app = make_app(tmp_path / "instance")
-    make_staff(app)
     proof_id = create_proof(app, order_ref="F-6006", lines=("Lila", "03/04/2025"))
     request_changes(app, proof_id, comment="The date should be 4 March 2025, not 3 April")
-    client = app.test_client()
-    StaffLogin(client).login()
+    client = sign_in(app)
     html = client.get(f"/staff/proofs/{proof_id}").get_data(as_text=True)
     box = html[html.index('id="change-request"') :]
     box = page_text(box[: box.index("</section>")])
@@ -232,13 +228,11 @@ def test_staff_actions_are_events_with_the_staff_member_as_actor(tmp_path):
     import json
 
     from proofmark.db import get_db
-    from tests.staff_support import create_proof, make_app, make_staff
+    from tests.staff_support import create_proof, make_app
 
     app = make_app(tmp_path / "instance")
-    make_staff(app)
     proof_id = create_proof(app, order_ref="G-7007", lines=("Ida",))
-    client = app.test_client()
-    StaffLogin(client).login()
+    client = sign_in(app)
     env = {"REMOTE_ADDR": "192.0.2.44", "HTTP_USER_AGENT": "StaffBrowser/1.0"}
     revised = client.post(
         f"/staff/proofs/{proof_id}/revise",
