@@ -148,12 +148,21 @@ def test_a_preview_address_with_a_lone_surrogate_is_refused(demo_app, lines):
 # --- the API and JSON bodies ------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def api_app(tmp_path_factory):
+    """One demo app for the refused API calls: none of them may make a proof in it."""
+    return make_app(tmp_path_factory.mktemp("robustness-api") / "instance", DEMO=True)
+
+
+@pytest.fixture(scope="module")
+def api_key(api_app):
+    with api_app.app_context():
+        return create_api_key(get_db(), "robustness")
+
+
 @pytest.fixture
-def api(demo_app):
-    with demo_app.app_context():
-        key = create_api_key(get_db(), "robustness")
-    client = demo_app.test_client()
-    return client, {"Authorization": f"Bearer {key}"}
+def api(api_app, api_key):
+    return api_app.test_client(), {"Authorization": f"Bearer {api_key}"}
 
 
 GOOD = {
@@ -182,17 +191,17 @@ GOOD = {
         ),
     ],
 )
-def test_api_refuses_non_string_design_values_instead_of_engraving_them(demo_app, api, design, says):
+def test_api_refuses_non_string_design_values_instead_of_engraving_them(api_app, api, design, says):
     client, headers = api
     response = client.post("/api/proofs", headers=headers, json={**GOOD, "design": design})
     assert response.status_code == 422
     assert response.json["error"]["code"] == "invalid_field"
     assert says in response.json["error"]["message"]
-    assert proofs_count(demo_app) == 0
+    assert proofs_count(api_app) == 0
 
 
 @pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 50_000])
-def test_json_nested_too_deeply_is_malformed_json(demo_app, api, body):
+def test_json_nested_too_deeply_is_malformed_json(api_app, api, body):
     client, headers = api
     response = client.post("/api/proofs", headers=headers, data=body, content_type="application/json")
     assert response.status_code == 400
@@ -202,19 +211,19 @@ def test_json_nested_too_deeply_is_malformed_json(demo_app, api, body):
         "valid": False,
         "error": "No design token was given.",
     }
-    assert proofs_count(demo_app) == 0
+    assert proofs_count(api_app) == 0
 
 
 @pytest.mark.parametrize(
     "email",
     ["ann\u202e@example.com", "ann\u200b@example.com", "ann@exa\ufeffmple.com", "ann\u2060@example.com"],
 )
-def test_invisible_characters_in_an_email_address_are_refused(demo_app, api, email):
+def test_invisible_characters_in_an_email_address_are_refused(api_app, api, email):
     client, headers = api
     response = client.post("/api/proofs", headers=headers, json={**GOOD, "customer_email": email})
     assert response.status_code == 422
     assert "is not an email address we can send the proof to" in response.json["error"]["message"]
-    assert proofs_count(demo_app) == 0
+    assert proofs_count(api_app) == 0
 
 
 def test_an_order_with_an_invisible_character_in_the_email_is_refused_and_keeps_the_form(demo_app):
