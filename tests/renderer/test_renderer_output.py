@@ -90,9 +90,16 @@ def test_unknown_product_still_returns_a_picture_and_the_reason():
 
 
 @pytest.mark.parametrize("fmt,width", [("gif", 300), ("jpeg", 10), ("jpeg", 99999)])
-def test_odd_output_options_are_reported_not_raised(fmt, width):
+def test_odd_output_options_are_reported_not_raised(fmt, width, monkeypatch):
+    from proofmark_renderer import compose
+
+    # The clamp, not a 4096-px mug scene, is under test: a lower ceiling keeps it quick.
+    monkeypatch.setattr(compose, "MAX_WIDTH", 640)
     result = render(Design("mug", "lato", ("x",)), width, fmt)
     assert result.image and result.issues
+    if fmt == "jpeg":
+        assert [i.code for i in result.issues] == ["width-out-of-range"]
+        assert Image.open(io.BytesIO(result.image)).width == min(max(width, compose.MIN_WIDTH), 640)
 
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=24)
