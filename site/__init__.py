@@ -80,7 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The personalizer, twice: the demo shop's page, and the same views for a shop's iframe
     # (`embed`: its name is what checks the parent's origin and lets the listed shops frame it).
     app.register_blueprint(personalizer.bp, name="shop_personalizer", url_prefix="/p")
-    app.register_blueprint(personalizer.bp, name="embed", url_prefix="/embed")
+    app.register_blueprint(personalizer.bp, name=security.EMBED_BLUEPRINT, url_prefix="/embed")
     app.register_blueprint(shop.bp)  # the demo shop: catalog, cart, /design/verify
     app.register_blueprint(embed.bp)  # /embed.js, the loader a shop pastes into its page
     app.register_blueprint(orders.bp)  # the demo shop's "Place order"
