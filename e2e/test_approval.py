@@ -312,8 +312,8 @@ def test_garbled_and_expired_links_explain_themselves(live_server, phone_page, a
             source="staff",
             actor="staff:e2e",
         )
-        rev = proofs.get_proof(db, proof_id)["revision"]
-        old = sign_approval(proof_id, 1, rev["nonce"], "old", now=records.utcnow() - timedelta(days=20))
+        rev = proofs.get_proof(db, proof_id).revision
+        old = sign_approval(proof_id, 1, rev.nonce, "old", now=records.utcnow() - timedelta(days=20))
     response = page.goto(f"{live_server.url}/approve/{old}")
     assert response.status == 410
     expect(page.locator("h1")).to_have_text("This link has expired")

@@ -34,13 +34,13 @@ def _approve_in_server_instance(live_server, proof_id: int) -> str:
         proofs.approve(
             db,
             proof_id,
-            revision=rev["number"],
-            nonce=rev["nonce"],
+            revision=rev.number,
+            nonce=rev.nonce,
             statements_ticked=[s["id"] for s in proofs.statements()],
             ip="198.51.100.23",
             user_agent="Mozilla/5.0 (iPhone; e2e)",
         )
-        return rev["image_sha256"]
+        return rev.image_sha256
 
 
 def test_staff_find_open_download_and_claim(live_server, page, artifacts):
@@ -145,8 +145,8 @@ def _proof_with_history(live_server) -> tuple[int, int]:
                 proofs.request_changes(
                     db,
                     proof_id,
-                    revision=rev["number"],
-                    nonce=rev["nonce"],
+                    revision=rev.number,
+                    nonce=rev.nonce,
                     comment=comment,
                     ip="198.51.100.24",
                     user_agent="Mozilla/5.0 (iPhone; e2e)",
@@ -155,8 +155,8 @@ def _proof_with_history(live_server) -> tuple[int, int]:
                 proofs.approve(
                     db,
                     proof_id,
-                    revision=rev["number"],
-                    nonce=rev["nonce"],
+                    revision=rev.number,
+                    nonce=rev.nonce,
                     statements_ticked=[s["id"] for s in proofs.statements()],
                     ip="198.51.100.24",
                     user_agent="Mozilla/5.0 (iPhone; e2e)",

@@ -46,8 +46,8 @@ def link_for(db, proof_id: int, *, revision: int | None = None, now=None) -> str
     from proofmark.tokens import sign_approval
 
     proof = proofs.get_proof(db, proof_id)
-    rev = proofs.get_revision(db, proof_id, revision or proof["current_revision"])
-    return sign_approval(proof_id, rev["number"], rev["nonce"], "test-link", now=now)
+    rev = proofs.get_revision(db, proof_id, revision or proof.current_revision)
+    return sign_approval(proof_id, rev.number, rev.nonce, "test-link", now=now)
 
 
 def count(db, table: str, where: str = "1", params: tuple = ()) -> int:

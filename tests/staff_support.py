@@ -61,8 +61,8 @@ def approve(app, proof_id, ip="203.0.113.9", user_agent="Mozilla/5.0 (Test) Chro
         return proofs.approve(
             get_db(),
             proof_id,
-            revision=rev["number"],
-            nonce=rev["nonce"],
+            revision=rev.number,
+            nonce=rev.nonce,
             statements_ticked=[s["id"] for s in proofs.statements()],
             ip=ip,
             user_agent=user_agent,
@@ -77,8 +77,8 @@ def request_changes(app, proof_id, comment="Please fix the spelling", ip="203.0.
         return proofs.request_changes(
             get_db(),
             proof_id,
-            revision=rev["number"],
-            nonce=rev["nonce"],
+            revision=rev.number,
+            nonce=rev.nonce,
             comment=comment,
             ip=ip,
             user_agent="Mozilla/5.0 (Test)",

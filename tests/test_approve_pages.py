@@ -56,7 +56,7 @@ def test_page_shows_image_text_letters_dates_product_font_disclosure_and_stateme
     with client.get(f"/approve/{token}/image.png") as image:
         assert image.status_code == 200 and image.mimetype == "image/png"
         with papp.app_context():
-            sha = proofs.get_proof(get_db(), proof_id)["revision"]["image_sha256"]
+            sha = proofs.get_proof(get_db(), proof_id).revision.image_sha256
         assert hashlib.sha256(image.data).hexdigest() == sha
 
     viewed = [e for e in _events(papp, proof_id) if e["kind"] == "proof_viewed"]
@@ -134,8 +134,8 @@ def test_an_expired_link_to_a_decided_proof_says_so(papp, client, clock, proof):
     proof_id, old = proof
     with papp.app_context():
         db = get_db()
-        rev = proofs.get_proof(db, proof_id)["revision"]
-        proofs.approve(db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(papp))
+        rev = proofs.get_proof(db, proof_id).revision
+        proofs.approve(db, proof_id, revision=1, nonce=rev.nonce, statements_ticked=all_statements(papp))
     clock.advance(days=papp.config["APPROVAL_LINK_MAX_AGE_DAYS"], seconds=1)
     response = client.get(f"/approve/{old}")
     html = response.get_data(as_text=True)
@@ -206,7 +206,7 @@ def test_expired_proof_shows_hold_and_resend(papp, client, clock):
         proof_id = new_proof(db)
         clock.advance(days=30)
         proofs.send_reminders(db)
-        assert proofs.get_proof(db, proof_id)["status"] == "expired"
+        assert proofs.get_proof(db, proof_id).status == "expired"
         token = link_for(db, proof_id)
     html = client.get(f"/approve/{token}").get_data(as_text=True)
     assert "on hold" in html and "Email me a fresh link" in html and 'name="statement"' not in html

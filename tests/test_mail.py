@@ -87,12 +87,12 @@ def test_outage_mail_waits_then_is_delivered_exactly_once(tmp_path):
         assert failed[0]["data"]["will_retry"] is True
 
         # The customer can still decide while mail is down; the confirmation waits too.
-        rev = proofs.get_proof(db, proof_id)["revision"]
+        rev = proofs.get_proof(db, proof_id).revision
         decision = proofs.approve(
             db,
             proof_id,
             revision=1,
-            nonce=rev["nonce"],
+            nonce=rev.nonce,
             statements_ticked=all_statements(app),
             now=later(seconds=30),
         )
@@ -247,7 +247,7 @@ def test_concurrent_senders_deliver_each_message_once(tmp_path):
     with app.app_context():
         db = get_db()
         proof_id = new_proof(db, now=T0)
-        rev = proofs.get_proof(db, proof_id)["revision"]
+        rev = proofs.get_proof(db, proof_id).revision
         for _ in range(5):
             proofs.resend_link(db, proof_id, actor="staff:s@shop.test", now=T0)
         total = count(db, "outbox")
@@ -279,7 +279,7 @@ def test_concurrent_senders_deliver_each_message_once(tmp_path):
         assert sink.wait_for(total)
         assert len(sink.messages) == total == 6
         assert len(set(sink.message_ids())) == total
-    assert rev["number"] == 1
+    assert rev.number == 1
 
 
 def test_web_request_never_fails_because_smtp_is_down(tmp_path):
@@ -365,12 +365,12 @@ def test_decision_confirmations_are_sent(tmp_path):
     with app.app_context():
         db = get_db()
         proof_id = new_proof(db, now=T0)
-        rev = proofs.get_proof(db, proof_id)["revision"]
+        rev = proofs.get_proof(db, proof_id).revision
         proofs.request_changes(
             db,
             proof_id,
             revision=1,
-            nonce=rev["nonce"],
+            nonce=rev.nonce,
             comment="Please use Ada L.",
             now=T0 + timedelta(hours=1),
         )

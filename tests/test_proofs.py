@@ -30,22 +30,22 @@ def db(papp):
 def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db):
     proof_id = new_proof(db, text="Ada 03/04/2025", now=T0)
     proof = proofs.get_proof(db, proof_id)
-    assert proof["status"] == "awaiting_approval"
-    assert proof["current_revision"] == 1
-    assert proof["public_id"].startswith("P-")
-    assert proof["emailed_at"] == "2026-11-02T09:30:00.000000Z"
-    rev = proof["revision"]
+    assert proof.status == "awaiting_approval"
+    assert proof.current_revision == 1
+    assert proof.public_id.startswith("P-")
+    assert proof.emailed_at == "2026-11-02T09:30:00.000000Z"
+    rev = proof.revision
     assert rev.design.lines == ("Ada 03/04/2025",)
-    assert rev["image_width"] == papp.config["PROOF_IMAGE_WIDTH"]
+    assert rev.image_width == papp.config["PROOF_IMAGE_WIDTH"]
     # The proof image is stored under its own SHA-256 and hashes to it.
-    assert storage.verify(rev["image_sha256"]) is None
-    assert storage.get(rev["image_sha256"]).startswith(b"\x89PNG")
+    assert storage.verify(rev.image_sha256) is None
+    assert storage.get(rev.image_sha256).startswith(b"\x89PNG")
 
     assert kinds(db, proof_id) == ["proof_created", "revision_added", "email_queued"]
     events = proofs.get_events(db, proof_id)
     assert events[0]["actor"] == "staff:owner@shop.test"
     assert events[0]["data"]["source"] == "staff"
-    assert events[1]["data"]["image_sha256"] == rev["image_sha256"]
+    assert events[1]["data"]["image_sha256"] == rev.image_sha256
     queued = events[2]["data"]
     outbox = proofs.outbox_for(db, proof_id)
     assert [(o["kind"], o["status"], o["message_id"]) for o in outbox] == [
@@ -67,10 +67,10 @@ def test_proof_image_is_rendered_at_production_width(tmp_path):
     app = make_app(tmp_path / "instance", PROOF_IMAGE_WIDTH=DEFAULTS["PROOF_IMAGE_WIDTH"])
     with app.app_context():
         db = get_db()
-        rev = proofs.get_proof(db, new_proof(db))["revision"]
-        stored = Image.open(io.BytesIO(storage.get(rev["image_sha256"])))
+        rev = proofs.get_proof(db, new_proof(db)).revision
+        stored = Image.open(io.BytesIO(storage.get(rev.image_sha256)))
     assert stored.format == "PNG"
-    assert stored.width == rev["image_width"] == 2400
+    assert stored.width == rev.image_width == 2400
 
 
 @pytest.mark.parametrize(
@@ -148,20 +148,20 @@ def test_a_lone_surrogate_is_refused_not_a_crash(papp, db):
 )
 def test_names_in_any_script_are_accepted_as_typed(papp, db, name):
     proof_id = new_proof(db, customer_name=name, order_ref="ORD-" + str(len(name)))
-    assert proofs.get_proof(db, proof_id)["customer_name"] == name
+    assert proofs.get_proof(db, proof_id).customer_name == name
 
 
 def test_a_change_request_comment_refuses_bidi_controls_but_keeps_mixed_scripts(papp, db):
     proof_id = new_proof(db)
-    rev = proofs.get_proof(db, proof_id)["revision"]
+    rev = proofs.get_proof(db, proof_id).revision
     with pytest.raises(proofs.ProofError, match="U\\+2067 RIGHT-TO-LEFT ISOLATE") as raised:
         proofs.request_changes(
-            db, proof_id, revision=1, nonce=rev["nonce"], comment="Make it \u2067כהן\u2069 please"
+            db, proof_id, revision=1, nonce=rev.nonce, comment="Make it \u2067כהן\u2069 please"
         )
     assert raised.value.field == "comment"
     assert "changes_requested" not in kinds(db, proof_id)
     comment = "Please spell it שרה\u200f, not Sara 👩\u200d👧"  # a mark and an emoji joiner stay
-    proofs.request_changes(db, proof_id, revision=1, nonce=rev["nonce"], comment=comment)
+    proofs.request_changes(db, proof_id, revision=1, nonce=rev.nonce, comment=comment)
     assert proofs.get_events(db, proof_id)[-2]["data"]["comment"] == comment
 
 
@@ -227,12 +227,12 @@ def test_storing_the_same_image_from_many_threads_at_once_never_fails(papp):
 
 def _approve(papp, db, proof_id, *, ticked=None, **kw):
     proof = proofs.get_proof(db, proof_id)
-    rev = proof["revision"]
+    rev = proof.revision
     return proofs.approve(
         db,
         proof_id,
-        revision=rev["number"],
-        nonce=rev["nonce"],
+        revision=rev.number,
+        nonce=rev.nonce,
         statements_ticked=all_statements(papp) if ticked is None else ticked,
         ip="203.0.113.7",
         user_agent="Mozilla/5.0 (test)",
@@ -243,7 +243,7 @@ def _approve(papp, db, proof_id, *, ticked=None, **kw):
 def test_approval_records_what_was_shown_and_is_idempotent(papp, db):
     proof_id = new_proof(db, text="Ada 03/04/2025")
     proof = proofs.get_proof(db, proof_id)
-    shown = proofs.page_content(proof, proof["revision"])
+    shown = proofs.page_content(proof, proof.revision)
     decision = _approve(papp, db, proof_id, shown_sha256=proofs.page_content_sha256(shown), link_id="L1")
     assert decision.status == "approved" and decision.recorded
 
@@ -252,7 +252,7 @@ def test_approval_records_what_was_shown_and_is_idempotent(papp, db):
     assert event["actor"] == "customer"
     assert event["ip"] == "203.0.113.7" and event["user_agent"] == "Mozilla/5.0 (test)"
     assert data["revision"] == 1
-    assert data["image_sha256"] == proof["revision"]["image_sha256"]
+    assert data["image_sha256"] == proof.revision.image_sha256
     assert data["text"] == {"lines": ["Ada 03/04/2025"], "fields": {}}
     assert data["shown_text"][0]["letters"][:4] == ["A", "d", "a", "␣"]
     assert {r["words"] for r in data["shown_text"][0]["dates"][0]["readings"]} == {
@@ -265,20 +265,20 @@ def test_approval_records_what_was_shown_and_is_idempotent(papp, db):
     assert data["disclosure"]["text"] == papp.config["DISCLOSURE_TEXT"]
     assert len(data["disclosure"]["sha256"]) == 64
     assert [s["text"] for s in data["statements"]] == [s["text"] for s in papp.config["APPROVAL_STATEMENTS"]]
-    assert data["nonce"] == proof["revision"]["nonce"]
+    assert data["nonce"] == proof.revision.nonce
     assert data["link_id"] == "L1"
     assert data["presentation_sha256"] == proofs.page_content_sha256(shown)
 
     # Double click, replay, and a change request afterwards: one outcome, one event.
     again = _approve(papp, db, proof_id)
     assert (again.status, again.recorded) == ("approved", False)
-    rev = proofs.get_proof(db, proof_id)["revision"]
-    late = proofs.request_changes(db, proof_id, revision=1, nonce=rev["nonce"], comment="Actually, Adah")
+    rev = proofs.get_proof(db, proof_id).revision
+    late = proofs.request_changes(db, proof_id, revision=1, nonce=rev.nonce, comment="Actually, Adah")
     assert (late.status, late.recorded) == ("approved", False)
     assert kinds(db, proof_id).count("approved") == 1
     assert "changes_requested" not in kinds(db, proof_id)
     assert [o["kind"] for o in proofs.outbox_for(db, proof_id)] == ["proof", "approved"]
-    assert proofs.get_proof(db, proof_id)["decided_at"] == decision.decided_at
+    assert proofs.get_proof(db, proof_id).decided_at == decision.decided_at
     assert verify_chain(db, proof_id).intact
 
 
@@ -288,13 +288,13 @@ def test_approval_needs_every_statement(papp, db):
         _approve(papp, db, proof_id, ticked=["spelling", "dates"])
     assert "cannot be returned" in str(info.value)
     assert "approved" not in kinds(db, proof_id)
-    assert proofs.get_proof(db, proof_id)["status"] == "awaiting_approval"
+    assert proofs.get_proof(db, proof_id).status == "awaiting_approval"
 
 
 def test_approval_refused_when_the_page_shown_is_stale(papp, db):
     proof_id = new_proof(db)
     proof = proofs.get_proof(db, proof_id)
-    stale = proofs.page_content_sha256(proofs.page_content(proof, proof["revision"]))
+    stale = proofs.page_content_sha256(proofs.page_content(proof, proof.revision))
     old_text = papp.config["DISCLOSURE_TEXT"]
     papp.config["DISCLOSURE_TEXT"] = old_text + " New terms."
     try:
@@ -313,7 +313,7 @@ def test_wrong_nonce_is_refused(papp, db):
 
 def test_two_approvals_racing_record_one_event(papp, db):
     proof_id = new_proof(db)
-    rev = proofs.get_proof(db, proof_id)["revision"]
+    rev = proofs.get_proof(db, proof_id).revision
     path = database_path(papp)
     barrier = threading.Barrier(4)
     results, errors = [], []
@@ -326,7 +326,7 @@ def test_two_approvals_racing_record_one_event(papp, db):
                 if i % 2:
                     results.append(
                         proofs.request_changes(
-                            own, proof_id, revision=1, nonce=rev["nonce"], comment="Please use a capital L"
+                            own, proof_id, revision=1, nonce=rev.nonce, comment="Please use a capital L"
                         )
                     )
                 else:
@@ -335,7 +335,7 @@ def test_two_approvals_racing_record_one_event(papp, db):
                             own,
                             proof_id,
                             revision=1,
-                            nonce=rev["nonce"],
+                            nonce=rev.nonce,
                             statements_ticked=all_statements(papp),
                             ip=f"198.51.100.{i}",
                         )
@@ -352,7 +352,7 @@ def test_two_approvals_racing_record_one_event(papp, db):
         t.join()
     assert errors == []
     # Whoever won, everyone reports the same outcome and exactly one decision is recorded.
-    final = proofs.get_proof(db, proof_id)["status"]
+    final = proofs.get_proof(db, proof_id).status
     assert {r.status for r in results} == {final}
     assert sum(r.recorded for r in results) == 1
     decisions = [k for k in kinds(db, proof_id) if k in ("approved", "changes_requested")]
@@ -362,17 +362,15 @@ def test_two_approvals_racing_record_one_event(papp, db):
 
 def test_change_request_then_new_revision_supersedes_the_old_link(papp, db):
     proof_id = new_proof(db, text="Jonh")
-    rev1 = proofs.get_proof(db, proof_id)["revision"]
+    rev1 = proofs.get_proof(db, proof_id).revision
     with pytest.raises(proofs.ProofError, match="missing"):
-        proofs.request_changes(db, proof_id, revision=1, nonce=rev1["nonce"], comment="   ")
+        proofs.request_changes(db, proof_id, revision=1, nonce=rev1.nonce, comment="   ")
     decision = proofs.request_changes(
-        db, proof_id, revision=1, nonce=rev1["nonce"], comment="It is John, not Jonh."
+        db, proof_id, revision=1, nonce=rev1.nonce, comment="It is John, not Jonh."
     )
     assert (decision.status, decision.recorded) == ("changes_requested", True)
     # Approving after asking for changes is the same consistent outcome, not an approval.
-    after = proofs.approve(
-        db, proof_id, revision=1, nonce=rev1["nonce"], statements_ticked=all_statements(papp)
-    )
+    after = proofs.approve(db, proof_id, revision=1, nonce=rev1.nonce, statements_ticked=all_statements(papp))
     assert (after.status, after.recorded) == ("changes_requested", False)
 
     number = proofs.add_revision(
@@ -380,17 +378,17 @@ def test_change_request_then_new_revision_supersedes_the_old_link(papp, db):
     )
     assert number == 2
     proof = proofs.get_proof(db, proof_id)
-    assert proof["status"] == "awaiting_approval" and proof["text"] == "John" and proof["decided_at"] is None
+    assert proof.status == "awaiting_approval" and proof.text == "John" and proof.decided_at is None
     revisions = proofs.get_revisions(db, proof_id)
-    assert [(r["number"], r["superseded"]) for r in revisions] == [(1, True), (2, False)]
-    assert revisions[0]["image_sha256"] != revisions[1]["image_sha256"]
+    assert [(r.number, r.superseded) for r in revisions] == [(1, True), (2, False)]
+    assert revisions[0].image_sha256 != revisions[1].image_sha256
     added = [e for e in proofs.get_events(db, proof_id) if e["kind"] == "revision_added"][-1]
     assert added["data"]["supersedes"] == 1 and added["data"]["previous_status"] == "changes_requested"
 
     with pytest.raises(proofs.ProofSuperseded, match="version 2 replaced it"):
-        proofs.approve(db, proof_id, revision=1, nonce=rev1["nonce"], statements_ticked=all_statements(papp))
-    rev2 = proof["revision"]
-    ok = proofs.approve(db, proof_id, revision=2, nonce=rev2["nonce"], statements_ticked=all_statements(papp))
+        proofs.approve(db, proof_id, revision=1, nonce=rev1.nonce, statements_ticked=all_statements(papp))
+    rev2 = proof.revision
+    ok = proofs.approve(db, proof_id, revision=2, nonce=rev2.nonce, statements_ticked=all_statements(papp))
     assert (ok.status, ok.recorded, ok.revision) == ("approved", True, 2)
     assert [o["kind"] for o in proofs.outbox_for(db, proof_id)] == [
         "proof",
@@ -480,28 +478,26 @@ def test_reminder_then_expiry_holds_production_and_never_approves(tmp_path):
         report = proofs.send_reminders(db, now=later(days=14, seconds=1))
         assert (report.reminded, report.expired) == ([], [proof_id])
         proof = proofs.get_proof(db, proof_id)
-        assert proof["status"] == "expired" and proof["decided_at"] is None
+        assert proof.status == "expired" and proof.decided_at is None
         assert kinds(db, proof_id)[-4:] == ["email_queued", "reminder_sent", "expired", "email_queued"]
         assert [o["kind"] for o in proofs.outbox_for(db, proof_id)] == ["proof", "reminder", "expired"]
-        assert proofs.get_proof(db, decided)["status"] == "approved"  # decided proofs are left alone
+        assert proofs.get_proof(db, decided).status == "approved"  # decided proofs are left alone
 
-        rev = proof["revision"]
+        rev = proof.revision
         with pytest.raises(proofs.ProofExpired, match="on hold"):
-            proofs.approve(
-                db, proof_id, revision=1, nonce=rev["nonce"], statements_ticked=all_statements(app)
-            )
+            proofs.approve(db, proof_id, revision=1, nonce=rev.nonce, statements_ticked=all_statements(app))
         assert "approved" not in kinds(db, proof_id)
 
         # A fresh link reopens it; only then can the customer approve.
         proofs.resend_link(db, proof_id, actor="customer", now=later(days=20))
-        assert proofs.get_proof(db, proof_id)["status"] == "awaiting_approval"
+        assert proofs.get_proof(db, proof_id).status == "awaiting_approval"
         resent = [e for e in proofs.get_events(db, proof_id) if e["kind"] == "resent"][0]
         assert resent["data"]["reopened"] is True
         ok = proofs.approve(
             db,
             proof_id,
             revision=1,
-            nonce=rev["nonce"],
+            nonce=rev.nonce,
             statements_ticked=all_statements(app),
             now=later(days=20, seconds=5),
         )

@@ -257,7 +257,7 @@ def test_a_non_ascii_page_fingerprint_means_the_page_changed(demo_app, proof_id,
     )
     assert response.status_code == 409
     with demo_app.app_context():
-        assert proofs.get_proof(get_db(), proof_id)["status"] == "awaiting_approval"
+        assert proofs.get_proof(get_db(), proof_id).status == "awaiting_approval"
         assert count(get_db(), "events", "kind IN ('approved', 'changes_requested')") == 0
 
 

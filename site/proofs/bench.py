@@ -54,13 +54,13 @@ def run(count: int) -> Iterator[str]:
                 )
                 created.append(time.perf_counter() - t)
             for proof_id in ids:
-                rev = get_proof(db, proof_id)["revision"]
+                rev = get_proof(db, proof_id).revision
                 t = time.perf_counter()
                 approve(
                     db,
                     proof_id,
-                    revision=rev["number"],
-                    nonce=rev["nonce"],
+                    revision=rev.number,
+                    nonce=rev.nonce,
                     statements_ticked=[s["id"] for s in statements()],
                 )
                 approved.append(time.perf_counter() - t)
