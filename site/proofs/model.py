@@ -27,19 +27,8 @@ EVENT_KINDS = (
 )
 
 
-class _ReadByKey:
-    """`value["name"]` reads the attribute `name`: kept for callers (tests and their helpers)
-    written when these values were dicts."""
-
-    def __getitem__(self, key: str):
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-
 @dataclass(frozen=True)
-class Revision(_ReadByKey):
+class Revision:
     id: int
     proof_id: int
     number: int
@@ -92,7 +81,7 @@ class Revision(_ReadByKey):
 
 
 @dataclass(frozen=True)
-class Proof(_ReadByKey):
+class Proof:
     id: int
     public_id: str
     order_ref: str
