@@ -91,6 +91,8 @@ DEFAULTS: dict = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     # --- staff ---
+    # How staff passwords are hashed (werkzeug method string); see proofmark.staff.accounts.
+    "STAFF_PASSWORD_HASH": "scrypt:32768:8:1",
     # Failed staff sign-ins allowed per account and per IP address within the window,
     # counted in the database so that every worker sees them.
     "STAFF_LOGIN_MAX_FAILURES": 5,

@@ -15,6 +15,8 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "WTF_CSRF_ENABLED": False,
     "DB_CHECK_WRITES": True,
+    # A cheap scrypt: signing in is most of a staff test otherwise (test_staff_auth checks the default).
+    "STAFF_PASSWORD_HASH": "scrypt:1024:8:1",
     "MAIL_BACKEND": "file",
     "PUBLIC_URL": "http://proofs.test",
     "EMBED_ALLOWED_ORIGINS": ["http://shop.test"],

@@ -264,3 +264,18 @@ def test_demo_seed_creates_staff_once_and_production_never(tmp_path, monkeypatch
     with prod.app_context():
         list(demo.seed(get_db()))
         assert accounts.find(get_db(), demo.DEMO_STAFF_EMAIL) is None
+
+
+def test_production_hashes_staff_passwords_with_scrypt_at_its_full_cost(tmp_path):
+    """The tests' cheap scrypt (TEST_CONFIG) is theirs alone: the default is werkzeug's full cost,
+    and an unknown address is checked against a hash of that same cost."""
+    from proofmark.config import DEFAULTS
+    from proofmark.staff import accounts
+
+    assert DEFAULTS["STAFF_PASSWORD_HASH"] == accounts.DEFAULT_HASH_METHOD == "scrypt:32768:8:1"
+    app = make_app(tmp_path / "instance", STAFF_PASSWORD_HASH=DEFAULTS["STAFF_PASSWORD_HASH"])
+    with app.app_context():
+        account = accounts.create(get_db(), "cost@shop.test", "long enough password")
+        row = get_db().execute("SELECT password_hash FROM staff WHERE id = ?", (account.id,)).fetchone()
+    assert row["password_hash"].startswith("scrypt:32768:8:1$")
+    assert accounts._dummy_hash("scrypt:32768:8:1").startswith("scrypt:32768:8:1$")
