@@ -231,3 +231,22 @@ def test_unknown_embed_addresses_stay_frameable_by_allowed_shops(client):
     assert response.status_code == 404
     assert "frame-ancestors http://shop.test" in response.headers["Content-Security-Policy"]
     assert "X-Frame-Options" not in response.headers
+
+
+def test_every_operator_command_is_registered_in_proofmark_cli(app):
+    """One place lists them all: the app has exactly proofmark.cli's commands, and no other
+    module adds one (a command that appears only because some blueprint was imported)."""
+    from pathlib import Path
+
+    import proofmark
+    from proofmark import cli
+
+    assert set(app.cli.commands) == {command.name for command in cli.COMMANDS}
+    package = Path(proofmark.__file__).parent
+    elsewhere = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "cli.py"
+        and ("add_command(" in path.read_text() or ".cli.command(" in path.read_text())
+    ]
+    assert elsewhere == []
