@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from flask import current_app
 
+from proofmark.personalizer.letters import letter_cells, numeric_dates
 from proofmark.proofs.model import Proof, Revision
 from proofmark.records import canonical_json, sha256_hex
-from proofmark_renderer import Design
+from proofmark_renderer import Design, catalog
 
 
 def names(design: Design) -> tuple[dict, dict]:
     """The product and the font as {id, name}."""
-    from proofmark_renderer import catalog
-
     product = catalog.product(design.product)
     font = catalog.font(design.font)
     return (
@@ -23,8 +22,6 @@ def names(design: Design) -> tuple[dict, dict]:
 
 
 def _field_label(product_id: str, field_id: str) -> str:
-    from proofmark_renderer import catalog
-
     product = catalog.product(product_id)
     spec = product.field_spec(field_id) if product else None
     return spec.label if spec else field_id
@@ -35,8 +32,6 @@ def shown_text(design: Design, options: dict | None = None) -> list[dict]:
     as the letter-by-letter view draws them (proofmark.personalizer.letters.letter_cells: one cell per
     grapheme, ␣ for a space, ◌ for an invisible character) and every numeric date with its
     readings written out, plus the reading the shopper chose when confirming, if any."""
-    from proofmark.personalizer.letters import letter_cells, numeric_dates
-
     confirmed = [d for d in (options or {}).get("dates") or [] if isinstance(d, dict)]
     parts = []
     for number, text in enumerate(design.lines, start=1):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+import proofmark_renderer as renderer
 from proofmark import storage
 from proofmark.proofs.emails import email_jpeg
 from proofmark.proofs.errors import ProofError
@@ -37,8 +38,6 @@ def design_from(design) -> Design:
 
 
 def render_checked(design) -> Rendered:
-    import proofmark_renderer as renderer
-
     design = design_from(design)
     issues = renderer.validate(design)
     blocking = [i for i in issues if i.severity == "error"]
