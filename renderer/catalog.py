@@ -248,6 +248,12 @@ class Product:
     field_specs: tuple[FieldSpec, ...] = ()
     # Whether the process can reproduce emoji at all (engraving and stamping cannot).
     emoji: bool = False
+    # Production files (products.toml `production = {...}`): the raster files' resolution,
+    # whether the artwork is mirrored (stamps, some printing plates), and whether the
+    # artboard is the whole product or only its print region.
+    production_dpi: int = 300
+    production_mirror: bool = False
+    production_artboard: str = "product"
 
     @property
     def fields(self) -> list[str]:
@@ -299,9 +305,29 @@ class Product:
                 line_spacing=float(raw.get("line_spacing", 1.5)),
                 field_specs=specs,
                 emoji=bool(raw.get("emoji", False)),
+                **_production_settings(raw.get("production", {})),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CatalogError(f"product {raw.get('id', '?')!r}: {exc!r}") from exc
+
+
+PRODUCTION_ARTBOARDS = ("product", "region")
+
+
+def _production_settings(raw: dict) -> dict:
+    if not isinstance(raw, dict):
+        raise ValueError("`production` must be a table")
+    dpi = int(raw.get("dpi", 300))
+    if not 72 <= dpi <= 1200:
+        raise ValueError(f"production dpi {dpi} is outside 72..1200")
+    board = str(raw.get("artboard", "product"))
+    if board not in PRODUCTION_ARTBOARDS:
+        raise ValueError(f"production artboard {board!r} is not one of {PRODUCTION_ARTBOARDS}")
+    return {
+        "production_dpi": dpi,
+        "production_mirror": bool(raw.get("mirror", False)),
+        "production_artboard": board,
+    }
 
 
 _products_cache: dict[int, dict[str, Product]] = {}
