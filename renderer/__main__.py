@@ -4,6 +4,8 @@ python -m proofmark_renderer render --product P --font F --line "..." [--line ".
 python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15]
 python -m proofmark_renderer goldens [NAME.png ...]
 python -m proofmark_renderer contact-sheet -o docs/contact-sheet.jpg
+python -m proofmark_renderer fidelity              # production SVG vs preview mask, IoU per line (JSON)
+python -m proofmark_renderer production-bench      # ms to make all production files, per area (JSON)
 """
 
 from __future__ import annotations
@@ -77,6 +79,27 @@ def _contact_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fidelity(args: argparse.Namespace) -> int:
+    from proofmark_renderer.production import fidelity
+
+    results = fidelity.run()
+    print(
+        json.dumps(
+            {"target_iou": fidelity.TARGET_IOU, "em_px": fidelity.EM_PX, "results": results},
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
+    return 0 if all(r["pass"] for r in results) else 1
+
+
+def _production_bench(args: argparse.Namespace) -> int:
+    from proofmark_renderer.production.bench import run
+
+    print(json.dumps(run(args.repeat), ensure_ascii=False, indent=1))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m proofmark_renderer", description="Proofmark's preview renderer"
@@ -110,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("contact-sheet", help="all products side by side in one image")
     c.add_argument("-o", "--output", default="docs/contact-sheet.jpg")
     c.set_defaults(func=_contact_sheet)
+
+    f = sub.add_parser("fidelity", help="IoU of each production SVG against the preview's text mask, as JSON")
+    f.set_defaults(func=_fidelity)
+
+    pb = sub.add_parser("production-bench", help="median ms to make all production files, per area, as JSON")
+    pb.add_argument("--repeat", type=int, default=9)
+    pb.set_defaults(func=_production_bench)
 
     args = parser.parse_args(argv)
     return args.func(args)
