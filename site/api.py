@@ -253,3 +253,72 @@ def show(public_id: str):
     if proof is None:
         raise ApiError(404, "not_found", f"There is no proof {public_id}.")
     return jsonify({"proof": _proof_json(proof)})
+
+
+# --- production files (only for an approved revision) ----------------------------------------
+
+
+def _production_set(public_id: str):
+    from proofmark import production
+    from proofmark_renderer.production.files import ProductionError
+
+    proof = proofs.get_proof_by_public_id(get_db(), public_id)
+    if proof is None:
+        raise ApiError(404, "not_found", f"There is no proof {public_id}.")
+    try:
+        return production.production_set(get_db(), proof)
+    except production.NotApproved as exc:
+        raise ApiError(409, "awaiting_approval", str(exc)) from exc
+    except ProductionError as exc:
+        raise ApiError(422, "not_producible", str(exc)) from exc
+
+
+@bp.get("/proofs/<public_id>/production")
+def production_files(public_id: str):
+    from proofmark import production
+
+    pset = _production_set(public_id)
+    files = [
+        {
+            "name": f.name,
+            "filename": production.download_name(pset, f),
+            "kind": f.kind,
+            "area": f.area,
+            "content_type": f.content_type,
+            "bytes": len(f.data),
+            "sha256": f.sha256,
+            "url": f"/api/proofs/{public_id}/production/{f.name}",
+        }
+        for f in pset.files
+    ]
+    return jsonify({"proof": public_id, "revision": pset.revision, "metadata": pset.meta, "files": files})
+
+
+@bp.get("/proofs/<public_id>/production/<name>")
+def production_file(public_id: str, name: str):
+    from flask import Response
+
+    from proofmark import production
+
+    pset = _production_set(public_id)
+    try:
+        f = pset.file(name)
+    except production.NoSuchFile as exc:
+        raise ApiError(404, "not_found", str(exc)) from exc
+    production.record_sent(
+        get_db(),
+        pset,
+        [f],
+        actor=f"api:{g.api_key['name']}",
+        via="api",
+        ip=request.remote_addr,
+        user_agent=(request.user_agent.string or "")[:500] or None,
+    )
+    return Response(
+        f.data,
+        content_type=f.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{production.download_name(pset, f)}"',
+            "X-Content-SHA256": f.sha256,
+        },
+    )

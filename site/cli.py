@@ -235,6 +235,45 @@ def verify_records_command(as_json: bool, quiet: bool) -> None:
         sys.exit(1)
 
 
+@click.command("export-production")
+@click.option(
+    "--since", required=True, help="Proofs approved at or after this UTC time (ISO 8601, e.g. 2026-11-30)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="production",
+    show_default=True,
+    help="Folder for the run (relative: instance).",
+)
+@click.option("--zip", "as_zip", is_flag=True, help="One zip per run instead of a folder.")
+@with_appcontext
+def export_production_command(since: str, out_dir: str, as_zip: bool) -> None:
+    """Write the production files of every proof approved since a time; each file is recorded."""
+    from datetime import UTC, datetime
+
+    from proofmark import production
+    from proofmark.records import timestamp
+
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{since!r} is not an ISO 8601 date or time", param_hint="--since") from None
+    stamp = timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    out = Path(out_dir)
+    if not out.is_absolute():
+        out = Path(current_app.instance_path) / out
+    target, done = production.export_since(db.get_db(), stamp, out, as_zip=as_zip)
+    for item in done:
+        if "error" in item:
+            click.secho(f"{item['order_ref']} ({item['proof']}): skipped: {item['error']}", fg="red")
+        else:
+            click.echo(
+                f"{item['order_ref']} ({item['proof']}) revision {item['revision']}: {len(item['files'])} files"
+            )
+    click.echo(f"{sum('error' not in i for i in done)} proof(s) exported to {target}")
+
+
 COMMANDS = (
     init_instance_command,
     init_db_command,
@@ -249,6 +288,7 @@ COMMANDS = (
     list_api_keys_command,
     create_staff_command,
     verify_records_command,
+    export_production_command,
 )
 
 

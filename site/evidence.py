@@ -38,6 +38,7 @@ EVENT_LABELS = {
     "note_added": "Internal note",
     "claim_recorded": "Claim recorded",
     "claim_decided": "Claim decided",
+    "production_file_sent": "Production file sent",
 }
 
 
@@ -249,6 +250,12 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
             for r in record.revisions
         ],
         "timeline": [_event_fact(e) for e in record.events],
+        # What went to production: every production file handed out, with its SHA-256.
+        "production_files_sent": [
+            {"at_utc": e["at"], "actor": e["actor"], **e["data_dict"]}
+            for e in record.events
+            if e["kind"] == "production_file_sent"
+        ],
         "emails": [
             {
                 "id": m["id"],

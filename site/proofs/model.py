@@ -24,6 +24,7 @@ EVENT_KINDS = (
     "expired",
     "resent",
     "cancelled",
+    "production_file_sent",
 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
 
+from proofmark import production, storage
 from proofmark import proofs as proofs_service
-from proofmark import storage
 from proofmark.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
 from proofmark.db import get_db
 from proofmark.evidence import RecordNotFound, load_record
@@ -113,6 +113,7 @@ def proof(proof_id: int):
         change_request=pending_change_request(record),
         max_note=MAX_NOTE,
         max_decision_note=MAX_DECISION_NOTE,
+        production_files=production.file_names,
     )
 
 
