@@ -7,21 +7,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import struct
 import unicodedata
-import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-import resvg_py
-from fpdf import FPDF
-from fpdf.enums import PathPaintRule
+from functools import lru_cache
 
 from proofmark_renderer import catalog
 from proofmark_renderer import text as textmod
 from proofmark_renderer.catalog import Font, Product
 from proofmark_renderer.layout import is_stamped
 from proofmark_renderer.model import RENDERER_VERSION, Design
+from proofmark_renderer.production import pdfwrite, raster
 from proofmark_renderer.production import svg as svgmod
 from proofmark_renderer.production.geometry import Area, font_info, glyphs_path
 from proofmark_renderer.production.geometry import areas as build_areas
@@ -97,77 +92,26 @@ def plan_for(design: Design):
 # --- PNG ----------------------------------------------------------------------------------------
 
 
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    )
-
-
-def png(area: Area, svg_text: str, dpi: int, meta: dict) -> bytes:
-    data = bytes(resvg_py.svg_to_bytes(svg_string=svg_text, dpi=float(dpi), style_sheet=HIDE_GUIDES))
-    # resvg writes neither the resolution nor text: add pHYs (pixels per metre) and an
-    # iTXt with the metadata right after IHDR, without decoding the image again.
-    ihdr_end = 8 + 4 + 4 + 13 + 4
-    ppm = round(dpi / 0.0254)
-    extra = _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
-    text = json.dumps(meta, ensure_ascii=False, sort_keys=True).encode()
-    extra += _chunk(b"iTXt", b"proofmark\x00\x00\x00\x00\x00" + text)
-    return data[:ihdr_end] + extra + data[ihdr_end:]
+def png(area: Area, dpi: int, meta: dict) -> bytes:
+    return raster.png(_segments(area), area.box, dpi, area.mirror, meta)
 
 
 # --- PDF ----------------------------------------------------------------------------------------
 
 
-def _pdf(meta: dict, title: str) -> FPDF:
-    pdf = FPDF(unit="mm")
-    pdf.set_creator("Proofmark")
-    pdf.set_producer("Proofmark (fpdf2)")
-    pdf.set_title(title)
-    pdf.set_subject(meta.get("text", ""))
-    pdf.set_keywords(json.dumps(meta, ensure_ascii=False, sort_keys=True))
-    pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=UTC))
-    pdf.set_auto_page_break(False)
-    return pdf
-
-
-def _draw_segments(
-    pdf: FPDF, segments, dx: float, dy: float, mirror_w: float | None = None, k: float = 1.0
-) -> None:
-    """Fill outlines (absolute mm segments) on the page, shifted by (dx, dy) and scaled by k."""
-    if not segments:
-        return
-
-    def tr(p):
-        x, y = p
-        if mirror_w is not None:
-            x = mirror_w - x
-        return (x + dx) * k, (y + dy) * k
-
-    with pdf.new_path() as path:
-        path.style.fill_color = "#000000"
-        path.style.paint_rule = PathPaintRule.FILL_NONZERO
-        for seg in segments:
-            op = seg[0]
-            if op == "M":
-                path.move_to(*tr(seg[1]))
-            elif op == "L":
-                path.line_to(*tr(seg[1]))
-            elif op == "Q":
-                path.quadratic_curve_to(*tr(seg[1]), *tr(seg[2]))
-            elif op == "C":
-                path.curve_to(*tr(seg[1]), *tr(seg[2]), *tr(seg[3]))
-            else:
-                path.close()
+def _segments(area: Area) -> list:
+    return [seg for line in area.lines for seg in line.path.segments]
 
 
 def pdf(area: Area, meta: dict) -> bytes:
-    x, y, w, h = area.box
-    doc = _pdf(meta, f"Order {meta.get('order_ref', '')}: {area.id}")
-    doc.add_page(format=(w, h))
-    for line in area.lines:
-        mirror = (2 * x + w) if area.mirror else None
-        _draw_segments(doc, line.path.segments, -x, -y, mirror)
-    return bytes(doc.output())
+    info = {
+        "Title": f"Order {meta.get('order_ref', '')}, proof {meta.get('proof_id', '')} revision {meta.get('revision', '')}: {area.id}",
+        "Subject": meta.get("text", ""),
+        "Keywords": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+        "Creator": "Proofmark",
+        "Producer": f"Proofmark renderer {RENDERER_VERSION}",
+    }
+    return pdfwrite.write(_segments(area), area.box, area.mirror, info)
 
 
 # --- the job ticket of a stamped product --------------------------------------------------------
@@ -236,66 +180,94 @@ def ticket_text(area: Area, font: Font, meta: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+A4 = (0.0, 0.0, 210.0, 297.0)
+
+
+def _rect(x: float, y: float, w: float, h: float, line: float = 0.25) -> list:
+    """A rectangle's outline as two filled contours (outer clockwise, inner the other way)."""
+    outer = [("M", (x, y)), ("L", (x + w, y)), ("L", (x + w, y + h)), ("L", (x, y + h)), ("Z",)]
+    a, b, c, d = x + line, y + line, x + w - line, y + h - line
+    inner = [("M", (a, b)), ("L", (a, d)), ("L", (c, d)), ("L", (c, b)), ("Z",)]
+    return outer + inner
+
+
+def _label(
+    text: str, x: float, y: float, size_mm: float, font: Font | None = None, centre_w: float | None = None
+):
+    """Text as outlines (cap height size_mm, baseline at y), in the label font or `font`."""
+    font = font or catalog.font("noto-sans") or catalog.font("lato")
+    if font is None or not text:
+        return []
+    drawn = glyph_path_for(font, text, size_mm)
+    if drawn is None:
+        return []
+    segs, width = drawn
+    if centre_w is not None:
+        x += (centre_w - width) / 2
+    return [(op[0], *((px + x, py + y) for px, py in op[1:])) for op in segs]
+
+
 def ticket_pdf(area: Area, font: Font, meta: dict) -> bytes:
-    doc = _pdf(meta, f"Job ticket, order {meta.get('order_ref', '')}")
-    label_font = catalog.font("noto-sans")
-    if label_font is not None:
-        doc.add_font("label", "", str(label_font.path))
-        face = "label"
-    else:
-        face = "helvetica"
-    doc.add_page(format="A4")
-    doc.set_font(face, size=15)
-    doc.set_xy(12, 12)
-    doc.cell(0, 8, "Job ticket: hand stamping", new_x="LMARGIN", new_y="NEXT")
-    doc.set_font(face, size=9.5)
-    head = (
+    """The job ticket on A4: every letter to strike drawn 16 mm tall from its own outline
+    (no font needed to print it), numbered, named and placed; all text as outlines."""
+    pages: list[list] = [[]]
+    segs = pages[0]
+    segs += _label("Job ticket: hand stamping", 12, 20, 4.2)
+    head = [
         f"Order {meta.get('order_ref', '')} · proof {meta.get('proof_id', '')} · revision {meta.get('revision', '')}"
-        + (f" · approved {meta['approved_at']} UTC" if meta.get("approved_at") else "")
-        + f"\nProduct {meta.get('product')} (version {meta.get('product_version')}) · punch set "
-        f"{meta.get('font_name')} ({meta.get('font_version')})"
-    )
-    doc.set_x(12)
-    doc.multi_cell(186, 5, head, new_x="LMARGIN", new_y="NEXT")
-    y = doc.get_y() + 4
-    cell_w, cell_h, big = 22.0, 30.0, 16.0  # mm; each letter drawn 16 mm tall from its outline
+        + (f" · approved {meta['approved_at']} UTC" if meta.get("approved_at") else ""),
+        f"Product {meta.get('product')} (version {meta.get('product_version')}) · finish {meta.get('finish')}",
+        f"Punch set {meta.get('font_name')} ({meta.get('font_version')})",
+    ]
+    y = 28.0
+    for text in head:
+        segs += _label(text, 12, y, 2.3)
+        y += 5
+    y += 3
+    cell_w, cell_h, big = 23.0, 34.0, 16.0
     for al, row in strikes(area, font):
         line = al.outline.line
-        if y > 250:
-            doc.add_page(format="A4")
-            y = 14
-        doc.set_font(face, size=11)
-        doc.set_xy(12, y)
-        doc.cell(
-            0,
-            6,
+        if y + 8 + cell_h > 285:
+            pages.append([])
+            segs, y = pages[-1], 16.0
+        segs += _label(
             f"Line {line.line or line.field}: {len(row)} strikes · letter height {line.letter_mm:.2f} mm · "
             f"baseline {line.baseline_mm - area.box[1]:.2f} mm from the top",
+            12,
+            y + 4,
+            2.6,
         )
         y += 8
         x = 12.0
         for s in row:
-            if x + cell_w > 198:
+            if x + cell_w > 199:
                 x, y = 12.0, y + cell_h + 2
             if y + cell_h > 285:
-                doc.add_page(format="A4")
-                x, y = 12.0, 14.0
-            doc.set_draw_color(150, 150, 150)
-            doc.rect(x, y, cell_w - 1, cell_h)
-            shaped = glyph_path_for(font, s.letter, big)
-            if shaped is not None:
-                segs, width = shaped
-                _draw_segments(doc, segs, x + (cell_w - 1 - width) / 2, y + 19)
-            doc.set_font(face, size=6)
-            doc.set_xy(x, y + 21)
-            doc.multi_cell(cell_w - 1, 2.4, f"#{s.number} {s.names}\nx {s.x_mm:.2f} mm", align="C")
+                pages.append([])
+                segs, x, y = pages[-1], 12.0, 16.0
+            segs += _rect(x, y, cell_w - 1.5, cell_h)
+            segs += _label(s.letter, x, y + 21, big, font=font, centre_w=cell_w - 1.5)
+            segs += _label(f"#{s.number}  x {s.x_mm:.2f} mm", x, y + 26.5, 1.7, centre_w=cell_w - 1.5)
+            name = s.names if len(s.names) <= 24 else s.names[:23] + "…"
+            segs += _label(name, x, y + 31, 1.3, centre_w=cell_w - 1.5)
             x += cell_w
-        y += cell_h + 6
-    return bytes(doc.output())
+        y += cell_h + 7
+    info = {
+        "Title": f"Job ticket, order {meta.get('order_ref', '')}",
+        "Subject": meta.get("text", ""),
+        "Keywords": json.dumps(meta, ensure_ascii=False, sort_keys=True),
+        "Creator": "Proofmark",
+    }
+    return pdfwrite.write_pages([(p, A4, False) for p in pages], info)
 
 
 def glyph_path_for(font: Font, cluster: str, height_mm: float):
     """A cluster's outline segments with the baseline at y = 0 and cap height `height_mm`."""
+    return _glyph_path_for(str(font.path), font, cluster, height_mm)
+
+
+@lru_cache(maxsize=4096)
+def _glyph_path_for(_path: str, font: Font, cluster: str, height_mm: float):
     from proofmark_renderer.production.geometry import PlacedGlyph
     from proofmark_renderer.production.shaping import shape
 
@@ -327,7 +299,7 @@ def build(design: Design, **ids) -> tuple[list[ProductionFile], dict]:
                 "png",
                 area.id,
                 CONTENT_TYPES["png"],
-                png(area, svg_text, product.production_dpi, meta),
+                png(area, product.production_dpi, meta),
             )
         )
         if is_stamped(product):

@@ -162,6 +162,25 @@ def _bezier(points: list[Point], t: float) -> Point:
     return points[0]
 
 
+def _extend_bounds(xs: list[float], ys: list[float], pts: list[Point]) -> None:
+    """Add a segment's exact extent: its end point, and a quadratic's or cubic's extremes."""
+    xs.append(pts[-1][0])
+    ys.append(pts[-1][1])
+    if len(pts) == 3:
+        for axis, out in ((0, xs), (1, ys)):
+            a, b, c = pts[0][axis], pts[1][axis], pts[2][axis]
+            den = a - 2 * b + c
+            if den:
+                t = (a - b) / den
+                if 0 < t < 1:
+                    out.append((1 - t) ** 2 * a + 2 * (1 - t) * t * b + t * t * c)
+    elif len(pts) == 4:
+        for i in range(1, 8):
+            x, y = _bezier(pts, i / 8)
+            xs.append(x)
+            ys.append(y)
+
+
 def _split(ctrl: list[Point], n: int) -> list[list[Point]]:
     """A Bezier segment (2, 3 or 4 control points) cut into n pieces of equal parameter."""
     pieces = []
@@ -186,15 +205,24 @@ def _split(ctrl: list[Point], n: int) -> list[list[Point]]:
 
 
 def _fmt(v: float) -> str:
-    s = f"{v:.4f}".rstrip("0").rstrip(".")
-    return "0" if s in ("-0", "") else s
+    # Micrometres are plenty for any maker; repr of a rounded float is the fastest short form.
+    r = round(v, 3)
+    return repr(r) if r else "0"
 
 
 @dataclass
 class PathData:
-    d: str
     bbox: tuple[float, float, float, float] | None  # x0, y0, x1, y1 in file millimetres
-    segments: list[Segment]  # absolute, in file millimetres (for the PDF writer)
+    segments: list[Segment]  # absolute, in file millimetres; ("G",) marks each glyph's start
+
+    @property
+    def d(self) -> str:
+        """The SVG path data (absolute commands)."""
+        return "".join(
+            seg[0] + " ".join(f"{_fmt(x)} {_fmt(y)}" for x, y in seg[1:])
+            for seg in self.segments
+            if seg[0] != "G"
+        )
 
 
 def glyphs_path(
@@ -202,17 +230,16 @@ def glyphs_path(
 ) -> PathData:
     """The outlines as one SVG path (absolute commands). With a non-linear `mapping` every
     segment is cut into pieces no longer than `step_mm` and mapped point by point."""
-    parts: list[str] = []
     segs: list[Segment] = []
     xs: list[float] = []
     ys: list[float] = []
 
     def emit(cmd: str, *pts: Point) -> None:
         segs.append((cmd, *pts))
-        parts.append(cmd + " ".join(f"{_fmt(x)} {_fmt(y)}" for x, y in pts))
 
     for g in glyphs:
         ox, oy, s = g.ox, g.oy, g.scale
+        segs.append(("G",))  # a glyph starts (the PNG rasteriser fills glyph by glyph)
 
         def flat(p: Point, ox=ox, oy=oy, s=s) -> Point:
             return ox + p[0] * s, oy - p[1] * s
@@ -222,14 +249,11 @@ def glyphs_path(
             kind = op[0]
             if kind == "Z":
                 segs.append(("Z",))
-                parts.append("Z")
                 continue
             pts = [flat(p) for p in op[1:]]
             if mapping is None:
                 emit(kind, *pts)
-                for x, y in (_bezier([current, *pts], t / 8) for t in range(9)) if kind in "QC" else pts:
-                    xs.append(x)
-                    ys.append(y)
+                _extend_bounds(xs, ys, [current, *pts] if kind in "QC" else pts)
             elif kind == "M":
                 q = mapping(*pts[0])
                 emit("M", q)
@@ -242,19 +266,15 @@ def glyphs_path(
                 ctrl = [current, *pts]
                 length = sum(math.dist(a, b) for a, b in zip(ctrl, ctrl[1:], strict=False))
                 n = max(1, math.ceil(length / step_mm))
+                start = mapping(*ctrl[0])
                 for piece in _split(ctrl, n):
                     mapped = [mapping(*p) for p in piece[1:]]
                     emit(kind, *mapped)
-                    if kind == "L":
-                        xs.append(mapped[-1][0])
-                        ys.append(mapped[-1][1])
-                    else:
-                        for x, y in (_bezier([mapping(*piece[0]), *mapped], t / 8) for t in range(1, 9)):
-                            xs.append(x)
-                            ys.append(y)
+                    _extend_bounds(xs, ys, [start, *mapped])
+                    start = mapped[-1]
             current = pts[-1]
     bbox = (min(xs), min(ys), max(xs), max(ys)) if xs else None
-    return PathData("".join(parts), bbox, segs)
+    return PathData(bbox, segs)
 
 
 # --- areas -----------------------------------------------------------------------------------

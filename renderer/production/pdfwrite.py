@@ -1,0 +1,95 @@
+"""A minimal vector PDF of filled outlines: one page the size of the artboard, the outlines
+as path operators (m, l, c, h, f), no fonts and no images, and the metadata in the
+document information dictionary. Deterministic, and fast enough for batch exports (a
+general PDF library spends most of its time on the thousands of path points)."""
+
+from __future__ import annotations
+
+import zlib
+
+PT_PER_MM = 72 / 25.4
+
+
+def _num(v: float) -> str:
+    r = round(v, 3)
+    return repr(r) if r else "0"
+
+
+def _text(value: str) -> str:
+    """A PDF text string in UTF-16BE with its byte-order mark, as hex (any script, no escaping)."""
+    return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
+
+
+def content(segments, box, mirror: bool) -> bytes:
+    x0, y0, w, h = box
+    k = PT_PER_MM
+    # Millimetres with y down (the SVG's) to points with y up, at the artboard's origin.
+    if mirror:
+        cm = f"{_num(-k)} 0 0 {_num(-k)} {_num((x0 + w) * k)} {_num((y0 + h) * k)} cm"
+    else:
+        cm = f"{_num(k)} 0 0 {_num(-k)} {_num(-x0 * k)} {_num((y0 + h) * k)} cm"
+    out = ["q", cm, "0 g"]
+    current = (0.0, 0.0)
+    for seg in segments:
+        op = seg[0]
+        if op == "M":
+            current = seg[1]
+            out.append(f"{_num(current[0])} {_num(current[1])} m")
+        elif op == "L":
+            current = seg[1]
+            out.append(f"{_num(current[0])} {_num(current[1])} l")
+        elif op == "Q":
+            (cx, cy), (px, py) = seg[1], seg[2]
+            c1 = (current[0] + 2 / 3 * (cx - current[0]), current[1] + 2 / 3 * (cy - current[1]))
+            c2 = (px + 2 / 3 * (cx - px), py + 2 / 3 * (cy - py))
+            out.append(f"{_num(c1[0])} {_num(c1[1])} {_num(c2[0])} {_num(c2[1])} {_num(px)} {_num(py)} c")
+            current = (px, py)
+        elif op == "C":
+            (ax, ay), (bx, by), (px, py) = seg[1], seg[2], seg[3]
+            out.append(f"{_num(ax)} {_num(ay)} {_num(bx)} {_num(by)} {_num(px)} {_num(py)} c")
+            current = (px, py)
+        elif op == "Z":
+            out.append("h")
+    if len(out) > 3:
+        out.append("f")  # non-zero winding, as the SVG
+    out.append("Q")
+    return "\n".join(out).encode()
+
+
+def write(segments, box, mirror: bool, info: dict[str, str]) -> bytes:
+    return write_pages([(segments, box, mirror)], info)
+
+
+def write_pages(pages, info: dict[str, str]) -> bytes:
+    """pages: (segments, box, mirror) each; a page is its box's size."""
+    n = len(pages)
+    # Objects: 1 catalog, 2 pages, 3 info, then a page and its content stream per page.
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
+        ("<< " + " ".join(f"/{k} {_text(v)}" for k, v in info.items()) + " >>").encode(),
+    ]
+    for i, (segments, box, mirror) in enumerate(pages):
+        _, _, w, h = box
+        stream = zlib.compress(content(segments, box, mirror), 6)
+        objects.append(
+            (
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {_num(w * PT_PER_MM)} {_num(h * PT_PER_MM)}] "
+                f"/Contents {5 + 2 * i} 0 R /Resources << >> >>"
+            ).encode()
+        )
+        objects.append(
+            f"<< /Length {len(stream)} /Filter /FlateDecode >>\nstream\n".encode() + stream + b"\nendstream"
+        )
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info 3 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
