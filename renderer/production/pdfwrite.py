@@ -11,8 +11,7 @@ PT_PER_MM = 72 / 25.4
 
 
 def _num(v: float) -> str:
-    r = round(v, 3)
-    return repr(r) if r else "0"
+    return "%.3f" % v  # noqa: UP031 - printf-style is the fastest formatter for 100k+ numbers
 
 
 def _text(value: str) -> str:
@@ -34,19 +33,19 @@ def content(segments, box, mirror: bool) -> bytes:
         op = seg[0]
         if op == "M":
             current = seg[1]
-            out.append(f"{_num(current[0])} {_num(current[1])} m")
+            out.append("%.3f %.3f m" % current)  # noqa: UP031
         elif op == "L":
             current = seg[1]
-            out.append(f"{_num(current[0])} {_num(current[1])} l")
+            out.append("%.3f %.3f l" % current)  # noqa: UP031
         elif op == "Q":
             (cx, cy), (px, py) = seg[1], seg[2]
             c1 = (current[0] + 2 / 3 * (cx - current[0]), current[1] + 2 / 3 * (cy - current[1]))
             c2 = (px + 2 / 3 * (cx - px), py + 2 / 3 * (cy - py))
-            out.append(f"{_num(c1[0])} {_num(c1[1])} {_num(c2[0])} {_num(c2[1])} {_num(px)} {_num(py)} c")
+            out.append("%.3f %.3f %.3f %.3f %.3f %.3f c" % (c1[0], c1[1], c2[0], c2[1], px, py))  # noqa: UP031
             current = (px, py)
         elif op == "C":
             (ax, ay), (bx, by), (px, py) = seg[1], seg[2], seg[3]
-            out.append(f"{_num(ax)} {_num(ay)} {_num(bx)} {_num(by)} {_num(px)} {_num(py)} c")
+            out.append("%.3f %.3f %.3f %.3f %.3f %.3f c" % (ax, ay, bx, by, px, py))  # noqa: UP031
             current = (px, py)
         elif op == "Z":
             out.append("h")
@@ -72,7 +71,7 @@ def write_pages(pages, info: dict[str, str]) -> bytes:
     ]
     for i, (segments, box, mirror) in enumerate(pages):
         _, _, w, h = box
-        stream = zlib.compress(content(segments, box, mirror), 6)
+        stream = zlib.compress(content(segments, box, mirror), 1)
         objects.append(
             (
                 f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {_num(w * PT_PER_MM)} {_num(h * PT_PER_MM)}] "
