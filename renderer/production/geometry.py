@@ -207,7 +207,7 @@ def _split(ctrl: list[Point], n: int) -> list[list[Point]]:
 def _fmt(v: float) -> str:
     # Micrometres are plenty for any maker; repr of a rounded float is the fastest short form.
     r = round(v, 3)
-    return repr(r) if r else "0"
+    return repr(r).removesuffix(".0") if r else "0"
 
 
 @dataclass

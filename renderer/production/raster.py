@@ -1,5 +1,5 @@
 """The PNG production file: the engrave layer rasterised at the product's production
-resolution. Each glyph is filled in its own small box at twice the resolution (contours
+resolution. Each glyph is filled in its own small box at three times the resolution (contours
 combined by the even-odd rule, which for a glyph's non-overlapping contours is the
 non-zero rule of the SVG) and averaged down, so the cost follows the ink, not the artboard.
 A test compares it with the SVG rasterised by resvg."""
@@ -12,7 +12,7 @@ import math
 
 from PIL import Image, ImageChops, ImageDraw, PngImagePlugin
 
-SUPERSAMPLE = 2
+SUPERSAMPLE = 3
 
 
 def _flatten(segments, k: float):
