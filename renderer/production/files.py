@@ -117,6 +117,24 @@ def pdf(area: Area, meta: dict) -> bytes:
 # --- the job ticket of a stamped product --------------------------------------------------------
 
 
+def short_name(cluster: str) -> str:
+    """What the punch is, in a few words that cannot be confused: "capital O", "digit zero",
+    "small l", "capital I", "digit one"."""
+    base = cluster[0]
+    cat = unicodedata.category(base)
+    name = unicodedata.name(base, f"U+{ord(base):04X}")
+    if cat == "Nd":
+        words = name.split()
+        text = "digit " + words[-1].lower()
+    elif cat in ("Lu", "Ll") and " LETTER " in name:
+        letter = name.split(" LETTER ", 1)[1]
+        text = f"capital {letter}" if cat == "Lu" else f"small {letter.lower()}"
+    else:
+        text = name.lower()
+    marks = [unicodedata.name(ch, "").lower().replace("combining ", "") for ch in cluster[1:]]
+    return text + "".join(f" + {m}" for m in marks if m)
+
+
 @dataclass(frozen=True)
 class Strike:
     number: int
@@ -247,9 +265,8 @@ def ticket_pdf(area: Area, font: Font, meta: dict) -> bytes:
                 segs, x, y = pages[-1], 12.0, 16.0
             segs += _rect(x, y, cell_w - 1.5, cell_h)
             segs += _label(s.letter, x, y + 21, big, font=font, centre_w=cell_w - 1.5)
-            segs += _label(f"#{s.number}  x {s.x_mm:.2f} mm", x, y + 26.5, 1.7, centre_w=cell_w - 1.5)
-            name = s.names if len(s.names) <= 24 else s.names[:23] + "…"
-            segs += _label(name, x, y + 31, 1.3, centre_w=cell_w - 1.5)
+            segs += _label(short_name(s.letter), x, y + 26, 2.0, centre_w=cell_w - 1.5)
+            segs += _label(f"#{s.number} · x {s.x_mm:.2f} mm", x, y + 31, 1.6, centre_w=cell_w - 1.5)
             x += cell_w
         y += cell_h + 7
     info = {
