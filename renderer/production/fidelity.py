@@ -167,7 +167,7 @@ def reference_mask(al: AreaLine, font, cs: float, window, jitter_seed: int | Non
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     ma, mb = a >= THRESHOLD, b >= THRESHOLD
     union = np.count_nonzero(ma | mb)
-    return 1.0 if union == 0 else np.count_nonzero(ma & mb) / union
+    return 1.0 if union == 0 else float(np.count_nonzero(ma & mb) / union)
 
 
 def _window_svg(svg_text: str, area: Area, keep: str, window) -> str:
@@ -245,5 +245,5 @@ def run() -> list[dict]:
     out = []
     for name, design in CASES:
         for r in check(design):
-            out.append({"case": name, **r, "pass": r["iou"] >= TARGET_IOU})
+            out.append({"case": name, **r, "pass": bool(r["iou"] >= TARGET_IOU)})
     return out
