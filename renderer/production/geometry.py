@@ -205,8 +205,8 @@ def _split(ctrl: list[Point], n: int) -> list[list[Point]]:
 
 
 def _fmt(v: float) -> str:
-    # Micrometres are plenty for any maker; repr of a rounded float is the fastest short form.
-    r = round(v, 3)
+    # A tenth of a micrometre: far below any machine, and below a pixel of the fidelity check.
+    r = round(v, 4)
     return repr(r).removesuffix(".0") if r else "0"
 
 
