@@ -38,6 +38,8 @@ EVENT_LABELS = {
     "note_added": "Internal note",
     "claim_recorded": "Claim recorded",
     "claim_decided": "Claim decided",
+    "personalization_received": "Personalization as received",
+    "link_shared": "Link given to staff to paste",
 }
 
 

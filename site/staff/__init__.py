@@ -4,7 +4,15 @@
 
 from __future__ import annotations
 
-from proofmark.staff import auth, claims_views, editing, evidence_views, insights_views, views  # noqa: F401
+from proofmark.staff import (  # noqa: F401
+    auth,
+    claims_views,
+    editing,
+    evidence_views,
+    insights_views,
+    integrations_views,
+    views,
+)
 from proofmark.staff.blueprint import bp
 
 __all__ = ["bp"]
