@@ -181,7 +181,11 @@ class Receiver:
                     failing = receiver.fail_next > 0
                     receiver.fail_next -= failing
                     receiver.received.append(
-                        {"headers": dict(self.headers), "body": body, "answered": 500 if failing else 204}
+                        {
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                            "answered": 500 if failing else 204,
+                        }
                     )
                 self.send_response(500 if failing else 204)
                 self.end_headers()
