@@ -161,6 +161,10 @@ DEFAULTS: dict = {
     # (cron runs `proofmark webhooks run`). None: "inline" under TESTING, else "thread".
     "INTEGRATIONS_WORK_AFTER_REQUEST": None,
     "INTEGRATIONS_POLL_SECONDS": 15,
+    # Photos of the received item on a return claim: largest upload, and largest image in
+    # pixels (checked from the header, before decoding: a decompression bomb is refused).
+    "CLAIM_PHOTO_MAX_BYTES": 15 * 1024 * 1024,
+    "CLAIM_PHOTO_MAX_PIXELS": 50_000_000,
     # The shop's time zone (IANA name) for times shown to staff; evidence keeps UTC.
     "SHOP_TIMEZONE": "UTC",
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from proofmark.staff import (  # noqa: F401
     auth,
+    claim_photo_views,
     claims_views,
     editing,
     evidence_views,
