@@ -26,7 +26,7 @@ MAX_PERSONALIZATION = 20_000
 SOURCES = ("shopify", "woocommerce", "etsy")
 # Characters that look like nothing or like a plain space; each is shown by name.
 SPACES = {
-    " ": None,
+    " ": "SPACE",
     "\u00a0": "NO-BREAK SPACE",
     "\t": "TAB",
 }

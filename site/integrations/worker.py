@@ -17,6 +17,7 @@ from datetime import datetime
 from flask import Flask, g
 
 from proofmark import db as dbmod
+from proofmark import mail
 from proofmark.integrations import inbound, outbound
 
 EXTENSION_KEY = "proofmark.integrations"
@@ -46,6 +47,9 @@ def run_once(app: Flask, *, now: datetime | None = None) -> RunReport:
                 received.errors += batch.errors
                 if not batch.claimed or batch.done < batch.claimed:
                     break
+            if received.done:
+                # Proofs made from orders queued their emails: send them now, not at the next poll.
+                mail.after_commit(app)
             sent = outbound.DeliveryReport()
             # Per-proof order sends one message per proof and endpoint a round: go on while
             # rounds deliver, stop at the first round with a failure (backoff) or nothing due.
