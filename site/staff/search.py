@@ -149,17 +149,10 @@ def _folded_match(term: str) -> str | None:
 
 
 def _term_ids(term: str, params: list) -> str:
-    """A SELECT of the ids of proofs one term finds: substring (trigram, or LIKE for one or
-    two characters), accent-folded word prefix, or public id."""
-    if len(term) >= 3:
-        selects = ["SELECT rowid FROM proof_search WHERE proof_search MATCH ?"]
-        params.append(_fts_phrase(term))
-    else:
-        selects = [
-            "SELECT id FROM proofs WHERE order_ref LIKE ? ESCAPE '\\' OR customer_name LIKE ? ESCAPE '\\'"
-            " OR customer_email LIKE ? ESCAPE '\\' OR text LIKE ? ESCAPE '\\'"
-        ]
-        params += [_like(term)] * 4
+    """A SELECT of the ids of proofs a term of three or more characters finds: substring
+    (trigram), accent-folded word prefix, or public id."""
+    selects = ["SELECT rowid FROM proof_search WHERE proof_search MATCH ?"]
+    params.append(_fts_phrase(term))
     folded = _folded_match(term)
     if folded:
         selects.append("SELECT rowid FROM proof_search_folded WHERE proof_search_folded MATCH ?")
@@ -174,11 +167,28 @@ def _term_ids(term: str, params: list) -> str:
 def _where(query: SearchQuery) -> tuple[list[str], list]:
     where: list[str] = []
     params: list = []
-    found = [_term_ids(term, params) for term in terms(query.q)]
+    long_terms = [t for t in terms(query.q) if len(t) >= 3]
+    short_terms = [t for t in terms(query.q) if len(t) < 3]
+    found = [_term_ids(term, params) for term in long_terms]
     if found:
         # One list of ids for the whole query (every term must match), so the planner reads
         # the matches and sorts them instead of testing each proof against each term.
         where.append("p.id IN (" + " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql in found) + ")")
+    for term in short_terms:
+        # One or two characters: a row filter while reading newest first (it stops at the
+        # page), or the start of a word with accents folded ("zo" finds "Zoë").
+        condition = (
+            "(p.order_ref LIKE ? ESCAPE '\\' OR p.customer_name LIKE ? ESCAPE '\\'"
+            " OR p.customer_email LIKE ? ESCAPE '\\' OR p.text LIKE ? ESCAPE '\\'"
+        )
+        params += [_like(term)] * 4
+        folded = _folded_match(term)
+        if folded:
+            condition += (
+                " OR p.id IN (SELECT rowid FROM proof_search_folded WHERE proof_search_folded MATCH ?)"
+            )
+            params.append(folded)
+        where.append(condition + ")")
     if query.status:
         where.append("p.status = ?")
         params.append(query.status)
