@@ -169,3 +169,33 @@ def test_an_etsy_paste_with_a_bad_email_keeps_what_was_typed(app, staff):
     assert "not an email address" in page and 'value="E-1"' in page
     with app.app_context():
         assert count(get_db(), "proof_requests") == 0
+
+
+def test_preparing_is_taken_once_and_given_back_when_it_fails(app):
+    from proofmark.db import transaction
+    from tests.proofs_support import design
+
+    with app.app_context():
+        db = get_db()
+        request_id = proof_requests.create_from_paste(
+            db,
+            order_ref="E-2",
+            customer_name="Zoë",
+            customer_email="zoe@example.com",
+            personalization="Zoë",
+            actor="t",
+        )
+        args = {"design": design("Zoë"), "order_ref": "E-2", "customer_name": "Zoë", "actor": "staff:t"}
+        with pytest.raises(proofs.ProofError, match="not an email address"):
+            proof_requests.prepare(db, request_id, customer_email="nope", **args)
+        assert proof_requests.get(db, request_id)["status"] == "to_prepare"  # given back
+        with transaction(db):
+            db.execute("UPDATE proof_requests SET status = 'preparing' WHERE id = ?", (request_id,))
+        with pytest.raises(proofs.ProofError, match="being prepared"):
+            proof_requests.prepare(db, request_id, customer_email="zoe@example.com", **args)
+        assert count(db, "proofs") == 0
+        with transaction(db):
+            db.execute("UPDATE proof_requests SET status = 'to_prepare' WHERE id = ?", (request_id,))
+        first = proof_requests.prepare(db, request_id, customer_email="zoe@example.com", **args)
+        assert proof_requests.prepare(db, request_id, customer_email="zoe@example.com", **args) == first
+        assert count(db, "proofs") == 1

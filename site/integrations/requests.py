@@ -151,7 +151,7 @@ def to_prepare(db: sqlite_utils.Database, *, limit: int = 200) -> list[dict]:
     return [
         dict(r)
         for r in db.execute(
-            "SELECT * FROM proof_requests WHERE status = 'to_prepare' ORDER BY created_at, id LIMIT ?",
+            "SELECT * FROM proof_requests WHERE status IN ('to_prepare', 'preparing') ORDER BY created_at, id LIMIT ?",
             (limit,),
         )
     ]
@@ -179,20 +179,41 @@ def prepare(
         raise ProofError(f"There is no proof request #{request_id}.")
     if request["status"] == "prepared":
         return request["proof_id"]
-    if request["status"] != "to_prepare":
+    # Taken for this call first: a double click or a second member of staff makes no second proof.
+    with transaction(db):
+        taken = db.execute(
+            "UPDATE proof_requests SET status = 'preparing' WHERE id = ? AND status = 'to_prepare'",
+            (request_id,),
+        ).rowcount
+    if not taken:
+        current = get(db, request_id)
+        if current["status"] == "prepared":
+            return current["proof_id"]
+        if current["status"] == "preparing":
+            raise ProofError(
+                "This proof is being prepared right now (by another click or another member of staff)."
+            )
         raise ProofError("This request was dismissed (its order was cancelled).")
-    proof_id = proofs.create_proof(
-        db,
-        order_ref=order_ref,
-        customer_name=customer_name,
-        customer_email=customer_email,
-        design=design,
-        source=request["source"],
-        actor=actor,
-        ip=ip,
-        user_agent=user_agent,
-        now=now,
-    )
+    try:
+        proof_id = proofs.create_proof(
+            db,
+            order_ref=order_ref,
+            customer_name=customer_name,
+            customer_email=customer_email,
+            design=design,
+            source=request["source"],
+            actor=actor,
+            ip=ip,
+            user_agent=user_agent,
+            now=now,
+        )
+    except BaseException:
+        with transaction(db):
+            db.execute(
+                "UPDATE proof_requests SET status = 'to_prepare' WHERE id = ? AND status = 'preparing'",
+                (request_id,),
+            )
+        raise
     now = now or utcnow()
     with transaction(db):
         db.execute(

@@ -44,7 +44,7 @@ CREATE TABLE proof_requests (
     item_title TEXT,                  -- the shop's name for the item
     personalization TEXT NOT NULL,    -- exactly as received or pasted, never changed
     note TEXT,                        -- why it needs staff
-    status TEXT NOT NULL CHECK (status IN ('to_prepare', 'prepared', 'dismissed')),
+    status TEXT NOT NULL CHECK (status IN ('to_prepare', 'preparing', 'prepared', 'dismissed')),
     proof_id INTEGER REFERENCES proofs (id),
     delivery_id INTEGER REFERENCES inbound_deliveries (id),
     created_by TEXT NOT NULL,
