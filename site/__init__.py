@@ -34,8 +34,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         shop,
         staff,
         templating,
+        webhooks,
     )
     from proofmark.config import DEFAULTS
+    from proofmark.integrations import worker as integrations_worker
     from proofmark.personalizer import fonts as personalizer_fonts
     from proofmark.personalizer import previews
     from proofmark_renderer import catalog
@@ -65,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     mail.init_app(app)
+    integrations_worker.init_app(app)
     security.init_app(app)
     errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
     Htmx(app)
@@ -87,6 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(approve.bp)  # the customer's approval pages
     app.register_blueprint(staff.bp)  # support staff
     app.register_blueprint(api.bp)  # the shop's systems
+    app.register_blueprint(webhooks.bp)  # shop platforms' order webhooks
     app.register_blueprint(devtools.bp)  # /dev/outbox, debug and demo only
     return app
 
@@ -115,6 +119,11 @@ def _check_config(app: Flask) -> None:
     # left off for http://127.0.0.1 so that local use still works.
     if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    from proofmark.templating import check_timezone
+
+    problem = check_timezone(app)
+    if problem:
+        raise ConfigurationError(problem)
     if not app.config.get("ASSET_ROOT"):
         from proofmark_renderer.catalog import default_asset_root
 

@@ -272,6 +272,71 @@ def export_production_command(since: str, out_dir: str, as_zip: bool) -> None:
                 f"{item['order_ref']} ({item['proof']}) revision {item['revision']}: {len(item['files'])} files"
             )
     click.echo(f"{sum('error' not in i for i in done)} proof(s) exported to {target}")
+# --- connecting the shop: webhooks out, and working the webhook queues -------------------------
+
+
+@click.group("webhooks")
+def webhooks_group() -> None:
+    """Endpoints that receive proof events (Standard Webhooks), and the webhook queues."""
+
+
+@webhooks_group.command("add")
+@click.argument("url")
+@click.option("--event", "events", multiple=True, help="An event type to send (repeatable; default: all).")
+@click.option("--description", default="", help="What the endpoint is, for staff.")
+@with_appcontext
+def webhooks_add_command(url: str, events: tuple[str, ...], description: str) -> None:
+    """Add an endpoint; prints its signing secret (give it to the receiver)."""
+    from proofmark.integrations import outbound
+
+    try:
+        endpoint = outbound.add_endpoint(
+            db.get_db(), url, actor="cli", description=description, event_types=list(events)
+        )
+    except outbound.EndpointError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"Endpoint #{endpoint['id']} {endpoint['url']}")
+    click.echo(f"  events: {', '.join(endpoint['event_types']) or 'all'}")
+    click.echo(f"  signing secret: {endpoint['secret']}")
+
+
+@webhooks_group.command("list")
+@with_appcontext
+def webhooks_list_command() -> None:
+    """List the endpoints with their delivery counts."""
+    from proofmark.integrations import outbound
+
+    endpoints = outbound.list_endpoints(db.get_db())
+    if not endpoints:
+        click.echo("No webhook endpoints.")
+    for e in endpoints:
+        counts = ", ".join(f"{n} {s}" for s, n in e["counts"].items())
+        click.echo(f"#{e['id']}  {e['url']}  events: {', '.join(e['event_types']) or 'all'}  ({counts})")
+
+
+@webhooks_group.command("remove")
+@click.argument("endpoint_id", type=int)
+@with_appcontext
+def webhooks_remove_command(endpoint_id: int) -> None:
+    """Stop sending to an endpoint (what was queued for it is marked failed)."""
+    from proofmark.integrations import outbound
+
+    if not outbound.remove_endpoint(db.get_db(), endpoint_id):
+        raise click.ClickException(f"There is no active endpoint #{endpoint_id}.")
+    click.echo(f"Endpoint #{endpoint_id} removed.")
+
+
+@webhooks_group.command("run")
+@with_appcontext
+def webhooks_run_command() -> None:
+    """Process received order webhooks and send due events once (for cron)."""
+    from proofmark.integrations import worker
+
+    report = worker.run_once(current_app._get_current_object())
+    click.echo(f"Received: {report.inbound.summary()}.")
+    click.echo(f"Sent: {report.outbound.summary()}.")
+    for error in dict.fromkeys(report.inbound.errors + report.outbound.errors):
+        click.echo(f"  error: {error}", err=True)
 
 
 COMMANDS = (
@@ -289,6 +354,7 @@ COMMANDS = (
     create_staff_command,
     verify_records_command,
     export_production_command,
+    webhooks_group,
 )
 
 

@@ -137,4 +137,34 @@ DEFAULTS: dict = {
             "explain": True,
         },
     ],
+    # --- connecting the shop ---
+    # Webhook signing secrets per platform (a list, so that a secret can be rotated: any
+    # listed one is accepted). Shopify: the app's client secret / the "Webhooks" signing
+    # secret shown under Settings > Notifications; WooCommerce: each webhook's Secret.
+    "SHOPIFY_WEBHOOK_SECRETS": [],
+    "WOOCOMMERCE_WEBHOOK_SECRETS": [],
+    # Largest webhook body accepted (bytes); larger is refused with 413 before it is read.
+    "WEBHOOK_MAX_BODY_BYTES": 2 * 1024 * 1024,
+    # Received orders: attempts and backoff (base * 2^(attempt-1), capped) before a delivery
+    # that keeps failing is given up (it stays visible to staff with its error).
+    "INBOUND_MAX_ATTEMPTS": 8,
+    "INBOUND_RETRY_BASE_SECONDS": 30,
+    "INBOUND_RETRY_MAX_SECONDS": 3600,
+    "INBOUND_PROCESSING_TIMEOUT_SECONDS": 600,
+    # Webhooks out (Standard Webhooks): seconds to wait before each retry; after the last
+    # one the delivery is marked failed and staff can resend it. The default follows the
+    # specification's schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27.5 hours).
+    "WEBHOOK_RETRY_SCHEDULE_SECONDS": [5, 300, 1800, 7200, 18000, 36000, 36000],
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    "WEBHOOK_SENDING_TIMEOUT_SECONDS": 300,
+    # How the web process works both queues after a request: "thread", "inline" or "off"
+    # (cron runs `proofmark webhooks run`). None: "inline" under TESTING, else "thread".
+    "INTEGRATIONS_WORK_AFTER_REQUEST": None,
+    "INTEGRATIONS_POLL_SECONDS": 15,
+    # Photos of the received item on a return claim: largest upload, and largest image in
+    # pixels (checked from the header, before decoding: a decompression bomb is refused).
+    "CLAIM_PHOTO_MAX_BYTES": 15 * 1024 * 1024,
+    "CLAIM_PHOTO_MAX_PIXELS": 50_000_000,
+    # The shop's time zone (IANA name) for times shown to staff; evidence keeps UTC.
+    "SHOP_TIMEZONE": "UTC",
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask
 
-from proofmark import storage
+from proofmark import claim_photos, storage
 from proofmark.claims import design_text
 from proofmark.records import sha256_hex, timestamp
 from proofmark.verification import ProofVerification, verify_proof
@@ -39,6 +39,8 @@ EVENT_LABELS = {
     "claim_recorded": "Claim recorded",
     "claim_decided": "Claim decided",
     "production_file_sent": "Production file sent",
+    "personalization_received": "Personalization as received",
+    "link_shared": "Link given to staff to paste",
 }
 
 
@@ -166,6 +168,7 @@ def load_record(db: sqlite_utils.Database, proof_id: int, app: Flask | None = No
     claims = [dict(r) for r in db.execute("SELECT * FROM claims WHERE proof_id = ? ORDER BY id", (proof_id,))]
     verification = verify_proof(db, proof_id, app)
     record = ProofRecord(proof, revisions, events, emails, claims, verification)
+    record.claim_photos = claim_photos.for_proof(db, proof_id)
     record.image_problems = {p.image_sha256: p.message for p in verification.problems if p.what == "image"}
     approvals = [e for e in events if e["kind"] == "approved"]
     if approvals:
@@ -191,6 +194,21 @@ def _event_fact(event: dict) -> dict:
         "sha256": event["hash"],
         "prev_sha256": event["prev_hash"],
     }
+
+
+def _photo_facts(record: ProofRecord, claim_id: int, base_url: str) -> list[dict]:
+    """The claim's photos of the received item (stored without metadata, by SHA-256)."""
+    return [
+        {
+            "sha256": ph["sha256"],
+            "original_sha256": ph["original_sha256"],
+            "size": [ph["width"], ph["height"]],
+            "added_at_utc": ph["added_at"],
+            "added_by": ph["added_by"],
+            "url": f"{base_url}/staff/claim-photos/{ph['sha256']}.jpg",
+        }
+        for ph in getattr(record, "claim_photos", {}).get(claim_id, [])
+    ]
 
 
 def pdf_filename(record: ProofRecord) -> str:
@@ -293,6 +311,7 @@ def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
                     "decided_at",
                 )
             }
+            | {"photos": _photo_facts(record, c["id"], base_url)}
             for c in record.claims
         ],
         "verification": {
@@ -453,6 +472,29 @@ def _font_files() -> dict[str, Path]:
         if font is not None:
             found[fid] = font.path
     return found
+
+
+def _pdf_claim_photos(pdf, photos: list[dict], width: float, font: str) -> None:
+    """The photos of the received item, three to a row, each captioned with its SHA-256."""
+    size = (width - 8) / 3
+    for start in range(0, len(photos), 3):
+        row = photos[start : start + 3]
+        if pdf.get_y() + size + 12 > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        top, left = pdf.get_y(), pdf.l_margin
+        for n, ph in enumerate(row):
+            x = left + n * (size + 4)
+            try:
+                w, h = ph["size"]
+                scale = min(size / w, size / h)
+                pdf.image(io.BytesIO(claim_photos.get(ph["sha256"])), x=x, y=top, w=w * scale, h=h * scale)
+            except (OSError, ValueError):
+                pdf.set_xy(x, top)
+                pdf.multi_cell(size, 4, "(photo file missing)")
+            pdf.set_xy(x, top + size + 1)
+            pdf.set_font(font, "", 6.5)
+            pdf.multi_cell(size, 3, f"Received item · SHA-256 {ph['sha256']}", align="L")
+        pdf.set_xy(left, top + size + 10)
 
 
 def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> bytes:
@@ -773,6 +815,7 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
                     + (f" — {c['decision_note']}" if c["decision_note"] else "")
                 )
             pdf.multi_cell(width, 4.4, "\n".join(lines), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            _pdf_claim_photos(pdf, c["photos"], width, body)
             pdf.ln(1)
 
     heading("How this record was verified")

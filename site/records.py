@@ -83,6 +83,10 @@ def append_event(
         row,
     )
     row["id"] = cursor.lastrowid
+    # The one place proof events go out as webhooks: queued in this same transaction.
+    from proofmark.integrations import outbound
+
+    outbound.on_event(db, row)
     return row
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, current_app
+from markupsafe import Markup, escape
 
 from proofmark.personalizer import letters, previews
 
@@ -20,7 +22,40 @@ def long_date(value: str | None) -> str:
     return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"
 
 
+def shop_zone(name: str | None = None) -> ZoneInfo:
+    """The shop's time zone (SHOP_TIMEZONE); an unknown name is refused at start-up."""
+    return ZoneInfo(name or current_app.config.get("SHOP_TIMEZONE") or "UTC")
+
+
+def local_time(value: str | None, *, zone: ZoneInfo | None = None) -> Markup:
+    """A stored UTC timestamp as staff read it: in the shop's time zone, readably, with the
+    exact UTC time on hover (and in the `datetime` attribute)."""
+    if not value:
+        return Markup("")
+    try:
+        moment = datetime.strptime(
+            value.rstrip("Z")[:26], "%Y-%m-%dT%H:%M:%S.%f" if "." in value else "%Y-%m-%dT%H:%M:%S"
+        )
+    except ValueError:
+        return Markup(escape(value))
+    moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(zone or shop_zone())
+    shown = f"{local.strftime('%a')} {local.day} {local.strftime('%b %Y, %H:%M')} {local.tzname()}"
+    exact = moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(value, exact, shown)
+
+
+def check_timezone(app: Flask) -> str | None:
+    """A problem with SHOP_TIMEZONE, or None."""
+    try:
+        ZoneInfo(app.config.get("SHOP_TIMEZONE") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        return f"SHOP_TIMEZONE {app.config.get('SHOP_TIMEZONE')!r} is not a time zone name ({exc})."
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.globals.update(letters.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url
     app.jinja_env.filters["long_date"] = long_date

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 from proofmark_renderer import Design
 
 STATUSES = ("awaiting_approval", "approved", "changes_requested", "expired", "cancelled")
-SOURCES = ("shop", "staff", "api")
+SOURCES = ("shop", "staff", "api", "shopify", "woocommerce", "etsy")
 EVENT_KINDS = (
     "proof_created",
     "revision_added",

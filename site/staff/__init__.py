@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from proofmark.staff import (  # noqa: F401
     auth,
+    claim_photo_views,
     claims_views,
     editing,
     evidence_views,
     insights_views,
     production_views,
+    integrations_views,
     views,
 )
 from proofmark.staff.blueprint import bp

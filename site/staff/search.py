@@ -2,7 +2,10 @@
 filters, newest first, keyset-paginated.
 
 Terms of three or more characters go through the trigram FTS5 index `proof_search`
-(substring matches, case-insensitive); shorter terms fall back to LIKE.
+(substring matches, case-insensitive); shorter terms fall back to LIKE. Every term also
+matches the start of a word in `proof_search_folded` (accents and case folded: "muller"
+finds "Müller", "zoe" finds "Zoë"), and a term shaped like a public id ("P-8HCQV69N",
+"p8hcqv69n") finds that proof by its id.
 """
 
 from __future__ import annotations
@@ -122,21 +125,70 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# The alphabet of public ids (proofs.service): no 0/O, 1/I/L, U.
+PUBLIC_ID = re.compile(r"(?:P[-\s]?)?([23456789ABCDEFGHJKMNPQRSTVWXYZ]{8})", re.IGNORECASE)
+
+
+def public_id(term: str) -> str | None:
+    """The public id a term names ("P-8HCQV69N", "p8hcqv69n", "8HCQV69N"), or None."""
+    found = PUBLIC_ID.fullmatch(term.strip())
+    return "P-" + found.group(1).upper() if found else None
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _folded_match(term: str) -> str | None:
+    """A prefix query on the accent-folded word index, or None when the term has no word
+    characters (unicode61 would find no token in it)."""
+    words = re.findall(r"\w+", term)
+    if not words or "@" in term:  # an email address is found whole by the trigram index
+        return None
+    return " ".join(_fts_phrase(w) + "*" for w in words)
+
+
+def _term_ids(term: str, params: list) -> str:
+    """A SELECT of the ids of proofs a term of three or more characters finds: substring
+    (trigram), accent-folded word prefix, or public id."""
+    selects = ["SELECT rowid FROM proof_search WHERE proof_search MATCH ?"]
+    params.append(_fts_phrase(term))
+    folded = _folded_match(term)
+    if folded:
+        selects.append("SELECT rowid FROM proof_search_folded WHERE proof_search_folded MATCH ?")
+        params.append(folded)
+    pid = public_id(term)
+    if pid:
+        selects.append("SELECT id FROM proofs WHERE public_id = ?")
+        params.append(pid)
+    return " UNION ".join(selects)
+
+
 def _where(query: SearchQuery) -> tuple[list[str], list]:
     where: list[str] = []
     params: list = []
     long_terms = [t for t in terms(query.q) if len(t) >= 3]
     short_terms = [t for t in terms(query.q) if len(t) < 3]
-    if long_terms:
-        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        where.append("p.id IN (SELECT rowid FROM proof_search WHERE proof_search MATCH ?)")
-        params.append(match)
+    found = [_term_ids(term, params) for term in long_terms]
+    if found:
+        # One list of ids for the whole query (every term must match), so the planner reads
+        # the matches and sorts them instead of testing each proof against each term.
+        where.append("p.id IN (" + " INTERSECT ".join(f"SELECT * FROM ({sql})" for sql in found) + ")")
     for term in short_terms:
-        where.append(
+        # One or two characters: a row filter while reading newest first (it stops at the
+        # page), or the start of a word with accents folded ("zo" finds "Zoë").
+        condition = (
             "(p.order_ref LIKE ? ESCAPE '\\' OR p.customer_name LIKE ? ESCAPE '\\'"
-            " OR p.customer_email LIKE ? ESCAPE '\\' OR p.text LIKE ? ESCAPE '\\')"
+            " OR p.customer_email LIKE ? ESCAPE '\\' OR p.text LIKE ? ESCAPE '\\'"
         )
         params += [_like(term)] * 4
+        folded = _folded_match(term)
+        if folded:
+            condition += (
+                " OR p.id IN (SELECT rowid FROM proof_search_folded WHERE proof_search_folded MATCH ?)"
+            )
+            params.append(folded)
+        where.append(condition + ")")
     if query.status:
         where.append("p.status = ?")
         params.append(query.status)
