@@ -98,6 +98,9 @@ DEFAULTS: dict = {
     "STAFF_LOGIN_MAX_FAILURES": 5,
     "STAFF_LOGIN_MAX_FAILURES_PER_IP": 20,
     "STAFF_LOGIN_WINDOW_MINUTES": 15,
+    # After STAFF_LOGIN_MAX_FAILURES failures each further attempt waits 2, 4, 8, ... seconds;
+    # on an account never longer than this, so guessing cannot lock a staff member out.
+    "STAFF_LOGIN_MAX_ACCOUNT_DELAY_SECONDS": 60,
     # A staff session ends after this many hours.
     "STAFF_SESSION_HOURS": 12,
     # The shop's written refund policy, quoted in evidence packs (Stripe: refund_policy).

@@ -35,7 +35,8 @@ def place():
         design_token = verify_design(form["design_token"])
     except TokenError as exc:
         return render_template("orders/error.html", message=str(exc), form=None), 400
-    order_ref = form["order_ref"].strip() or "DEMO-" + "".join(
+    # Left empty, the demo makes one up; anything typed is checked exactly as typed.
+    order_ref = form["order_ref"] or "DEMO-" + "".join(
         secrets.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6)
     )
     try:

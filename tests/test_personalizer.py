@@ -136,7 +136,7 @@ def test_unknown_font_in_the_form_is_an_error_not_a_crash(client):
     html = client.post("/p/mug/preview", data={"line-1": "Hi", "font": "comic-sans"}, headers=HX).get_data(
         as_text=True
     )
-    assert "There is no font “comic-sans”" in slot(html, "issues-general")
+    assert "There is no font “\u2068comic-sans\u2069”" in slot(html, "issues-general")
 
 
 def test_font_stylesheet_and_subset_samples(client):
