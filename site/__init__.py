@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         embed,
         errors,
         health,
+        limits,
         mail,
         orders,
         personalizer,
@@ -66,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     mail.init_app(app)
     security.init_app(app)
+    limits.init_app(app)  # request size and encoding, before any view reads the body
     errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
     Htmx(app)
     templating.init_app(app)

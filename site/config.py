@@ -23,6 +23,11 @@ DEFAULTS: dict = {
     "MAIL_FROM": "Proofmark <proofs@localhost>",
     # Base for links in emails (approval links are absolute).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Request size ceilings (bytes), checked before anything is read: the whole site, the
+    # shopper's forms (a few lines of text), and the part of an address after the `?`.
+    "MAX_CONTENT_LENGTH": 512 * 1024,
+    "SHOPPER_FORM_MAX_BYTES": 64 * 1024,
+    "MAX_QUERY_STRING_BYTES": 8192,
     # Origins allowed to frame /embed/* (CSP frame-ancestors) and to receive postMessage.
     "EMBED_ALLOWED_ORIGINS": [],
     # Stored images (preview cache, proof images), relative to the instance folder.
