@@ -38,9 +38,7 @@ def _too_large(sent: int, limit: int) -> None:
             "are accepted). Shorten your text and send it again; nothing was saved."
         )
     else:
-        message = (
-            f"The request is too large ({sent:,} bytes; at most {limit:,} are accepted here). Nothing was saved."
-        )
+        message = f"The request is too large ({sent:,} bytes; at most {limit:,} are accepted here). Nothing was saved."
     abort(413, message)
 
 

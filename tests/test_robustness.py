@@ -312,8 +312,9 @@ def test_a_views_own_error_message_and_page_are_kept(staff, read_only_app):
     assert response.status_code == 404 and "There is no proof #12345." in text(response)
     assert "Back to the records" in text(response)
     response = read_only_app.test_client().get("/p/no-such-product")
-    assert response.status_code == 404 and "There is no product “\u2068no-such-product\u2069” in this shop." in text(
-        response
+    assert (
+        response.status_code == 404
+        and "There is no product “\u2068no-such-product\u2069” in this shop." in text(response)
     )
 
 

@@ -140,7 +140,9 @@ def clean_email(value) -> str:
         # looks right in the records and bounces.
         or any(unicodedata.category(c)[0] in "CZ" for c in email)
     ):
-        raise ProofError(f"{quote(email)} is not an email address we can send the proof to.", "customer_email")
+        raise ProofError(
+            f"{quote(email)} is not an email address we can send the proof to.", "customer_email"
+        )
     return email
 
 

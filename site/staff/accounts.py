@@ -140,7 +140,8 @@ def set_disabled(db: sqlite_utils.Database, email: str, disabled: bool) -> tuple
             raise AccountError(f"There is no staff account for {email}.")
         if disabled:
             db.execute(
-                "UPDATE staff SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?", (timestamp(), row["id"])
+                "UPDATE staff SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?",
+                (timestamp(), row["id"]),
             )
             ended = staff_sessions.revoke_all(db, row["id"], "account disabled")
         else:
