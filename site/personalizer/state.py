@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from proofmark.personalizer import letters as presentation
 from proofmark_renderer import Design, Issue, catalog, validate
-from proofmark_renderer.quoting import codepoint, quote
 from proofmark_renderer.catalog import Font, Product
+from proofmark_renderer.quoting import codepoint, quote
 
 ALIGN_CHOICES = (("left", "Left"), ("center", "Centre"), ("right", "Right"))
 # Issues that only say "nothing typed yet": while the shopper is still typing they would be

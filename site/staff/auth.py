@@ -11,7 +11,6 @@ from proofmark.db import get_db
 from proofmark.staff import accounts
 from proofmark.staff.blueprint import bp, sign_in, sign_out
 
-
 # Where a sign-in may send the browser afterwards: staff pages and the demo outbox.
 NEXT_PREFIXES = ("/staff/", "/staff?", "/dev/outbox")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, session, url_for
 from htmx_flask import make_response, request
 
-from proofmark.db import get_db
 from proofmark import staff_sessions
+from proofmark.db import get_db
 from proofmark.staff import accounts
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
