@@ -15,6 +15,7 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    from flask_compress import Compress
     from htmx_flask import Htmx
 
     from proofmark import (
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     limits.init_app(app)  # request size and encoding, before any view reads the body
     errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
     Htmx(app)
+    Compress(app)
     templating.init_app(app)
     previews.init_app(app)
     cli.register(app)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
+from proofmark import orders
 from proofmark.personalizer import letters, previews
 
 
@@ -23,4 +24,5 @@ def long_date(value: str | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(letters.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url
+    app.jinja_env.globals["shop_orders_open"] = orders.orders_open
     app.jinja_env.filters["long_date"] = long_date
