@@ -17,6 +17,7 @@ connections hold every thread, and the timed requests fail after --timeout secon
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import re
@@ -106,10 +107,8 @@ class SlowClients:
         while not self.stop.wait(2):
             for n, s in enumerate(self.sockets):
                 if n % 3:
-                    try:
+                    with contextlib.suppress(OSError):
                         s.send(b"a")
-                    except OSError:
-                        pass
 
     def alive(self) -> int:
         """How many of the connections the server still holds open."""
