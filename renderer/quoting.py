@@ -15,9 +15,23 @@ _KEPT = frozenset("\u200c\u200d")
 _HIDDEN = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"})
 
 
+# Control characters have no name in the Unicode database; these are the ones people paste.
+_CONTROL_NAMES = {
+    "\t": "CHARACTER TABULATION",
+    "\n": "LINE FEED",
+    "\v": "LINE TABULATION",
+    "\f": "FORM FEED",
+    "\r": "CARRIAGE RETURN",
+    "\x00": "NULL",
+    "\x1b": "ESCAPE",
+    "\x7f": "DELETE",
+    "\x85": "NEXT LINE",
+}
+
+
 def codepoint(char: str) -> str:
     """U+202E RIGHT-TO-LEFT OVERRIDE (the name when Unicode has one)."""
-    name = unicodedata.name(char, "")
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "")
     return f"U+{ord(char):04X}" + (f" {name}" if name else "")
 
 

@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
     Htmx(app)
     Compress(app)
+    app.after_request(assets.buffer_text_files)  # registered after Compress: runs before it
     templating.init_app(app)
     previews.init_app(app)
     cli.register(app)

@@ -31,7 +31,8 @@ DEFAULTS: dict = {
     # Compression (flask-compress) of pages, styles, scripts and JSON: brotli where the browser
     # takes it, else gzip. Images are compressed already.
     "COMPRESS_ALGORITHM": ["br", "gzip"],
-    "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
+    # Streamed responses are not compressed (proofmark.assets buffers small text files instead).
+    "COMPRESS_STREAMS": False,
     "COMPRESS_MIMETYPES": [
         "text/html",
         "text/css",

@@ -141,7 +141,11 @@ def _check_recipient(data: bytes, to: Address) -> None:
     head = data.split(b"\r\n\r\n", 1)[0]
     parsed = BytesParser(policy=default_policy).parsebytes(head + b"\r\n\r\n", headersonly=True)
     addresses = parsed["To"].addresses if parsed["To"] is not None else ()
-    if len(addresses) != 1 or addresses[0].addr_spec != to.addr_spec or addresses[0].display_name != to.display_name:
+    if (
+        len(addresses) != 1
+        or addresses[0].addr_spec != to.addr_spec
+        or addresses[0].display_name != to.display_name
+    ):
         raise ValueError(f"The To header of this message would not name exactly {to.addr_spec}; not sent.")
 
 

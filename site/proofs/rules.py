@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from proofmark.proofs.errors import ProofError
-from proofmark_renderer.quoting import quote
+from proofmark_renderer.quoting import codepoint, quote
 
 MAX_NAME = 200
 MAX_EMAIL = 254
@@ -28,7 +28,7 @@ JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ: part of how Persian and Ind
 
 
 def describe(char: str) -> str:
-    return f"U+{ord(char):04X}" + (f" {unicodedata.name(char)}" if unicodedata.name(char, "") else "")
+    return codepoint(char)
 
 
 def hidden_character(text: str) -> str | None:
