@@ -98,7 +98,7 @@ class SlowClients:
             elif kind == 2:
                 s.sendall(
                     b"POST /p/mug/preview HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nline-1="
+                    b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 50000\r\n\r\nline-1="
                 )
             self.sockets.append(s)
         self.thread.start()

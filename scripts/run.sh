@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and serves Proofmark with granian (a Rust HTTP server: connections, slow or idle
 # clients and request bodies are handled asynchronously, so they never hold one of the
-# threads that run the app), with the embedded defaults: SQLite in the instance folder,
+# threads that run the app; see site/serving.py), with the embedded defaults: SQLite in the instance folder,
 # email written to the instance outbox.
 #
 # Demo mode (the default here) serves http://127.0.0.1:5000 only: anyone who can reach a demo
@@ -34,7 +34,9 @@ esac
 .venv/bin/proofmark init-instance
 .venv/bin/proofmark init-db
 .venv/bin/proofmark seed-demo
-exec .venv/bin/granian --interface wsgi --host "$HOST" --port "$PORT" \
-  --workers "$WORKERS" --blocking-threads "$THREADS" --no-ws \
-  --respawn-failed-workers --workers-kill-timeout 30 \
-  proofmark.wsgi:app
+# ASGI: granian reads requests asynchronously and proofmark.serving hands each complete one to
+# one of THREADS threads per worker (site/serving.py says why).
+export THREADS
+exec .venv/bin/granian --interface asgi --host "$HOST" --port "$PORT" \
+  --workers "$WORKERS" --no-ws --respawn-failed-workers --workers-kill-timeout 30 \
+  proofmark.wsgi:asgi_app
