@@ -4,7 +4,7 @@ retries gets the first answer again instead of a second proof and a second email
 The key is claimed (a row with the body's SHA-256 and no answer yet) before any work, and the
 answer is stored after. The same key with the same body replays the stored answer; with a
 different body it is refused; while the first request is still being answered a retry is told
-to wait. A claim left without an answer for PENDING_SECONDS (its worker died) may be taken
+to wait. Keys are forgotten after KEEP_DAYS. A claim left without an answer for PENDING_SECONDS (its worker died) may be taken
 over; the order reference's uniqueness then keeps a second proof from being made.
 """
 
@@ -20,6 +20,8 @@ from proofmark.records import timestamp, utcnow
 
 MAX_KEY_LENGTH = 255
 PENDING_SECONDS = 60
+# A retry comes within minutes; a key is remembered this long, then forgotten.
+KEEP_DAYS = 7
 
 
 class IdempotencyConflict(Exception):
@@ -50,6 +52,9 @@ def claim(db: sqlite_utils.Database, api_key_id: int, key: str, body_sha256: str
     means replay it. Raises IdempotencyConflict for another body or a request in flight."""
     now = utcnow()
     with transaction(db):
+        db.execute(
+            "DELETE FROM api_idempotency WHERE created_at < ?", (timestamp(now - timedelta(days=KEEP_DAYS)),)
+        )
         row = db.execute(
             "SELECT * FROM api_idempotency WHERE api_key_id = ? AND key = ?", (api_key_id, key)
         ).fetchone()

@@ -61,7 +61,7 @@ class BufferedWSGI:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers],
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers],
             }
         )
         await send({"type": "http.response.body", "body": b"".join(chunks)})

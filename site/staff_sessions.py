@@ -23,6 +23,10 @@ COOKIE_KEY = "staff_sid"
 def open_session(db: sqlite_utils.Database, staff_id: int) -> str:
     sid = secrets.token_urlsafe(32)
     with transaction(db):
+        # Sessions long past STAFF_SESSION_HOURS no longer matter.
+        db.execute(
+            "DELETE FROM staff_sessions WHERE created_at < ?", (timestamp(utcnow() - timedelta(days=30)),)
+        )
         db.execute(
             "INSERT INTO staff_sessions (id, staff_id, created_at) VALUES (?, ?, ?)",
             (sid, staff_id, timestamp()),

@@ -478,3 +478,69 @@ def test_pages_styles_and_scripts_are_compressed(mapp, path):
     assert "Accept-Encoding" in br.headers["Vary"]
     assert brotli.decompress(br.data) == plain and gzip.decompress(gz.data) == plain
     assert len(br.data) < len(plain)
+
+
+# --- 2. serving: the adapter between granian (ASGI) and the app ---------------------------------
+
+
+def _asgi_call(adapter, *, method="POST", path="/p/mug/preview", headers=(), chunks=(b"",)):
+    import asyncio
+
+    sent: list[dict] = []
+    queue = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)
+    ]
+
+    async def receive():
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "query_string": b"",
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5000),
+        "scheme": "http",
+        "http_version": "1.1",
+    }
+    asyncio.run(adapter(scope, receive, send))
+    return sent[0]["status"], dict((k.decode(), v.decode()) for k, v in sent[0]["headers"]), sent[1]["body"]
+
+
+def test_the_serving_adapter_gives_the_app_whole_bodies_and_refuses_large_ones_unread(mapp):
+    from proofmark.serving import BufferedWSGI
+
+    adapter = BufferedWSGI(mapp, max_body=mapp.config["MAX_CONTENT_LENGTH"], threads=2)
+    form = b"line-1=Zo%C3%AB+%26+Ben"
+    # The body arrives in pieces (as a slow client sends it); the app sees all of it at once.
+    status, headers, body = _asgi_call(
+        adapter,
+        headers=[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("content-length", str(len(form))),
+            ("hx-request", "true"),
+        ],
+        chunks=[form[:5], form[5:12], form[12:]],
+    )
+    assert status == 200 and "Zoë &amp; Ben" in body.decode()
+    assert headers["content-security-policy"].startswith("default-src 'self'")
+    # Declared far too large: answered from the header, the body never read.
+    status, _, body = _asgi_call(
+        adapter,
+        headers=[("content-type", "application/x-www-form-urlencoded"), ("content-length", str(10 * MB))],
+        chunks=[],
+    )
+    assert status == 413 and b"nothing was saved" in body
+    # No length (chunked) and too large: cut off at the limit, still 413.
+    status, _, _ = _asgi_call(
+        adapter,
+        headers=[("content-type", "application/x-www-form-urlencoded")],
+        chunks=[b"line-1=" + b"A" * 400_000, b"A" * 400_000, b""],
+    )
+    assert status == 413
+    adapter.executor.shutdown()

@@ -8,6 +8,7 @@ CREATE TABLE staff_sessions (
     revoked_why TEXT
 );
 CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+CREATE INDEX staff_sessions_created ON staff_sessions (created_at);
 
 -- One row per Idempotency-Key an API key has used: the body's hash and the answer given.
 -- status_code is NULL while the first request is still being answered.
@@ -20,6 +21,7 @@ CREATE TABLE api_idempotency (
     created_at TEXT NOT NULL,
     PRIMARY KEY (api_key_id, key)
 );
+CREATE INDEX api_idempotency_created ON api_idempotency (created_at);
 
 -- Orders placed through the demo shop's form, per client address (its rate limit in production).
 CREATE TABLE shop_order_attempts (
