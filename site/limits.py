@@ -74,6 +74,16 @@ def check_request() -> None:
     limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         _too_large(request.content_length, limit)
+    if (
+        limit is not None
+        and not request.environ.get("CONTENT_LENGTH")
+        and "wsgi.input_terminated" in request.environ
+    ):
+        # Sent without a length (chunked): Werkzeug stops reading at the limit without a word,
+        # which would cut the body short. Read it here (at most `limit` bytes) and refuse it whole.
+        data = request.get_data(cache=True)
+        if len(data) >= limit:
+            _too_large(len(data), limit)
     max_query = int(current_app.config["MAX_QUERY_STRING_BYTES"])
     if len(request.query_string) > max_query:
         abort(

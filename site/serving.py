@@ -144,9 +144,6 @@ def _environ(scope: dict, headers: list[tuple[str, str]], body: bytes, length: i
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
     }
-    if length is None:
-        # No Content-Length (chunked): the body read so far is all the app gets.
-        environ["wsgi.input_terminated"] = True
     for name, value in headers:
         if name == "content-type":
             environ["CONTENT_TYPE"] = value
@@ -155,4 +152,8 @@ def _environ(scope: dict, headers: list[tuple[str, str]], body: bytes, length: i
         else:
             key = "HTTP_" + name.upper().replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
+    if length is None:
+        # Sent without a length (chunked) and read whole (or its first max_body + 1 bytes):
+        # the app sees the length it has, and refuses a body that is too large by it.
+        environ["CONTENT_LENGTH"] = str(len(body))
     return environ
