@@ -255,6 +255,14 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_p
         reading=None,
     )
     page.click("text=Open the demo outbox")
+    # Every message holds an approval link: staff sign in first, even in demo mode.
+    expect(page.locator("h1")).to_have_text("Staff sign-in")
+    email, password = "outbox@shop.test", "outbox password 1"
+    created = live_server.flask("create-staff", email, "--password-stdin", input=password + "\n")
+    assert created.returncode == 0, created.stderr
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Demo outbox")
     page.locator(".outbox-table a").first.click()
     expect(page.locator("iframe.mail-html")).to_be_visible()
@@ -264,6 +272,7 @@ def test_demo_outbox_link_works_with_the_file_backend(live_server, page, phone_p
     page.screenshot(path=str(artifacts / "dev-outbox-message.png"), full_page=True)
 
     # On a phone the long approval URL wraps inside the text part instead of running past it.
+    phone_page.context.add_cookies(page.context.cookies())  # the same signed-in staff member
     phone_page.goto(page.url)
     expect(phone_page.frame_locator("iframe.mail-html").locator("h1")).to_have_text(
         "Please approve your proof"

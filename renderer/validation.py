@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import regex
 
-from proofmark_renderer import catalog
+from proofmark_renderer import catalog, quoting
 from proofmark_renderer import text as textmod
 from proofmark_renderer.catalog import Font, Product
 from proofmark_renderer.layout import Plan, plan
@@ -52,12 +52,19 @@ def font_suggestions(product: Product, text: str, exclude: str | None = None) ->
 
 
 def _quote(s: str) -> str:
-    return f"“{s}”"
+    return quoting.quote(s)
 
 
 def _char_label(chars: list[str]) -> str:
+    # A hidden character (an override, a zero-width space) is named, never shown: shown, it
+    # would reorder or hide the message that mentions it.
     return ", ".join(
-        f"{_quote(c)} (U+{ord(c):04X})" if not c.isprintable() or c.isspace() else _quote(c) for c in chars
+        quoting.codepoint(c)
+        if quoting.is_hidden(c)
+        else f"{_quote(c)} (U+{ord(c):04X})"
+        if not c.isprintable() or c.isspace()
+        else _quote(c)
+        for c in chars
     )
 
 

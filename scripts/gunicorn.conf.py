@@ -1,5 +1,7 @@
-"""gunicorn settings for `make run`: load the app once in the master and build every
-product's scene there, so forked workers share it and no shopper waits for a cold scene."""
+"""gunicorn settings: the arrangement `make run` used before granian (scripts/run.sh), kept
+for comparison (`scripts/bench_slow_clients.py --server gunicorn`). Its threads are held by
+idle or slow connections: do not expose it directly. Loads the app once in the master and
+builds every product's scene there, so forked workers share it."""
 
 from __future__ import annotations
 

@@ -1,13 +1,42 @@
 #!/usr/bin/env bash
-# Sets up and serves Proofmark on http://127.0.0.1:5000 with gunicorn and the embedded
-# defaults: SQLite in the instance folder, email written to the instance outbox.
+# Sets up and serves Proofmark with granian (a Rust HTTP server: connections, slow or idle
+# clients and request bodies are handled asynchronously, so they never hold one of the
+# threads that run the app; see site/serving.py), with the embedded defaults: SQLite in the instance folder,
+# email written to the instance outbox.
+#
+# Demo mode (the default here) serves http://127.0.0.1:5000 only: anyone who can reach a demo
+# can place orders. Production: FLASK_DEMO=false, with HOST/PORT/WORKERS/THREADS as needed
+# (README, "Running in production").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
 export INSTANCE_PATH="${INSTANCE_PATH:-$(pwd)/instance}"
-# Demo mode: seeds the demo shop and staff login, shows /dev/outbox. Production sets FLASK_DEMO=false.
 export FLASK_DEMO="${FLASK_DEMO:-true}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-5000}"
+WORKERS="${WORKERS:-2}"
+THREADS="${THREADS:-4}"
+case "$(printf '%s' "$FLASK_DEMO" | tr '[:upper:]' '[:lower:]')" in
+  true|1|yes)
+    if [ "$HOST" != "127.0.0.1" ] && [ "$HOST" != "::1" ] && [ "$HOST" != "localhost" ]; then
+      echo "run: demo mode serves this computer only (127.0.0.1); HOST=$HOST is refused." >&2
+      echo "run: for a public site set FLASK_DEMO=false (see README, 'Running in production')." >&2
+      exit 2
+    fi
+    echo "run: DEMO MODE on http://$HOST:$PORT (loopback only: other computers cannot connect)."
+    echo "run: /dev/outbox shows the emails to signed-in staff; the demo staff login is printed below once."
+    ;;
+  *)
+    echo "run: production mode on http://$HOST:$PORT ($WORKERS workers x $THREADS threads)."
+    ;;
+esac
+# PROOFMARK_SKIP_SETUP=1: the tests and benchmarks, which have just run setup themselves.
+[ "${PROOFMARK_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 .venv/bin/proofmark init-instance
 .venv/bin/proofmark init-db
 .venv/bin/proofmark seed-demo
-exec .venv/bin/gunicorn --config scripts/gunicorn.conf.py
+# ASGI: granian reads requests asynchronously and proofmark.serving hands each complete one to
+# one of THREADS threads per worker (site/serving.py says why).
+export THREADS
+exec .venv/bin/granian --interface asgi --host "$HOST" --port "$PORT" \
+  --workers "$WORKERS" --no-ws --respawn-failed-workers --workers-kill-timeout 30 \
+  proofmark.wsgi:asgi_app

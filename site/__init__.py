@@ -15,6 +15,7 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    from flask_compress import Compress
     from htmx_flask import Htmx
 
     from proofmark import (
@@ -27,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         embed,
         errors,
         health,
+        limits,
         mail,
         orders,
         personalizer,
@@ -69,8 +71,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     mail.init_app(app)
     integrations_worker.init_app(app)
     security.init_app(app)
+    limits.init_app(app)  # request size and encoding, before any view reads the body
     errors.init_app(app)  # before any blueprint: it sets the `int` URL converter
     Htmx(app)
+    Compress(app)
+    app.after_request(assets.buffer_text_files)  # registered after Compress: runs before it
     templating.init_app(app)
     previews.init_app(app)
     cli.register(app)

@@ -5,10 +5,11 @@ and stored only as their SHA-256."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
-from proofmark import api_keys, proofs
+from proofmark import api_keys, idempotency, proofs
 from proofmark.db import get_db
+from proofmark.records import sha256_hex
 from proofmark.security import csrf
 from proofmark.tokens import TokenError, verify_design
 
@@ -106,6 +107,34 @@ def _proof_json(proof: proofs.Proof) -> dict:
 
 @bp.post("/proofs")
 def create():
+    """Create a proof. With an `Idempotency-Key` header, a retry of the same request gets
+    the first answer again (header `Idempotent-Replayed: true`), never a second proof."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return _create()
+    db, api_key_id = get_db(), g.api_key["id"]
+    try:
+        idempotency.check_key(key)
+        stored = idempotency.claim(db, api_key_id, key, sha256_hex(request.get_data(cache=True)))
+    except idempotency.IdempotencyConflict as exc:
+        raise ApiError(exc.status, exc.code, exc.message) from exc
+    if stored is not None:
+        response = Response(stored.response, status=stored.status_code, mimetype="application/json")
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    try:
+        try:
+            response = _create()
+        except ApiError as exc:
+            response = _api_error(exc)
+    except BaseException:
+        idempotency.release(db, api_key_id, key)
+        raise
+    idempotency.finish(db, api_key_id, key, response.status_code, response.get_data())
+    return response
+
+
+def _create():
     if not request.is_json:
         raise ApiError(
             415, "unsupported_media_type", "Send a JSON body with `Content-Type: application/json`."
@@ -113,6 +142,9 @@ def create():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "The body is not a JSON object.")
+    new_revision = body.get("new_revision", False)
+    if not isinstance(new_revision, bool):
+        raise ApiError(422, "invalid_field", "`new_revision` must be true or false.")
     missing = [k for k in ("order_ref", "customer_name", "customer_email") if not body.get(k)]
     if not body.get("design") and not body.get("design_token"):
         missing.append("design (or design_token)")
@@ -189,6 +221,8 @@ def create():
                 [{"field": f"design.{k}", "message": "not a string"} for k in wrong],
             )
         _check_design_size(design, lines, fields)
+    if new_revision:
+        return _new_revision(body, design)
     try:
         proof_id = proofs.create_proof(
             get_db(),
@@ -201,13 +235,68 @@ def create():
             ip=request.remote_addr,
             user_agent=(request.user_agent.string or "")[:500] or None,
             design_token=design_token,
+            unique_order_ref=True,
         )
+    except proofs.OrderRefTaken as exc:
+        existing = proofs.get_proof(get_db(), exc.proof_id)
+        raise ApiError(
+            409,
+            "order_ref_exists",
+            str(exc),
+            [{"field": "order_ref", "message": "taken", "proof": existing.public_id}],
+        ) from exc
     except proofs.ProofError as exc:
         details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
         raise ApiError(422, "invalid_proof", str(exc), details) from exc
     proof = proofs.get_proof(get_db(), proof_id)
     response = jsonify({"proof": _proof_json(proof), "created": True})
     response.status_code = 201
+    response.headers["Location"] = f"/api/proofs/{proof.public_id}"
+    return response
+
+
+def _new_revision(body: dict, design) -> Response:
+    """`"new_revision": true`: the design becomes the next revision of the live proof with this
+    order reference (same customer), emailed again for approval."""
+    order_ref = body["order_ref"]
+    row = (
+        get_db()
+        .execute(
+            "SELECT id FROM proofs WHERE order_ref = ? AND status != 'cancelled' ORDER BY id LIMIT 1",
+            (order_ref,),
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise ApiError(
+            404,
+            "not_found",
+            f'There is no live proof for order {order_ref} to revise; leave out "new_revision" to create one.',
+        )
+    proof = proofs.get_proof(get_db(), row["id"])
+    changed = [k for k in ("customer_name", "customer_email") if body[k] != getattr(proof, k)]
+    if changed:
+        raise ApiError(
+            422,
+            "customer_mismatch",
+            f"The proof for order {order_ref} is for another {changed[0].replace('_', ' ')}: a new revision "
+            "keeps the customer. Cancel the proof and create a new one to change it.",
+            [{"field": f, "message": "differs from the proof"} for f in changed],
+        )
+    try:
+        number = proofs.add_revision(
+            get_db(),
+            proof.id,
+            design,
+            actor=f"api:{g.api_key['name']}",
+            ip=request.remote_addr,
+            user_agent=(request.user_agent.string or "")[:500] or None,
+        )
+    except proofs.ProofError as exc:
+        details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+        raise ApiError(422, "invalid_proof", str(exc), details) from exc
+    proof = proofs.get_proof(get_db(), proof.id)
+    response = jsonify({"proof": _proof_json(proof), "created": False, "revision": number})
     response.headers["Location"] = f"/api/proofs/{proof.public_id}"
     return response
 

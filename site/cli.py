@@ -194,6 +194,8 @@ def create_staff_command(email: str, password_stdin: bool, reset_password: bool)
         if reset_password:
             staff = accounts.set_password(database, email, password)
             click.echo(f"Password changed for {staff.email}; their open sessions are signed out.")
+            if accounts.is_disabled(database, email):
+                click.echo("The account stays disabled; `proofmark staff enable` turns it on again.")
         else:
             staff = accounts.create(database, email, password)
             click.echo(
@@ -202,6 +204,39 @@ def create_staff_command(email: str, password_stdin: bool, reset_password: bool)
             )
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@click.group("staff")
+def staff_command() -> None:
+    """Disable or enable a staff account."""
+
+
+@staff_command.command("disable")
+@click.argument("email")
+@with_appcontext
+def staff_disable_command(email: str) -> None:
+    """Disable an account: it cannot sign in, and its open sessions end now."""
+    from proofmark.staff import accounts
+
+    try:
+        staff, ended = accounts.set_disabled(db.get_db(), email, True)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Staff account {staff.email} disabled; {ended} open session(s) ended.")
+
+
+@staff_command.command("enable")
+@click.argument("email")
+@with_appcontext
+def staff_enable_command(email: str) -> None:
+    """Enable a disabled account again (its password is unchanged)."""
+    from proofmark.staff import accounts
+
+    try:
+        staff, _ = accounts.set_disabled(db.get_db(), email, False)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Staff account {staff.email} enabled.")
 
 
 @click.command("verify-records")
@@ -352,6 +387,7 @@ COMMANDS = (
     revoke_api_key_command,
     list_api_keys_command,
     create_staff_command,
+    staff_command,
     verify_records_command,
     export_production_command,
     webhooks_group,

@@ -23,6 +23,24 @@ DEFAULTS: dict = {
     "MAIL_FROM": "Proofmark <proofs@localhost>",
     # Base for links in emails (approval links are absolute).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Request size ceilings (bytes), checked before anything is read: the whole site, the
+    # shopper's forms (a few lines of text), and the part of an address after the `?`.
+    "MAX_CONTENT_LENGTH": 512 * 1024,
+    "SHOPPER_FORM_MAX_BYTES": 64 * 1024,
+    "MAX_QUERY_STRING_BYTES": 8192,
+    # Compression (flask-compress) of pages, styles, scripts and JSON: brotli where the browser
+    # takes it, else gzip. Images are compressed already.
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    # Streamed responses are not compressed (proofmark.assets buffers small text files instead).
+    "COMPRESS_STREAMS": False,
+    "COMPRESS_MIMETYPES": [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "image/svg+xml",
+    ],
     # Origins allowed to frame /embed/* (CSP frame-ancestors) and to receive postMessage.
     "EMBED_ALLOWED_ORIGINS": [],
     # Stored images (preview cache, proof images), relative to the instance folder.
@@ -32,8 +50,13 @@ DEFAULTS: dict = {
     # The folder whose node_modules/ holds htmx and the font packages (`npm ci`). Empty:
     # $PROOFMARK_ASSET_ROOT, else the source checkout, else the working directory.
     "ASSET_ROOT": "",
-    # Demo mode: seeds a demo shop and staff login and shows /dev/outbox.
+    # Demo mode: seeds a demo shop and staff login and shows /dev/outbox (to signed-in staff).
+    # `make run` serves it on 127.0.0.1 only.
     "DEMO": False,
+    # The demo shop's anonymous "Place order" (POST /orders) outside demo and debug mode: off
+    # unless turned on, and then at most SHOP_ORDERS_PER_HOUR orders per client address.
+    "SHOP_ORDERS": False,
+    "SHOP_ORDERS_PER_HOUR": 10,
     "SHOP_NAME": "Proofmark Demo Shop",
     # The disclosure shown before ordering and approving (EU CRD Art. 6(1)(k), 16(c)).
     # Its version is recorded with every confirmation and approval.
@@ -98,6 +121,9 @@ DEFAULTS: dict = {
     "STAFF_LOGIN_MAX_FAILURES": 5,
     "STAFF_LOGIN_MAX_FAILURES_PER_IP": 20,
     "STAFF_LOGIN_WINDOW_MINUTES": 15,
+    # After STAFF_LOGIN_MAX_FAILURES failures each further attempt waits 2, 4, 8, ... seconds;
+    # on an account never longer than this, so guessing cannot lock a staff member out.
+    "STAFF_LOGIN_MAX_ACCOUNT_DELAY_SECONDS": 60,
     # A staff session ends after this many hours.
     "STAFF_SESSION_HOURS": 12,
     # The shop's written refund policy, quoted in evidence packs (Stripe: refund_policy).

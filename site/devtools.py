@@ -1,5 +1,6 @@
 """/dev/outbox: read the emails the app queued, in debug or demo mode only, so the demo's
-whole loop (order -> proof email -> approval link) works without a mail server."""
+whole loop (order -> proof email -> approval link) works without a mail server. Signed-in
+staff only: every message holds a customer's approval link."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import re
 from email import message_from_bytes
 from email.policy import default as default_policy
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
+from proofmark import staff_sessions
 from proofmark.db import get_db
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
@@ -18,6 +20,11 @@ bp = Blueprint("devtools", __name__, url_prefix="/dev")
 def _only_in_debug_or_demo():
     if not (current_app.debug or current_app.config.get("DEMO")):
         abort(404)
+    # The outbox holds every customer's approval link: staff only, in demo mode too.
+    if staff_sessions.current_staff_id() is None:
+        target = request.full_path if request.query_string else request.path
+        return redirect(url_for("staff.login", next=target))
+    return None
 
 
 def _row(outbox_id: int) -> dict:

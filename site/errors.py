@@ -66,8 +66,10 @@ def handle_http_exception(exc: HTTPException):
         return exc  # a view's own response, or not ours to phrase
     title, message = _message(exc)
     headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
-    if request.path.startswith("/api/") or (
-        request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+    if (
+        request.path.startswith("/api/")
+        or request.is_json
+        or (request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json")
     ):
         code = title.lower().replace(" ", "_")
         return jsonify({"error": {"code": code, "message": message}}), exc.code, headers

@@ -220,8 +220,11 @@ def email_filename(email: dict) -> str:
     return f"email-{email['id']}.eml"
 
 
-def build_facts(record: ProofRecord, config: dict, base_url: str = "") -> dict:
-    """The evidence as a JSON-able dict. `base_url` makes the file references absolute."""
+def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) -> dict:
+    """The evidence as a JSON-able dict. File references are absolute under PUBLIC_URL (or
+    `base_url`): never under the Host header a request happened to carry."""
+    if base_url is None:
+        base_url = str(config.get("PUBLIC_URL") or "").rstrip("/")
     proof = record.proof
     approval = record.approval
     verification = record.verification

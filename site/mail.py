@@ -30,7 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.policy import SMTP as SMTP_POLICY
+from email.policy import default as default_policy
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
@@ -84,6 +86,10 @@ def render_pair(name: str, **context) -> tuple[str, str]:
     )
 
 
+# SMTP's policy, with headers folded only past RFC 5322's limit of 998 characters (see build_message).
+HEADER_POLICY = SMTP_POLICY.clone(max_line_length=998)
+
+
 def _message_id_domain(from_addr: str) -> str:
     domain = parseaddr(from_addr)[1].rpartition("@")[2]
     return domain or "proofmark.localhost"
@@ -104,7 +110,8 @@ def build_message(
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = from_addr
     local, _, domain = to_addr.rpartition("@")
-    msg["To"] = Address(display_name=to_name, username=local, domain=domain)
+    to = Address(display_name=to_name, username=local, domain=domain)
+    msg["To"] = to
     msg["Subject"] = subject
     msg["Date"] = formatdate((now or utcnow()).timestamp(), usegmt=True)
     message_id = make_msgid(idstring=secrets.token_hex(4), domain=_message_id_domain(from_addr))
@@ -122,7 +129,33 @@ def build_message(
             filename=image.filename,
             disposition="inline",
         )
-    return BuiltMessage(message_id=message_id, data=msg.as_bytes(policy=SMTP_POLICY))
+    # Headers are written unfolded up to RFC 5322's 998 characters: Python's folding of a long
+    # display name can drop its quotes, and a name such as `..., Eve <eve@evil.example>` would
+    # then add a second recipient. The result is read back to prove it names one address.
+    data = msg.as_bytes(policy=HEADER_POLICY)
+    if not _names_only(data, to):
+        # Never seen; but a name that cannot be written safely is left out of the header (it
+        # is in the message itself) rather than risk a second recipient.
+        msg.replace_header("To", Address(username=local, domain=domain))
+        data = msg.as_bytes(policy=HEADER_POLICY)
+        if not _names_only(data, Address(username=local, domain=domain)):
+            raise ValueError(
+                f"The To header would not name exactly {to.addr_spec}; the message was not built."
+            )
+    return BuiltMessage(message_id=message_id, data=data)
+
+
+def _names_only(data: bytes, to: Address) -> bool:
+    """Whether the built message's To header reads back as exactly `to` (a header parser
+    folds runs of spaces in a display name into one, so those are compared folded)."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    parsed = BytesParser(policy=default_policy).parsebytes(head + b"\r\n\r\n", headersonly=True)
+    addresses = parsed["To"].addresses if parsed["To"] is not None else ()
+    return (
+        len(addresses) == 1
+        and addresses[0].addr_spec == to.addr_spec
+        and " ".join(addresses[0].display_name.split()) == " ".join(to.display_name.split())
+    )
 
 
 def email_image(png: bytes, width: int = 1200) -> bytes:

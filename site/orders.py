@@ -1,18 +1,55 @@
 """The demo shop's "Place order": a verified design token becomes a proof, emailed to the
-shopper for approval. (A real shop sends its orders through POST /api/proofs.)"""
+shopper for approval. (A real shop sends its orders through POST /api/proofs.)
+
+Anonymous, and each order renders a proof and sends an email: so it is open in demo mode
+(which serves this computer only) and debug, and in production only when SHOP_ORDERS is on,
+then at most SHOP_ORDERS_PER_HOUR orders per client address."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from proofmark import proofs
-from proofmark.db import get_db
+from proofmark.db import get_db, transaction
+from proofmark.records import timestamp, utcnow
 from proofmark.security import csrf
 from proofmark.tokens import TokenError, verify_design
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+def orders_open() -> bool:
+    config = current_app.config
+    return bool(config.get("DEMO") or current_app.debug or config.get("SHOP_ORDERS"))
+
+
+def _rate_limited() -> bool:
+    """Count this order against the client's hourly allowance (production only)."""
+    if current_app.config.get("DEMO") or current_app.debug:
+        return False
+    limit = int(current_app.config["SHOP_ORDERS_PER_HOUR"])
+    now = utcnow()
+    ip = request.remote_addr or "unknown"
+    db = get_db()
+    with transaction(db):
+        db.execute("DELETE FROM shop_order_attempts WHERE at < ?", (timestamp(now - timedelta(days=1)),))
+        used = db.execute(
+            "SELECT count(*) FROM shop_order_attempts WHERE ip = ? AND at >= ?",
+            (ip, timestamp(now - timedelta(hours=1))),
+        ).fetchone()[0]
+        if used >= limit:
+            return True
+        db.execute("INSERT INTO shop_order_attempts (ip, at) VALUES (?, ?)", (ip, timestamp(now)))
+    return False
+
+
+@bp.before_request
+def _only_when_open():
+    if not orders_open():
+        abort(404)
 
 
 def _form() -> dict:
@@ -30,12 +67,20 @@ def _form() -> dict:
 @bp.post("")
 @csrf.exempt
 def place():
+    if _rate_limited():
+        limit = current_app.config["SHOP_ORDERS_PER_HOUR"]
+        message = (
+            f"This shop takes at most {limit} orders an hour from one address, and that many were placed. "
+            "Please try again in an hour; nothing was saved."
+        )
+        return render_template("orders/error.html", message=message, form=None), 429, {"Retry-After": "3600"}
     form = _form()
     try:
         design_token = verify_design(form["design_token"])
     except TokenError as exc:
         return render_template("orders/error.html", message=str(exc), form=None), 400
-    order_ref = form["order_ref"].strip() or "DEMO-" + "".join(
+    # Left empty, the demo makes one up; anything typed is checked exactly as typed.
+    order_ref = form["order_ref"] or "DEMO-" + "".join(
         secrets.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6)
     )
     try:

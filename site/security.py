@@ -7,7 +7,9 @@ EMBED_ALLOWED_ORIGINS may frame. Nothing loads from another host.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import ipaddress
+
+from flask import Flask, Response, abort, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -31,9 +33,27 @@ def frame_ancestors(app: Flask, embeddable: bool) -> str:
     return " ".join(origins) if origins else "'none'"
 
 
+def _loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)
+
+    @app.before_request
+    def _demo_serves_this_computer_only():
+        # `make run` binds demo mode to 127.0.0.1; this holds even if it is put behind a proxy
+        # or bound elsewhere by hand: a demo's orders and staff login are for its own machine.
+        if app.config.get("DEMO") and not _loopback(request.remote_addr):
+            abort(
+                403,
+                "This Proofmark runs in demo mode, which serves only the computer it runs on. "
+                "Run it in production mode (FLASK_DEMO=false) to serve other computers.",
+            )
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask, current_app
 from markupsafe import Markup, escape
 
+from proofmark import orders
 from proofmark.personalizer import letters, previews
 
 
@@ -58,4 +59,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.globals.update(letters.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url
+    app.jinja_env.globals["shop_orders_open"] = orders.orders_open
     app.jinja_env.filters["long_date"] = long_date

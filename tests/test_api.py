@@ -249,7 +249,7 @@ def test_design_token_creates_once(api_app, client, key):
     with api_app.app_context():
         d = design("Token Ada")
         token = sign_design(d, d.content_key(1200, "jpeg"))
-    body = {**BODY, "design": None, "design_token": token}
+    body = {**BODY, "order_ref": "#TOKEN-1", "design": None, "design_token": token}
     body.pop("design")
     first = client.post("/api/proofs", json=body, headers=auth(key))
     assert first.status_code == 201 and first.json["proof"]["text"] == "Token Ada"

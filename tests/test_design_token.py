@@ -96,6 +96,7 @@ def test_confirming_produces_a_token_with_what_was_shown_and_chosen(client, app)
 
 
 def test_the_cart_carries_the_token_to_the_order_form(client, app):
+    app.config["SHOP_ORDERS"] = True  # production mode has no order form unless turned on
     token = token_in(
         client.post("/p/mug/confirm", data={"line-1": "Grandpa", "font": "lato", "checked": "yes"}).get_data(
             as_text=True

@@ -45,7 +45,10 @@ def test_an_origin_not_on_the_list_is_refused(client):
     response = client.get("/embed/pendant-round", query_string={"origin": "https://evil.example"})
     html = response.get_data(as_text=True)
     assert response.status_code == 403
-    assert "https://evil.example is not on the list of shops allowed to show this personalizer" in html
+    assert (
+        "“\u2068https://evil.example\u2069” is not on the list of shops allowed to show this personalizer"
+        in html
+    )
     assert '<meta name="proofmark-embed-origin" content="">' in html
     post = client.post(
         "/embed/pendant-round/confirm",

@@ -78,7 +78,7 @@ def test_stripe_section_uses_stripes_field_names(staff, world):
     assert "2011/83/EU" in stripe["refund_policy_disclosure"]
     assert "approved" in stripe["refund_refusal_explanation"]
     # Every referenced email can be downloaded as it was built.
-    eml = staff.get(stripe["customer_communication"][0]["url"].replace("http://localhost", ""))
+    eml = staff.get(stripe["customer_communication"][0]["url"].replace("http://proofs.test", ""))
     assert eml.status_code == 200 and b"Message-ID" in eml.data
 
 

@@ -285,7 +285,11 @@ def test_concurrent_senders_deliver_each_message_once(tmp_path):
 def test_web_request_never_fails_because_smtp_is_down(tmp_path):
     port = free_port()
     app = make_app(
-        tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_PORT=port, MAIL_SEND_AFTER_REQUEST="inline"
+        tmp_path / "instance",
+        MAIL_BACKEND="smtp",
+        SMTP_PORT=port,
+        MAIL_SEND_AFTER_REQUEST="inline",
+        SHOP_ORDERS=True,
     )
     with app.app_context():
         token = _design_token(app)
@@ -316,7 +320,11 @@ def _design_token(app) -> str:
 def test_background_thread_sends_right_after_the_request(tmp_path):
     port = free_port()
     app = make_app(
-        tmp_path / "instance", MAIL_BACKEND="smtp", SMTP_PORT=port, MAIL_SEND_AFTER_REQUEST="thread"
+        tmp_path / "instance",
+        MAIL_BACKEND="smtp",
+        SMTP_PORT=port,
+        MAIL_SEND_AFTER_REQUEST="thread",
+        SHOP_ORDERS=True,
     )
     with app.app_context():
         token = _design_token(app)

@@ -121,7 +121,7 @@ def test_absurdly_long_input_is_refused_in_words_and_kept(client):
     response = client.post("/p/pendant-round", data={"line-1": long_text})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "5000 characters long" in html
+    assert "5,000 characters long" in html
     assert f'value="{long_text}"' in html
     assert "disabled" in html
 
@@ -129,14 +129,14 @@ def test_absurdly_long_input_is_refused_in_words_and_kept(client):
 def test_unknown_product_is_a_clear_404(client):
     response = client.get("/p/no-such-thing")
     assert response.status_code == 404
-    assert "There is no product “no-such-thing”" in response.get_data(as_text=True)
+    assert "There is no product “\u2068no-such-thing\u2069”" in response.get_data(as_text=True)
 
 
 def test_unknown_font_in_the_form_is_an_error_not_a_crash(client):
     html = client.post("/p/mug/preview", data={"line-1": "Hi", "font": "comic-sans"}, headers=HX).get_data(
         as_text=True
     )
-    assert "There is no font “comic-sans”" in slot(html, "issues-general")
+    assert "There is no font “\u2068comic-sans\u2069”" in slot(html, "issues-general")
 
 
 def test_font_stylesheet_and_subset_samples(client):

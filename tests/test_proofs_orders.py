@@ -10,6 +10,12 @@ import pytest
 from proofmark.db import get_db
 from proofmark.tokens import sign_design
 from tests.proofs_support import count, design, make_app
+from tests.support import STAFF_EMAIL, StaffLogin, make_staff, sign_in
+
+
+def _has_staff(app) -> bool:
+    with app.app_context():
+        return get_db().execute("SELECT 1 FROM staff WHERE email = ?", (STAFF_EMAIL,)).fetchone() is not None
 
 
 @pytest.fixture(scope="module")
@@ -156,8 +162,22 @@ def test_an_order_reference_with_a_bidi_override_can_be_corrected(demo_app):
     assert 'value="Ada"' in html
 
 
-def test_dev_outbox_lists_and_shows_messages_with_html_and_inline_image(demo_app):
+def test_dev_outbox_needs_a_staff_sign_in_even_in_demo_mode(demo_app):
+    """Every message holds a customer's approval link: anonymous visitors are sent to sign in."""
     client = demo_app.test_client()
+    for path in ("/dev/outbox", "/dev/outbox/1", "/dev/outbox/1/html", "/dev/outbox/1.eml"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/staff/login?next=/dev/outbox"), path
+    # Signing in comes back to the outbox.
+    make_staff(demo_app, "outbox@shop.test")
+    response = StaffLogin(client, "outbox@shop.test").login(query_string={"next": "/dev/outbox"})
+    assert response.headers["Location"] == "/dev/outbox"
+    assert client.get("/dev/outbox").status_code == 200
+
+
+def test_dev_outbox_lists_and_shows_messages_with_html_and_inline_image(demo_app):
+    client = sign_in(demo_app, create=not _has_staff(demo_app)).client
     client.post(
         "/orders",
         data={

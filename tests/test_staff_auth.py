@@ -71,25 +71,45 @@ def test_wrong_password_and_unknown_account_look_the_same(staff_app, client):
     assert b"do not match a staff account" in wrong.data and b"do not match a staff account" in unknown.data
 
 
-def test_failed_logins_lock_the_account_then_expire(clock, staff_app, client):
-    limit = staff_app.config["STAFF_LOGIN_MAX_FAILURES"]
-    for _ in range(limit):
+def test_failed_logins_slow_guessing_with_growing_delays(clock, staff_app, client):
+    free = staff_app.config["STAFF_LOGIN_MAX_FAILURES"]
+    for _ in range(free):
         assert StaffLogin(client).login(password="wrong password").status_code == 401
-    locked = StaffLogin(client).login()  # even the right password is refused while locked
-    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
-    assert b"Too many failed sign-ins" in locked.data
-    # Another address is locked out of this account too (per-account limit) ...
+    slowed = StaffLogin(client).login()  # even the right password waits out the delay
+    assert slowed.status_code == 429 and slowed.headers["Retry-After"] == "2"
+    assert b"Too many failed sign-ins. Try again in 2 seconds." in slowed.data
+    # Another address waits on this account too (per-account delay) ...
     other_ip = StaffLogin(staff_app.test_client()).login(environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert other_ip.status_code == 429
-    # ... still locked just before the window passes ...
-    window = staff_app.config["STAFF_LOGIN_WINDOW_MINUTES"]
-    clock.advance(minutes=window - 1)
-    assert StaffLogin(client).login().status_code == 429
-    # ... and the window passing unlocks it (move the clock, don't sleep).
-    clock.advance(minutes=2)
+    # ... and each further failure doubles the wait: 2, 4, 8 seconds (move the clock, don't sleep).
+    waits = []
+    for _ in range(3):
+        clock.advance(seconds=60)
+        assert StaffLogin(client).login(password="wrong password").status_code == 401
+        waits.append(int(StaffLogin(client).login().headers["Retry-After"]))
+    assert waits == [4, 8, 16]
+    clock.advance(seconds=16)
     with staff_app.app_context():
         assert accounts.blocked_for(get_db(), STAFF_EMAIL, "127.0.0.1", staff_app.config) is None
     assert StaffLogin(client).login().status_code == 302
+
+
+def test_a_stranger_cannot_lock_a_staff_member_out(clock, staff_app):
+    """Guesses from many addresses slow the account down, never for longer than
+    STAFF_LOGIN_MAX_ACCOUNT_DELAY_SECONDS: the staff member waits at most that long."""
+    cap = staff_app.config["STAFF_LOGIN_MAX_ACCOUNT_DELAY_SECONDS"]
+    attacker = staff_app.test_client()
+    for n in range(40):
+        clock.advance(seconds=cap)
+        response = StaffLogin(attacker).login(
+            password=f"guess {n}", environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}
+        )
+        assert response.status_code == 401
+    staff_member = StaffLogin(staff_app.test_client())
+    waiting = staff_member.login(environ_base={"REMOTE_ADDR": "192.0.2.10"})
+    assert waiting.status_code == 429 and int(waiting.headers["Retry-After"]) <= cap
+    clock.advance(seconds=cap)
+    assert staff_member.login(environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code == 302
 
 
 def test_failed_logins_lock_an_address_across_accounts(app, client):

@@ -289,7 +289,7 @@ class CachedPreviewFastPath:
     Everything else goes to Flask unchanged.
     """
 
-    _SKIP = frozenset({"content-length", "content-type", "etag", "date", "set-cookie", "vary"})
+    _SKIP = frozenset({"content-length", "content-type", "etag", "date", "set-cookie"})
 
     def __init__(self, wsgi_app, cache_root: Path, memory_limit: int) -> None:
         self.wsgi_app = wsgi_app

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from proofmark.personalizer import letters as presentation
 from proofmark_renderer import Design, Issue, catalog, validate
 from proofmark_renderer.catalog import Font, Product
+from proofmark_renderer.quoting import codepoint, quote
 
 ALIGN_CHOICES = (("left", "Left"), ("center", "Centre"), ("right", "Right"))
 # Issues that only say "nothing typed yet": while the shopper is still typing they would be
@@ -54,6 +55,8 @@ class TextInput:
 
     @property
     def count(self) -> int:
+        if len(self.value) > input_limit(self.max_chars):
+            return len(self.value)  # refused anyway; not worth splitting into letters
         return len(presentation.letters(self.value))
 
 
@@ -215,26 +218,73 @@ def product_inputs(product: Product, values: Mapping[str, str]) -> list[TextInpu
 
 def _text_value(form: Mapping[str, str], name: str) -> str:
     value = form.get(name, "")
-    # Browsers send text inputs without newlines; a pasted CR/LF from a script is the one
-    # thing we normalise, because a line box cannot hold a line break.
-    return value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ") if isinstance(value, str) else ""
+    return value if isinstance(value, str) else ""
+
+
+def input_limit(max_chars: int) -> int:
+    """Code points a box may hold before it is refused unlaid-out: generous next to the
+    product's limit in letters (a letter can be several code points: é as e + accent, a
+    family emoji), small enough that nothing measured or drawn from it costs much."""
+    return max(4 * max_chars, 64) if max_chars else MAX_INPUT_CHARS
+
+
+def _line_number(name: str) -> int | None:
+    digits = name[5:] if name.startswith("line-") else ""
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 6 else None
+
+
+def form_problems(product: Product, form: Mapping[str, str], inputs: list[TextInput]) -> list[str]:
+    """What in the form cannot be made as sent, each said with what and where. Checked on the
+    raw values, before any layout: nothing is dropped, joined or shortened to make it fit."""
+    problems: list[str] = []
+    name = product.name.lower()
+    for inp in inputs:
+        limit = min(input_limit(inp.max_chars), MAX_INPUT_CHARS)
+        if len(inp.value) > limit:
+            problems.append(
+                f"{inp.label} is {len(inp.value):,} characters long; the {name} takes at most "
+                f"{inp.max_chars}. Shorten it to see a preview."
+            )
+            continue
+        breaks = [i for i, c in enumerate(inp.value) if c in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"]
+        if breaks:
+            before = inp.value[: breaks[0]]
+            after = f" after {quote(before, 30)}" if before else " at the start"
+            problems.append(
+                f"{inp.label} contains a line break{after} ({codepoint(inp.value[breaks[0]])}). A box holds one "
+                "line: put each line of text in its own box."
+            )
+    known = {inp.name for inp in inputs}
+    for key in form:
+        value = form.get(key)
+        if key in known or not isinstance(value, str) or not value:
+            continue
+        number = _line_number(key)
+        if number is not None and number > product.max_lines:
+            problems.append(
+                f"The {name} takes at most {product.max_lines} line{'s' if product.max_lines != 1 else ''}; "
+                f"line {number} ({quote(value, 30)}) was sent as well. Nothing is left out silently: "
+                "remove it, or choose a product with room for more lines."
+            )
+        elif key.startswith("field-"):
+            problems.append(
+                f"The {name} has no place called {quote(key[6:], 30)} for the text {quote(value, 30)}. "
+                "Remove it; nothing is left out silently."
+            )
+        if len(problems) >= 8:  # enough to say what is wrong; never one line per form key
+            break
+    return problems
 
 
 def state_from_form(product: Product, form: Mapping[str, str], *, editing: bool = True) -> State:
     """Everything the personalizer shows for a submitted (or linked) form."""
     values = {}
-    problems: list[str] = []
     for n in range(1, product.max_lines + 1):
         values[f"line-{n}"] = _text_value(form, f"line-{n}")
     for spec in product.field_specs:
         values[f"field-{spec.id}"] = _text_value(form, f"field-{spec.id}")
     inputs = product_inputs(product, values)
-    for inp in inputs:
-        if len(inp.value) > MAX_INPUT_CHARS:
-            problems.append(
-                f"{inp.label} is {len(inp.value)} characters long; the {product.name.lower()} takes at most "
-                f"{inp.max_chars}. Shorten it to see a preview."
-            )
+    problems = form_problems(product, form, inputs)
 
     # A suggestion button ("use this font") wins over the radio it was next to.
     font_id = form.get("use_font") or form.get("font") or product.default_font
@@ -251,8 +301,9 @@ def state_from_form(product: Product, form: Mapping[str, str], *, editing: bool 
     fields = {inp.field: inp.value for inp in inputs if inp.field and inp.value}
     design = Design(product=product.id, font=font_id, lines=tuple(lines), fields=fields, align=align)
 
+    # Nothing is laid out, measured or drawn for a form that cannot be made as sent.
     issues = [] if problems else list(validate(design))
-    all_text = "".join(i.value for i in inputs)
+    all_text = "" if problems else "".join(i.value for i in inputs)
     fonts = []
     for fid in product.allowed_fonts:
         font = catalog.font(fid)

@@ -24,7 +24,8 @@ from proofmark.personalizer import previews
 from proofmark.personalizer import state as personalize
 from proofmark.records import timestamp
 from proofmark.security import EMBED_BLUEPRINT, csrf
-from proofmark_renderer import catalog
+from proofmark_renderer import Design, catalog
+from proofmark_renderer.quoting import quote
 
 bp = Blueprint("personalizer", __name__)
 
@@ -87,20 +88,31 @@ def refuse_unlisted_origins():
         pz=Context(blueprint=EMBED, embedded=True),
         title="This shop is not set up for personalisation",
         message=(
-            f"The shop at {origin[:100]} is not on the list of shops allowed to show this "
+            f"The shop at {quote(origin, 100)} is not on the list of shops allowed to show this "
             "personalizer (EMBED_ALLOWED_ORIGINS), so it cannot be shown here."
         ),
     )
     return page, 403
 
 
+def _shown_design(state: personalize.State) -> Design:
+    """The design the preview draws: a form that cannot be made as sent (far too long, a line
+    break, extra lines) shows the product without text next to its problems, so no address
+    carries megabytes and nothing is drawn from it."""
+    if state.form_problems:
+        return Design(product=state.product.id, font=state.product.default_font, lines=())
+    return state.design
+
+
 def live_preview(state: personalize.State, external: bool = False) -> str:
-    return previews.preview_url(state.design, current_app.config["PREVIEW_WIDTH"], "jpeg", external=external)
+    return previews.preview_url(
+        _shown_design(state), current_app.config["PREVIEW_WIDTH"], "jpeg", external=external
+    )
 
 
 def large_preview(state: personalize.State, external: bool = False) -> str:
     return previews.preview_url(
-        state.design, current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg", external=external
+        _shown_design(state), current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg", external=external
     )
 
 
@@ -111,7 +123,7 @@ def _product_or_404(product_id: str, ctx: Context):
             f"{ctx.templates}/error.html",
             pz=ctx,
             title="No such product",
-            message=f"There is no product “{product_id[:60]}” in this shop.",
+            message=f"There is no product {quote(product_id, 60)} in this shop.",
         )
         abort(make_response(page, 404))
     return product

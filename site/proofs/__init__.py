@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from proofmark.proofs.approval_page import page_content, page_content_sha256, statements
 from proofmark.proofs.emails import mask_email
-from proofmark.proofs.errors import ProofChanged, ProofError, ProofExpired, ProofNotFound, ProofSuperseded
+from proofmark.proofs.errors import (
+    OrderRefTaken,
+    ProofChanged,
+    ProofError,
+    ProofExpired,
+    ProofNotFound,
+    ProofSuperseded,
+)
 from proofmark.proofs.model import Proof, Revision
 from proofmark.proofs.queries import (
     find_by_design_token,
@@ -46,6 +53,7 @@ __all__ = [
     "Proof",
     "ProofChanged",
     "ProofError",
+    "OrderRefTaken",
     "ProofExpired",
     "ProofNotFound",
     "ProofSuperseded",

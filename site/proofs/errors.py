@@ -27,3 +27,11 @@ class ProofChanged(ProofError):
 
 class ProofExpired(ProofError):
     pass
+
+
+class OrderRefTaken(ProofError):
+    """A proof with this order reference already exists (and is not cancelled)."""
+
+    def __init__(self, message: str, proof_id: int):
+        super().__init__(message, "order_ref")
+        self.proof_id = proof_id

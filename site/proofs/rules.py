@@ -1,13 +1,15 @@
 """The one rule set for inputs that several paths accept (the demo shop, the staff form,
 the API, the approval page): the customer's name and email address, the order reference
-and free text such as a change request. Each check returns the cleaned value or raises
-ProofError naming the field at fault."""
+and free text such as a change request. Each check returns the value exactly as it was
+sent, or raises ProofError naming the field at fault and what is wrong where: nothing is
+trimmed, folded or lower-cased on the way in."""
 
 from __future__ import annotations
 
 import unicodedata
 
 from proofmark.proofs.errors import ProofError
+from proofmark_renderer.quoting import codepoint, quote
 
 MAX_NAME = 200
 MAX_EMAIL = 254
@@ -26,7 +28,7 @@ JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ: part of how Persian and Ind
 
 
 def describe(char: str) -> str:
-    return f"U+{ord(char):04X}" + (f" {unicodedata.name(char)}" if unicodedata.name(char, "") else "")
+    return codepoint(char)
 
 
 def hidden_character(text: str) -> str | None:
@@ -58,13 +60,22 @@ def clean_line(
     field: str | None = None,
     check_hidden: bool = True,
 ) -> str:
-    text = str(value or "").strip()
-    if required and not text:
+    text = str(value or "")
+    if required and not text.strip():
         raise ProofError(f"The {what} is missing.", field)
     if len(text) > max_len:
-        raise ProofError(f"The {what} is too long (at most {max_len} characters).", field)
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ProofError(f"The {what} contains a line break or control character.", field)
+        raise ProofError(
+            f"The {what} is too long (at most {max_len} characters): it has {len(text):,}.", field
+        )
+    control = next((i for i, c in enumerate(text) if ord(c) < 32 or ord(c) == 127), None)
+    if control is not None:
+        kind = "a line break" if text[control] in "\r\n" else "a control character"
+        raise ProofError(
+            f"The {what} contains {kind} ({describe(text[control])}) at character {control + 1}; "
+            "it must be one line. Please type it again without it.",
+            field,
+        )
+    _check_surrounding_space(text, what, field)
     hidden = hidden_character(text) if check_hidden else None
     if hidden is not None and unicodedata.category(hidden) in ("Cn", "Co", "Cs"):
         raise ProofError(
@@ -79,6 +90,22 @@ def clean_line(
             field,
         )
     return text
+
+
+def _check_surrounding_space(text: str, what: str, field: str | None) -> None:
+    """Refused, not trimmed: what is stored, signed and shown is exactly what was sent."""
+    if text[:1].isspace():
+        raise ProofError(
+            f"The {what} begins with a space ({describe(text[0])}). Remove it and send it again: "
+            "we keep what you type exactly as typed.",
+            field,
+        )
+    if text[-1:].isspace():
+        raise ProofError(
+            f"The {what} ends with a space ({describe(text[-1])}). Remove it and send it again: "
+            "we keep what you type exactly as typed.",
+            field,
+        )
 
 
 def clean_order_ref(value) -> str:
@@ -113,13 +140,16 @@ def clean_email(value) -> str:
         # looks right in the records and bounces.
         or any(unicodedata.category(c)[0] in "CZ" for c in email)
     ):
-        raise ProofError(f"“{email}” is not an email address we can send the proof to.", "customer_email")
+        raise ProofError(
+            f"{quote(email)} is not an email address we can send the proof to.", "customer_email"
+        )
     return email
 
 
 def clean_multiline(value, what: str, max_len: int = MAX_COMMENT, *, field: str | None = None) -> str:
-    text = str(value or "").replace("\r\n", "\n").strip()
-    if not text:
+    # CRLF is how browsers send a textarea's line breaks; nothing else is changed.
+    text = str(value or "").replace("\r\n", "\n")
+    if not text.strip():
         raise ProofError(f"The {what} is missing.", field)
     if len(text) > max_len:
         raise ProofError(f"The {what} is too long (at most {max_len} characters).", field)

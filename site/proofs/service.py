@@ -28,7 +28,7 @@ from proofmark.db import transaction
 from proofmark.proofs import rules
 from proofmark.proofs.approval_page import names, page_content, page_content_sha256
 from proofmark.proofs.emails import jpeg_for, queue_email
-from proofmark.proofs.errors import ProofChanged, ProofError, ProofExpired, ProofSuperseded
+from proofmark.proofs.errors import OrderRefTaken, ProofChanged, ProofError, ProofExpired, ProofSuperseded
 from proofmark.proofs.images import Rendered, render_checked
 from proofmark.proofs.model import SOURCES, Proof, Revision
 from proofmark.proofs.queries import find_by_design_token, get_revision, load
@@ -151,8 +151,11 @@ def create_proof(
     user_agent: str | None = None,
     design_token=None,
     now: datetime | None = None,
+    unique_order_ref: bool = False,
 ) -> int:
-    """Create a proof with revision 1 and queue its email. `design`: a renderer.Design or
+    """Create a proof with revision 1 and queue its email. With `unique_order_ref`, an order
+    reference that a live (not cancelled) proof already has raises OrderRefTaken, checked
+    under the write lock so two parallel requests cannot both create one. `design`: a renderer.Design or
     its dict; `design_token`: the verified DesignToken (or the token string) when the
     design came from the shop. A design token makes one proof: given again, the existing
     proof's id is returned and nothing new is created or sent."""
@@ -186,6 +189,17 @@ def create_proof(
             existing = find_by_design_token(db, design_token.nonce)
             if existing is not None:
                 return existing
+        if unique_order_ref:
+            taken = db.execute(
+                "SELECT id, public_id FROM proofs WHERE order_ref = ? AND status != 'cancelled' ORDER BY id LIMIT 1",
+                (order_ref,),
+            ).fetchone()
+            if taken is not None:
+                raise OrderRefTaken(
+                    f"There is already a proof for order {order_ref} ({taken['public_id']}). Send "
+                    '"new_revision": true to make this design its next revision.',
+                    taken["id"],
+                )
         public_id = _new_public_id(db)
         cursor = db.execute(
             "INSERT INTO proofs (public_id, order_ref, customer_name, customer_email, product, font, text,"

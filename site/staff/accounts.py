@@ -6,6 +6,7 @@ gunicorn workers and restarts.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -14,6 +15,7 @@ import sqlite_utils
 from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from proofmark import staff_sessions
 from proofmark.db import transaction
 from proofmark.records import timestamp, utcnow
 
@@ -107,53 +109,97 @@ def create(db: sqlite_utils.Database, email: str, password: str) -> Staff:
 
 
 def set_password(db: sqlite_utils.Database, email: str, password: str) -> Staff:
-    """Changing the password also ends the account's existing sessions (they carry the old date)."""
+    """Changing the password also ends the account's existing sessions. A disabled account
+    stays disabled: only `proofmark staff enable` turns it back on."""
     email, password = normalise_email(email), check_password(password)
     now = timestamp()
     with transaction(db):
         cursor = db.execute(
-            "UPDATE staff SET password_hash = ?, password_changed_at = ?, disabled_at = NULL WHERE email = ?",
+            "UPDATE staff SET password_hash = ?, password_changed_at = ? WHERE email = ?",
             (_hash(password), now, email),
         )
-    if cursor.rowcount == 0:
-        raise AccountError(f"There is no staff account for {email}.")
-    return find(db, email)
+        if cursor.rowcount == 0:
+            raise AccountError(f"There is no staff account for {email}.")
+        row = db.execute("SELECT * FROM staff WHERE email = ?", (email,)).fetchone()
+        staff_sessions.revoke_all(db, row["id"], "password changed")
+    return _staff(row)
 
 
-def _retry_after(rows: list, window: timedelta, now: datetime) -> int:
-    oldest = datetime.fromisoformat(rows[-1]["at"].replace("Z", "+00:00"))
-    return max(1, int((oldest + window - now).total_seconds()) + 1)
+def is_disabled(db: sqlite_utils.Database, email: str) -> bool:
+    row = db.execute("SELECT disabled_at FROM staff WHERE email = ?", (normalise_email(email),)).fetchone()
+    return bool(row and row["disabled_at"])
+
+
+def set_disabled(db: sqlite_utils.Database, email: str, disabled: bool) -> tuple[Staff, int]:
+    """Disable (ending every open session) or enable an account; returns it and the number
+    of sessions ended."""
+    email = normalise_email(email)
+    with transaction(db):
+        row = db.execute("SELECT * FROM staff WHERE email = ?", (email,)).fetchone()
+        if row is None:
+            raise AccountError(f"There is no staff account for {email}.")
+        if disabled:
+            db.execute(
+                "UPDATE staff SET disabled_at = coalesce(disabled_at, ?) WHERE id = ?",
+                (timestamp(), row["id"]),
+            )
+            ended = staff_sessions.revoke_all(db, row["id"], "account disabled")
+        else:
+            db.execute("UPDATE staff SET disabled_at = NULL WHERE id = ?", (row["id"],))
+            ended = 0
+    return _staff(row), ended
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _delay(failures: int, free: int, cap: int) -> int:
+    """Seconds to wait after the latest failure: none for the first `free` failures, then
+    2, 4, 8, ... seconds, never more than `cap`."""
+    if failures < free:
+        return 0
+    return min(cap, 2 ** min(failures - free + 1, 30))
 
 
 def blocked_for(
     db: sqlite_utils.Database, email: str, ip: str, config: dict, now: datetime | None = None
 ) -> int | None:
-    """Seconds until this account or address may try again, or None if it may try now."""
+    """Seconds until this account or address may try again, or None if it may try now.
+
+    Per address: growing delays after STAFF_LOGIN_MAX_FAILURES failures, and a stop for the
+    rest of the window after STAFF_LOGIN_MAX_FAILURES_PER_IP (only that address is stopped).
+    Per account: growing delays too, but never longer than STAFF_LOGIN_MAX_ACCOUNT_DELAY_SECONDS,
+    so that a stranger guessing from many addresses slows guessing without locking the staff
+    member out. Refused attempts are not counted, so the delays do not feed themselves."""
     now = now or utcnow()
     window = timedelta(minutes=config["STAFF_LOGIN_WINDOW_MINUTES"])
     since = timestamp(now - window)
     email = normalise_email(email)
-    per_account = config["STAFF_LOGIN_MAX_FAILURES"]
+    free = config["STAFF_LOGIN_MAX_FAILURES"]
     last_ok = (
         db.execute("SELECT max(at) FROM login_attempts WHERE email = ? AND ok = 1", (email,)).fetchone()[0]
         or ""
     )
-    rows = db.execute(
-        "SELECT at FROM login_attempts WHERE email = ? AND ok = 0 AND at >= ? AND at > ?"
-        " ORDER BY at DESC LIMIT ?",
-        (email, since, last_ok, per_account),
-    ).fetchall()
     waits = []
-    if len(rows) >= per_account:
-        waits.append(_retry_after(rows, window, now))
-    per_ip = config["STAFF_LOGIN_MAX_FAILURES_PER_IP"]
-    rows = db.execute(
-        "SELECT at FROM login_attempts WHERE ip = ? AND ok = 0 AND at >= ? ORDER BY at DESC LIMIT ?",
-        (ip, since, per_ip),
-    ).fetchall()
-    if len(rows) >= per_ip:
-        waits.append(_retry_after(rows, window, now))
-    return max(waits) if waits else None
+    count, latest = db.execute(
+        "SELECT count(*), max(at) FROM login_attempts WHERE email = ? AND ok = 0 AND at >= ? AND at > ?",
+        (email, since, last_ok),
+    ).fetchone()
+    delay = _delay(count, free, int(config.get("STAFF_LOGIN_MAX_ACCOUNT_DELAY_SECONDS", 60)))
+    if delay and latest:
+        waits.append((_at(latest) + timedelta(seconds=delay) - now).total_seconds())
+    count, latest, oldest = db.execute(
+        "SELECT count(*), max(at), min(at) FROM login_attempts WHERE ip = ? AND ok = 0 AND at >= ?",
+        (ip, since),
+    ).fetchone()
+    if count >= config["STAFF_LOGIN_MAX_FAILURES_PER_IP"]:
+        waits.append((_at(oldest) + window - now).total_seconds())
+    delay = _delay(count, free, int(window.total_seconds()))
+    if delay and latest:
+        waits.append((_at(latest) + timedelta(seconds=delay) - now).total_seconds())
+    wait = max(waits, default=0)
+    return math.ceil(wait) if wait > 0 else None
 
 
 def authenticate(
@@ -175,10 +221,8 @@ def authenticate(
                 "INSERT INTO login_attempts (email, ip, at, ok) VALUES (?, ?, ?, 0)", (email[:254], ip, at)
             ).lastrowid
     if wait is not None:
-        minutes = (wait + 59) // 60
         return LoginResult(
-            error=f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            retry_after_seconds=wait,
+            error=f"Too many failed sign-ins. Try again in {_duration(wait)}.", retry_after_seconds=wait
         )
     row = db.execute("SELECT * FROM staff WHERE email = ? AND disabled_at IS NULL", (email,)).fetchone()
     ok = (
@@ -191,3 +235,10 @@ def authenticate(
         db.execute("UPDATE login_attempts SET ok = 1 WHERE id = ?", (attempt_id,))
         db.execute("UPDATE staff SET last_login_at = ? WHERE id = ?", (at, row["id"]))
     return LoginResult(staff=_staff(row))
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, render_template, request, url_for
@@ -10,14 +11,23 @@ from proofmark.db import get_db
 from proofmark.staff import accounts
 from proofmark.staff.blueprint import bp, sign_in, sign_out
 
+# Where a sign-in may send the browser afterwards: staff pages and the demo outbox.
+NEXT_PREFIXES = ("/staff/", "/staff?", "/dev/outbox")
+
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site staff paths: never an open redirect."""
-    if not target:
-        return url_for("staff.proofs")
+    """Only same-site staff paths: never an open redirect, and never a header-breaking
+    character (a line break in `next=` would otherwise reach the Location header)."""
+    default = url_for("staff.proofs")
+    if not target or len(target) > 2000:
+        return default
+    if any(c == "\\" or unicodedata.category(c)[0] in "CZ" for c in target):
+        return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/staff") or target.startswith("//"):
-        return url_for("staff.proofs")
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return default
+    if not (target == "/staff" or target.startswith(NEXT_PREFIXES)):
+        return default
     return target
 
 

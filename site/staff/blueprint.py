@@ -3,13 +3,11 @@ staff member in `g.staff`, htmx-aware responses."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, current_app, g, redirect, render_template, session, url_for
+from flask import Blueprint, g, redirect, render_template, session, url_for
 from htmx_flask import make_response, request
 
+from proofmark import staff_sessions
 from proofmark.db import get_db
-from proofmark.records import timestamp, utcnow
 from proofmark.staff import accounts
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -21,29 +19,19 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 def sign_in(staff: accounts.Staff) -> None:
     # A fresh session on sign-in: nothing from before it is carried over.
     session.clear()
-    session["staff_id"] = staff.id
-    session["staff_pw"] = staff.password_changed_at
-    session["staff_since"] = timestamp()
+    session[staff_sessions.COOKIE_KEY] = staff_sessions.open_session(get_db(), staff.id)
 
 
 def sign_out() -> None:
-    for key in ("staff_id", "staff_pw", "staff_since"):
-        session.pop(key, None)
+    """End this browser's session server-side too: a copy of the cookie stops working."""
+    sid = session.pop(staff_sessions.COOKIE_KEY, None)
+    if isinstance(sid, str) and sid:
+        staff_sessions.revoke(get_db(), sid, "signed out")
 
 
 def _session_staff() -> accounts.Staff | None:
-    staff_id = session.get("staff_id")
-    if not staff_id:
-        return None
-    since = session.get("staff_since", "")
-    limit = timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
-    if since < timestamp(utcnow() - limit):
-        return None
-    staff = accounts.get(get_db(), staff_id)
-    # A password change ends the sessions opened before it.
-    if staff is None or staff.password_changed_at != session.get("staff_pw"):
-        return None
-    return staff
+    staff_id = staff_sessions.current_staff_id()
+    return accounts.get(get_db(), staff_id) if staff_id is not None else None
 
 
 @bp.before_request
@@ -51,7 +39,7 @@ def require_staff():
     g.staff = _session_staff()
     if g.staff is not None or request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    sign_out()
+    session.pop(staff_sessions.COOKIE_KEY, None)
     target = request.full_path if request.method == "GET" else request.path
     login = url_for("staff.login", next=target.rstrip("?"))
     if request.htmx:

@@ -11,14 +11,10 @@ from proofmark.staff.views import _record_or_404
 from proofmark.verification import verify_all
 
 
-def _base_url() -> str:
-    return request.host_url.rstrip("/")
-
-
 @bp.get("/proofs/<int:proof_id>/evidence.json")
 def evidence_json(proof_id: int):
     record = _record_or_404(proof_id)
-    facts = build_facts(record, current_app.config, _base_url())
+    facts = build_facts(record, current_app.config)
     name = pdf_filename(record).replace(".pdf", ".json")
     disposition = "attachment" if request.args.get("download") else "inline"
     return Response(
@@ -31,7 +27,7 @@ def evidence_json(proof_id: int):
 @bp.get("/proofs/<int:proof_id>/evidence.pdf")
 def evidence_pdf(proof_id: int):
     record = _record_or_404(proof_id)
-    facts = build_facts(record, current_app.config, _base_url())
+    facts = build_facts(record, current_app.config)
     pdf = render_pdf(record, facts, current_app)
     disposition = "inline" if request.args.get("inline") else "attachment"
     return Response(

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from proofmark.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
 from proofmark.proofs import rules
 from proofmark.proofs.errors import ProofError
-from proofmark.staff.accounts import normalise_email
 from proofmark_renderer import Design, catalog
 
 
@@ -87,18 +86,18 @@ class CustomerForm:
     @classmethod
     def from_form(cls, form) -> CustomerForm:
         values = cls(
-            order_ref=(form.get("order_ref") or "").strip(),
-            customer_name=(form.get("customer_name") or "").strip(),
-            customer_email=(form.get("customer_email") or "").strip(),
+            order_ref=form.get("order_ref") or "",
+            customer_name=form.get("customer_name") or "",
+            customer_email=form.get("customer_email") or "",
         )
         # The proofs service's own input rules, so the form refuses exactly what the
-        # service would; staff-typed addresses are kept lower-cased as before.
+        # service would, and keeps what was typed exactly (no trimming, no lower-casing).
         checks = (
             ("order_ref", rules.clean_order_ref, "Enter the order reference."),
             ("customer_name", rules.clean_name, "Enter the customer's name."),
             (
                 "customer_email",
-                lambda email: rules.clean_email(normalise_email(email)),
+                rules.clean_email,
                 "Enter the customer's email address (name@example.com).",
             ),
         )

@@ -1,0 +1,104 @@
+"""Bounded work per request, decided before any of it is done.
+
+Every request body has a ceiling (MAX_CONTENT_LENGTH for the whole site; lower ones for the
+shopper's forms, which are a few lines of text), checked against `Content-Length` before a
+byte is read, and a body sent without one is cut off at the same size by Werkzeug. Query
+strings have a ceiling too. Shopper-facing addresses and forms must also be well-formed
+percent-encoding: an escape that is not `%` and two hex digits, or bytes that are not UTF-8,
+would otherwise be kept as text or silently turned into U+FFFD, so they are refused with the
+field and the position.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, abort, current_app, request
+
+from proofmark_renderer.quoting import quote
+
+# Registrations whose forms a shopper sends (no sign-in): their own, lower body limit.
+SHOPPER_BLUEPRINTS = frozenset({"shop_personalizer", "embed", "orders", "approve", "shop"})
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def body_limit() -> int | None:
+    if request.blueprint in SHOPPER_BLUEPRINTS:
+        site = current_app.config.get("MAX_CONTENT_LENGTH")
+        shopper = int(current_app.config["SHOPPER_FORM_MAX_BYTES"])
+        return min(shopper, int(site)) if site else shopper
+    return None
+
+
+def _too_large(sent: int, limit: int) -> None:
+    if request.blueprint in SHOPPER_BLUEPRINTS:
+        message = (
+            f"What you sent is far longer than anything we can make ({sent:,} bytes; at most {limit:,} "
+            "are accepted). Shorten your text and send it again; nothing was saved."
+        )
+    else:
+        message = f"The request is too large ({sent:,} bytes; at most {limit:,} are accepted here). Nothing was saved."
+    abort(413, message)
+
+
+def escape_problem(raw: bytes, where: str) -> str | None:
+    """What is wrong with the percent-encoding of `raw` (a query string or a urlencoded
+    body), naming the field and the position, or None when every value decodes exactly."""
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        shown_name = name.decode("ascii", "replace")[:40]
+        for part, label in ((name, "a field name"), (value, f"the field {quote(shown_name, 40)}")):
+            bad = _BAD_ESCAPE.search(part)
+            if bad:
+                snippet = part[bad.start() : bad.start() + 3].decode("ascii", "replace")
+                return (
+                    f"{where.capitalize()} has a broken %-escape in {label} at character {bad.start() + 1} "
+                    f"({quote(snippet)}): a % must be followed by two hex digits. Nothing was changed or saved; "
+                    "send it again with the % written as %25."
+                )
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (
+                    f"{where.capitalize()} has %-escapes in {label} that are not UTF-8 text "
+                    f"(byte {exc.start + 1} of the decoded value). Nothing was changed or saved; send it again as UTF-8."
+                )
+    return None
+
+
+def check_request() -> None:
+    limit = body_limit()
+    if limit is not None:
+        request.max_content_length = limit
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        _too_large(request.content_length, limit)
+    if (
+        limit is not None
+        and not request.environ.get("CONTENT_LENGTH")
+        and "wsgi.input_terminated" in request.environ
+    ):
+        # Sent without a length (chunked): Werkzeug stops reading at the limit without a word,
+        # which would cut the body short. Read it here (at most `limit` bytes) and refuse it whole.
+        data = request.get_data(cache=True)
+        if len(data) >= limit:
+            _too_large(len(data), limit)
+    max_query = int(current_app.config["MAX_QUERY_STRING_BYTES"])
+    if len(request.query_string) > max_query:
+        abort(
+            414,
+            f"This address is too long to be one of ours ({len(request.query_string):,} characters "
+            f"after the ?; at most {max_query:,}). Check the link.",
+        )
+    if request.blueprint not in SHOPPER_BLUEPRINTS:
+        return
+    problem = escape_problem(request.query_string, "the address")
+    if problem is None and request.mimetype == "application/x-www-form-urlencoded":
+        problem = escape_problem(request.get_data(cache=True), "the form")
+    if problem is not None:
+        abort(400, problem)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_request)
