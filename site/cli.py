@@ -209,11 +209,15 @@ def create_staff_command(email: str, password_stdin: bool, reset_password: bool)
 @click.option("--quiet", is_flag=True, help="Only report tampered proofs and the summary.")
 @with_appcontext
 def verify_records_command(as_json: bool, quiet: bool) -> None:
-    """Recompute every proof's hash chain and every stored image hash; exit 1 on tampering."""
+    """Check the keyed log (entries, order, times, tree, signed heads), every proof's events,
+    the rows bound to them and every stored image; exit 1 on tampering."""
+    from proofmark import ledger
     from proofmark.verification import verify_all
 
+    database = db.get_db()
+    log = ledger.verify_log(database, current_app)
     checked = tampered = 0
-    for result in verify_all(db.get_db(), current_app):
+    for result in verify_all(database, current_app, log):
         checked += 1
         tampered += not result.intact
         if as_json:
@@ -229,10 +233,63 @@ def verify_records_command(as_json: bool, quiet: bool) -> None:
         click.secho(f"proof {result.proof_id} ({result.order_ref}): TAMPERED", fg="red")
         for problem in result.problems:
             click.echo(f"  - {problem.describe()}")
+    general = log.general()
+    log_line = (
+        f"log: {log.entries} entries, root {log.root_hash[:16]}…, {log.heads_checked} signed head(s), "
+        f"{log.anchored} timestamped: " + ("intact" if not general else "TAMPERED")
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "log": {
+                        "entries": log.entries,
+                        "root_hash": log.root_hash,
+                        "signed_heads": log.heads_checked,
+                        "timestamped": log.anchored,
+                        "intact": not general,
+                        "problems": [p.describe() for p in general],
+                    }
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        click.secho(log_line, fg="red" if general else None)
+        for problem in general:
+            click.echo(f"  - {problem.describe()}")
     summary = f"{checked} proof(s) checked: {checked - tampered} intact, {tampered} tampered."
+    if general:
+        summary += f" The log itself has {len(general)} problem(s)."
     click.echo(summary, err=as_json)
-    if tampered:
+    if tampered or general:
         sys.exit(1)
+
+
+@click.command("anchor")
+@with_appcontext
+def anchor_command() -> None:
+    """Sign the log's tree head and timestamp every waiting head at TSA_URLS (run hourly)."""
+    from proofmark import anchoring
+
+    report = anchoring.anchor(db.get_db(), current_app)
+    click.echo(f"Anchoring: {report.summary()}.")
+    for error in report.errors:
+        click.echo(f"  waiting: {error}", err=True)
+
+
+@click.command("verify-evidence")
+@click.argument("evidence", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tsa-root", multiple=True, type=click.Path(exists=True), help="PEM root of the TSA to trust.")
+@click.option("--public-key", help="The log's Ed25519 public key (base64), as published.")
+def verify_evidence_command(evidence: str, tsa_root: tuple[str, ...], public_key: str | None) -> None:
+    """Check an evidence.json on its own (the same checks as scripts/verify_evidence.py)."""
+    from proofmark import verify_evidence
+
+    args = [evidence, *[a for root in tsa_root for a in ("--tsa-root", root)]]
+    if public_key:
+        args += ["--public-key", public_key]
+    sys.exit(verify_evidence.main(args))
 
 
 COMMANDS = (
@@ -249,6 +306,8 @@ COMMANDS = (
     list_api_keys_command,
     create_staff_command,
     verify_records_command,
+    anchor_command,
+    verify_evidence_command,
 )
 
 
