@@ -205,7 +205,12 @@ def create_staff_command(email: str, password_stdin: bool, reset_password: bool)
 
 
 @click.command("verify-records")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per proof instead of text.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per proof, then one for the log, instead of text.",
+)
 @click.option("--quiet", is_flag=True, help="Only report tampered proofs and the summary.")
 @with_appcontext
 def verify_records_command(as_json: bool, quiet: bool) -> None:
@@ -242,6 +247,7 @@ def verify_records_command(as_json: bool, quiet: bool) -> None:
         click.echo(
             json.dumps(
                 {
+                    "proof_id": None,  # the last line: the log as a whole
                     "log": {
                         "entries": log.entries,
                         "root_hash": log.root_hash,
@@ -249,7 +255,7 @@ def verify_records_command(as_json: bool, quiet: bool) -> None:
                         "timestamped": log.anchored,
                         "intact": not general,
                         "problems": [p.describe() for p in general],
-                    }
+                    },
                 },
                 ensure_ascii=False,
             )

@@ -299,15 +299,27 @@ def verify(evidence: dict, *, tsa_roots: list | None = None, public_key: bytes |
 
 
 def _check_timestamp(res: Result, token: dict, head_bytes: bytes, tsa_roots: list | None) -> str | None:
-    import cryptography.x509
-    from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
-
     try:
-        response = decode_timestamp_response(_b64(token["response"]))
-    except Exception as exc:  # the parser raises its own error types for any malformed byte
+        return _check_token(res, token, head_bytes, tsa_roots)
+    except Exception as exc:  # the parser raises its own error types, lazily, for any malformed byte
         res.failed.append(
             f"The RFC 3161 timestamp token cannot be read ({type(exc).__name__}): it was changed."
         )
+        return None
+
+
+def _check_token(res: Result, token: dict, head_bytes: bytes, tsa_roots: list | None) -> str | None:
+    import cryptography.x509
+    from rfc3161_client import PKIStatus, VerificationError, VerifierBuilder, decode_timestamp_response
+
+    der = _b64(token["response"])
+    problem = _unsigned_fields_problem(der)
+    if problem:
+        res.failed.append(f"The RFC 3161 timestamp token is not as its authority made it: {problem}.")
+        return None
+    response = decode_timestamp_response(der)
+    if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
+        res.failed.append(f"The timestamping authority did not grant this token (status {response.status}).")
         return None
     imprint = response.tst_info.message_imprint.message
     if not res.check(
@@ -351,6 +363,91 @@ def _check_timestamp(res: Result, token: dict, head_bytes: bytes, tsa_roots: lis
         f"{token.get('tsa_url') or 'unnamed'})."
     )
     return moment
+
+
+# --- the parts of a token that its signature does not cover (RFC 5652) -----------------------
+
+_SHA256, _SHA384, _SHA512 = (
+    bytes.fromhex("608648016503040201"),
+    bytes.fromhex("608648016503040202"),
+    bytes.fromhex("608648016503040203"),
+)
+_RSA = bytes.fromhex("2a864886f70d010101")
+_RSA_PSS = bytes.fromhex("2a864886f70d01010a")
+_ED25519 = bytes.fromhex("2b6570")
+# digest algorithm -> the signature algorithms that go with it
+_SIGNATURE_ALGORITHMS = {
+    _SHA256: {
+        bytes.fromhex("2a8648ce3d040302"),
+        bytes.fromhex("2a864886f70d01010b"),
+        _RSA,
+        _RSA_PSS,
+        _ED25519,
+    },
+    _SHA384: {bytes.fromhex("2a8648ce3d040303"), bytes.fromhex("2a864886f70d01010c"), _RSA, _RSA_PSS},
+    _SHA512: {
+        bytes.fromhex("2a8648ce3d040304"),
+        bytes.fromhex("2a864886f70d01010d"),
+        _RSA,
+        _RSA_PSS,
+        _ED25519,
+    },
+}
+
+
+def _tlv(buf: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of content, end) of the DER element at `pos`."""
+    tag, length = buf[pos], buf[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(buf[pos : pos + count], "big")
+        pos += count
+    if pos + length > len(buf):
+        raise ValueError("truncated")
+    return tag, pos, pos + length
+
+
+def _children(buf: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    found, pos = [], start
+    while pos < end:
+        element = _tlv(buf, pos)
+        found.append(element)
+        pos = element[2]
+    return found
+
+
+def _oid_of(buf: bytes, seq: tuple[int, int, int]) -> bytes:
+    tag, start, end = _children(buf, seq[1], seq[2])[0]
+    return buf[start:end]
+
+
+def _unsigned_fields_problem(der: bytes) -> str | None:
+    """The signature of a timestamp token covers its TSTInfo and signed attributes, not the
+    version numbers or the name of the signature algorithm around them: check those against
+    what RFC 5652 and RFC 3161 allow, so that no byte of the token can change unnoticed."""
+    try:
+        resp = _children(der, *_tlv(der, 0)[1:])
+        token = _children(der, resp[1][1], resp[1][2])
+        signed_data = _children(der, *_tlv(der, token[1][1])[1:])
+        version = der[signed_data[0][1] : signed_data[0][2]]
+        if version != b"\x03":
+            return "the SignedData version is not 3"
+        signer_infos = signed_data[-1]
+        if signer_infos[0] != 0x31:
+            return "no signer information"
+        for signer in _children(der, signer_infos[1], signer_infos[2]):
+            fields = _children(der, signer[1], signer[2])
+            expected = b"\x01" if fields[1][0] == 0x30 else b"\x03"
+            if der[fields[0][1] : fields[0][2]] != expected:
+                return "the SignerInfo version does not match how it names its certificate"
+            digest = _oid_of(der, fields[2])
+            signature_algorithm = next(f for f in fields[3:] if f[0] == 0x30)
+            if _oid_of(der, signature_algorithm) not in _SIGNATURE_ALGORITHMS.get(digest, set()):
+                return "the signature algorithm does not go with the digest algorithm"
+    except (IndexError, ValueError, StopIteration):
+        return "its structure cannot be read"
+    return None
 
 
 def report(res: Result) -> str:
