@@ -298,6 +298,42 @@ def verify_evidence_command(evidence: str, tsa_root: tuple[str, ...], public_key
     sys.exit(verify_evidence.main(args))
 
 
+@click.command("replicate")
+@with_appcontext
+def replicate_command() -> None:
+    """Replicate the database (Litestream) and proof images to the replica until stopped."""
+    from proofmark import replication
+
+    app = current_app._get_current_object()
+    replicator = replication.Replicator(app)
+    replicator.start()
+    click.echo(f"Replicating {db.database_path(app)} to {replication.replica_url(app)}; Ctrl-C stops.")
+    try:
+        replicator.run_images()
+    except KeyboardInterrupt:
+        pass
+    except replication.ReplicationError as exc:
+        click.echo(str(exc), err=True)
+    finally:
+        click.echo(replicator.stop())
+
+
+@click.command("restore")
+@click.option("--from-url", help="Litestream replica URL (default: REPLICA_URL, else REPLICA_DIR/db).")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path), help="Replicated images folder.")
+@with_appcontext
+def restore_command(from_url: str | None, images: Path | None) -> None:
+    """Restore the database and images from the replica into this new, empty instance."""
+    from proofmark import replication
+
+    try:
+        for line in replication.restore(current_app._get_current_object(), from_url, images):
+            click.echo(line)
+    except replication.ReplicationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Now run `proofmark verify-records`.")
+
+
 COMMANDS = (
     init_instance_command,
     init_db_command,
@@ -314,6 +350,8 @@ COMMANDS = (
     verify_records_command,
     anchor_command,
     verify_evidence_command,
+    replicate_command,
+    restore_command,
 )
 
 

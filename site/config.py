@@ -91,6 +91,14 @@ DEFAULTS: dict = {
     # PEM files of TSA root certificates to check tokens against when they arrive (optional).
     "TSA_ROOTS": [],
     "TSA_TIMEOUT_SECONDS": 10,
+    # Replication (`proofmark replicate`, README: replication and restore): Litestream copies the
+    # database to REPLICA_URL (S3-compatible, e.g. "s3://bucket/proofmark") or, when that is
+    # empty, to REPLICA_DIR/db; proof images are copied to REPLICA_DIR/images every
+    # REPLICA_IMAGE_SECONDS. REPLICA_DIR is relative to the instance folder unless absolute:
+    # put it on another disk.
+    "REPLICA_DIR": "replica",
+    "REPLICA_URL": "",
+    "REPLICA_IMAGE_SECONDS": 10,
     # --- personalizer ---
     # Live previews and the confirmation view's large preview: width in px (JPEG).
     "PREVIEW_WIDTH": 1000,
