@@ -131,6 +131,16 @@ def bench_proofs_command(count: int) -> None:
         click.echo(line)
 
 
+@click.command("bench-ledger")
+@click.option("--events", default=100_000, show_default=True, help="Log size to time at.")
+def bench_ledger_command(events: int) -> None:
+    """Time appends to the keyed log and verify-records at EVENTS entries (throwaway instance)."""
+    from proofmark.ledger_bench import run
+
+    for line in run(events):
+        click.echo(line)
+
+
 # --- API keys ------------------------------------------------------------------------------
 
 
@@ -272,6 +282,18 @@ def verify_records_command(as_json: bool, quiet: bool) -> None:
         sys.exit(1)
 
 
+@click.command("adopt-records")
+@with_appcontext
+def adopt_records_command() -> None:
+    """Once, after upgrading: put events that predate the keyed log into it (check them first)."""
+    from proofmark import ledger
+
+    count = ledger.adopt_unlogged(db.get_db())
+    click.echo(
+        f"Adopted {count} event(s) into the keyed log." if count else "Every event is in the log already."
+    )
+
+
 @click.command("anchor")
 @with_appcontext
 def anchor_command() -> None:
@@ -343,11 +365,13 @@ COMMANDS = (
     send_mail_command,
     send_reminders_command,
     bench_proofs_command,
+    bench_ledger_command,
     create_api_key_command,
     revoke_api_key_command,
     list_api_keys_command,
     create_staff_command,
     verify_records_command,
+    adopt_records_command,
     anchor_command,
     verify_evidence_command,
     replicate_command,

@@ -113,9 +113,9 @@ def _is_hex(value) -> bool:
 def _macs(key: bytes, values: dict) -> dict[str, str]:
     index = values["index"]
     return {
-        name: hmac.new(
+        name: hmac.digest(
             key, f"{index}\n{name}\n{canonical_json(values.get(name))}".encode(), "sha256"
-        ).hexdigest()
+        ).hex()
         for name in MAC_FIELDS
     }
 
@@ -230,6 +230,49 @@ def append(db: sqlite_utils.Database, event: dict) -> dict:
         db, index, values, active, _macs(keys[active], values), event["id"], event["proof_id"], event["kind"]
     )
     return {"index": index, "leaf_hash": digest, "logged_at": logged_at}
+
+
+def adopt_unlogged(db: sqlite_utils.Database) -> int:
+    """Put events that predate the keyed log (an instance upgraded from before it) into the
+    log, oldest first, after an `adopted` entry that says so. Their log entries vouch only
+    for what the events said when they were adopted: run it once, right after upgrading,
+    after `verify-records` showed their chains intact. Returns how many were adopted."""
+    from proofmark.db import transaction
+
+    with transaction(db):
+        rows = [
+            dict(r)
+            for r in db.execute(
+                "SELECT e.* FROM events e LEFT JOIN ledger_leaves l ON l.event_id = e.id"
+                " WHERE l.idx IS NULL ORDER BY e.id"
+            )
+        ]
+        if not rows:
+            return 0
+        active, keys = record_keys()
+        last = _last(db)
+        index = last["idx"] + 1 if last else 0
+        logged_at = max(timestamp(utcnow()), last["logged_at"] if last else "")
+        values = {
+            "index": index,
+            "logged_at": logged_at,
+            "prev_leaf": last["leaf_hash"] if last else GENESIS,
+            "event_id": None,
+            "proof_id": None,
+            "seq": None,
+            "kind": "adopted",
+            "at": logged_at,
+            "actor": "system",
+            "ip": None,
+            "user_agent": None,
+            "data": canonical_json(
+                {"events": len(rows), "first_event_id": rows[0]["id"], "last_event_id": rows[-1]["id"]}
+            ),
+        }
+        _add_leaf(db, index, values, active, _macs(keys[active], values), None, None, "adopted")
+        for row in rows:
+            append(db, row)
+    return len(rows)
 
 
 # --- the tree from its stored nodes ----------------------------------------------------------
@@ -512,7 +555,8 @@ def verify_log(db: sqlite_utils.Database, app: Flask | None = None, proof_id: in
         report.problems.append(
             LogProblem(
                 f"the '{row['kind']}' event is not in the log: it was inserted without the application "
-                "(forged), or its log entry was deleted",
+                "(forged), or its log entry was deleted (or it predates the keyed log: see "
+                "`proofmark adopt-records`)",
                 proof_id=row["proof_id"],
                 event_id=row["id"],
                 seq=row["seq"],

@@ -24,8 +24,12 @@ GENESIS = "0" * 64
 HASHED_FIELDS = ("proof_id", "seq", "kind", "at", "actor", "ip", "user_agent", "data")
 
 
+# One encoder, made once: json.dumps with these options would build a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL(value)
 
 
 def sha256_hex(data: bytes | str) -> str:

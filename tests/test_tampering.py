@@ -614,3 +614,24 @@ def test_16_image_file_and_its_folder_are_fsynced_before_the_record_commits(app,
     for target in (path, path.parent):
         info = os.stat(target)
         assert (info.st_dev, info.st_ino) in synced, target
+
+
+def test_events_from_before_the_keyed_log_are_adopted_once(app):
+    """An instance upgraded from before the log: its events have no log entries. They show
+    as not in the log until `adopt-records` puts them there, after an `adopted` entry."""
+    proof_id = create_proof(app, order_ref="OLD-1")
+    approve(app, proof_id)
+    tamper(app, ("DELETE FROM ledger_leaves", ()), ("DELETE FROM ledger_nodes", ()), recompute=False)
+    out = verify(app)
+    assert "predates the keyed log: see `proofmark adopt-records`" in out
+    runner = app.test_cli_runner()
+    assert "Adopted" in runner.invoke(args=["adopt-records"]).output
+    result = runner.invoke(args=["verify-records"])
+    assert result.exit_code == 0, result.output
+    conn = raw(app)
+    first = conn.execute("SELECT kind, entry FROM ledger_leaves WHERE idx = 0").fetchone()
+    conn.close()
+    assert (
+        first["kind"] == "adopted" and json.loads(json.loads(first["entry"])["data"])["first_event_id"] == 1
+    )
+    assert "Every event is in the log already." in runner.invoke(args=["adopt-records"]).output
