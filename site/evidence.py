@@ -700,6 +700,9 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         row("Statements ticked", "\n".join(f"• {s}" for s in approval["statements_ticked"]) or "—")
         row("Link nonce", approval["nonce"] or "—", mono_value=True)
         row("Approval event SHA-256", approval["event_sha256"], mono_value=True)
+        if facts.get("ledger"):
+            row("Record hash (receipt)", facts["ledger"]["leaf_hash"], mono_value=True)
+            row("Position in the log", str(facts["ledger"]["leaf_index"]))
     else:
         heading("Approval")
         pdf.set_font(body, "B", 10)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import sqlite_utils
 from flask import Flask, current_app
 
-from proofmark.records import canonical_json, timestamp, utcnow
+from proofmark.records import canonical_fast, canonical_json, canonical_scalar, timestamp, utcnow
 from proofmark.verify_evidence import (
     EMPTY_ROOT,
     largest_power_of_two_below,
@@ -110,14 +110,26 @@ def _is_hex(value) -> bool:
     return len(str(value)) >= 32
 
 
-def _macs(key: bytes, values: dict) -> dict[str, str]:
+def _field_macs(key: bytes, values: dict) -> dict[str, str]:
     index = values["index"]
     return {
         name: hmac.digest(
-            key, f"{index}\n{name}\n{canonical_json(values.get(name))}".encode(), "sha256"
+            key, f"{index}\n{name}\n{canonical_scalar(values.get(name))}".encode(), "sha256"
         ).hex()
         for name in MAC_FIELDS
     }
+
+
+def _entry_mac(key: bytes, values: dict, field_macs: dict) -> str:
+    """One MAC over every value and every field's MAC: checking an intact entry takes one
+    HMAC; the per-field MACs are worked out only to name what changed."""
+    body = canonical_fast({"values": {n: values.get(n) for n in MAC_FIELDS}, "macs": field_macs})
+    return hmac.digest(key, body.encode(), "sha256").hex()
+
+
+def _macs(key: bytes, values: dict) -> dict[str, str]:
+    fields = _field_macs(key, values)
+    return {**fields, "entry": _entry_mac(key, values, fields)}
 
 
 def entry_for(values: dict, key_id: str, macs: dict) -> dict:
@@ -131,7 +143,7 @@ def entry_for(values: dict, key_id: str, macs: dict) -> dict:
 
 
 def entry_bytes(entry: dict) -> bytes:
-    return canonical_json(entry).encode()
+    return canonical_fast(entry).encode()
 
 
 # --- appending -----------------------------------------------------------------------------
@@ -427,7 +439,9 @@ class LogReport:
         return [p for p in self.problems if p.proof_id is None]
 
 
-def _check_entry(report: LogReport, keys: dict[str, bytes], leaf, values: dict | None) -> None:
+def _check_entry(
+    report: LogReport, keys: dict[str, bytes], leaf, values: dict | None, stored: dict | None = None
+) -> None:
     """MACs of one leaf, naming the fields that do not match."""
     index = leaf["idx"]
     where = {"proof_id": leaf["proof_id"], "index": index, "event_id": leaf["event_id"]}
@@ -446,13 +460,22 @@ def _check_entry(report: LogReport, keys: dict[str, bytes], leaf, values: dict |
         )
         return
     try:
-        stored = json.loads(leaf["macs"])
+        stored = stored if stored is not None else json.loads(leaf["macs"])
     except (TypeError, ValueError):
         stored = {}
-    expected = _macs(key, values)
-    changed = [
-        name for name in MAC_FIELDS if not hmac.compare_digest(str(stored.get(name, "")), expected[name])
-    ]
+    stored_fields = {name: str(stored.get(name, "")) for name in MAC_FIELDS}
+    if hmac.compare_digest(str(stored.get("entry", "")), _entry_mac(key, values, stored_fields)):
+        return  # every value and every field MAC as made with the key
+    expected = _field_macs(key, values)
+    changed = [name for name in MAC_FIELDS if not hmac.compare_digest(stored_fields[name], expected[name])]
+    if not changed:
+        report.problems.append(
+            LogProblem(
+                "the entry's MACs were altered (the values still match their field MACs)",
+                field="macs",
+                **where,
+            )
+        )
     for name in changed:
         if name == "prev_leaf":
             message = (
@@ -529,8 +552,9 @@ def verify_log(db: sqlite_utils.Database, app: Flask | None = None, proof_id: in
         else:
             values = _values(db, leaf, prev_hash, event=_event_view(leaf))
         if values is not None:
-            _check_entry(report, keys, leaf, values)
-            digest = leaf_hash(entry_bytes(entry_for(values, leaf["key_id"], _loads(leaf["macs"]))))
+            macs = _loads(leaf["macs"])
+            _check_entry(report, keys, leaf, values, macs)
+            digest = leaf_hash(entry_bytes(entry_for(values, leaf["key_id"], macs)))
         else:
             digest = bytes.fromhex(leaf["leaf_hash"]) if _is_hex(leaf["leaf_hash"]) else b"\0" * 32
         if digest.hex() != leaf["leaf_hash"] and values is not None:

@@ -24,11 +24,34 @@ GENESIS = "0" * 64
 HASHED_FIELDS = ("proof_id", "seq", "kind", "at", "actor", "ip", "user_agent", "data")
 
 
+from json.encoder import encode_basestring as _json_string  # noqa: E402 - beside its use
+
 # One encoder, made once: json.dumps with these options would build a new one per call.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def canonical_json(value) -> str:
+    return _CANONICAL(value)
+
+
+def canonical_fast(value) -> str:
+    """canonical_json, assembled here for dicts of dicts and scalars (log entries), which is
+    several times faster than the encoder with sort_keys; the same text."""
+    if type(value) is dict:
+        return "{" + ",".join(f"{_json_string(k)}:{canonical_fast(value[k])}" for k in sorted(value)) + "}"
+    return canonical_scalar(value)
+
+
+def canonical_scalar(value) -> str:
+    """canonical_json of one field value, without the encoder's overhead for the common
+    scalars (the same text: json's own C string encoder)."""
+    kind = type(value)
+    if kind is str:
+        return _json_string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
     return _CANONICAL(value)
 
 
@@ -49,7 +72,9 @@ def timestamp(moment: datetime | None = None) -> str:
 
 
 def _field_hashes(row: dict) -> dict[str, str]:
-    return {name: sha256_hex(canonical_json(row.get(name))) for name in HASHED_FIELDS}
+    return {
+        name: hashlib.sha256(canonical_scalar(row.get(name)).encode()).hexdigest() for name in HASHED_FIELDS
+    }
 
 
 def _chain_hash(prev_hash: str, field_hashes_json: str) -> str:

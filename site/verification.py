@@ -69,6 +69,8 @@ def _image_hashes(db: sqlite_utils.Database, proof_id: int) -> list[tuple[int | 
     ):
         found.setdefault(row["image_sha256"], row["number"])
     for row in db.execute("SELECT data FROM events WHERE proof_id = ?", (proof_id,)):
+        if '"image_sha256"' not in (row["data"] or ""):
+            continue  # most events name no image: no need to parse them
         try:
             data = json.loads(row["data"])
         except (TypeError, ValueError):

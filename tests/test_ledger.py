@@ -8,7 +8,7 @@ import hashlib
 
 from proofmark import ledger
 from proofmark.db import get_db, transaction
-from proofmark.records import append_event
+from proofmark.records import append_event, canonical_json
 from proofmark.verify_evidence import (
     EMPTY_ROOT,
     leaf_hash,
@@ -68,4 +68,14 @@ def test_leaf_hash_is_the_rfc_6962_leaf_hash_of_the_canonical_entry(app):
         entry = ledger.entry_of_leaf(db, leaf)
         assert entry["kind"] == "proof_created" and entry["proof_id"] == proof_id
         assert leaf_hash(ledger.entry_bytes(entry)).hex() == leaf["leaf_hash"]
-        assert set(entry["macs"]) == set(ledger.MAC_FIELDS)
+        # The fast canonical form is exactly the encoder's (as a third party computes it).
+        assert ledger.entry_bytes(entry) == canonical_json(entry).encode()
+        tricky = {
+            **entry,
+            "data": 'a"b\\ ü \x01 \u2028 😀',
+            "ip": None,
+            "seq": -3,
+            "macs": {"z": "1", "a": "2"},
+        }
+        assert ledger.entry_bytes(tricky) == canonical_json(tricky).encode()
+        assert set(entry["macs"]) == {*ledger.MAC_FIELDS, "entry"}
