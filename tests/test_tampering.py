@@ -355,6 +355,8 @@ def test_5_whole_proof_deleted_at_the_end_of_the_log(inst):
     assert "LAST" not in out  # the proof is gone from the listing...
     assert "entries at the end of the log were removed" in out  # ...but not from the signed head
     assert "log: " in out and "TAMPERED" in out
+    page = sign_in(app, create=False).get("/staff/verify").get_data(as_text=True)
+    assert "TAMPERED" in page and "entries at the end of the log were removed" in page
 
 
 def test_5b_whole_proof_deleted_in_the_middle(inst):
