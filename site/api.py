@@ -82,7 +82,12 @@ def _authenticate():
 
 
 def _proof_json(proof: proofs.Proof) -> dict:
+    from proofmark.verification import verify_proof
+
     rev = proof.revision
+    # The production signal holds only if the record does: a status set in the database
+    # without its event, or an approval forged without the record key, is not an approval.
+    check = verify_proof(get_db(), proof.id)
     return {
         "id": proof.id,
         "public_id": proof.public_id,
@@ -91,7 +96,9 @@ def _proof_json(proof: proofs.Proof) -> dict:
         "customer_email": proof.customer_email,
         "status": proof.status,
         # The one field a production system needs: make it only when this is true.
-        "approved": proof.status == "approved",
+        "approved": proof.status == "approved" and check.intact,
+        "record_verified": check.intact,
+        "record_problems": [p.describe() for p in check.problems],
         "revision": proof.current_revision,
         "product": proof.product,
         "font": proof.font,

@@ -131,6 +131,16 @@ def bench_proofs_command(count: int) -> None:
         click.echo(line)
 
 
+@click.command("bench-ledger")
+@click.option("--events", default=100_000, show_default=True, help="Log size to time at.")
+def bench_ledger_command(events: int) -> None:
+    """Time appends to the keyed log and verify-records at EVENTS entries (throwaway instance)."""
+    from proofmark.ledger_bench import run
+
+    for line in run(events):
+        click.echo(line)
+
+
 # --- API keys ------------------------------------------------------------------------------
 
 
@@ -240,15 +250,24 @@ def staff_enable_command(email: str) -> None:
 
 
 @click.command("verify-records")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per proof instead of text.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON object per proof, then one for the log, instead of text.",
+)
 @click.option("--quiet", is_flag=True, help="Only report tampered proofs and the summary.")
 @with_appcontext
 def verify_records_command(as_json: bool, quiet: bool) -> None:
-    """Recompute every proof's hash chain and every stored image hash; exit 1 on tampering."""
+    """Check the keyed log (entries, order, times, tree, signed heads), every proof's events,
+    the rows bound to them and every stored image; exit 1 on tampering."""
+    from proofmark import ledger
     from proofmark.verification import verify_all
 
+    database = db.get_db()
+    log = ledger.verify_log(database, current_app)
     checked = tampered = 0
-    for result in verify_all(db.get_db(), current_app):
+    for result in verify_all(database, current_app, log):
         checked += 1
         tampered += not result.intact
         if as_json:
@@ -264,9 +283,37 @@ def verify_records_command(as_json: bool, quiet: bool) -> None:
         click.secho(f"proof {result.proof_id} ({result.order_ref}): TAMPERED", fg="red")
         for problem in result.problems:
             click.echo(f"  - {problem.describe()}")
+    general = log.general()
+    log_line = (
+        f"log: {log.entries} entries, root {log.root_hash[:16]}…, {log.heads_checked} signed head(s), "
+        f"{log.anchored} timestamped: " + ("intact" if not general else "TAMPERED")
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "proof_id": None,  # the last line: the log as a whole
+                    "log": {
+                        "entries": log.entries,
+                        "root_hash": log.root_hash,
+                        "signed_heads": log.heads_checked,
+                        "timestamped": log.anchored,
+                        "intact": not general,
+                        "problems": [p.describe() for p in general],
+                    },
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        click.secho(log_line, fg="red" if general else None)
+        for problem in general:
+            click.echo(f"  - {problem.describe()}")
     summary = f"{checked} proof(s) checked: {checked - tampered} intact, {tampered} tampered."
+    if general:
+        summary += f" The log itself has {len(general)} problem(s)."
     click.echo(summary, err=as_json)
-    if tampered:
+    if tampered or general:
         sys.exit(1)
 
 
@@ -372,6 +419,78 @@ def webhooks_run_command() -> None:
     click.echo(f"Sent: {report.outbound.summary()}.")
     for error in dict.fromkeys(report.inbound.errors + report.outbound.errors):
         click.echo(f"  error: {error}", err=True)
+@click.command("adopt-records")
+@with_appcontext
+def adopt_records_command() -> None:
+    """Once, after upgrading: put events that predate the keyed log into it (check them first)."""
+    from proofmark import ledger
+
+    count = ledger.adopt_unlogged(db.get_db())
+    click.echo(
+        f"Adopted {count} event(s) into the keyed log." if count else "Every event is in the log already."
+    )
+
+
+@click.command("anchor")
+@with_appcontext
+def anchor_command() -> None:
+    """Sign the log's tree head and timestamp every waiting head at TSA_URLS (run hourly)."""
+    from proofmark import anchoring
+
+    report = anchoring.anchor(db.get_db(), current_app)
+    click.echo(f"Anchoring: {report.summary()}.")
+    for error in report.errors:
+        click.echo(f"  waiting: {error}", err=True)
+
+
+@click.command("verify-evidence")
+@click.argument("evidence", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tsa-root", multiple=True, type=click.Path(exists=True), help="PEM root of the TSA to trust.")
+@click.option("--public-key", help="The log's Ed25519 public key (base64), as published.")
+def verify_evidence_command(evidence: str, tsa_root: tuple[str, ...], public_key: str | None) -> None:
+    """Check an evidence.json on its own (the same checks as scripts/verify_evidence.py)."""
+    from proofmark import verify_evidence
+
+    args = [evidence, *[a for root in tsa_root for a in ("--tsa-root", root)]]
+    if public_key:
+        args += ["--public-key", public_key]
+    sys.exit(verify_evidence.main(args))
+
+
+@click.command("replicate")
+@with_appcontext
+def replicate_command() -> None:
+    """Replicate the database (Litestream) and proof images to the replica until stopped."""
+    from proofmark import replication
+
+    app = current_app._get_current_object()
+    replicator = replication.Replicator(app)
+    replicator.start()
+    click.echo(f"Replicating {db.database_path(app)} to {replication.replica_url(app)}; Ctrl-C stops.")
+    try:
+        replicator.run_images()
+    except KeyboardInterrupt:
+        pass
+    except replication.ReplicationError as exc:
+        click.echo(str(exc), err=True)
+    finally:
+        click.echo(replicator.stop())
+
+
+@click.command("restore")
+@click.option("--from-url", help="Litestream replica URL (default: REPLICA_URL, else REPLICA_DIR/db).")
+@click.option("--images", type=click.Path(file_okay=False, path_type=Path), help="Replicated images folder.")
+@with_appcontext
+def restore_command(from_url: str | None, images: Path | None) -> None:
+    """Restore the database and images from the replica into this new, empty instance."""
+    from proofmark import replication
+
+    try:
+        for line in replication.restore(current_app._get_current_object(), from_url, images):
+            click.echo(line)
+    except replication.ReplicationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Now run `proofmark verify-records`.")
 
 
 COMMANDS = (
@@ -383,6 +502,7 @@ COMMANDS = (
     send_mail_command,
     send_reminders_command,
     bench_proofs_command,
+    bench_ledger_command,
     create_api_key_command,
     revoke_api_key_command,
     list_api_keys_command,
@@ -391,6 +511,11 @@ COMMANDS = (
     verify_records_command,
     export_production_command,
     webhooks_group,
+    adopt_records_command,
+    anchor_command,
+    verify_evidence_command,
+    replicate_command,
+    restore_command,
 )
 
 

@@ -99,6 +99,29 @@ DEFAULTS: dict = {
     "MAIL_POLL_SECONDS": 30,
     # A customer may ask for a fresh approval link at most this often per proof.
     "RESEND_MIN_INTERVAL_SECONDS": 300,
+    # --- the keyed log and its anchoring (proofmark.ledger, proofmark.anchoring) ---
+    # Record keys (HMAC of every log entry), never stored in the database: {key id: hex secret}.
+    # Empty: one key derived from SECRET_KEY. RECORD_KEY_ID names the key new entries use;
+    # keep older keys here so that their entries can still be checked (README: key rotation).
+    "RECORD_KEYS": {},
+    "RECORD_KEY_ID": None,
+    # Ed25519 seed (64 hex digits) that signs tree heads; None: derived from SECRET_KEY.
+    # Public keys of earlier signing keys, base64, so that heads they signed still count.
+    "LOG_SIGNING_KEY": None,
+    "LOG_PREVIOUS_PUBLIC_KEYS": [],
+    # RFC 3161 time-stamping authorities, tried in order by `proofmark anchor` (hourly).
+    "TSA_URLS": [],
+    # PEM files of TSA root certificates to check tokens against when they arrive (optional).
+    "TSA_ROOTS": [],
+    "TSA_TIMEOUT_SECONDS": 10,
+    # Replication (`proofmark replicate`, README: replication and restore): Litestream copies the
+    # database to REPLICA_URL (S3-compatible, e.g. "s3://bucket/proofmark") or, when that is
+    # empty, to REPLICA_DIR/db; proof images are copied to REPLICA_DIR/images every
+    # REPLICA_IMAGE_SECONDS. REPLICA_DIR is relative to the instance folder unless absolute:
+    # put it on another disk.
+    "REPLICA_DIR": "replica",
+    "REPLICA_URL": "",
+    "REPLICA_IMAGE_SECONDS": 10,
     # --- personalizer ---
     # Live previews and the confirmation view's large preview: width in px (JPEG).
     "PREVIEW_WIDTH": 1000,

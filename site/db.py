@@ -56,7 +56,9 @@ def connect(path: str | Path, *, check_writes: bool = False) -> sqlite_utils.Dat
         conn.set_trace_callback(_check)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    # FULL: in WAL mode each COMMIT is fsynced before it returns, so an acknowledged decision
+    # survives a power loss (NORMAL may lose the last commits).
+    conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA busy_timeout = 15000")
     return sqlite_utils.Database(conn)
 

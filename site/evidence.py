@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask
 
-from proofmark import claim_photos, storage
+from proofmark import anchoring, claim_photos, storage
 from proofmark.claims import design_text
 from proofmark.records import sha256_hex, timestamp
 from proofmark.verification import ProofVerification, verify_proof
@@ -63,6 +63,8 @@ class ProofRecord:
     product_name: str = ""
     product_description: str = ""
     image_problems: dict[str, str] = field(default_factory=dict)  # sha -> problem
+    ledger: dict | None = None  # the approval's log entry, inclusion proof, signed head, timestamp
+    moved_on: list[str] = field(default_factory=list)  # what happened after the approval
 
     @property
     def current(self) -> dict | None:
@@ -175,10 +177,34 @@ def load_record(db: sqlite_utils.Database, proof_id: int, app: Flask | None = No
         record.approval = _approval(approvals[-1], revisions)
         number = record.approval["revision"]
         record.approved_revision = next((r for r in revisions if r["number"] == number), None)
+        record.ledger = anchoring.evidence_for_event(db, approvals[-1]["id"])
+        record.moved_on = _after_approval(approvals[-1], events)
     product = catalog.product(proof["product"])
     record.product_name = product.name if product else proof["product"]
     record.product_description = product.description if product else ""
     return record
+
+
+def _after_approval(approval: dict, events: list[dict]) -> list[str]:
+    """Warnings for what staff did after the customer approved: the approval still stands
+    for what was approved, but not for what the proof is now."""
+    found = []
+    for event in events:
+        if event["seq"] <= approval["seq"]:
+            continue
+        data = event["data_dict"]
+        if event["kind"] == "revision_added":
+            found.append(
+                f"After the customer approved revision {approval['data_dict'].get('revision')} on {approval['at']} UTC, "
+                f"{event['actor']} added revision {data.get('revision')} on {event['at']} UTC: the approval "
+                "below is for the earlier revision, not for what the proof shows now."
+            )
+        elif event["kind"] == "cancelled":
+            found.append(
+                f"After the customer approved on {approval['at']} UTC, {event['actor']} cancelled this proof on "
+                f"{event['at']} UTC (reason: {data.get('reason')!s})."
+            )
+    return found
 
 
 def _event_fact(event: dict) -> dict:
@@ -234,6 +260,11 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
     text = design_text(approval["lines"], approval["fields"]) if approval else None
     pdf_name = pdf_filename(record)
     pdf_url = f"{base_url}/staff/proofs/{proof['id']}/evidence.pdf"
+    approval_problems = [
+        p.describe()
+        for p in verification.problems
+        if approval and p.what in ("event", "log") and p.event_id == approval["event_id"]
+    ]
 
     facts = {
         "evidence_version": EVIDENCE_VERSION,
@@ -322,9 +353,12 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
             "events_checked": verification.events,
             "images_checked": verification.images,
             "problems": [p.describe() for p in verification.problems],
-            "method": "Each event stores SHA-256 hashes of its fields and a SHA-256 over the previous event's "
-            "hash and those field hashes; every hash was recomputed, and every stored image was "
-            "re-hashed and compared with the SHA-256 it is named by.",
+            "method": "Each event is an entry of the shop's append-only log across all proofs, authenticated "
+            "field by field with a keyed HMAC whose key is not in the database, and a leaf of a Merkle tree "
+            "(RFC 9162) whose heads are signed (Ed25519) and timestamped by an RFC 3161 authority. Every "
+            "MAC, the per-proof hash chain, the proof's status, revisions, emails and claims (each against "
+            "the events that made them) were re-checked, and every stored image was re-hashed and compared "
+            "with the SHA-256 it is named by.",
         },
     }
     if approval:
@@ -354,10 +388,30 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
             "statements_ticked": approval["statements"],
             "nonce": approval["nonce"],
             "event_sha256": approval["hash"],
+            "verified": not approval_problems,
         }
+    facts["ledger"] = record.ledger
+    if record.ledger:
+        facts["ledger"]["how_to_verify"] = (
+            "python verify_evidence.py evidence.json (scripts/verify_evidence.py, stand-alone: needs only "
+            "Python, cryptography and rfc3161-client), or proofmark verify-evidence evidence.json."
+        )
 
     # What staff must know before submitting (disputes usually take one submission only).
-    warnings = []
+    warnings = list(record.moved_on)
+    if approval_problems:
+        warnings.insert(
+            0,
+            "The approval below FAILED verification (it may be forged or altered): "
+            + "; ".join(approval_problems),
+        )
+    if approval and not record.ledger:
+        warnings.append("The approval has no entry in the keyed log: it cannot be checked independently.")
+    elif approval and not record.ledger.get("timestamp"):
+        warnings.append(
+            "No timestamped tree head covers the approval yet (run `proofmark anchor`): the pack cannot "
+            "yet show, independently of the shop, when the approval existed."
+        )
     if not approval:
         warnings.append(
             f"This proof was never approved by the customer (status: {proof['status']}): "
@@ -451,6 +505,8 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
         },
         "warnings": warnings,
     }
+    # Also at the top level: what a reader of evidence.json must see first.
+    facts["warnings"] = warnings
     return facts
 
 
@@ -597,6 +653,15 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
     pdf.set_text_color(29, 27, 25)
     pdf.ln(2)
 
+    # What staff (and the reader) must know first: the record moved on, or did not verify.
+    for warning in facts["warnings"]:
+        pdf.set_fill_color(255, 240, 205)
+        pdf.set_font(body, "B", 9)
+        pdf.multi_cell(
+            width, 5, "Warning: " + warning, fill=True, padding=1.5, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        pdf.ln(1)
+
     # Verification banner
     intact = verification["intact"]
     pdf.set_fill_color(*((226, 242, 228) if intact else (251, 225, 222)))
@@ -687,6 +752,9 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         row("Statements ticked", "\n".join(f"• {s}" for s in approval["statements_ticked"]) or "—")
         row("Link nonce", approval["nonce"] or "—", mono_value=True)
         row("Approval event SHA-256", approval["event_sha256"], mono_value=True)
+        if facts.get("ledger"):
+            row("Record hash (receipt)", facts["ledger"]["leaf_hash"], mono_value=True)
+            row("Position in the log", str(facts["ledger"]["leaf_index"]))
     else:
         heading("Approval")
         pdf.set_font(body, "B", 10)
@@ -820,6 +888,45 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
             pdf.multi_cell(width, 4.4, "\n".join(lines), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             _pdf_claim_photos(pdf, c["photos"], width, body)
             pdf.ln(1)
+
+    ledger = facts.get("ledger")
+    if ledger:
+        heading("Independent verification (keyed log, signed tree head, RFC 3161 timestamp)")
+        row("Log position", f"entry {ledger['leaf_index']} of {ledger['log_size_now']}")
+        row("Leaf hash", ledger["leaf_hash"], mono_value=True)
+        head = ledger.get("tree_head")
+        if head:
+            row("Signed tree head", f"{head['tree_size']} entries, signed {head['timestamp']}")
+            row("Root hash", head["root_hash"], mono_value=True)
+            row("Signature (Ed25519)", ledger["signature"], mono_value=True)
+            row("Public key", ledger["public_key"], mono_value=True)
+            row(
+                "Inclusion proof",
+                "\n".join(ledger["inclusion_proof"]) or "(the tree has one entry)",
+                mono_value=True,
+            )
+        else:
+            row("Signed tree head", "none yet: no head has been signed since this approval")
+        stamp = ledger.get("timestamp")
+        if stamp:
+            row("Timestamp (RFC 3161)", f"{stamp['gen_time_utc']} from {stamp['tsa_url']}")
+            row(
+                "Token",
+                f"{len(stamp['response'])} characters of base64 in evidence.json (ledger.timestamp.response)",
+            )
+        else:
+            row("Timestamp (RFC 3161)", "not yet: the head that covers this approval is waiting for a TSA")
+        pdf.set_font(body, "", 8.5)
+        pdf.multi_cell(
+            width,
+            4.6,
+            "Anyone can check this without the shop: run the stand-alone verify_evidence.py (Python, "
+            "cryptography, rfc3161-client) on evidence.json. It checks that the approval entry is in the "
+            "signed tree, the signature and the timestamp, and says what that proves and what it does not.",
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
 
     heading("How this record was verified")
     pdf.set_font(body, "", 8.5)

@@ -31,12 +31,15 @@ def put(data: bytes, app: Flask | None = None) -> str:
     sha = hashlib.sha256(data).hexdigest()
     path = path_for(sha, app)
     if path.exists():
-        return sha
+        return sha  # written (and fsynced) by an earlier put
     path.parent.mkdir(parents=True, exist_ok=True)
     # Unique per writer (threads of one process too): another writer's cleanup never
     # removes this one's file between its write and its link.
     tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")
-    tmp.write_bytes(data)
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
     try:
         # link() fails if another writer got there first: never overwrite.
         os.link(tmp, path)
@@ -44,7 +47,19 @@ def put(data: bytes, app: Flask | None = None) -> str:
         pass
     finally:
         tmp.unlink(missing_ok=True)
+    # The file's name is durable only once its directory is: before the transaction that
+    # refers to this image commits, so a power loss cannot leave a record without its image.
+    fsync_dir(path.parent)
+    fsync_dir(path.parent.parent)
     return sha
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def get(sha256: str, app: Flask | None = None) -> bytes:

@@ -3,6 +3,7 @@ it in the outbox with its `email_queued` event, and the email-sized JPEG of the 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -112,6 +113,8 @@ def queue_email(
         "subject": subject,
         "revision": revision.number,
         "link_id": link_id,
+        # The whole message as queued: binds the outbox row (customer communication evidence).
+        "message_sha256": hashlib.sha256(message.data).hexdigest(),
     }
     append_event(db, proof.id, "email_queued", actor="system", data=data, at=now)
     return data

@@ -516,17 +516,27 @@ def _decide(
             (kind, decided, decided, proof_id),
         )
         proof = load(db, proof_id)
-        queue_email(
-            db,
-            proof,
-            rev,
-            kind,
-            now=now,
-            jpeg=jpeg,
-            with_link=False,
-            extra={**(email_extra or {}), "decided_at": now},
-        )
+        extra = {**(email_extra or {}), "decided_at": now}
+        if kind == "approved":
+            extra["receipt"] = _receipt(proof, rev, event, shown)
+        queue_email(db, proof, rev, kind, now=now, jpeg=jpeg, with_link=False, extra=extra)
     return Decision(kind, True, rev.number, decided, event["id"])
+
+
+def _receipt(proof: Proof, rev: Revision, event: dict, shown: dict) -> dict:
+    """What the customer keeps: enough to show later that the shop's record of this
+    approval is the one they made (the log entry's hash and position in the shop's log)."""
+    return {
+        "proof": proof.public_id,
+        "proof_id": proof.id,
+        "revision": rev.number,
+        "lines": list(shown["text"]["lines"]),
+        "fields": dict(shown["text"]["fields"]),
+        "image_sha256": rev.image_sha256,
+        "approved_at": event["at"],
+        "event_hash": event["leaf_hash"],
+        "log_position": event["log_index"],
+    }
 
 
 def approve(

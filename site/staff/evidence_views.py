@@ -39,6 +39,11 @@ def evidence_pdf(proof_id: int):
 
 @bp.get("/verify")
 def verify():
-    results = list(verify_all(get_db(), current_app))
+    from proofmark import ledger
+
+    log = ledger.verify_log(get_db(), current_app)
+    results = list(verify_all(get_db(), current_app, log))
     tampered = [r for r in results if not r.intact]
-    return render_template("staff/verify.html", results=results, tampered=tampered)
+    return render_template(
+        "staff/verify.html", results=results, tampered=tampered, log=log, log_problems=log.general()
+    )

@@ -1,0 +1,1 @@
+../site/verify_evidence.py
