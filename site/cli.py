@@ -354,6 +354,8 @@ def export_production_command(since: str, out_dir: str, as_zip: bool) -> None:
                 f"{item['order_ref']} ({item['proof']}) revision {item['revision']}: {len(item['files'])} files"
             )
     click.echo(f"{sum('error' not in i for i in done)} proof(s) exported to {target}")
+
+
 # --- connecting the shop: webhooks out, and working the webhook queues -------------------------
 
 
@@ -419,6 +421,8 @@ def webhooks_run_command() -> None:
     click.echo(f"Sent: {report.outbound.summary()}.")
     for error in dict.fromkeys(report.inbound.errors + report.outbound.errors):
         click.echo(f"  error: {error}", err=True)
+
+
 @click.command("adopt-records")
 @with_appcontext
 def adopt_records_command() -> None:

@@ -11,8 +11,8 @@ from proofmark.staff import (  # noqa: F401
     editing,
     evidence_views,
     insights_views,
-    production_views,
     integrations_views,
+    production_views,
     views,
 )
 from proofmark.staff.blueprint import bp
