@@ -71,6 +71,15 @@ def sign_head(db: sqlite_utils.Database, app: Flask | None = None):
         existing = db.execute("SELECT * FROM tree_heads WHERE tree_size = ?", (tree_size,)).fetchone()
         if existing is not None:
             return existing
+        signed = db.execute("SELECT max(tree_size) FROM tree_heads").fetchone()[0] or 0
+        problems = ledger.check_before_signing(db, app, min(signed, tree_size), tree_size)
+        if problems:
+            raise AnchorError(
+                "refused to sign the tree head: the log does not verify ("
+                + "; ".join(p.describe() for p in problems[:3])
+                + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+                + "). Run `proofmark verify-records`."
+            )
         key = signing_key(app)
         public = public_key_b64(app)
         head = {
@@ -180,6 +189,7 @@ class AnchorReport:
     anchored: list[int] = field(default_factory=list)  # tree sizes anchored by this run
     waiting: list[int] = field(default_factory=list)  # tree sizes still without a token
     errors: list[str] = field(default_factory=list)
+    refused: bool = False  # the log did not verify: no new head was signed
 
     def summary(self) -> str:
         size = self.head["tree_size"] if self.head else 0
@@ -193,7 +203,12 @@ def anchor(db: sqlite_utils.Database, app: Flask | None = None) -> AnchorReport:
     """Sign the current head, then timestamp every head that has no token yet."""
     app = app or current_app
     report = AnchorReport()
-    head = sign_head(db, app)
+    try:
+        head = sign_head(db, app)
+    except AnchorError as exc:
+        report.errors.append(str(exc))
+        report.refused = True
+        head = db.execute("SELECT * FROM tree_heads ORDER BY tree_size DESC LIMIT 1").fetchone()
     report.head = dict(head) if head is not None else None
     urls = list(app.config.get("TSA_URLS") or [])
     timeout = float(app.config.get("TSA_TIMEOUT_SECONDS", 10))

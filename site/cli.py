@@ -444,7 +444,9 @@ def anchor_command() -> None:
     report = anchoring.anchor(db.get_db(), current_app)
     click.echo(f"Anchoring: {report.summary()}.")
     for error in report.errors:
-        click.echo(f"  waiting: {error}", err=True)
+        click.echo(f"  {error}", err=True)
+    if report.refused:
+        sys.exit(1)
 
 
 @click.command("verify-evidence")

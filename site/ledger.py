@@ -494,25 +494,24 @@ def _check_entry(
         report.problems.append(LogProblem(message, field=name, **where))
 
 
-def verify_log(db: sqlite_utils.Database, app: Flask | None = None, proof_id: int | None = None) -> LogReport:
-    """Check the whole log (or only one proof's entries): every entry's MACs and leaf hash,
-    the order of entries and their times, events missing from the log or the log missing
-    events, the stored tree against the leaves, and each signed tree head."""
-    app = app or current_app
-    _, keys = record_keys(app)
-    report = LogReport()
-    if proof_id is not None:
-        return _verify_proof_entries(db, keys, report, proof_id)
-
+def _check_leaves(
+    db, keys: dict[str, bytes], report: LogReport, start: int, end: int | None = None
+) -> list[bytes]:
+    """Entries start..end-1 in order: position, time, MACs, leaf hash, the chain of leaves.
+    Returns the leaf hashes recomputed from the entries."""
     recomputed: list[bytes] = []
-    prev_hash = GENESIS
-    prev_logged = ""
-    expected = 0
+    before = db.execute(
+        "SELECT leaf_hash, logged_at FROM ledger_leaves WHERE idx = ?", (start - 1,)
+    ).fetchone()
+    prev_hash, prev_logged = (before[0], before[1]) if before else (GENESIS, "")
+    expected = start
     rows = db.execute(
         "SELECT l.idx, l.event_id, l.proof_id, l.kind AS leaf_kind, l.logged_at, l.key_id, l.macs, l.leaf_hash,"
         " l.entry,"
         " e.id, e.proof_id AS e_proof_id, e.seq, e.kind, e.at, e.actor, e.ip, e.user_agent, e.data"
-        " FROM ledger_leaves l LEFT JOIN events e ON e.id = l.event_id ORDER BY l.idx"
+        " FROM ledger_leaves l LEFT JOIN events e ON e.id = l.event_id WHERE l.idx >= ? AND l.idx < ?"
+        " ORDER BY l.idx",
+        (start, end if end is not None else 1 << 62),
     )
     for leaf in rows:
         index = leaf["idx"]
@@ -570,7 +569,10 @@ def verify_log(db: sqlite_utils.Database, app: Flask | None = None, proof_id: in
         # The next entry must follow this one as stored: a wrong stored hash is this entry's problem.
         prev_hash = leaf["leaf_hash"]
     report.entries = expected
+    return recomputed
 
+
+def _unlogged_events(db, report: LogReport) -> None:
     # Events that are not in the log: written without the application (or its key).
     for row in db.execute(
         "SELECT e.id, e.proof_id, e.seq, e.kind FROM events e LEFT JOIN ledger_leaves l ON l.event_id = e.id"
@@ -588,6 +590,42 @@ def verify_log(db: sqlite_utils.Database, app: Flask | None = None, proof_id: in
             )
         )
 
+
+def check_before_signing(db: sqlite_utils.Database, app: Flask, start: int, end: int) -> list[LogProblem]:
+    """What is wrong with entries start..end-1 (those a new tree head would add to the last
+    signed one), with events missing from the log, or with the stored tree leaves for them.
+    A head is signed only over entries that verify: a forgery written into the database
+    between two anchoring runs must not get the log's signature and a TSA's timestamp."""
+    _, keys = record_keys(app)
+    report = LogReport()
+    recomputed = _check_leaves(db, keys, report, start, end)
+    if report.entries != end:
+        report.problems.append(LogProblem(f"the log has {report.entries} entries, expected {end}"))
+    _unlogged_events(db, report)
+    stored = {
+        r[0]: bytes(r[1])
+        for r in db.execute(
+            "SELECT idx, hash FROM ledger_nodes WHERE level = 0 AND idx >= ? AND idx < ?", (start, end)
+        )
+    }
+    if any(stored.get(start + i) != h for i, h in enumerate(recomputed)):
+        report.problems.append(LogProblem("the stored tree does not match the entries", field="tree"))
+    return report.problems
+
+
+def verify_log(db: sqlite_utils.Database, app: Flask | None = None, proof_id: int | None = None) -> LogReport:
+    """Check the whole log (or only one proof's entries): every entry's MACs and leaf hash,
+    the order of entries and their times, events missing from the log or the log missing
+    events, the stored tree against the leaves, and each signed tree head."""
+    app = app or current_app
+    _, keys = record_keys(app)
+    report = LogReport()
+    if proof_id is not None:
+        return _verify_proof_entries(db, keys, report, proof_id)
+
+    recomputed = _check_leaves(db, keys, report, 0)
+
+    _unlogged_events(db, report)
     _check_tree(db, report, recomputed)
     _check_heads(db, app, report, recomputed)
     return report

@@ -234,6 +234,19 @@ def test_1_forged_approval_is_detected_refused_by_the_api_and_flagged_in_the_evi
     assert evidence["approval"]["verified"] is False
     assert evidence["verification"]["intact"] is False
     assert evidence["warnings"][0].startswith("The approval below FAILED verification")
+    # The next anchoring run refuses to sign over it...
+    anchored = app.test_cli_runner().invoke(args=["anchor"])
+    assert (
+        anchored.exit_code == 1
+        and "refused to sign the tree head: the log does not verify" in anchored.output
+    )
+    conn = raw(app)
+    assert conn.execute("SELECT count(*) FROM tree_heads").fetchone()[0] == 1
+    conn.close()
+    # ...so it cannot pass the independent check: no signed, timestamped head contains the forgery.
+    from proofmark.verify_evidence import verify as verify_pack
+
+    assert not verify_pack(evidence).ok
 
 
 def test_1b_forged_approval_without_a_log_entry(inst):
