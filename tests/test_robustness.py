@@ -104,17 +104,18 @@ def test_control_characters_in_the_search_do_not_break_it(staff, q):
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "nothing_matches"),
     [
-        {"date_from": "9999-12-31", "date_to": "9999-12-31"},
-        {"date_to": "9999-12-31"},
-        {"date_from": "0001-01-01", "date_to": "0001-01-01"},
+        ({"date_from": "9999-12-31", "date_to": "9999-12-31"}, True),
+        ({"date_to": "9999-12-31"}, False),
+        ({"date_from": "0001-01-01", "date_to": "0001-01-01"}, True),
     ],
 )
-def test_search_dates_at_the_end_of_the_calendar(staff, args):
+def test_search_dates_at_the_end_of_the_calendar(staff, args, nothing_matches):
     response = staff.get("/staff/proofs", query_string=args)
     assert response.status_code == 200
-    assert "No proofs" in text(response) or "A-" not in text(response)
+    if nothing_matches:
+        assert "No proofs" in text(response)
 
 
 @pytest.mark.parametrize(
