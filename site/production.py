@@ -82,6 +82,30 @@ def file_names(product_id: str) -> list[str]:
     return names
 
 
+def webhook_links(db: sqlite_utils.Database, proof_id: int, revision: int | None, base_url: str) -> dict:
+    """What a `proof.approved` webhook tells a production system: where each file of the
+    approved revision can be fetched (the API, with the shop's key). Listing makes nothing."""
+    row = (
+        db.execute(
+            "SELECT p.public_id, r.design FROM proofs p JOIN revisions r ON r.proof_id = p.id"
+            " WHERE p.id = ? AND r.number = ?",
+            (proof_id, revision),
+        ).fetchone()
+        if revision is not None
+        else None
+    )
+    if row is None:
+        return {}
+    product_id = json.loads(row["design"]).get("product", "")
+    api = f"{base_url.rstrip('/')}/api/proofs/{row['public_id']}/production"
+    return {
+        "production_files": {
+            "list": api,
+            "files": [{"name": name, "url": f"{api}/{name}"} for name in file_names(product_id)],
+        }
+    }
+
+
 def production_set(db: sqlite_utils.Database, proof: proofs.Proof) -> ProductionSet:
     revision = approved_revision(db, proof)
     files, meta = build(

@@ -55,6 +55,11 @@ def test_proof_approved_arrives_signed_and_the_standardwebhooks_verifier_accepts
         and data["text"]["lines"] == ["Ada Lovelace"]
     )
     assert "customer_email" not in json.dumps(payload)
+    # Where production fetches the approved revision's files (the API, with the shop's key).
+    files = data["production_files"]
+    assert files["list"] == f"{app.config['PUBLIC_URL']}/api/proofs/{data['proof_id']}/production"
+    assert [f["name"] for f in files["files"]][:2] == ["face.svg", "face.pdf"]
+    assert all(f["url"] == f"{files['list']}/{f['name']}" for f in files["files"])
     # The same body signed with another secret, or changed by one byte, is refused.
     with pytest.raises(WebhookVerificationError):
         Webhook(outbound.new_secret()).verify(request["body"], request["headers"])

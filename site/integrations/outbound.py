@@ -19,9 +19,8 @@ even after an outage. Delivery is at-least-once: a receiver that answered but wh
 was lost (or slower than WEBHOOK_TIMEOUT_SECONDS) gets the message again with the same
 webhook-id.
 
-Production files: `PAYLOAD_EXTENSIONS` is where another module adds to a message's data
-(e.g. the production file links of an approved proof): each is called as
-`extension(db, event_type, proof_row, event_row)` and returns a dict merged into `data`.
+`proof.approved` carries the links to the approved revision's production files
+(`proofmark.production.webhook_links`), so a production system needs no second call to find them.
 """
 
 from __future__ import annotations
@@ -32,7 +31,6 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -41,6 +39,7 @@ import sqlite_utils
 from flask import current_app, g, has_app_context
 from standardwebhooks import Webhook
 
+from proofmark import production
 from proofmark.db import transaction
 from proofmark.records import canonical_json, timestamp, utcnow
 
@@ -63,7 +62,6 @@ EVENT_FIELDS = {
     "proof.expired": ("revision", "production"),
     "proof.cancelled": ("revision", "reason", "previous_status"),
 }
-PAYLOAD_EXTENSIONS: list[Callable] = []
 
 
 class EndpointError(ValueError):
@@ -185,8 +183,8 @@ def _payload(db, event_type: str, event: dict) -> dict:
         data["order_line"] = dict(line)
     if event_type == "proof.approved":
         data["production"] = "may start"
-    for extension in PAYLOAD_EXTENSIONS:
-        data.update(extension(db, event_type, proof, event) or {})
+        base_url = current_app.config["PUBLIC_URL"] if has_app_context() else ""
+        data.update(production.webhook_links(db, proof["id"], event_data.get("revision"), base_url))
     return {"type": event_type, "timestamp": event["at"], "data": data}
 
 
