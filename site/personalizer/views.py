@@ -104,9 +104,9 @@ def _shown_design(state: personalize.State) -> Design:
     return state.design
 
 
-def live_preview(state: personalize.State, external: bool = False) -> str:
+def live_preview(state: personalize.State, external: bool = False, area: bool = False) -> str:
     return previews.preview_url(
-        _shown_design(state), current_app.config["PREVIEW_WIDTH"], "jpeg", external=external
+        _shown_design(state), current_app.config["PREVIEW_WIDTH"], "jpeg", external=external, area=area
     )
 
 
@@ -144,7 +144,8 @@ def personalize_page(product_id: str):
     form = request.form if request.method == "POST" else request.args
     state = personalize.state_from_form(product, form)
     template = "_personalizer_update.html" if request.htmx else f"{ctx.templates}/personalize.html"
-    return _render(template, ctx, state=state, preview_src=live_preview(state))
+    area = previews.wants_area(form)
+    return _render(template, ctx, state=state, show_area=area, preview_src=live_preview(state, area=area))
 
 
 @bp.route("/<product_id>/confirm", methods=["GET", "POST"])
