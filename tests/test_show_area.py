@@ -83,3 +83,12 @@ def test_area_preview_is_its_own_picture_with_its_own_key_and_cache_entry(app, c
     # The flag cannot be dropped from, or added to, an address.
     assert client.get(area_url.replace("&area=1", "").replace("area=1&", "")).status_code == 400
     assert client.get(plain_url + "&area=1").status_code == 400
+
+
+def test_confirm_page_links_the_outlined_preview(client):
+    html = client.get("/p/mug/confirm", query_string={"line-1": "Opa", "font": "lato"}).get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)"[^>]*>show where text can go</a>', html)
+    assert link, "no show-area link on the confirmation page"
+    url = unescape(link.group(1))
+    assert "area=1" in url
+    assert client.get(url).status_code == 200

@@ -110,9 +110,13 @@ def live_preview(state: personalize.State, external: bool = False, area: bool = 
     )
 
 
-def large_preview(state: personalize.State, external: bool = False) -> str:
+def large_preview(state: personalize.State, external: bool = False, area: bool = False) -> str:
     return previews.preview_url(
-        _shown_design(state), current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg", external=external
+        _shown_design(state),
+        current_app.config["CONFIRM_PREVIEW_WIDTH"],
+        "jpeg",
+        external=external,
+        area=area,
     )
 
 
@@ -158,6 +162,7 @@ def confirm(product_id: str):
     values = dict(
         state=state,
         preview_src=large_preview(state),
+        preview_area_src=large_preview(state, area=True),
         disclosure_text=current_app.config["DISCLOSURE_TEXT"],
         disclosure_version=current_app.config["DISCLOSURE_VERSION"],
         disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
