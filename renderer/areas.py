@@ -117,7 +117,7 @@ def outline_areas(scene: Scene, image: Image.Image) -> Image.Image:
     """The picture with every personalization area outlined by a clear dashed line."""
     out = image.copy()
     w, h = out.size
-    lw = max(1.5, w / 520)
+    lw = max(2.0, w / 360)
     for surf, region, letter_mm in _areas(scene):
         lines_mm = _outline_mm(region, letter_mm)
         if surf.warp is None:
