@@ -239,3 +239,28 @@ def test_enter_on_a_font_updates_the_preview_in_place(live_server, page):
     wait_for_preview(page, ["Mila"], font=selected)
     assert page.evaluate("window.notReloaded === true")
     expect(page.locator(f"input[name=font][value='{selected}']")).to_be_focused()
+
+
+def test_show_area_toggle_outlines_the_area_and_survives_typing(live_server, phone_page, artifacts):
+    page = phone_page
+    page.goto(live_server.url + "/p/mug")
+    box = page.get_by_label("Show where text can go")
+    expect(box).not_to_be_checked()
+    box.check()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#pz-preview .pz-img');"
+        " return i && new URL(i.src).searchParams.get('area') === '1' && i.complete && i.naturalWidth > 0; }"
+    )
+    # Typing keeps the outline: the box sends itself with the form.
+    page.locator("#input-line-1").press_sequentially("Opa", delay=40)
+    wait_for_preview(page, ["Opa"])
+    src = page.get_attribute("#pz-preview .pz-img", "src")
+    assert parse_qs(urlparse(src).query)["area"] == ["1"]
+    page.wait_for_function(ALL_IMAGES_LOADED)
+    page.screenshot(path=str(artifacts / "personalizer-show-area-phone.png"), full_page=True)
+    box.uncheck()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#pz-preview .pz-img');"
+        " return i && !new URL(i.src).searchParams.has('area'); }"
+    )
+    assert shown_design(page)["lines"] == ["Opa"]

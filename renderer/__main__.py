@@ -30,7 +30,7 @@ def _render(args: argparse.Namespace) -> int:
         fields[name] = value
     design = Design(args.product, font, tuple(args.line or ()), fields, align=args.align, size_mode=args.size)
     fmt = args.format or {".png": "png", ".webp": "webp"}.get(Path(args.output).suffix.lower(), "jpeg")
-    result = render(design, args.width, fmt)
+    result = render(design, args.width, fmt, area=args.area)
     Path(args.output).write_bytes(result.image)
     summary = {
         "output": args.output,
@@ -115,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--size", default="auto", choices=["auto", "min"])
     r.add_argument("--width", type=int, default=1200)
     r.add_argument("--format", choices=["jpeg", "webp", "png"])
+    r.add_argument("--area", action="store_true", help="outline every personalization area (show area)")
     r.add_argument("-o", "--output", required=True)
     r.set_defaults(func=_render)
 

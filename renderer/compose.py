@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from proofmark_renderer import catalog, finishes, scenes
+from proofmark_renderer import areas, catalog, finishes, scenes
 from proofmark_renderer import text as textmod
 from proofmark_renderer.layout import PlacedLine, Plan
 from proofmark_renderer.model import Design, Issue, RenderResult
@@ -213,8 +213,9 @@ def placeholder(width: int, message: str) -> Image.Image:
     return im
 
 
-def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult:
-    key = design.content_key(width, fmt)
+def render(design: Design, width: int = 1200, fmt: str = "jpeg", area: bool = False) -> RenderResult:
+    """`area` outlines every personalization area over the preview (proofmark_renderer.areas)."""
+    key = design.content_key(width, fmt, area)
     issues: list[Issue] = []
     pil_fmt = FORMATS.get(str(fmt).lower())
     if pil_fmt is None:
@@ -257,6 +258,8 @@ def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult
                 layout = plan.layout
                 if plan.lines:
                     image = draw_design(scene, plan, font, design_seed(design))
+            if area:
+                image = areas.outline_areas(scene, image)
     except Exception as exc:  # noqa: BLE001 - the site shows a picture and a reason, never a traceback
         issues.append(
             Issue(

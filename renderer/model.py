@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 # Bump whenever output changes for the same design: it is part of every content key (so cached
 # previews are never stale) and is recorded in design tokens and revisions.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 ALIGNMENTS = ("center", "left", "right")
 
@@ -58,9 +58,11 @@ class Design:
     def canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-    def content_key(self, width: int, fmt: str) -> str:
-        """Hash of the design, the output options and the renderer version."""
-        blob = f"{RENDERER_VERSION}|{width}|{fmt}|{self.canonical_json()}".encode()
+    def content_key(self, width: int, fmt: str, area: bool = False) -> str:
+        """Hash of the design, the output options and the renderer version. `area` (the
+        personalization areas outlined over the picture) is a different picture, so a
+        different key; without it the key is as it always was."""
+        blob = f"{RENDERER_VERSION}|{width}|{fmt}|{self.canonical_json()}{'|area' if area else ''}".encode()
         return hashlib.sha256(blob).hexdigest()[:32]
 
     def text_summary(self) -> str:

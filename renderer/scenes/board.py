@@ -46,9 +46,13 @@ def board(p: Product, width: int) -> Scene:
     rgb = over(rgb, face, top)
     im = to_image(rgb)
     size_label(im, x0, x1, y1 + (thick + 13) * scale, p.size_label)
-    # Laser char: deep brown, darker in the latewood, speckled where the wood flared.
-    speck = substrates.rng(45).standard_normal((h, w)).astype(np.float32) * 0.07
-    char = np.array([0.25, 0.14, 0.075], np.float32) * (1.15 - 0.45 * latewood + speck)[..., None]
+    # Laser char: the wood itself, burnt. Its colour comes from the wood under it (a pale
+    # strip burns lighter than a dark one, the grain's figure stays visible through the
+    # burn), darker in the dense latewood, which takes more heat, and speckled where the
+    # wood flared.
+    speck = substrates.rng(45).standard_normal((h, w)).astype(np.float32) * 0.06
+    burn = np.array([0.36, 0.23, 0.14], np.float32)
+    char = face * burn * (1.08 - 0.42 * latewood + speck)[..., None]
     scorch = face * np.array([0.78, 0.62, 0.48], np.float32)
     layers = {"char": to_image(char), "scorch": to_image(scorch)}
     return Scene(
@@ -59,4 +63,5 @@ def board(p: Product, width: int) -> Scene:
         {"lines": Surface(scale, -ox / scale, -oy / scale)},
         {"latewood": latewood},
         layers,
+        (246, 214, 170),  # the burn's far wall catches the light: pale fresh-cut wood
     )

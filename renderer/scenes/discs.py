@@ -55,7 +55,7 @@ def pendant(p: Product, width: int) -> Scene:
     rgb = shadow(rgb, np.maximum(alpha, wire_a), 0.5 * scale, 0.8 * scale, 0.9 * scale, 0.42)
     rgb = over(rgb, wire_rgb, wire_a * (1 - alpha))
 
-    refl = substrates.studio_reflection(h, w, 5)
+    refl = _silver_studio(xx, yy, cx, cy, rp)
     fine = substrates.brushed(h, w, 6, streak=12.0) * 0.008  # faint polishing marks
     tone = refl + fine
     # Rounded edge: a bevel that catches the light on the upper left, falls dark lower right.
@@ -76,7 +76,9 @@ def pendant(p: Product, width: int) -> Scene:
     spec = p.field_spec("rim")
     if spec is not None:
         surfaces["rim"] = _arc_surface(spec.region, spec.max_letter_height_mm, scale, (ox, oy), (w, h))
-    floor = frosted_floor(tone, 0.25 * scale)
+    # The frosted floor of the cut is a matte mid grey: darker than the mirror face nearly
+    # everywhere, so the letters read dark with the lit wall as a bright bevel line.
+    floor = frosted_floor(tone, 0.25 * scale, light=0.36, dark=0.26, lo=0.5, hi=0.95)
     return Scene(
         p,
         im,
@@ -87,6 +89,21 @@ def pendant(p: Product, width: int) -> Scene:
         cut_metal_layers(h, w, substrates.SILVER, 7, floor),
         spark_of(substrates.SILVER),
     )
+
+
+def _silver_studio(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, rp: float) -> np.ndarray:
+    """What a polished silver disc mirrors in a jewellery studio: mostly the white sweep
+    and the softboxes (silver is bright), a crisp softbox streak on the upper left, and a
+    dark card at the lower right that gives the face its shape (photographers place one
+    so the silver does not vanish into the white)."""
+    u = ((xx - cx) * 0.8 + (yy - cy) * 0.6) / rp  # across the disc, upper left to lower right
+    v = ((yy - cy) * 0.8 - (xx - cx) * 0.6) / rp
+    tone = 0.80 - 0.10 * u
+    tone -= 0.40 * np.exp(-(((u - 0.50) / 0.24) ** 2)) * (1 - 0.3 * np.clip(v, -1, 1))  # dark card
+    tone += 0.30 * np.clip((0.16 - np.abs(u + 0.42)) / 0.04, 0, 1)  # softbox, crisp-edged
+    tone += 0.12 * np.exp(-(((u + 0.42) / 0.35) ** 2))  # its glow
+    tone += 0.25 * np.clip((0.05 - np.abs(u - 0.88)) / 0.025, 0, 1)  # a strip light's rim
+    return tone.astype(np.float32)
 
 
 def _arc_surface(

@@ -23,7 +23,7 @@ from proofmark_renderer.scenes.common import (
 def mug(p: Product, width: int) -> Scene:
     w, h = frame(width)
     R, H = p.width_mm / 2, p.height_mm
-    elev = math.radians(9.0)
+    elev = math.radians(14.0)
     se, ce = math.sin(elev), math.cos(elev)
     # Screen mm: X right from the axis, Y down from the rim's centre.
     scale, (ox, oy) = fit(
@@ -55,7 +55,7 @@ def mug(p: Product, width: int) -> Scene:
     ndl = np.clip(sin_t * lx + cos_t * lz, 0, 1)
     diffuse = 0.42 + 0.58 * ndl
     diffuse *= 1 - 0.07 * np.clip(t / H, 0, 1)  # the table bounces less light up high
-    spec = 0.85 * np.exp(-(((theta + 0.42) / 0.085) ** 2)) + 0.25 * np.exp(-(((theta - 0.95) / 0.05) ** 2))
+    spec = 0.72 * np.exp(-(((theta + 0.42) / 0.075) ** 2)) + 0.22 * np.exp(-(((theta - 0.95) / 0.05) ** 2))
     spec *= np.clip(t / 4, 0, 1) * np.clip((H - t) / 6, 0, 1)
     rim_edge = np.clip(1 - (R - np.abs(X)) / 2.0, 0, 1)  # glossy edges mirror the room
     diffuse = diffuse * (1 - 0.3 * rim_edge)
@@ -115,8 +115,11 @@ def mug(p: Product, width: int) -> Scene:
     )
     surf = warp_surface(region, scale, 1.5, inverse_mm, box, visible=body, cylinder=True)
     # Ink under the glaze: lit like the glaze's body, with the glaze's reflections on top.
+    # The softbox's reflection is a mirror image on the glaze: over dark ink it shows as a
+    # bright streak, but the ink's colour still shows through it (glaze reflects about a
+    # third of what white glaze over a white body returns), so letters stay legible.
     ink = (
         np.array([0.09, 0.12, 0.22], np.float32) * (diffuse * (1 - 0.25 * foot))[..., None]
-        + spec[..., None] * 0.95
+        + spec[..., None] * 0.38
     )
     return Scene(p, im, scale, (cx, oy), {"lines": surf}, {}, {"ink": to_image(ink)})

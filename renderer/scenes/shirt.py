@@ -17,6 +17,7 @@ from proofmark_renderer.scenes.common import (
     fit,
     frame,
     over,
+    relief_light,
     shadow,
     size_label,
     to_image,
@@ -24,41 +25,82 @@ from proofmark_renderer.scenes.common import (
 )
 from proofmark_renderer.substrates import blur
 
-SHIRT_OUTLINE = [  # flat-lay tee, mm; x from the left side seam of the body, y from the shoulder line
-    (180, -12),
-    (200, 8),
-    (230, 22),
-    (260, 26),
-    (290, 22),
-    (320, 8),
-    (340, -12),
-    (430, 10),
-    (520, 40),
-    (660, 210),
-    (575, 265),
-    (520, 205),
-    (520, 720),
-    (0, 720),
-    (0, 205),
-    (-55, 265),
-    (-140, 210),
-    (0, 40),
-    (90, 10),
+SHIRT_OUTLINE = [  # flat-lay tee, mm; x from the left side of the body, y from the shoulder line
+    (185, -10),  # left high point of the shoulder; the back neckline runs to the right one
+    (210, -1),
+    (235, 5),
+    (260, 7),
+    (285, 5),
+    (310, -1),
+    (335, -10),
+    (505, 38),  # right shoulder point: the shoulders slope down
+    (669, 153),  # the sleeve, angled out and down
+    (578, 284),  # its hem
+    (522, 236),  # the underarm
+    (526, 470),
+    (528, 722),  # the bottom hem, a little curved
+    (260, 728),
+    (-8, 722),
+    (-6, 470),
+    (-2, 236),
+    (-58, 284),
+    (-149, 153),
+    (15, 38),
 ]
+
+NECK_CENTRE = (260.0, -10.0)  # the front neckline is half an ellipse hanging from here
+NECK_FRONT = (75.0, 70.0)  # its half width and depth, mm
+RIB_MM = 17.0  # the collar's ribbed band
 
 
 # Creases of a tee laid flat: (x, y, angle in degrees, length, width, height), mm.
 SHIRT_CREASES = [
-    (80, 300, 62, 320, 22, 1.0),
-    (440, 300, 118, 320, 22, 0.9),
-    (260, 120, 0, 300, 16, 0.5),
-    (150, 560, 85, 300, 28, 0.8),
-    (370, 540, 95, 340, 24, 0.9),
-    (260, 650, 2, 420, 18, -0.6),
-    (-70, 200, 35, 140, 16, 0.6),
-    (590, 200, 145, 140, 16, 0.6),
-    (300, 420, 80, 260, 30, -0.5),
+    (80, 300, 62, 320, 14, 1.0),
+    (440, 300, 118, 320, 14, 0.9),
+    (260, 120, 0, 300, 12, 0.5),
+    (150, 560, 85, 300, 18, 0.8),
+    (370, 540, 95, 340, 16, 0.9),
+    (260, 650, 2, 420, 12, -0.6),
+    (-70, 200, 35, 140, 10, 0.7),
+    (590, 200, 145, 140, 10, 0.7),
+    (-40, 150, 120, 90, 8, 0.5),
+    (560, 150, 60, 90, 8, 0.5),
+    (300, 420, 80, 260, 22, -0.5),
+    (60, 690, 60, 70, 8, 0.6),
+    (470, 695, 115, 60, 8, 0.6),
 ]
+
+
+def _front_neck(n: int = 40, grow: float = 0.0) -> list[tuple[float, float]]:
+    (cx, cy), (a, b) = NECK_CENTRE, NECK_FRONT
+    return [
+        (cx - (a + grow) * math.cos(math.pi * i / n), cy + (b + grow) * math.sin(math.pi * i / n))
+        for i in range(n + 1)
+    ]
+
+
+def _dash_line(points, dash: float, gap: float):
+    """A polyline (pixels) cut into dashes, for rows of stitches."""
+    out, current, on, left = [], [], True, dash
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        seg = math.hypot(bx - ax, by - ay)
+        pos = 0.0
+        while seg - pos > 1e-9:
+            step = min(left, seg - pos)
+            if on:
+                if not current:
+                    current.append((ax + (bx - ax) * pos / seg, ay + (by - ay) * pos / seg))
+                current.append((ax + (bx - ax) * (pos + step) / seg, ay + (by - ay) * (pos + step) / seg))
+            pos += step
+            left -= step
+            if left <= 1e-9:
+                if on and len(current) > 1:
+                    out.append(current)
+                current, on = [], not on
+                left = dash if on else gap
+    if on and len(current) > 1:
+        out.append(current)
+    return out
 
 
 def cloth_outline(
@@ -120,7 +162,7 @@ def shirt(p: Product, width: int) -> Scene:
     ]
     height = substrates.folds(h, w, 53, creases)
     gy, gx = np.gradient(height)
-    shade = np.clip(1.0 - (gx * LIGHT[0] + gy * LIGHT[1]) * 9 * scale + 0.05 * height, 0.7, 1.2)
+    shade = np.clip(1.0 - (gx * LIGHT[0] + gy * LIGHT[1]) * 13 * scale + 0.05 * height, 0.66, 1.22)
     # Cloth curls and darkens a little towards its edges.
     shade *= 0.82 + 0.18 * edge_distance(alpha, 10 * scale)
     knit = substrates.jersey(h, w, 55, period=max(2.0, 1.4 * scale))
@@ -128,40 +170,97 @@ def shirt(p: Product, width: int) -> Scene:
     base = np.array([0.15, 0.20, 0.30], np.float32)  # navy
     cloth = base * (shade * (0.86 + 0.22 * knit) * (1 + 0.08 * heather))[..., None]
 
-    # The neck: the inside of the back shows above the front's ribbed collar.
-    neck_front = [(180, -12), (200, 18), (230, 38), (260, 44), (290, 38), (320, 18), (340, -12)]
-    inside = Image.new("L", (w * ss, h * ss), 0)
-    ImageDraw.Draw(inside).polygon(px(SHIRT_OUTLINE[:7] + neck_front[::-1]), fill=255)
-    inside_a = np.asarray(inside.resize((w, h), Image.Resampling.BOX), np.float32) / 255
-    cloth *= (1 - 0.45 * inside_a)[..., None]
-    rib = Image.new("L", (w * ss, h * ss), 0)
-    ImageDraw.Draw(rib).line(px(neck_front), fill=255, width=int(14 * scale * ss), joint="curve")
-    rib_a = np.asarray(rib.resize((w, h), Image.Resampling.BOX), np.float32) / 255
-    ribs = 0.9 + 0.1 * np.cos(np.mgrid[0:h, 0:w][1].astype(np.float32) / max(1.0, 1.3 * scale) * 2 * np.pi)
-    cloth = cloth * (1 - rib_a[..., None]) + base * 1.05 * ribs[..., None] * rib_a[..., None]
+    # Light and cloth thickness: the edges roll over and catch the key light on the upper
+    # left, and the whole garment is lit a little more from the upper left.
+    roll = relief_light(blur(alpha, 3.5 * scale), 3.0 * scale)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    falloff = 1.04 - 0.08 * ((xx - ox) / (520 * scale) * 0.5 + (yy - oy) / (720 * scale) * 0.5)
+    light = np.clip(falloff + roll * 0.6, 0.75, 1.2)
+    cloth *= light[..., None]
 
-    # Stitching: hems and sleeve ends, twin needle, a little lighter than the cloth.
-    seams = Image.new("L", (w, h), 0)
-    sd = ImageDraw.Draw(seams)
-    sw = max(1, round(0.8 * scale))
-    for off in (18, 24):
-        sd.line(
-            [(ox, oy + (720 - off) * scale), (ox + 520 * scale, oy + (720 - off) * scale)], fill=255, width=sw
+    # The neck: the inside of the back shows above the front's ribbed collar, with its label.
+    inside = Image.new("L", (w * ss, h * ss), 0)
+    ImageDraw.Draw(inside).polygon(px(SHIRT_OUTLINE[:7] + _front_neck()[::-1]), fill=255)
+    inside_a = np.asarray(inside.resize((w, h), Image.Resampling.BOX), np.float32) / 255
+    # Darker inside, darkest just under the front collar, which shades it.
+    under = blur(inside_a, 6 * scale)
+    cloth *= (1 - inside_a * (0.38 + 0.25 * (1 - under)))[..., None]
+    (ncx, ncy), (na, nb) = NECK_CENTRE, NECK_FRONT
+    ang = np.arctan2((yy - (oy + ncy * scale)) / nb, (xx - (ox + ncx * scale)) / na)
+    ribs = 0.86 + 0.14 * np.cos(ang * (math.pi * (na + nb) / 2 / 2.4))  # a rib every 2.4 mm round
+    rib = Image.new("L", (w * ss, h * ss), 0)
+    ImageDraw.Draw(rib).line(
+        px(_front_neck(60, RIB_MM / 2)), fill=255, width=int(RIB_MM * scale * ss), joint="curve"
+    )
+    rib_a = np.asarray(rib.resize((w, h), Image.Resampling.BOX), np.float32) / 255 * alpha
+    # The band is a folded tube: rounded, lit on its upper-left side.
+    rib_round = relief_light(blur(rib_a, 2.0 * scale), 2.5 * scale)
+    rib_rgb = base * (1.02 * ribs * np.clip(1 + rib_round, 0.75, 1.25))[..., None]
+    cloth = cloth * (1 - rib_a[..., None]) + rib_rgb * rib_a[..., None]
+    back_rib = Image.new("L", (w * ss, h * ss), 0)
+    ImageDraw.Draw(back_rib).line(
+        px(SHIRT_OUTLINE[:7]), fill=255, width=int(RIB_MM * 0.9 * scale * ss), joint="curve"
+    )
+    back_a = np.asarray(back_rib.resize((w, h), Image.Resampling.BOX), np.float32) / 255 * inside_a
+    cloth = cloth * (1 - 0.35 * back_a[..., None]) + base * 0.62 * ribs[..., None] * 0.35 * back_a[..., None]
+    label = Image.new("L", (w * ss, h * ss), 0)
+    ld = ImageDraw.Draw(label)
+    ld.rectangle(px([(246, 11), (274, 28)]), fill=255)
+    label_a = np.asarray(label.resize((w, h), Image.Resampling.BOX), np.float32) / 255 * inside_a
+    label_ink = Image.new("L", (w * ss, h * ss), 0)
+    lid = ImageDraw.Draw(label_ink)
+    for y in (16, 20, 24):
+        lid.line(px([(250, y), (270 if y != 20 else 264, y)]), fill=255, width=max(1, int(1.4 * scale * ss)))
+    label_ink_a = np.asarray(label_ink.resize((w, h), Image.Resampling.BOX), np.float32) / 255 * label_a
+    label_rgb = np.array([0.74, 0.73, 0.70], np.float32) * (1 - 0.55 * label_ink_a)[..., None]
+    cloth = over(cloth, label_rgb * (0.85 * under + 0.15)[..., None], label_a)
+
+    # Seams and stitching. A seam is a shallow groove (darker) with the cloth puffed beside
+    # it; topstitching is a row of short stitches in a thread a little lighter than the cloth.
+    groove = Image.new("L", (w * ss, h * ss), 0)
+    gd = ImageDraw.Draw(groove)
+    stitches = Image.new("L", (w * ss, h * ss), 0)
+    td = ImageDraw.Draw(stitches)
+    seam_w = max(1, int(1.2 * scale * ss))
+    thread_w = max(1, int(0.7 * scale * ss))
+
+    def seam(points):
+        gd.line(px(points), fill=255, width=seam_w, joint="curve")
+
+    def stitch(points):
+        for piece in _dash_line(px(points), 3.2 * scale * ss, 1.6 * scale * ss):
+            td.line(piece, fill=255, width=thread_w)
+
+    for sign in (1, -1):
+
+        def mx(x, sign=sign):
+            return x if sign == 1 else 520 - x
+
+        seam([(mx(337), -2), (mx(500), 47)])  # shoulder seam, just in front of the fold
+        seam([(mx(505), 38), (mx(496), 90), (mx(494), 150), (mx(505), 205), (mx(522), 236)])  # armhole
+        (ax, ay), (bx, by) = (mx(669), 153), (mx(578), 284)
+        nx, ny = (by - ay), -(bx - ax)
+        n = math.hypot(nx, ny)
+        for off in (20, 26):  # the sleeve's twin-needle hem
+            k = -off * sign
+            stitch([(ax + nx / n * k, ay + ny / n * k), (bx + nx / n * k, by + ny / n * k)])
+        seam(
+            [
+                (ax - nx / n * 20 * sign, ay - ny / n * 20 * sign),
+                (bx - nx / n * 20 * sign, by - ny / n * 20 * sign),
+            ]
         )
-        for (ax, ay), (bx, by) in (((-140, 210), (-55, 265)), ((660, 210), (575, 265))):
-            nx, ny = (by - ay), -(bx - ax)
-            n = math.hypot(nx, ny)
-            k = off if ax < 0 else -off
-            sd.line(
-                [
-                    (ox + (ax + nx / n * k) * scale, oy + (ay + ny / n * k) * scale),
-                    (ox + (bx + nx / n * k) * scale, oy + (by + ny / n * k) * scale),
-                ],
-                fill=255,
-                width=sw,
-            )
-    seam = np.asarray(seams, np.float32) / 255
-    cloth = cloth * (1 + 0.35 * seam)[..., None]
+    for off in (18, 24):  # the bottom hem
+        stitch([(-6, 722 - off), (260, 728 - off), (526, 722 - off)])
+    seam([(-6, 700), (260, 706), (526, 700)])
+    stitch(_front_neck(60, RIB_MM + 1.5))  # the collar's cover stitch
+    stitch(_front_neck(60, RIB_MM + 5.0))
+    seam(_front_neck(60, RIB_MM))
+    g = blur(np.asarray(groove.resize((w, h), Image.Resampling.BOX), np.float32) / 255, 0.5)
+    puff = relief_light(blur(g, 1.5 * scale), 1.5 * scale)
+    t = np.asarray(stitches.resize((w, h), Image.Resampling.BOX), np.float32) / 255
+    cloth *= np.clip(1 - 0.42 * g + 1.0 * puff, 0.55, 1.25)[..., None]
+    cloth = cloth * (1 + 0.45 * t)[..., None]
     rgb = over(rgb, cloth, alpha)
     im = to_image(rgb)
     size_label(
@@ -189,7 +288,7 @@ def shirt(p: Product, width: int) -> Scene:
         int(oy + (region.y_mm + region.h_mm + margin) * scale),
     )
     surf = warp_surface(region, scale, margin + 4, inverse_mm, box)
-    ink = np.array([0.93, 0.90, 0.82], np.float32) * (shade * (0.80 + 0.26 * knit))[..., None]
+    ink = np.array([0.93, 0.90, 0.82], np.float32) * (shade * light * (0.80 + 0.26 * knit))[..., None]
     # How much ink each spot of cloth holds: full on the loops' tops, thinner in the valleys
     # and where the yarn is fuzzier; at preview sizes the loops are about a pixel, so the
     # weave shows as an uneven, slightly grainy print, not as a pattern.

@@ -64,11 +64,27 @@ def decode_design(param: str) -> Design:
         raise PreviewAddressError("The design in the preview address cannot be read.") from exc
 
 
-def preview_url(design: Design, width: int, fmt: str = "jpeg", external: bool = False) -> str:
-    key = design.content_key(width, fmt)
+def preview_url(
+    design: Design, width: int, fmt: str = "jpeg", external: bool = False, area: bool = False
+) -> str:
+    """`area` adds `area=1`: the same preview with the personalization areas outlined (its
+    own content key, so it is cached apart from the plain picture)."""
+    key = design.content_key(width, fmt, area)
+    extra = {"area": "1"} if area else {}
     return url_for(
-        "previews.image", key=key, ext=EXTENSIONS[fmt], w=width, d=encode_design(design), _external=external
+        "previews.image",
+        key=key,
+        ext=EXTENSIONS[fmt],
+        w=width,
+        d=encode_design(design),
+        _external=external,
+        **extra,
     )
+
+
+def wants_area(args) -> bool:
+    """Whether a query (or form) asks for the areas outlined: exactly `area=1`."""
+    return args.get("area") == "1"
 
 
 # --- cache ---------------------------------------------------------------------------------
@@ -186,9 +202,9 @@ def prune(max_bytes: int) -> tuple[int, int]:
     return removed, freed
 
 
-def get_image(design: Design, width: int, fmt: str) -> Image:
+def get_image(design: Design, width: int, fmt: str, area: bool = False) -> Image:
     """The preview for a design: from memory, from disk, or rendered now (and cached)."""
-    key = design.content_key(width, fmt)
+    key = design.content_key(width, fmt, area)
     limit = current_app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024
     image = _memory.get(key)
     if image is not None:
@@ -202,7 +218,7 @@ def get_image(design: Design, width: int, fmt: str) -> Image:
                 return image
             data = _read_disk(key, fmt)
             if data is None:
-                result = render(design, width=width, fmt=fmt)
+                result = render(design, width=width, fmt=fmt, area=area)
                 data = result.image
                 _write_disk(key, fmt, data)
             image = Image(key, data, CONTENT_TYPES[fmt])
@@ -254,12 +270,13 @@ def image(key: str, ext: str):
         design = decode_design(request.args.get("d", ""))
     except PreviewAddressError as exc:
         return _not_a_preview(str(exc))
-    if design.content_key(width, fmt) != key:
+    area = wants_area(request.args)
+    if design.content_key(width, fmt, area) != key:
         return _not_a_preview(
             "This preview address does not match its design: the key, the width, the format or "
             "the design was changed (or the renderer was updated; reload the page)."
         )
-    img = get_image(design, width, fmt)
+    img = get_image(design, width, fmt, area)
     if not img.data:
         return _not_a_preview("This design cannot be drawn.", status=422)
     response = Response(img.data, mimetype=img.content_type)
@@ -340,7 +357,8 @@ class CachedPreviewFastPath:
             design = decode_design(query.get("d", [""])[0])
         except (ValueError, PreviewAddressError):
             return None  # Flask says what is wrong with it
-        if design.content_key(width, fmt) != key:
+        area = query.get("area", [""])[0] == "1"
+        if design.content_key(width, fmt, area) != key:
             return None
         headers = [*common, ("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
         return "200 OK", headers, image.data

@@ -104,15 +104,19 @@ def _shown_design(state: personalize.State) -> Design:
     return state.design
 
 
-def live_preview(state: personalize.State, external: bool = False) -> str:
+def live_preview(state: personalize.State, external: bool = False, area: bool = False) -> str:
     return previews.preview_url(
-        _shown_design(state), current_app.config["PREVIEW_WIDTH"], "jpeg", external=external
+        _shown_design(state), current_app.config["PREVIEW_WIDTH"], "jpeg", external=external, area=area
     )
 
 
-def large_preview(state: personalize.State, external: bool = False) -> str:
+def large_preview(state: personalize.State, external: bool = False, area: bool = False) -> str:
     return previews.preview_url(
-        _shown_design(state), current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg", external=external
+        _shown_design(state),
+        current_app.config["CONFIRM_PREVIEW_WIDTH"],
+        "jpeg",
+        external=external,
+        area=area,
     )
 
 
@@ -144,7 +148,8 @@ def personalize_page(product_id: str):
     form = request.form if request.method == "POST" else request.args
     state = personalize.state_from_form(product, form)
     template = "_personalizer_update.html" if request.htmx else f"{ctx.templates}/personalize.html"
-    return _render(template, ctx, state=state, preview_src=live_preview(state))
+    area = previews.wants_area(form)
+    return _render(template, ctx, state=state, show_area=area, preview_src=live_preview(state, area=area))
 
 
 @bp.route("/<product_id>/confirm", methods=["GET", "POST"])
@@ -157,6 +162,7 @@ def confirm(product_id: str):
     values = dict(
         state=state,
         preview_src=large_preview(state),
+        preview_area_src=large_preview(state, area=True),
         disclosure_text=current_app.config["DISCLOSURE_TEXT"],
         disclosure_version=current_app.config["DISCLOSURE_VERSION"],
         disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
