@@ -27,7 +27,9 @@ def validate(design: Design) -> list[Issue]:
     return _validate(design)
 
 
-def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult:
+def render(
+    design: Design, width: int = 1200, fmt: str = "jpeg", *, keep_picture: bool = False
+) -> RenderResult:
     from proofmark_renderer.compose import render as _render
 
-    return _render(design, width=width, fmt=fmt)
+    return _render(design, width=width, fmt=fmt, keep_picture=keep_picture)

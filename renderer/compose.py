@@ -213,7 +213,9 @@ def placeholder(width: int, message: str) -> Image.Image:
     return im
 
 
-def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult:
+def render(
+    design: Design, width: int = 1200, fmt: str = "jpeg", *, keep_picture: bool = False
+) -> RenderResult:
     key = design.content_key(width, fmt)
     issues: list[Issue] = []
     pil_fmt = FORMATS.get(str(fmt).lower())
@@ -276,4 +278,5 @@ def render(design: Design, width: int = 1200, fmt: str = "jpeg") -> RenderResult
         issues=tuple(issues),
         width=image.width,
         height=image.height,
+        picture=image if keep_picture else None,
     )
