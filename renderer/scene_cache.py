@@ -249,7 +249,7 @@ class SceneCache:
                 "build_seconds": round(self.build_seconds, 3),
             }
 
-    def keys(self) -> list[tuple[str, int]]:
+    def entries(self) -> list[tuple[str, int]]:
         with self._lock:
             return list(self._scenes)
 
