@@ -176,6 +176,10 @@ def email_image_from(picture, width: int = 1200) -> bytes:
         rgba = im.convert("RGBA")
         im = Image.new("RGB", rgba.size, (255, 255, 255))
         im.paste(rgba, mask=rgba.getchannel("A"))
+    if im.width >= 2 * width:
+        # Whole-pixel averaging first (the 2400-px proof to 1200: exactly half, a box filter
+        # at a fraction of Lanczos's cost); Lanczos only for what is left.
+        im = im.reduce(im.width // width)
     if im.width > width:
         im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
     out = io.BytesIO()
