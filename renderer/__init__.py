@@ -27,7 +27,14 @@ def validate(design: Design) -> list[Issue]:
     return _validate(design)
 
 
-def render(design: Design, width: int = 1200, fmt: str = "jpeg", area: bool = False) -> RenderResult:
+def render(
+    design: Design,
+    width: int = 1200,
+    fmt: str = "jpeg",
+    area: bool = False,
+    *,
+    keep_picture: bool = False,
+) -> RenderResult:
     from proofmark_renderer.compose import render as _render
 
-    return _render(design, width=width, fmt=fmt, area=area)
+    return _render(design, width=width, fmt=fmt, area=area, keep_picture=keep_picture)

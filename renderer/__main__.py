@@ -1,7 +1,9 @@
 """Command line: render one design, benchmark, regenerate goldens, draw the contact sheet.
 
 python -m proofmark_renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
-python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15]
+python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15] [--widths 600,900,1000,1600,2400]
+python -m proofmark_renderer bench-memory [--previews 10000] [--widths 600,900,1000,1200,1600]
+python -m proofmark_renderer proof-encode [--width 2400]
 python -m proofmark_renderer goldens [NAME.png ...]
 python -m proofmark_renderer contact-sheet -o docs/contact-sheet.jpg
 python -m proofmark_renderer fidelity              # production SVG vs preview mask, IoU per line (JSON)
@@ -50,10 +52,41 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from proofmark_renderer.bench import run
+    from proofmark_renderer import bench
 
-    print(json.dumps(run(args.width, args.format, args.repeat)))
+    if args.widths:
+        widths = tuple(int(w) for w in args.widths.split(","))
+        result = bench.widths(widths, args.format, args.repeat)
+        print(json.dumps(result))
+        print(bench.widths_table(result), file=sys.stderr)
+        return 0
+    result = bench.run(args.width, args.format, args.repeat)
+    print(json.dumps(result))
+    print(bench.run_table(result), file=sys.stderr)
     return 0
+
+
+def _bench_memory(args: argparse.Namespace) -> int:
+    from proofmark_renderer import bench
+
+    widths = tuple(int(w) for w in args.widths.split(","))
+    result = bench.memory(args.previews, widths)
+    print(json.dumps(result))
+    print(
+        f"{result['previews']} previews at {widths}: RSS {result['rss_end_mb']} MB at the end "
+        f"(target <= 500), {result['per_second']}/s, load average {result['load_average_1min']}",
+        file=sys.stderr,
+    )
+    return 0 if result["meets_target"] else 1
+
+
+def _proof_encode(args: argparse.Namespace) -> int:
+    from proofmark_renderer import bench
+
+    result = bench.proof_encode(args.width, args.repeat)
+    print(json.dumps(result))
+    print(bench.proof_encode_table(result), file=sys.stderr)
+    return 0 if result["meets_target"] else 1
 
 
 def _goldens(args: argparse.Namespace) -> int:
@@ -123,7 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--width", type=int, default=1200)
     b.add_argument("--format", default="jpeg", choices=["jpeg", "webp", "png"])
     b.add_argument("--repeat", type=int, default=15)
+    b.add_argument(
+        "--widths",
+        help="comma-separated widths: cold (scene built) and warm ms, scene MB and RSS per product and width",
+    )
     b.set_defaults(func=_bench)
+
+    bm = sub.add_parser("bench-memory", help="RSS after many previews cycling products and widths, as JSON")
+    bm.add_argument("--previews", type=int, default=10_000)
+    bm.add_argument("--widths", default="600,900,1000,1200,1600")
+    bm.set_defaults(func=_bench_memory)
+
+    pe = sub.add_parser("proof-encode", help="ms and KB of the proof image per lossless encoding, as JSON")
+    pe.add_argument("--width", type=int, default=2400)
+    pe.add_argument("--repeat", type=int, default=5)
+    pe.set_defaults(func=_proof_encode)
 
     g = sub.add_parser("goldens", help="regenerate tests/renderer/golden/*.png (look at them!)")
     g.add_argument(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import struct
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,9 +36,48 @@ def encode(image: Image.Image, fmt: str) -> bytes:
     elif fmt == "WEBP":
         image.save(buf, "WEBP", quality=82, method=0)
     else:
-        # Proof and zoom images: lossless, moderately compressed.
-        image.save(buf, "PNG", compress_level=3)
+        # Proof and zoom images: lossless.
+        return encode_png(image)
     return buf.getvalue()
+
+
+PNG_COLOUR_TYPES = {"L": 0, "RGB": 2, "RGBA": 6}
+# The proof PNG: every row "Sub"-filtered (each byte minus the one a pixel to its left) and
+# deflated with run-length matching at level 1. Measured on 2400-px proofs (bench
+# proof-encode): about 60% less CPU than Pillow's PNG at compress_level 3 (whose adaptive
+# per-row filter choice is most of its cost, even at level 0), and smaller. Lossless WebP at
+# its fastest saves far less time, and mail clients and PDF readers cannot all show it.
+PROOF_PNG_OPTIONS = {"filter": "sub", "zlib_level": 1, "zlib_strategy": "Z_RLE"}
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """A standard 8-bit PNG (greyscale, RGB or RGBA) of `image`, lossless; other modes are
+    converted to RGB(A) first."""
+    if image.mode not in PNG_COLOUR_TYPES:
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    pixels = np.asarray(image)
+    height, width = image.height, image.width
+    channels = len(image.getbands())
+    rows = pixels.reshape(height, width * channels)
+    raw = np.empty((height, width * channels + 1), np.uint8)
+    raw[:, 0] = 1  # filter type Sub
+    raw[:, 1 : 1 + channels] = rows[:, :channels]
+    np.subtract(rows[:, channels:], rows[:, :-channels], out=raw[:, 1 + channels :])
+    packer = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    data = packer.compress(raw) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, PNG_COLOUR_TYPES[image.mode], 0, 0, 0)
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", data),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def design_seed(design: Design) -> int:
@@ -213,8 +254,16 @@ def placeholder(width: int, message: str) -> Image.Image:
     return im
 
 
-def render(design: Design, width: int = 1200, fmt: str = "jpeg", area: bool = False) -> RenderResult:
-    """`area` outlines every personalization area over the preview (proofmark_renderer.areas)."""
+def render(
+    design: Design,
+    width: int = 1200,
+    fmt: str = "jpeg",
+    area: bool = False,
+    *,
+    keep_picture: bool = False,
+) -> RenderResult:
+    """`area` outlines every personalization area over the preview (proofmark_renderer.areas);
+    `keep_picture` hands back the image in memory too (the proof's email JPEG is made from it)."""
     key = design.content_key(width, fmt, area)
     issues: list[Issue] = []
     pil_fmt = FORMATS.get(str(fmt).lower())
@@ -279,4 +328,5 @@ def render(design: Design, width: int = 1200, fmt: str = "jpeg", area: bool = Fa
         issues=tuple(issues),
         width=image.width,
         height=image.height,
+        picture=image if keep_picture else None,
     )

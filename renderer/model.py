@@ -119,6 +119,10 @@ class RenderResult:
     issues: tuple[Issue, ...]
     width: int
     height: int
+    # The drawn picture itself (PIL RGB image), only when asked for with render(keep_picture=True):
+    # what else is made from the same picture (the email JPEG of a proof) starts from it
+    # instead of decoding `image` again.
+    picture: object = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:

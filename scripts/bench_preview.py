@@ -1,11 +1,13 @@
 """Benchmark the live preview over HTTP, the way a typing shopper drives it.
 
-    .venv/bin/python scripts/bench_preview.py                 # starts gunicorn itself
+    .venv/bin/python scripts/bench_preview.py                 # starts scripts/run.sh (granian) itself
+    .venv/bin/python scripts/bench_preview.py --repeat 5      # five back-to-back runs, then 32 clients
+    .venv/bin/python scripts/bench_preview.py --server gunicorn   # the old arrangement
     .venv/bin/python scripts/bench_preview.py --url http://127.0.0.1:5000   # an existing server
     .venv/bin/python scripts/bench_preview.py --json          # one JSON object instead of a table
 
-Without --url it starts gunicorn (the production server; --workers/--threads, default
-2 x 4 as in scripts/run.sh) on a free loopback port with a fresh temporary instance folder,
+Without --url it starts scripts/run.sh (granian, the production server; --workers/--threads,
+default 2 x 4) or, with --server gunicorn, gunicorn on a free loopback port with a fresh temporary instance folder,
 so every image really is rendered for the first time. Then, with --clients concurrent
 clients (default 8), each phase runs until --requests requests or --seconds have passed:
 
@@ -16,7 +18,8 @@ clients (default 8), each phase runs until --requests requests or --seconds have
   cached    GET of the same URLs again: served from the preview cache.
   304       the same URLs with If-None-Match, as a browser revalidating.
 
-It prints throughput and p50/p95/p99 latency per phase, and checks the targets
+It prints throughput and p50/p95/p99 latency per phase, how many requests each worker
+process answered (the server it starts names the worker in a response header), and checks the targets
 (p95 <= 60 ms uncached, <= 5 ms cached, at 8 concurrent clients). "client CPU" is the
 share of one core the benchmark itself used: it runs on the same cores as the server, so
 on a 2-core machine it is part of what the numbers measure. Other load on the machine
@@ -68,6 +71,7 @@ class Phase:
     wall_s: float = 0.0
     client_cpu_s: float = 0.0  # the benchmark's own CPU time: it shares the machine's cores
     extras: list = field(default_factory=list)
+    workers: dict = field(default_factory=dict)  # worker pid -> requests it answered
 
     def summary(self) -> dict:
         lat = sorted(self.latencies_ms)
@@ -89,6 +93,7 @@ class Phase:
             "mean_ms": round(statistics.fmean(lat), 2) if lat else None,
             "mean_kb": round(self.bytes / len(lat) / 1024, 1) if lat else None,
             "client_cpu_share": round(self.client_cpu_s / self.wall_s, 2) if self.wall_s else None,
+            "per_worker": sorted(self.workers.values(), reverse=True),
         }
 
 
@@ -99,6 +104,7 @@ class Client:
         parts = urllib.parse.urlsplit(base)
         self.host, self.port = parts.hostname, parts.port or 80
         self.conn: http.client.HTTPConnection | None = None
+        self.worker: str | None = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         for attempt in (1, 2):
@@ -108,6 +114,7 @@ class Client:
                 self.conn.request(method, path, body=body, headers=headers or {})
                 response = self.conn.getresponse()
                 data = response.read()
+                self.worker = response.getheader("x-proofmark-worker")
                 return response.status, data
             except (http.client.HTTPException, OSError):
                 # The server closed an idle keep-alive connection: reconnect once.
@@ -123,6 +130,7 @@ def _client_process(base, jobs, do, index, lock, deadline, results) -> None:
     one interpreter lock, or their waiting would be counted as the server's latency."""
     client = Client(base)
     latencies, errors, extras = [], [], []
+    workers: dict[str, int] = {}
     nbytes_total = 0
     cpu0 = time.process_time()
     while time.time() < deadline:
@@ -137,6 +145,8 @@ def _client_process(base, jobs, do, index, lock, deadline, results) -> None:
         except Exception as exc:  # noqa: BLE001 - a benchmark reports failures, it does not stop
             ok, nbytes, error, extra = False, 0, f"{type(exc).__name__}: {exc}", None
         elapsed = (time.perf_counter() - start) * 1000
+        if client.worker:
+            workers[client.worker] = workers.get(client.worker, 0) + 1
         if ok:
             latencies.append(elapsed)
             nbytes_total += nbytes
@@ -144,7 +154,7 @@ def _client_process(base, jobs, do, index, lock, deadline, results) -> None:
                 extras.append((i, extra))
         else:
             errors.append(error)
-    results.put((latencies, errors, nbytes_total, extras, time.process_time() - cpu0))
+    results.put((latencies, errors, nbytes_total, extras, time.process_time() - cpu0, workers))
 
 
 def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float, do) -> Phase:
@@ -163,7 +173,9 @@ def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float
         process.start()
     extras = []
     for _ in processes:
-        latencies, errors, nbytes, found, cpu = results.get()
+        latencies, errors, nbytes, found, cpu, workers = results.get()
+        for pid, n in workers.items():
+            phase.workers[pid] = phase.workers.get(pid, 0) + n
         phase.latencies_ms += latencies
         phase.errors += errors
         phase.bytes += nbytes
@@ -178,7 +190,7 @@ def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float
 
 def design_form(i: int) -> tuple[str, dict]:
     product = PRODUCTS[i % len(PRODUCTS)]
-    text = f"{NAMES[i % len(NAMES)]} {i}"[:10]
+    text = f"{NAMES[i % len(NAMES)][:3]} {i % 1_000_000}"[:10]
     return product, {"line-1": text}
 
 
@@ -228,7 +240,42 @@ def start_gunicorn(workers: int, threads: int, config: dict[str, str]) -> tuple[
     raise SystemExit("gunicorn did not answer /healthz within 30 s")
 
 
-def bench(base: str, clients: int, requests: int, seconds: float) -> dict:
+def start_granian(workers: int, threads: int, config: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
+    """scripts/run.sh (granian) on a free loopback port with a throwaway instance folder."""
+    port = free_port()
+    instance = Path(tempfile.mkdtemp(prefix="proofmark-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
+    env.update(
+        INSTANCE_PATH=str(instance),
+        PORT=str(port),
+        WORKERS=str(workers),
+        THREADS=str(threads),
+        FLASK_DEMO="true",
+        FLASK_SECRET_KEY="bench-secret",
+        PROOFMARK_SKIP_SETUP="1",
+        PROOFMARK_WORKER_HEADER="1",
+    )
+    env.update({f"FLASK_{key}": value for key, value in config.items()})
+    log = open(instance / "server.log", "w")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        ["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited:\n{(instance / 'server.log').read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return process, base, instance
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("the server did not answer /healthz within 300 s")
+
+
+def bench(base: str, clients: int, requests: int, seconds: float, run: int = 0, warm_up: bool = True) -> dict:
     hx = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
 
     def partial(client: Client, job):
@@ -256,11 +303,13 @@ def bench(base: str, clients: int, requests: int, seconds: float) -> dict:
 
     # Warm-up (not measured): every product several times per worker, so fonts and
     # substrate textures are loaded, as on a server that has been up for a minute.
-    warm = [(p, {"line-1": f"Warm {n}"}) for n in range(clients * 2) for p in PRODUCTS]
-    warm_urls = run_phase("warm", base, clients, warm, 120, partial).extras
-    run_phase("warm", base, clients, warm_urls, 120, image)
+    if warm_up:
+        warm = [(p, {"line-1": f"Warm {n}"}) for n in range(clients * 2) for p in PRODUCTS]
+        warm_urls = run_phase("warm", base, clients, warm, 120, partial).extras
+        run_phase("warm", base, clients, warm_urls, 120, image)
 
-    jobs = [design_form(i) for i in range(requests)]
+    # Each run its own texts: every uncached image really is new.
+    jobs = [design_form(run * 100_000 + i) for i in range(requests)]
     phases = {"partial": run_phase("partial", base, clients, jobs, seconds, partial)}
     fresh = phases["partial"].extras
     phases["uncached"] = run_phase("uncached", base, clients, fresh, seconds, image)
@@ -272,10 +321,18 @@ def bench(base: str, clients: int, requests: int, seconds: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="benchmark this server instead of starting gunicorn")
+    parser.add_argument("--url", help="benchmark this server instead of starting one")
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=700, help="per phase (at most)")
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase (at most)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="back-to-back runs; with more than one, a run at --wide clients follows",
+    )
+    parser.add_argument("--wide", type=int, default=32, help="clients of the extra run after --repeat runs")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument(
@@ -283,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a setting for the gunicorn it starts, e.g. PREVIEW_WIDTH=900",
+        help="a setting for the server it starts, e.g. PREVIEW_WIDTH=900",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
@@ -292,49 +349,78 @@ def main(argv: list[str] | None = None) -> int:
     base = args.url
     if not base:
         config = dict(item.split("=", 1) for item in args.config)
-        process, base, instance = start_gunicorn(args.workers, args.threads, config)
+        start = start_granian if args.server == "granian" else start_gunicorn
+        process, base, instance = start(args.workers, args.threads, config)
+    runs = []
     try:
-        results = bench(base.rstrip("/"), args.clients, args.requests, args.seconds)
+        plan = [args.clients] * args.repeat + ([args.wide] if args.repeat > 1 else [])
+        for n, clients in enumerate(plan):
+            results = bench(base.rstrip("/"), clients, args.requests, args.seconds, run=n, warm_up=n == 0)
+            runs.append({"run": n + 1, "clients": clients, "load_average": _load(), "phases": results})
+            if not args.json:
+                _print_run(runs[-1])
     finally:
         if process is not None:
             process.terminate()
-            process.wait(timeout=10)
+            process.wait(timeout=30)
             shutil.rmtree(instance, ignore_errors=True)
 
-    report = {
-        "server": base if args.url else f"gunicorn --workers {args.workers} --threads {args.threads}",
-        "clients": args.clients,
-        "cpus": os.cpu_count(),
-        "phases": results,
-        "targets_p95_ms": TARGETS,
-        "meets_targets": all(
+    def meets(results: dict) -> bool:
+        return all(
             results[name]["p95_ms"] is not None
             and results[name]["p95_ms"] <= limit
             and not results[name]["errors"]
             for name, limit in TARGETS.items()
-        ),
+        )
+
+    checked = [r for r in runs if r["clients"] == args.clients]
+    report = {
+        "server": base if args.url else f"{args.server} --workers {args.workers} --threads {args.threads}",
+        "clients": args.clients,
+        "cpus": os.cpu_count(),
+        "runs": runs,
+        "phases": runs[0]["phases"],
+        "targets_p95_ms": TARGETS,
+        "runs_meeting_targets": sum(meets(r["phases"]) for r in checked),
+        "meets_targets": all(meets(r["phases"]) for r in checked),
     }
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"{report['server']}, {args.clients} concurrent clients, {report['cpus']} CPUs")
         print(
-            f"{'phase':<10}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-            f"{'KiB':>8}{'client CPU':>12}  target"
+            f"{report['server']}, {report['cpus']} CPUs: {report['runs_meeting_targets']} of {len(checked)} runs at "
+            f"{args.clients} clients meet the targets"
         )
-        for name, r in results.items():
-            target = TARGETS.get(name)
-            verdict = ""
-            if target is not None and r["p95_ms"] is not None:
-                verdict = f"p95 <= {target:g} ms: {'ok' if r['p95_ms'] <= target else 'MISSED'}"
-            print(
-                f"{name:<10}{r['requests']:>9}{r['errors']:>8}{r['throughput_rps'] or 0:>9.1f}"
-                f"{r['p50_ms'] or 0:>9.2f}{r['p95_ms'] or 0:>9.2f}{r['p99_ms'] or 0:>9.2f}{r['mean_kb'] or 0:>8.1f}"
-                f"{r['client_cpu_share'] or 0:>11.0%}   {verdict}"
-            )
-            if r["first_error"]:
-                print(f"{'':<10}first error: {r['first_error']}")
     return 0 if report["meets_targets"] else 1
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _print_run(run: dict) -> None:
+    print(f"run {run['run']}: {run['clients']} concurrent clients, load average {run['load_average']}")
+    print(
+        f"{'phase':<10}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'KiB':>8}{'client CPU':>12}  {'per worker':<14}target"
+    )
+    for name, r in run["phases"].items():
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None and r["p95_ms"] is not None:
+            verdict = f"p95 <= {target:g} ms: {'ok' if r['p95_ms'] <= target else 'MISSED'}"
+        split = ":".join(str(n) for n in r["per_worker"]) or "-"
+        print(
+            f"{name:<10}{r['requests']:>9}{r['errors']:>8}{r['throughput_rps'] or 0:>9.1f}"
+            f"{r['p50_ms'] or 0:>9.2f}{r['p95_ms'] or 0:>9.2f}{r['p99_ms'] or 0:>9.2f}{r['mean_kb'] or 0:>8.1f}"
+            f"{r['client_cpu_share'] or 0:>11.0%}  {split:<14}{verdict}"
+        )
+        if r["first_error"]:
+            print(f"{'':<10}first error: {r['first_error']}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -121,14 +121,22 @@ def send_reminders_command() -> None:
 
 
 @click.command("bench-proofs")
-@click.option("--count", default=5, show_default=True, help="Proofs to create.")
-def bench_proofs_command(count: int) -> None:
+@click.option("--count", default=5, show_default=True, help="Proofs per approver level (1, 8, 16).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_proofs_command(count: int, as_json: bool) -> None:
     """Time the proof loop in a throwaway instance folder (your data is not touched):
-    create (render + store + queue), approve, sending, chain verification."""
-    from proofmark.proofs.bench import run
+    create (render + store + queue), approve with 1, 8 and 16 concurrent approvers, sending,
+    chain verification, database bytes per proof."""
+    import json
 
-    for line in run(count):
-        click.echo(line)
+    from proofmark.proofs.bench import measure, table
+
+    result = measure(count)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for line in table(result):
+            click.echo(line)
 
 
 @click.command("bench-ledger")

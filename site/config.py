@@ -129,6 +129,12 @@ DEFAULTS: dict = {
     # Rendered previews are cached in memory (per worker process) and on disk under
     # IMAGE_DIR/previews (shared); the disk cache is pruned, oldest first, past its size.
     "PREVIEW_MEMORY_CACHE_MB": 64,
+    # Product scenes (the picture without text, per product version and width) held per
+    # worker: every product at 600, 900, 1000, 1200, 1600 and 2400 px is about 450 MB, so at
+    # this budget the least used 2400-px ones give way first. Built scenes are kept in
+    # instance/scenes (SCENE_STORE) so other workers and restarts load them in milliseconds.
+    "SCENE_CACHE_MB": 448,
+    "SCENE_STORE": True,
     "PREVIEW_DISK_CACHE_MB": 1024,
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host to trust
     # (0: none). Recorded IP addresses are evidence, so set this only to what is really there.

@@ -163,14 +163,28 @@ def email_image(png: bytes, width: int = 1200) -> bytes:
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as im:
-        im = im.convert("RGBA")
-        if im.width > width:
-            im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
-        flat = Image.new("RGB", im.size, (255, 255, 255))
-        flat.paste(im, mask=im.getchannel("A"))
-        out = io.BytesIO()
-        flat.save(out, "JPEG", quality=88, optimize=True, progressive=True)
-        return out.getvalue()
+        return email_image_from(im, width)
+
+
+def email_image_from(picture, width: int = 1200) -> bytes:
+    """The email JPEG from a picture already in memory (a PIL image): the proof just drawn
+    needs no PNG decoded again."""
+    from PIL import Image
+
+    im = picture
+    if im.mode != "RGB":
+        rgba = im.convert("RGBA")
+        im = Image.new("RGB", rgba.size, (255, 255, 255))
+        im.paste(rgba, mask=rgba.getchannel("A"))
+    if im.width >= 2 * width:
+        # Whole-pixel averaging first (the 2400-px proof to 1200: exactly half, a box filter
+        # at a fraction of Lanczos's cost); Lanczos only for what is left.
+        im = im.reduce(im.width // width)
+    if im.width > width:
+        im = im.resize((width, round(im.height * width / im.width)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=88, optimize=True, progressive=True)
+    return out.getvalue()
 
 
 def queue(

@@ -20,6 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 # A client has this long to send its body once its headers arrived (granian limits the headers).
 BODY_TIMEOUT_SECONDS = 30.0
+# PROOFMARK_WORKER_HEADER=1 (set by scripts/bench_preview.py only): each answer names the
+# worker process that made it, so a benchmark can count how evenly connections are spread.
+WORKER_HEADER = os.environ.get("PROOFMARK_WORKER_HEADER") == "1"
 
 
 class BufferedWSGI:
@@ -57,13 +60,10 @@ class BufferedWSGI:
         environ = _environ(scope, headers, body, length)
         loop = asyncio.get_running_loop()
         status, response_headers, chunks = await loop.run_in_executor(self.executor, self._run, environ)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers],
-            }
-        )
+        headers_out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
+        if WORKER_HEADER:
+            headers_out.append((b"x-proofmark-worker", str(os.getpid()).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers_out})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
 
     async def _read_body(self, receive) -> bytes:

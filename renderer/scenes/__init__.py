@@ -10,10 +10,9 @@ function that draws it. A view no scene knows is drawn as a plain card.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
+from proofmark_renderer import scene_cache
 from proofmark_renderer.catalog import Product
 from proofmark_renderer.scenes import bar, board, discs, mug, ring, shirt
 from proofmark_renderer.scenes.common import Scene, Surface, frame, plain, ui_font
@@ -30,22 +29,12 @@ SCENES: dict[str, Callable[[Product, int], Scene]] = {
     "mug": mug.mug,
 }
 
-_lock = threading.Lock()
-_scenes: OrderedDict[tuple[Product, int], Scene] = OrderedDict()
-_SCENE_CACHE = 14  # every product at two widths; about 15 MB each
-
 
 def scene(product: Product, width: int) -> Scene:
-    """The cached picture of a product at an output width (built on first use)."""
-    key = (product, width)
-    with _lock:
-        hit = _scenes.get(key)
-        if hit is not None:
-            _scenes.move_to_end(key)
-            return hit
-    built = SCENES.get(product.view, plain)(product, width)
-    with _lock:
-        _scenes[key] = built
-        while len(_scenes) > _SCENE_CACHE:
-            _scenes.popitem(last=False)
-    return built
+    """The cached picture of a product at an output width (built on first use, once across
+    threads; see proofmark_renderer.scene_cache)."""
+    return scene_cache.CACHE.get(product, width, _build)
+
+
+def _build(product: Product, width: int) -> Scene:
+    return SCENES.get(product.view, plain)(product, width)

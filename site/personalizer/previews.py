@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import os
+import queue
 import threading
 import urllib.parse
 from collections import OrderedDict
@@ -171,11 +172,67 @@ def _write_disk(key: str, fmt: str, data: bytes) -> None:
         return
     _writes += 1
     if _writes % PRUNE_EVERY == 0:
-        prune(current_app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
+        _prune(current_app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
+
+
+class _DiskWriter:
+    """Writes rendered previews to the disk cache on one background thread, so the request
+    that rendered a preview answers without waiting on file I/O (which also holds the GIL
+    in short turns that the other threads' renders then wait for). The memory cache already
+    holds the image, so this worker serves it meanwhile; another worker that misses it
+    renders it once more at worst. A full queue is written inline (back-pressure)."""
+
+    def __init__(self, depth: int = 256) -> None:
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def submit(self, app: Flask, key: str, fmt: str, data: bytes) -> None:
+        self._start()
+        try:
+            self.queue.put_nowait((app, key, fmt, data))
+        except queue.Full:
+            _write_disk(key, fmt, data)
+
+    def flush(self) -> None:
+        """Wait until every submitted preview is on disk."""
+        if self._thread is not None:
+            self.queue.join()
+
+    def _start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._guard:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="preview-disk-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            app, key, fmt, data = self.queue.get()
+            try:
+                with app.app_context():
+                    _write_disk(key, fmt, data)
+            except Exception:  # noqa: BLE001 - a lost cache write costs a re-render, never the thread
+                pass
+            finally:
+                self.queue.task_done()
+
+
+_disk_writer = _DiskWriter()
+
+
+def flush_disk_writes() -> None:
+    _disk_writer.flush()
 
 
 def prune(max_bytes: int) -> tuple[int, int]:
     """Delete the least recently written previews until the cache fits; (files, bytes) removed."""
+    flush_disk_writes()
+    return _prune(max_bytes)
+
+
+def _prune(max_bytes: int) -> tuple[int, int]:
     root = cache_dir()
     if not root.is_dir():
         return 0, 0
@@ -220,7 +277,7 @@ def get_image(design: Design, width: int, fmt: str, area: bool = False) -> Image
             if data is None:
                 result = render(design, width=width, fmt=fmt, area=area)
                 data = result.image
-                _write_disk(key, fmt, data)
+                _disk_writer.submit(current_app._get_current_object(), key, fmt, data)
             image = Image(key, data, CONTENT_TYPES[fmt])
             _memory.put(image, limit)
             return image
@@ -364,8 +421,59 @@ class CachedPreviewFastPath:
         return "200 OK", headers, image.data
 
 
+STAFF_EDITOR_WIDTH = 900  # proofmark.staff.editing.PREVIEW_WIDTH (the staff design editor)
+
+
+def scene_widths(app: Flask) -> tuple[int, ...]:
+    """Every width the site draws a product at: the preview widths, the staff editor's and
+    the proof image's. The scene cache is prepared for all of them at a worker's start."""
+    config = app.config
+    return tuple(
+        sorted(
+            {
+                *WIDTHS,
+                STAFF_EDITOR_WIDTH,
+                int(config["PREVIEW_WIDTH"]),
+                int(config["CONFIRM_PREVIEW_WIDTH"]),
+                int(config["PROOF_IMAGE_WIDTH"]),
+            }
+        )
+    )
+
+
+def prepare_scenes(app: Flask, *, first: tuple[int, ...] = (), background: bool = True):
+    """Build (or load from instance/scenes) every product's scene at every width the site
+    serves: the `first` widths now, the rest on a background thread (a request needing a
+    scene still being built waits for that one build; it never starts a second). Returns
+    the thread, or None when all was done now."""
+    from proofmark_renderer import catalog as renderer_catalog
+    from proofmark_renderer import scene_cache, scenes
+
+    products = renderer_catalog.products()
+    scene_cache.prepare(products, first, scenes.scene)
+    rest = [w for w in scene_widths(app) if w not in first]
+
+    def work() -> None:
+        info = scene_cache.prepare(products, rest, scenes.scene)
+        app.logger.info("scene cache prepared: %s", info)
+
+    if not background:
+        work()
+        return None
+    thread = threading.Thread(target=work, name="scene-prepare", daemon=True)
+    thread.start()
+    return thread
+
+
 def init_app(app: Flask) -> None:
-    """Put the fast path in front of the app (previews already rendered skip Flask)."""
+    """Put the fast path in front of the app (previews already rendered skip Flask) and
+    size the scene cache (SCENE_CACHE_MB; built scenes kept in instance/scenes)."""
+    from proofmark_renderer import scene_cache
+
+    scene_cache.configure(
+        app.config["SCENE_CACHE_MB"],
+        Path(app.instance_path) / "scenes" if app.config["SCENE_STORE"] else None,
+    )
     app.wsgi_app = CachedPreviewFastPath(
         app.wsgi_app,
         cache_root=Path(app.instance_path) / app.config["IMAGE_DIR"] / "previews",

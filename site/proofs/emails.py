@@ -124,16 +124,20 @@ def _email_jpeg_path(sha: str):
     return storage.image_root() / "email" / f"{sha}.jpg"
 
 
-def email_jpeg(sha: str, png: bytes | None = None) -> bytes:
+def email_jpeg(sha: str, png: bytes | None = None, *, picture=None) -> bytes:
     """The email-sized JPEG of a stored proof image, cached next to it: derived data, so
     rebuilt if missing, and it spares each later email (approval confirmations,
-    reminders) from decoding a 2400 px PNG while the customer waits."""
+    reminders) from decoding a 2400 px PNG while the customer waits. `picture`: the proof
+    image still in memory (just drawn), so nothing is decoded at all."""
     import os
 
     path = _email_jpeg_path(sha)
     if path.is_file():
         return path.read_bytes()
-    jpeg = mail.email_image(png if png is not None else storage.get(sha))
+    if picture is not None:
+        jpeg = mail.email_image_from(picture)
+    else:
+        jpeg = mail.email_image(png if png is not None else storage.get(sha))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")  # one per writer, threads too
     tmp.write_bytes(jpeg)

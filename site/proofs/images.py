@@ -45,7 +45,9 @@ def render_checked(design) -> Rendered:
         raise ProofError(
             "This design cannot be made as it is: " + " ".join(i.message for i in blocking), "design"
         )
-    result = renderer.render(design, width=int(current_app.config["PROOF_IMAGE_WIDTH"]), fmt="png")
+    result = renderer.render(
+        design, width=int(current_app.config["PROOF_IMAGE_WIDTH"]), fmt="png", keep_picture=True
+    )
     if not result.ok:
         problems = [i.message for i in result.issues if i.severity == "error"]
         raise ProofError("This design cannot be made as it is: " + " ".join(problems))
@@ -56,5 +58,5 @@ def render_checked(design) -> Rendered:
         width=result.width,
         height=result.height,
         warnings=[i.to_dict() for i in issues if i.severity != "error"],
-        email_jpeg=email_jpeg(sha, result.image),
+        email_jpeg=email_jpeg(sha, picture=result.picture),
     )

@@ -555,7 +555,12 @@ def approve(
     """Record the customer's approval of `revision`. Idempotent: if the proof is already
     decided (approved, or changes requested) nothing is recorded and that outcome returned."""
     ticked = [str(s) for s in statements_ticked]
-    jpeg = jpeg_for(load(db, proof_id).revision)
+    # Prepared before the write transaction (the lock is then held only to check and append):
+    # the email JPEG, and the check that the stored image still has its hash (it reads the
+    # whole image). Inside, the image's hash is compared with the one checked here.
+    current = load(db, proof_id).revision
+    jpeg = jpeg_for(current)
+    checked = {current.image_sha256: storage.verify(current.image_sha256)} if current is not None else {}
 
     def record(proof: Proof, rev: Revision, shown: dict) -> dict:
         missing = [s for s in shown["statements"] if s["id"] not in ticked]
@@ -563,7 +568,10 @@ def approve(
             raise ProofError(
                 "Please tick every statement before approving: " + " ".join(f"“{s['text']}”" for s in missing)
             )
-        if storage.verify(rev.image_sha256):
+        problem = (
+            checked[rev.image_sha256] if rev.image_sha256 in checked else storage.verify(rev.image_sha256)
+        )
+        if problem:
             raise ProofError(
                 "We could not check the proof image just now, so we cannot record an approval. "
                 "Please try again later or contact the shop."
