@@ -211,18 +211,29 @@ def _rect(x: float, y: float, w: float, h: float, line: float = 0.25) -> list:
 
 def _label(
     text: str, x: float, y: float, size_mm: float, font: Font | None = None, centre_w: float | None = None
-):
+) -> list:
     """Text as outlines (cap height size_mm, baseline at y), in the label font or `font`."""
     font = font or catalog.font("noto-sans") or catalog.font("lato")
     if font is None or not text:
         return []
-    drawn = glyph_path_for(font, text, size_mm)
+    drawn = _label_ops(str(font.path), font, text, size_mm)
     if drawn is None:
         return []
-    segs, width = drawn
+    ops, width = drawn
     if centre_w is not None:
         x += (centre_w - width) / 2
-    return [(op[0], *((px + x, py + y) for px, py in op[1:])) for op in segs]
+    return [pdfwrite.Placed(ops, x, y)]
+
+
+@lru_cache(maxsize=4096)
+def _label_ops(_path: str, font: Font, text: str, size_mm: float) -> tuple[str, float] | None:
+    """A label's PDF path operators at the origin, made once: a ticket repeats the same few
+    (punch names such as "capital O", the letters themselves, headings) on every page."""
+    drawn = glyph_path_for(font, text, size_mm)
+    if drawn is None:
+        return None
+    segs, width = drawn
+    return pdfwrite.path_ops(segs), width
 
 
 def ticket_pdf(area: Area, font: Font, meta: dict) -> bytes:

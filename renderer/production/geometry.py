@@ -10,6 +10,7 @@ preview's warp inverts, so the file and the preview agree point for point.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -210,6 +211,19 @@ def _fmt(v: float) -> str:
     return repr(r).removesuffix(".0") if r else "0"
 
 
+_SVG_COMMANDS = {
+    "M": "M%.4f %.4f",
+    "L": "L%.4f %.4f",
+    "Q": "Q%.4f %.4f %.4f %.4f",
+    "C": "C%.4f %.4f %.4f %.4f %.4f %.4f",
+    "Z": "Z",
+    "G": "",
+}
+# "12.5000" -> "12.5", "3.0000" -> "3", "-0.0000" -> "-0" (then "0", as _fmt writes it).
+_TRAILING_ZEROS = re.compile(r"\.?0+(?=[ MLQCZ]|$)")
+_NEGATIVE_ZERO = re.compile(r"(?<![0-9.])-0(?=[ MLQCZ]|$)")
+
+
 @dataclass
 class PathData:
     bbox: tuple[float, float, float, float] | None  # x0, y0, x1, y1 in file millimetres
@@ -217,12 +231,12 @@ class PathData:
 
     @property
     def d(self) -> str:
-        """The SVG path data (absolute commands)."""
-        return "".join(
-            seg[0] + " ".join(f"{_fmt(x)} {_fmt(y)}" for x, y in seg[1:])
-            for seg in self.segments
-            if seg[0] != "G"
-        )
+        """The SVG path data (absolute commands), numbers as `_fmt` writes them: formatted
+        in one pass to four decimals, then trailing zeros dropped (a tenth of the time of
+        formatting number by number, for the thousands of points of a large product)."""
+        template = "".join([_SVG_COMMANDS[seg[0]] for seg in self.segments])
+        numbers = tuple([v for seg in self.segments for point in seg[1:] for v in point])
+        return _NEGATIVE_ZERO.sub("0", _TRAILING_ZEROS.sub("", template % numbers))
 
 
 def glyphs_path(

@@ -6,6 +6,7 @@ general PDF library spends most of its time on the thousands of path points)."""
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 PT_PER_MM = 72 / 25.4
 
@@ -19,15 +20,9 @@ def _text(value: str) -> str:
     return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
 
 
-def content(segments, box, mirror: bool) -> bytes:
-    x0, y0, w, h = box
-    k = PT_PER_MM
-    # Millimetres with y down (the SVG's) to points with y up, at the artboard's origin.
-    if mirror:
-        cm = f"{_num(-k)} 0 0 {_num(-k)} {_num((x0 + w) * k)} {_num((y0 + h) * k)} cm"
-    else:
-        cm = f"{_num(k)} 0 0 {_num(-k)} {_num(-x0 * k)} {_num((y0 + h) * k)} cm"
-    out = ["q", cm, "0 g"]
+def path_ops(segments) -> str:
+    """Path construction operators (m, l, c, h) for segments in millimetres, y down."""
+    out = []
     current = (0.0, 0.0)
     for seg in segments:
         op = seg[0]
@@ -49,8 +44,44 @@ def content(segments, box, mirror: bool) -> bytes:
             current = (px, py)
         elif op == "Z":
             out.append("h")
-    if len(out) > 3:
-        out.append("f")  # non-zero winding, as the SVG
+    return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Path operators made once (a label's outlines at the origin) and drawn moved by dx, dy
+    millimetres: a translation in the graphics state, so the numbers are not written again."""
+
+    ops: str
+    dx: float
+    dy: float
+
+
+def content(segments, box, mirror: bool) -> bytes:
+    """segments: path segments in millimetres (filled together, non-zero winding as the SVG),
+    and Placed items among them (each filled on its own)."""
+    x0, y0, w, h = box
+    k = PT_PER_MM
+    # Millimetres with y down (the SVG's) to points with y up, at the artboard's origin.
+    if mirror:
+        cm = f"{_num(-k)} 0 0 {_num(-k)} {_num((x0 + w) * k)} {_num((y0 + h) * k)} cm"
+    else:
+        cm = f"{_num(k)} 0 0 {_num(-k)} {_num(-x0 * k)} {_num((y0 + h) * k)} cm"
+    out = ["q", cm, "0 g"]
+    run: list = []
+    for item in segments:
+        if isinstance(item, Placed):
+            if run:
+                out += (path_ops(run), "f")
+                run = []
+            if item.ops:
+                out.append(f"q 1 0 0 1 {_num(item.dx)} {_num(item.dy)} cm\n{item.ops}\nf\nQ")
+        else:
+            run.append(item)
+    if run:
+        ops = path_ops(run)
+        if ops:
+            out += (ops, "f")  # non-zero winding, as the SVG
     out.append("Q")
     return "\n".join(out).encode()
 
