@@ -101,24 +101,26 @@ def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
         gx0, gy0 = math.floor(minx / ss) - 1, math.floor(miny / ss) - 1
         gx1, gy1 = math.ceil(maxx / ss) + 1, math.ceil(maxy / ss) + 1
         sx, sy = gx0 * ss, gy0 * ss
-        glyph = Image.new("1", ((gx1 - gx0) * ss, (gy1 - gy0) * ss), 0)
+        # Drawn at 0/255 in "L" so the 3 x 3 average needs no conversion first.
+        glyph = Image.new("L", ((gx1 - gx0) * ss, (gy1 - gy0) * ss), 0)
         if len(contours) == 1:
-            ImageDraw.Draw(glyph).polygon([(px - sx, py - sy) for px, py in contours[0]], fill=1)
+            ImageDraw.Draw(glyph).polygon([(px - sx, py - sy) for px, py in contours[0]], fill=255)
         else:
-            # Even-odd across contours: each one is filled in its own box and XORed in, so
-            # a counter (the hole of an O) costs its own area, not the glyph's.
+            # Even-odd across contours: each one is filled in its own box and XORed in (the
+            # difference of two 0/255 images), so a counter (the hole of an O) costs its own
+            # area, not the glyph's.
             for pts in contours:
                 cx0 = max(0, math.floor(min(p[0] for p in pts) - sx) - 1)
                 cy0 = max(0, math.floor(min(p[1] for p in pts) - sy) - 1)
                 cx1 = min(glyph.width, math.ceil(max(p[0] for p in pts) - sx) + 2)
                 cy1 = min(glyph.height, math.ceil(max(p[1] for p in pts) - sy) + 2)
-                layer = Image.new("1", (cx1 - cx0, cy1 - cy0), 0)
+                layer = Image.new("L", (cx1 - cx0, cy1 - cy0), 0)
                 dx, dy = sx + cx0, sy + cy0
-                ImageDraw.Draw(layer).polygon([(px - dx, py - dy) for px, py in pts], fill=1)
+                ImageDraw.Draw(layer).polygon([(px - dx, py - dy) for px, py in pts], fill=255)
                 region = (cx0, cy0, cx1, cy1)
-                glyph.paste(ImageChops.logical_xor(glyph.crop(region), layer), region[:2])
+                glyph.paste(ImageChops.difference(glyph.crop(region), layer), region[:2])
         # Average each 3 x 3 block (reduce is the box filter at an integer factor, and fast).
-        small = glyph.convert("L").reduce(ss)
+        small = glyph.reduce(ss)
         region = (gx0, gy0, gx1, gy1)
         canvas.paste(ImageChops.lighter(canvas.crop(region), small), region[:2])
     if mirror:
