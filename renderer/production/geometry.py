@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
@@ -229,7 +229,7 @@ class PathData:
     bbox: tuple[float, float, float, float] | None  # x0, y0, x1, y1 in file millimetres
     segments: list[Segment]  # absolute, in file millimetres; ("G",) marks each glyph's start
 
-    @property
+    @cached_property
     def d(self) -> str:
         """The SVG path data (absolute commands), numbers as `_fmt` writes them: formatted
         in one pass to four decimals, then trailing zeros dropped (a tenth of the time of

@@ -20,31 +20,40 @@ def _text(value: str) -> str:
     return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
 
 
+_PDF_OPS = {"M": "%.3f %.3f m", "L": "%.3f %.3f l", "C": "%.3f %.3f %.3f %.3f %.3f %.3f c", "Z": "h"}
+
+
 def path_ops(segments) -> str:
-    """Path construction operators (m, l, c, h) for segments in millimetres, y down."""
-    out = []
-    current = (0.0, 0.0)
+    """Path construction operators (m, l, c, h) for segments in millimetres, y down; the
+    numbers are written in one formatting pass (a large product has tens of thousands)."""
+    template: list[str] = []
+    numbers: list[float] = []
+    cur_x = cur_y = 0.0
     for seg in segments:
         op = seg[0]
-        if op == "M":
-            current = seg[1]
-            out.append("%.3f %.3f m" % current)  # noqa: UP031
-        elif op == "L":
-            current = seg[1]
-            out.append("%.3f %.3f l" % current)  # noqa: UP031
+        if op == "M" or op == "L":
+            cur_x, cur_y = seg[1]
+            numbers += seg[1]
         elif op == "Q":
+            # A quadratic as the cubic with the same curve (PDF has only cubics).
             (cx, cy), (px, py) = seg[1], seg[2]
-            c1 = (current[0] + 2 / 3 * (cx - current[0]), current[1] + 2 / 3 * (cy - current[1]))
-            c2 = (px + 2 / 3 * (cx - px), py + 2 / 3 * (cy - py))
-            out.append("%.3f %.3f %.3f %.3f %.3f %.3f c" % (c1[0], c1[1], c2[0], c2[1], px, py))  # noqa: UP031
-            current = (px, py)
+            numbers += (
+                cur_x + 2 / 3 * (cx - cur_x),
+                cur_y + 2 / 3 * (cy - cur_y),
+                px + 2 / 3 * (cx - px),
+                py + 2 / 3 * (cy - py),
+                px,
+                py,
+            )
+            cur_x, cur_y = px, py
+            op = "C"
         elif op == "C":
-            (ax, ay), (bx, by), (px, py) = seg[1], seg[2], seg[3]
-            out.append("%.3f %.3f %.3f %.3f %.3f %.3f c" % (ax, ay, bx, by, px, py))  # noqa: UP031
-            current = (px, py)
-        elif op == "Z":
-            out.append("h")
-    return "\n".join(out)
+            numbers += (*seg[1], *seg[2], *seg[3])
+            cur_x, cur_y = seg[3]
+        elif op != "Z":
+            continue
+        template.append(_PDF_OPS[op])
+    return "\n".join(template) % tuple(numbers)
 
 
 @dataclass(frozen=True)
