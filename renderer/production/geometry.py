@@ -247,30 +247,26 @@ def glyphs_path(
     segs: list[Segment] = []
     xs: list[float] = []
     ys: list[float] = []
-
-    def emit(cmd: str, *pts: Point) -> None:
-        segs.append((cmd, *pts))
-
     for g in glyphs:
         ox, oy, s = g.ox, g.oy, g.scale
         segs.append(("G",))  # a glyph starts (the PNG rasteriser fills glyph by glyph)
-
-        def flat(p: Point, ox=ox, oy=oy, s=s) -> Point:
-            return ox + p[0] * s, oy - p[1] * s
-
         current: Point = (0.0, 0.0)
         for op in glyph_outline(g.font_path, g.gid):
             kind = op[0]
             if kind == "Z":
                 segs.append(("Z",))
                 continue
-            pts = [flat(p) for p in op[1:]]
+            pts = [(ox + x * s, oy - y * s) for x, y in op[1:]]
             if mapping is None:
-                emit(kind, *pts)
-                _extend_bounds(xs, ys, [current, *pts] if kind in "QC" else pts)
+                segs.append((kind, *pts))
+                if kind == "M" or kind == "L":
+                    xs.append(pts[0][0])
+                    ys.append(pts[0][1])
+                else:
+                    _extend_bounds(xs, ys, [current, *pts])
             elif kind == "M":
                 q = mapping(*pts[0])
-                emit("M", q)
+                segs.append(("M", q))
                 xs.append(q[0])
                 ys.append(q[1])
             else:
@@ -281,9 +277,9 @@ def glyphs_path(
                 length = sum(math.dist(a, b) for a, b in zip(ctrl, ctrl[1:], strict=False))
                 n = max(1, math.ceil(length / step_mm))
                 start = mapping(*ctrl[0])
-                for piece in _split(ctrl, n):
-                    mapped = [mapping(*p) for p in piece[1:]]
-                    emit(kind, *mapped)
+                for piece in _split(ctrl, n) if n > 1 else (ctrl,):
+                    mapped = [mapping(x, y) for x, y in piece[1:]]
+                    segs.append((kind, *mapped))
                     _extend_bounds(xs, ys, [start, *mapped])
                     start = mapped[-1]
             current = pts[-1]
