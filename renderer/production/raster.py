@@ -84,6 +84,11 @@ def _flatten(segments, k: float, ox: float, oy: float):
     return glyphs
 
 
+def _box(points) -> tuple[float, float, float, float]:
+    xs, ys = zip(*points, strict=True)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
     x0, y0, w, h = box
     k = dpi / 25.4
@@ -93,10 +98,11 @@ def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
     for contours in _flatten(segments, k * ss, x0 * k * ss, y0 * k * ss):
         if not contours:
             continue
-        minx = min(min(p[0] for p in c) for c in contours)
-        miny = min(min(p[1] for p in c) for c in contours)
-        maxx = max(max(p[0] for p in c) for c in contours)
-        maxy = max(max(p[1] for p in c) for c in contours)
+        boxes = [_box(c) for c in contours]
+        minx = min(b[0] for b in boxes)
+        miny = min(b[1] for b in boxes)
+        maxx = max(b[2] for b in boxes)
+        maxy = max(b[3] for b in boxes)
         # The glyph's box in output pixels with a pixel to spare, and its corner supersampled.
         gx0, gy0 = math.floor(minx / ss) - 1, math.floor(miny / ss) - 1
         gx1, gy1 = math.ceil(maxx / ss) + 1, math.ceil(maxy / ss) + 1
@@ -109,11 +115,11 @@ def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
             # Even-odd across contours: each one is filled in its own box and XORed in (the
             # difference of two 0/255 images), so a counter (the hole of an O) costs its own
             # area, not the glyph's.
-            for pts in contours:
-                cx0 = max(0, math.floor(min(p[0] for p in pts) - sx) - 1)
-                cy0 = max(0, math.floor(min(p[1] for p in pts) - sy) - 1)
-                cx1 = min(glyph.width, math.ceil(max(p[0] for p in pts) - sx) + 2)
-                cy1 = min(glyph.height, math.ceil(max(p[1] for p in pts) - sy) + 2)
+            for pts, (bx0, by0, bx1, by1) in zip(contours, boxes, strict=True):
+                cx0 = max(0, math.floor(bx0 - sx) - 1)
+                cy0 = max(0, math.floor(by0 - sy) - 1)
+                cx1 = min(glyph.width, math.ceil(bx1 - sx) + 2)
+                cy1 = min(glyph.height, math.ceil(by1 - sy) + 2)
                 layer = Image.new("L", (cx1 - cx0, cy1 - cy0), 0)
                 dx, dy = sx + cx0, sy + cy0
                 ImageDraw.Draw(layer).polygon([(px - dx, py - dy) for px, py in pts], fill=255)
