@@ -211,18 +211,41 @@ def _rect(x: float, y: float, w: float, h: float, line: float = 0.25) -> list:
 
 def _label(
     text: str, x: float, y: float, size_mm: float, font: Font | None = None, centre_w: float | None = None
-):
-    """Text as outlines (cap height size_mm, baseline at y), in the label font or `font`."""
+) -> list:
+    """Text as outlines (cap height size_mm, baseline at y), in the label font or `font`:
+    the string is shaped as a whole (cached per string), and each glyph drawn from
+    operators made once per glyph and size, moved to its shaped position."""
     font = font or catalog.font("noto-sans") or catalog.font("lato")
     if font is None or not text:
         return []
-    drawn = glyph_path_for(font, text, size_mm)
-    if drawn is None:
+    placed = _shaped_label(str(font.path), font, text, size_mm)
+    if placed is None:
         return []
-    segs, width = drawn
+    glyphs, width, scale = placed
     if centre_w is not None:
         x += (centre_w - width) / 2
-    return [(op[0], *((px + x, py + y) for px, py in op[1:])) for op in segs]
+    path = str(font.path)
+    return [pdfwrite.Placed(_glyph_ops(path, gid, scale), x + gx, y + gy) for gid, gx, gy in glyphs]
+
+
+@lru_cache(maxsize=4096)
+def _shaped_label(_path: str, font: Font, text: str, size_mm: float):
+    """(glyph id, x, y) in mm from the pen, the advance in mm, and mm per font unit."""
+    from proofmark_renderer.production.shaping import shape
+
+    shaped = shape(str(font.path), text)
+    if not shaped.glyphs:
+        return None
+    s = size_mm / textmod.metrics(font).cap / shaped.upem
+    return tuple((g.gid, g.x * s, -g.y * s) for g in shaped.glyphs), shaped.advance * s, s
+
+
+@lru_cache(maxsize=8192)
+def _glyph_ops(path: str, gid: int, scale: float) -> str:
+    """One glyph's PDF path operators with its origin at 0, 0 (y down, millimetres)."""
+    from proofmark_renderer.production.geometry import PlacedGlyph
+
+    return pdfwrite.path_ops(glyphs_path((PlacedGlyph(path, gid, 0.0, 0.0, scale),), None).segments)
 
 
 def ticket_pdf(area: Area, font: Font, meta: dict) -> bytes:
@@ -276,24 +299,6 @@ def ticket_pdf(area: Area, font: Font, meta: dict) -> bytes:
         "Creator": "Proofmark",
     }
     return pdfwrite.write_pages([(p, A4, False) for p in pages], info)
-
-
-def glyph_path_for(font: Font, cluster: str, height_mm: float):
-    """A cluster's outline segments with the baseline at y = 0 and cap height `height_mm`."""
-    return _glyph_path_for(str(font.path), font, cluster, height_mm)
-
-
-@lru_cache(maxsize=4096)
-def _glyph_path_for(_path: str, font: Font, cluster: str, height_mm: float):
-    from proofmark_renderer.production.geometry import PlacedGlyph
-    from proofmark_renderer.production.shaping import shape
-
-    shaped = shape(str(font.path), cluster)
-    if not shaped.glyphs:
-        return None
-    s = height_mm / textmod.metrics(font).cap / shaped.upem
-    glyphs = tuple(PlacedGlyph(str(font.path), g.gid, g.x * s, -g.y * s, s) for g in shaped.glyphs)
-    return glyphs_path(glyphs, None).segments, shaped.advance * s
 
 
 # --- all files -------------------------------------------------------------------------------

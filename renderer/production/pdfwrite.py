@@ -6,6 +6,7 @@ general PDF library spends most of its time on the thousands of path points)."""
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 
 PT_PER_MM = 72 / 25.4
 
@@ -19,7 +20,55 @@ def _text(value: str) -> str:
     return "<FEFF" + value.encode("utf-16-be").hex().upper() + ">"
 
 
+_PDF_OPS = {"M": "%.3f %.3f m", "L": "%.3f %.3f l", "C": "%.3f %.3f %.3f %.3f %.3f %.3f c", "Z": "h"}
+
+
+def path_ops(segments) -> str:
+    """Path construction operators (m, l, c, h) for segments in millimetres, y down; the
+    numbers are written in one formatting pass (a large product has tens of thousands)."""
+    template: list[str] = []
+    numbers: list[float] = []
+    cur_x = cur_y = 0.0
+    for seg in segments:
+        op = seg[0]
+        if op == "M" or op == "L":
+            cur_x, cur_y = seg[1]
+            numbers += seg[1]
+        elif op == "Q":
+            # A quadratic as the cubic with the same curve (PDF has only cubics).
+            (cx, cy), (px, py) = seg[1], seg[2]
+            numbers += (
+                cur_x + 2 / 3 * (cx - cur_x),
+                cur_y + 2 / 3 * (cy - cur_y),
+                px + 2 / 3 * (cx - px),
+                py + 2 / 3 * (cy - py),
+                px,
+                py,
+            )
+            cur_x, cur_y = px, py
+            op = "C"
+        elif op == "C":
+            numbers += (*seg[1], *seg[2], *seg[3])
+            cur_x, cur_y = seg[3]
+        elif op != "Z":
+            continue
+        template.append(_PDF_OPS[op])
+    return "\n".join(template) % tuple(numbers)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Path operators made once (a label's outlines at the origin) and drawn moved by dx, dy
+    millimetres: a translation in the graphics state, so the numbers are not written again."""
+
+    ops: str
+    dx: float
+    dy: float
+
+
 def content(segments, box, mirror: bool) -> bytes:
+    """segments: path segments in millimetres (filled together, non-zero winding as the SVG),
+    and Placed items among them (each filled on its own)."""
     x0, y0, w, h = box
     k = PT_PER_MM
     # Millimetres with y down (the SVG's) to points with y up, at the artboard's origin.
@@ -28,29 +77,20 @@ def content(segments, box, mirror: bool) -> bytes:
     else:
         cm = f"{_num(k)} 0 0 {_num(-k)} {_num(-x0 * k)} {_num((y0 + h) * k)} cm"
     out = ["q", cm, "0 g"]
-    current = (0.0, 0.0)
-    for seg in segments:
-        op = seg[0]
-        if op == "M":
-            current = seg[1]
-            out.append("%.3f %.3f m" % current)  # noqa: UP031
-        elif op == "L":
-            current = seg[1]
-            out.append("%.3f %.3f l" % current)  # noqa: UP031
-        elif op == "Q":
-            (cx, cy), (px, py) = seg[1], seg[2]
-            c1 = (current[0] + 2 / 3 * (cx - current[0]), current[1] + 2 / 3 * (cy - current[1]))
-            c2 = (px + 2 / 3 * (cx - px), py + 2 / 3 * (cy - py))
-            out.append("%.3f %.3f %.3f %.3f %.3f %.3f c" % (c1[0], c1[1], c2[0], c2[1], px, py))  # noqa: UP031
-            current = (px, py)
-        elif op == "C":
-            (ax, ay), (bx, by), (px, py) = seg[1], seg[2], seg[3]
-            out.append("%.3f %.3f %.3f %.3f %.3f %.3f c" % (ax, ay, bx, by, px, py))  # noqa: UP031
-            current = (px, py)
-        elif op == "Z":
-            out.append("h")
-    if len(out) > 3:
-        out.append("f")  # non-zero winding, as the SVG
+    run: list = []
+    for item in segments:
+        if isinstance(item, Placed):
+            if run:
+                out += (path_ops(run), "f")
+                run = []
+            if item.ops:
+                out.append(f"q 1 0 0 1 {_num(item.dx)} {_num(item.dy)} cm\n{item.ops}\nf\nQ")
+        else:
+            run.append(item)
+    if run:
+        ops = path_ops(run)
+        if ops:
+            out += (ops, "f")  # non-zero winding, as the SVG
     out.append("Q")
     return "\n".join(out).encode()
 

@@ -209,3 +209,72 @@ def test_mixed_direction_runs_are_in_visual_order():
 def test_a_design_with_errors_makes_no_files():
     with pytest.raises(ProductionError, match="cannot be made"):
         build(Design("bar-necklace", "lato", ("W" * 40,)), **IDS)
+
+
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The chunks of a PNG, each CRC checked."""
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        assert struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0] == zlib.crc32(kind + body)
+        chunks.append((kind, body))
+        pos += 12 + length
+    return chunks
+
+
+def test_png_is_8_bit_grey_whose_pixels_are_the_coverage_and_whose_checksums_hold():
+    import struct
+    import zlib
+
+    design = Design("cutting-board", "eb-garamond", ("Ø 1987", "Kitchen"))
+    plan, product, font = plan_for(design)
+    area = areas(plan, product, font)[0]
+    segments = [s for al in area.lines for s in al.path.segments]
+    coverage = np.asarray(raster.mask(segments, area.box, product.production_dpi, False))
+    data = files_of(design)["face.png"].data
+    chunks = _png_chunks(data)
+    kinds = [k for k, _ in chunks]
+    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"pHYs" in kinds and b"iTXt" in kinds
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
+    assert (width, height, depth, colour) == (coverage.shape[1], coverage.shape[0], 8, 0)
+    # zlib checks the stream's Adler-32; every row uses filter 0 and holds 255 - coverage.
+    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    rows = np.frombuffer(raw, np.uint8).reshape(height, width + 1)
+    assert not rows[:, 0].any()
+    assert np.array_equal(rows[:, 1:], 255 - coverage)
+    assert coverage.max() == 255 and np.count_nonzero((coverage > 0) & (coverage < 255)) > 0
+
+
+def test_svg_path_numbers_are_written_as_the_shortest_form_of_four_decimals():
+    from proofmark_renderer.production.geometry import PathData, _fmt
+
+    values = [0.0, -0.0, -0.00004, 0.00005, -0.00005, 3.0, -100.0, 12.34500001, 0.1 + 0.2, 1e-9, 987.65432]
+    segments = [("G",), ("M", (values[0], values[1]))]
+    segments += [("L", (a, b)) for a, b in zip(values, values[::-1], strict=True)]
+    segments += [("Q", (1.5, -0.0), (2.25, 7.0)), ("C", (0.00001, 2.0), (3.0, -4.00004), (5.5, 6.0)), ("Z",)]
+    expected = "".join(
+        seg[0] + " ".join(f"{_fmt(x)} {_fmt(y)}" for x, y in seg[1:]) for seg in segments if seg[0] != "G"
+    )
+    assert PathData(None, segments).d == expected
+    assert "-0 " not in expected and "-0Z" not in expected and ".0 " not in expected
+
+
+def test_ticket_labels_are_translated_copies_of_one_outline():
+    files = files_of(Design("ornament-stamped", "courier-prime", ("OO", "OO")))
+    content = PdfReader(io.BytesIO(files["face.ticket.pdf"].data)).pages[0].get_contents().get_data().decode()
+    # Each glyph of a label is its own filled path, moved into place by a translation.
+    blocks = content.split("q 1 0 0 1 ")[1:]
+    assert blocks and all("\nf\nQ" in b for b in blocks)
+    bodies = [b.split(" cm\n", 1)[1].split("\nf\nQ", 1)[0] for b in blocks]
+
+    def extent(body: str) -> float:
+        return max(abs(float(v)) for v in body.split() if v not in ("m", "l", "c", "h"))
+
+    # The four strikes of "O" draw the punch 16 mm tall from one set of operators.
+    big = [body for body in bodies if body.strip() and extent(body) > 8]
+    assert len(big) == 4 and len(set(big)) == 1 and big[0].count(" c\n") > 4
