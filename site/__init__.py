@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         embed,
         errors,
         health,
+        i18n,
         limits,
         mail,
         orders,
@@ -77,6 +78,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Compress(app)
     app.after_request(assets.buffer_text_files)  # registered after Compress: runs before it
     templating.init_app(app)
+    i18n.init_app(app)  # the shopper's language (Flask-Babel)
     previews.init_app(app)
     cli.register(app)
 

@@ -67,6 +67,54 @@ DEFAULTS: dict = {
         "right of withdrawal does not apply (EU Directive 2011/83/EU, Art. 16(c); UK Consumer "
         "Contracts Regulations 2013). If we make a mistake, we remake the item at our cost."
     ),
+    # The shop's language for every shopper page and email (README, "Languages"): empty lets the
+    # embed's data-lang, then the browser, choose among en, de, fr, es, nl. Staff pages use it too.
+    "SHOP_LANGUAGE": "",
+    # The disclosure in the other languages, shop configuration like DISCLOSURE_TEXT (which is the
+    # English one): {language: {"version": ..., "text": ...}}. Each confirmation and approval
+    # records the text's hash, version and the language it was shown in.
+    "DISCLOSURES": {
+        "de": {
+            "version": "2026-11-01",
+            "text": (
+                "Dieser Artikel wird nach Ihren Vorgaben angefertigt und mit dem von Ihnen angegebenen "
+                "Text personalisiert. Personalisierte Artikel sind von Rückgabe und Umtausch "
+                "ausgeschlossen, wenn Sie es sich nur anders überlegen: Das 14-tägige Widerrufsrecht "
+                "besteht nicht (§ 312g Abs. 2 Nr. 1 BGB; Art. 16 Buchst. c der Richtlinie 2011/83/EU). "
+                "Wenn uns ein Fehler unterläuft, fertigen wir den Artikel auf unsere Kosten neu an."
+            ),
+        },
+        "fr": {
+            "version": "2026-11-01",
+            "text": (
+                "Cet article est fabriqué selon vos spécifications et personnalisé avec le texte que "
+                "vous fournissez. Un article personnalisé ne peut être ni retourné ni échangé si vous "
+                "changez d’avis : le droit de rétractation de 14 jours ne s’applique pas (directive "
+                "2011/83/UE, art. 16, point c ; Code de la consommation, art. L221-28, 3°). Si nous "
+                "commettons une erreur, nous refaisons l’article à nos frais."
+            ),
+        },
+        "es": {
+            "version": "2026-11-01",
+            "text": (
+                "Este artículo se fabrica según sus especificaciones y se personaliza con el texto que "
+                "usted nos indica. Los artículos personalizados no admiten devolución ni cambio por "
+                "haber cambiado de opinión: no se aplica el derecho de desistimiento de 14 días "
+                "(Directiva 2011/83/UE, art. 16, letra c; Real Decreto Legislativo 1/2007, art. 103, "
+                "letra c). Si cometemos un error, volvemos a fabricar el artículo a nuestro cargo."
+            ),
+        },
+        "nl": {
+            "version": "2026-11-01",
+            "text": (
+                "Dit artikel wordt volgens uw specificaties gemaakt en gepersonaliseerd met de tekst "
+                "die u opgeeft. Gepersonaliseerde artikelen kunnen niet worden geretourneerd of "
+                "geruild omdat u van gedachten bent veranderd: het herroepingsrecht van 14 dagen is "
+                "niet van toepassing (Richtlijn 2011/83/EU, art. 16, onder c; art. 6:230p, onder f, "
+                "BW). Als wij een fout maken, maken wij het artikel op onze kosten opnieuw."
+            ),
+        },
+    },
     # Approval links and reminders.
     "APPROVAL_LINK_MAX_AGE_DAYS": 14,
     "REMINDER_AFTER_DAYS": 3,
