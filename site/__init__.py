@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         shop,
         staff,
         templating,
+        theme,
         webhooks,
     )
     from proofmark.config import DEFAULTS
@@ -79,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(assets.buffer_text_files)  # registered after Compress: runs before it
     templating.init_app(app)
     i18n.init_app(app)  # the shopper's language (Flask-Babel)
+    theme.init_app(app)  # the shop's look (SHOP_THEME)
     previews.init_app(app)
     cli.register(app)
 

@@ -58,6 +58,10 @@ DEFAULTS: dict = {
     "SHOP_ORDERS": False,
     "SHOP_ORDERS_PER_HOUR": 10,
     "SHOP_NAME": "Proofmark Demo Shop",
+    # The shop's look (proofmark.theme, README "The shop's look"): accent, ink, background (CSS
+    # colours), font (the page chrome's font-family), button_radius (e.g. "0px", "999px") and
+    # logo (a .png/.jpg/.svg file in the instance folder), each optional.
+    "SHOP_THEME": {},
     # The disclosure shown before ordering and approving (EU CRD Art. 6(1)(k), 16(c)).
     # Its version is recorded with every confirmation and approval.
     "DISCLOSURE_VERSION": "2026-11-01",
@@ -130,6 +134,35 @@ DEFAULTS: dict = {
             "text": "I understand this personalised item cannot be returned for a change of mind.",
         },
     ],
+    # The statements in the other languages, by id (the shop's own wording, like the English).
+    "APPROVAL_STATEMENTS_TRANSLATED": {
+        "de": {
+            "spelling": "Ich habe die Schreibweise jedes Namens und Wortes Buchstabe für Buchstabe geprüft.",
+            "dates": "Ich habe jedes Datum und jede Zahl so geprüft, wie sie oben ausgeschrieben sind.",
+            "exact": "Mir ist bewusst, dass der Artikel genau so angefertigt wird, wie er in diesem Abzug zu sehen ist.",
+            "returns": "Mir ist bewusst, dass dieser personalisierte Artikel nicht zurückgegeben werden kann, "
+            "nur weil ich es mir anders überlege.",
+        },
+        "fr": {
+            "spelling": "J’ai vérifié l’orthographe de chaque nom et de chaque mot, lettre par lettre.",
+            "dates": "J’ai vérifié chaque date et chaque nombre tels qu’ils sont écrits en toutes lettres ci-dessus.",
+            "exact": "Je comprends que l’article sera fabriqué exactement comme sur cette épreuve.",
+            "returns": "Je comprends que cet article personnalisé ne peut pas être retourné si je change d’avis.",
+        },
+        "es": {
+            "spelling": "He revisado la ortografía de cada nombre y cada palabra, letra por letra.",
+            "dates": "He revisado cada fecha y cada número tal como aparecen escritos arriba.",
+            "exact": "Entiendo que el artículo se fabricará exactamente como se muestra en esta prueba.",
+            "returns": "Entiendo que este artículo personalizado no se puede devolver por cambiar de opinión.",
+        },
+        "nl": {
+            "spelling": "Ik heb de spelling van elke naam en elk woord letter voor letter gecontroleerd.",
+            "dates": "Ik heb elke datum en elk getal gecontroleerd zoals ze hierboven voluit staan.",
+            "exact": "Ik begrijp dat het artikel precies zo wordt gemaakt als op deze proef te zien is.",
+            "returns": "Ik begrijp dat dit gepersonaliseerde artikel niet kan worden geretourneerd omdat ik "
+            "van gedachten verander.",
+        },
+    },
     # Mail sender: retries with exponential backoff (base * 2^(attempt-1), capped). While the
     # server is unreachable (or refuses the login) a message waits however long it takes; one
     # that the server refuses temporarily (4xx) is given up after MAIL_MAX_ATTEMPTS attempts

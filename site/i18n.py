@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from babel.dates import format_date, format_skeleton
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 
 LANGUAGES = ("en", "de", "fr", "es", "nl")
@@ -54,6 +54,10 @@ def select_locale() -> str:
     asked = requested_language()
     if asked:
         return asked
+    # The language the customer confirmed their design in (set by the approval pages).
+    recorded = supported(g.get("proofmark_language"))
+    if recorded:
+        return recorded
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
@@ -107,6 +111,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["language_names"] = NAMES
     app.jinja_env.filters["date_words"] = date_words
+    app.jinja_env.filters["long_date"] = long_date  # replaces the English-only one
     register_filters(app)
 
 
@@ -163,3 +168,22 @@ def letter_note(cell) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["issue_message"] = issue_message
     app.jinja_env.filters["letter_note"] = letter_note
+
+
+def long_date(value: str | None) -> str:
+    """A stored UTC timestamp written out in the page's language ('Thursday 5 November 2026 at
+    14:03 UTC', 'Donnerstag, 5. November 2026 um 14:03 UTC')."""
+    from babel.dates import format_datetime
+
+    from proofmark.templating import long_date as english
+
+    lang = current_language()
+    if lang == "en" or not value:
+        return english(value)
+    try:
+        moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return value
+    day = format_date(moment.date(), format="full", locale=lang)
+    time = format_datetime(moment, "HH:mm", locale=lang)
+    return gettext("%(day)s at %(time)s UTC", day=day, time=time)

@@ -65,7 +65,13 @@ def init_app(app: Flask) -> None:
         # it: its owner reads why instead of a broken-frame icon (proofmark.personalizer.views).
         if embeddable and response.headers.pop("X-Proofmark-Refused-Origin", None):
             ancestors = "*"
-        response.headers.setdefault("Content-Security-Policy", f"{BASE_CSP}; frame-ancestors {ancestors}")
+        csp = BASE_CSP
+        if embeddable and ancestors != "*" and app.config.get("EMBED_ALLOWED_ORIGINS"):
+            # The embed may show the framing shop's logo (the loader's data-logo) from its origin.
+            csp = csp.replace(
+                "img-src 'self'", "img-src 'self' " + " ".join(app.config["EMBED_ALLOWED_ORIGINS"])
+            )
+        response.headers.setdefault("Content-Security-Policy", f"{csp}; frame-ancestors {ancestors}")
         if not embeddable:
             response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
