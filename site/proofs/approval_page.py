@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import current_app, has_request_context
 
 from proofmark import i18n
-
 from proofmark.personalizer.letters import letter_cells, numeric_dates
 from proofmark.proofs.model import Proof, Revision
 from proofmark.records import canonical_json, sha256_hex
