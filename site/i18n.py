@@ -140,7 +140,54 @@ _ISSUES = {
         max=int(i.data["max"]),
     ),
     "internal-error": lambda i: gettext("The preview could not be drawn; please try again."),
+    "date-ambiguous": lambda i: _date_ambiguous(i),
+    "date-invalid": lambda i: gettext(
+        "%(where)s: “%(date)s” is not a real date in either day/month order. Please check it.",
+        where=_where(i),
+        date=i.data["text"],
+    ),
+    "capitals-unusual": lambda i: gettext(
+        "%(where)s: “%(word)s” has unusual capital letters. It will be made exactly as typed; "
+        "please check it is what you want.",
+        where=_where(i),
+        word=i.data["word"],
+    ),
+    "spelling-check": lambda i: gettext(
+        "%(where)s: “%(word)s” repeats the letter “%(letter)s” %(count)d times. Please check the "
+        "spelling; it will be made exactly as typed.",
+        where=_where(i),
+        word=i.data["word"],
+        letter=i.data["letters"][0],
+        count=len(i.data["letters"]),
+    ),
+    "too-wide": lambda i: gettext(
+        "%(where)s is %(percent)s%% too wide at the smallest legible size. Shorten it or choose a narrower font.",
+        where=_where(i),
+        percent=i.data["percent"],
+    ),
+    "too-tall": lambda i: gettext(
+        "The text is %(percent)s%% too tall even at the smallest legible size. Use fewer lines.",
+        percent=i.data["percent"],
+    ),
+    "glyph-missing": lambda i: gettext(
+        "This font cannot draw %(chars)s (%(where)s).", chars=" ".join(i.data["chars"]), where=_where(i)
+    ),
 }
+
+
+def _date_ambiguous(issue) -> str:
+    from proofmark.personalizer.letters import numeric_dates
+
+    (mention,) = [m for m in numeric_dates(issue.data["text"]) if m.text == issue.data["text"]][:1]
+    first, second = mention.readings[0], mention.readings[1]
+    return gettext(
+        "%(where)s: “%(date)s” can be read as %(first)s or as %(second)s. Which one do you mean? "
+        "Writing the month as a word avoids any doubt.",
+        where=_where(issue),
+        date=issue.data["text"],
+        first=date_words(first.iso, first.words),
+        second=date_words(second.iso, second.words),
+    )
 
 
 def issue_message(issue) -> str:
@@ -151,7 +198,7 @@ def issue_message(issue) -> str:
         return issue.message
     try:
         return build(issue)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, IndexError):
         return issue.message
 
 

@@ -133,10 +133,12 @@ class State:
     def alt_text(self) -> str:
         """The exact text, as the preview's alt text."""
         if self.empty:
-            return f"{self.product.name}, not yet personalised"
+            return _("%(product)s, not yet personalised", product=self.product.name)
         parts = [f"{i.label}: {i.value}" if i.field else i.value for i in self.inputs if i.value]
         font = self.font.name if self.font else self.design.font
-        return f"{self.product.name} with “{' / '.join(parts)}” in {font}"
+        return _(
+            "%(product)s with “%(text)s” in %(font)s", product=self.product.name, text=" / ".join(parts), font=font
+        )
 
     def date_questions(self) -> list[DateQuestion]:
         questions = []
