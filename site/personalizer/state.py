@@ -137,7 +137,10 @@ class State:
         parts = [f"{i.label}: {i.value}" if i.field else i.value for i in self.inputs if i.value]
         font = self.font.name if self.font else self.design.font
         return _(
-            "%(product)s with “%(text)s” in %(font)s", product=self.product.name, text=" / ".join(parts), font=font
+            "%(product)s with “%(text)s” in %(font)s",
+            product=self.product.name,
+            text=" / ".join(parts),
+            font=font,
         )
 
     def date_questions(self) -> list[DateQuestion]:
