@@ -87,10 +87,13 @@ def logo_image() -> tuple[bytes, str] | None:
 
 
 def email_colours() -> dict:
+    """The shop's colours for the emails' inline styles (only those that are set)."""
     theme = settings()
-    accent = theme.get("accent") if COLOUR.match(str(theme.get("accent") or "")) else None
-    ink = theme.get("ink") if COLOUR.match(str(theme.get("ink") or "")) else None
-    return {"accent": accent or "#7a4b1f", "ink": ink or "#1f1d1a"}
+    return {
+        key: str(theme[key])
+        for key in ("accent", "ink", "background")
+        if theme.get(key) and COLOUR.match(str(theme[key]))
+    }
 
 
 @bp.get("/shop-logo")
