@@ -128,6 +128,11 @@ def _check_config(app: Flask) -> None:
     # left off for http://127.0.0.1 so that local use still works.
     if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    from proofmark.theme import problems as theme_problems
+
+    found = theme_problems(app.config.get("SHOP_THEME") or {})
+    if found:
+        raise ConfigurationError("; ".join(found))
     from proofmark.templating import check_timezone
 
     problem = check_timezone(app)

@@ -222,15 +222,15 @@ def long_date(value: str | None) -> str:
     14:03 UTC', 'Donnerstag, 5. November 2026 um 14:03 UTC')."""
     from babel.dates import format_datetime
 
-    from proofmark.templating import long_date as english
-
-    lang = current_language()
-    if lang == "en" or not value:
-        return english(value)
+    if not value:
+        return ""
     try:
         moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
     except ValueError:
         return value
+    lang = current_language()
+    if lang == "en":  # as proofmark.templating.long_date has always written it
+        return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"
     day = format_date(moment.date(), format="full", locale=lang)
     time = format_datetime(moment, "HH:mm", locale=lang)
     return gettext("%(day)s at %(time)s UTC", day=day, time=time)

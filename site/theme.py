@@ -106,11 +106,7 @@ def logo():
 
 
 def init_app(app: Flask) -> None:
-    found = problems(app.config.get("SHOP_THEME") or {})
-    if found:
-        from proofmark import ConfigurationError
-
-        raise ConfigurationError("; ".join(found))
+    # SHOP_THEME itself is checked at start-up by create_app (`problems`).
     app.jinja_env.globals["theme_css"] = css_variables
     app.jinja_env.globals["shop_logo"] = lambda: logo_path() is not None
     app.register_blueprint(bp)
