@@ -102,6 +102,10 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
         page.click("button.buy")
         assert page.url == host + "/product.html"
         expect(page.locator("h1")).to_contain_text("Engraved round pendant")
+        # ...and says why, next to the button, in the host page's language.
+        expect(page.locator("#product-form .proofmark-required")).to_have_text(
+            "Please personalise and confirm your design first."
+        )
 
         # A message that does not come from the Proofmark iframe is ignored: here the shop's
         # own page (or a script on it) posts a forged confirmation. A listener added after
@@ -123,7 +127,7 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
 
         before = _iframe_height(page)
         frame.locator("[data-continue]").click()
-        expect(frame.locator("h1")).to_contain_text("Check your round pendant")
+        expect(frame.locator("h1")).to_contain_text("Check your design before we make it")
         # The confirmation page is taller: the iframe follows.
         page.wait_for_function(
             f"() => Math.round(document.querySelector('iframe.proofmark-frame')"
@@ -161,24 +165,32 @@ def test_embedded_personalizer_fills_the_shop_form(server_factory, host_site, br
         context.close()
 
 
-def test_a_shop_not_on_the_list_cannot_show_the_personalizer(server_factory, host_site, page, artifacts):
+def test_a_shop_not_on_the_list_is_told_why(server_factory, host_site, page, artifacts):
     allowed = f"http://127.0.0.1:{free_port()}"
     proofmark = server_factory({"EMBED_ALLOWED_ORIGINS": [allowed]}, name="embed-deny")
     host = host_site(proofmark.url, free_port())  # a different port: a different origin
-    refused = []
-    page.on("console", lambda m: refused.append(m.text) if "frame-ancestors" in m.text else None)
+    console = []
+    page.on("console", lambda m: console.append(m.text))
     with page.expect_response(lambda r: "/embed/pendant-round" in r.url) as embed_response:
         page.goto(host + "/product.html")
     assert embed_response.value.status == 403
-    assert "frame-ancestors " + allowed in embed_response.value.headers["content-security-policy"]
-    page.wait_for_load_state("load")
+    # The refusal itself may be framed by anyone (it holds only this message); the
+    # personalizer never is: its pages allow only the listed shops.
+    assert "frame-ancestors *" in embed_response.value.headers["content-security-policy"]
+    frame = _frame(page)
+    expect(frame.locator("h1")).to_have_text("This shop is not set up for personalisation")
+    expect(frame.locator("[role=alert]")).to_contain_text("is not on the list of shops allowed")
+    page.wait_for_function("() => document.querySelector('iframe.proofmark-frame')")
     for _ in range(50):
-        if refused:
+        if any(m.startswith("Proofmark: The shop at") for m in console):
             break
         page.wait_for_timeout(100)
-    assert refused, "Chromium did not report the frame-ancestors refusal"
-    # Nothing of the personalizer is inside the frame.
-    frame = next(f for f in page.frames if f != page.main_frame)
-    assert frame.query_selector("#pz-form") is None
+    assert any("is not on the list of shops allowed" in m for m in console), console
+    assert frame.locator("#pz-form").count() == 0
     assert not page.locator("#product-form input[name='properties[_proof_design]']").count()
     page.screenshot(path=str(artifacts / "embed-refused.png"), full_page=True)
+
+    # The personalizer itself keeps its frame-ancestors to the listed shop.
+    response = page.request.get(f"{proofmark.url}/embed/pendant-round?origin={allowed}")
+    assert response.status == 200
+    assert "frame-ancestors " + allowed in response.headers["content-security-policy"]

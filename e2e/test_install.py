@@ -89,6 +89,10 @@ def test_a_wheel_installs_into_a_fresh_virtualenv_and_serves_the_site(tmp_path):
         with urllib.request.urlopen(f"{url}/p/mug", timeout=10) as response:
             page = response.read().decode()
         assert response.status == 200 and "/static/" in page and "/vendor/htmx.min.js" in page
+        # The translations were compiled into the wheel (setup.py); no .mo is committed.
+        with urllib.request.urlopen(f"{url}/p/mug?lang=de", timeout=10) as response:
+            german = response.read().decode()
+        assert '<html lang="de">' in german and "Ihr Text" in german
         with urllib.request.urlopen(f"{url}/vendor/htmx.min.js", timeout=5) as response:
             assert response.status == 200 and b"htmx" in response.read(2000)
         imported = run(

@@ -102,7 +102,7 @@ def test_ambiguous_date_asks_for_a_choice_and_the_checkbox_blocks(live_server, p
     wait_for_preview(page, ["Anna", "03/04/2025"])
     page.screenshot(path=str(artifacts / "personalizer-phone.png"), full_page=True)
     page.click("[data-continue]")
-    expect(page.locator("h1")).to_contain_text("Check your round pendant")
+    expect(page.locator("h1")).to_contain_text("Check your design before we make it")
     question = page.locator("fieldset.date-question")
     expect(question).to_contain_text("Which date do you mean?")
     expect(question.locator("input[type=radio]")).to_have_count(2)
@@ -180,7 +180,7 @@ def test_works_without_javascript(live_server, browser, artifacts):
         expect(page.locator("#input-line-1")).to_have_value("Best Dad")
         assert shown_design(page)["lines"] == ["Best Dad"]
         page.click("[data-continue]")
-        expect(page.locator("h1")).to_contain_text("Check your mug")
+        expect(page.locator("h1")).to_contain_text("Check your design before we make it")
         page.check("input[name=checked]")
         page.click("text=Confirm design")
         expect(page.locator("h1")).to_have_text("Design confirmed")

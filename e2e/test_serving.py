@@ -123,6 +123,10 @@ def test_slow_and_idle_clients_do_not_stall_the_site(served):
     conn.close()
     text = log.read_text()
     assert "DEMO MODE on http://127.0.0.1:" in text and "loopback only" in text
+    # Another port needs no FLASK_PUBLIC_URL: links and the printed staff address follow it.
+    port = int(re.search(r"DEMO MODE on http://127\.0\.0\.1:(\d+)", text).group(1))
+    assert f"links in emails point at http://127.0.0.1:{port}" in text
+    assert f"http://127.0.0.1:{port}/staff/login" in text
     # The access log is the app's own, with the design in preview addresses redacted.
     assert "d=[redacted]" in text and "&d=ey" not in text
 

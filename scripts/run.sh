@@ -6,7 +6,8 @@
 #
 # Demo mode (the default here) serves http://127.0.0.1:5000 only: anyone who can reach a demo
 # can place orders. Production: FLASK_DEMO=false, with HOST/PORT/WORKERS/THREADS as needed
-# (README, "Running in production").
+# (README, "Serving and production"). Every variable this reads is listed in README, "Environment
+# variables of the run command".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export INSTANCE_PATH="${INSTANCE_PATH:-$(pwd)/instance}"
@@ -15,6 +16,16 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-5000}"
 WORKERS="${WORKERS:-2}"
 THREADS="${THREADS:-4}"
+# Links in emails and the printed staff URL: FLASK_PUBLIC_URL, else the address served here.
+if [ -z "${FLASK_PUBLIC_URL:-}" ]; then
+  case "$HOST" in
+    0.0.0.0|::) public_host="$(hostname -f 2>/dev/null || hostname)" ;;
+    *:*) public_host="[$HOST]" ;;
+    *) public_host="$HOST" ;;
+  esac
+  export FLASK_PUBLIC_URL="http://$public_host:$PORT"
+  echo "run: links in emails point at $FLASK_PUBLIC_URL (set FLASK_PUBLIC_URL to change it)."
+fi
 case "$(printf '%s' "$FLASK_DEMO" | tr '[:upper:]' '[:lower:]')" in
   true|1|yes)
     if [ "$HOST" != "127.0.0.1" ] && [ "$HOST" != "::1" ] && [ "$HOST" != "localhost" ]; then

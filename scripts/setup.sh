@@ -29,7 +29,15 @@ stamp=".venv/.proofmark-$(basename "$lock")"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# test.lock is run.lock plus the test tools (same pins: tests/test_packaging.py checks), so a
+# virtualenv set up for the tests already satisfies `run`: its stamp counts for both.
+fresh() { [ -f "$1" ] && [ ! "$2" -nt "$1" ] && [ ! pyproject.toml -nt "$1" ]; }
+if fresh "$stamp" "$lock"; then
+  :
+elif [ "$lock" = requirements/run.lock ] && fresh .venv/.proofmark-test.lock requirements/test.lock \
+  && [ ! requirements/run.lock -nt .venv/.proofmark-test.lock ]; then
+  echo "setup: Python packages already installed from requirements/test.lock (a superset of run.lock)"
+else
   echo "setup: installing Python packages from $lock"
   .venv/bin/pip install -q --disable-pip-version-check -r "$lock"
   .venv/bin/pip install -q --disable-pip-version-check --no-deps -e .
@@ -41,3 +49,13 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "setup: installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Translations: the .po catalogs in site/translations are compiled to .mo here (and by the wheel
+# build, setup.py); the .mo files are build output, not committed. Recompiled when a .po changes.
+for po in site/translations/*/LC_MESSAGES/messages.po; do
+  [ -f "$po" ] || continue
+  mo="${po%.po}.mo"
+  if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
+    .venv/bin/pybabel compile -i "$po" -o "$mo" >/dev/null 2>&1 || { echo "setup: cannot compile $po" >&2; exit 1; }
+  fi
+done

@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         embed,
         errors,
         health,
+        i18n,
         limits,
         mail,
         orders,
@@ -36,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         shop,
         staff,
         templating,
+        theme,
         webhooks,
     )
     from proofmark.config import DEFAULTS
@@ -77,6 +79,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     Compress(app)
     app.after_request(assets.buffer_text_files)  # registered after Compress: runs before it
     templating.init_app(app)
+    i18n.init_app(app)  # the shopper's language (Flask-Babel)
+    theme.init_app(app)  # the shop's look (SHOP_THEME)
     previews.init_app(app)
     cli.register(app)
 
@@ -124,6 +128,11 @@ def _check_config(app: Flask) -> None:
     # left off for http://127.0.0.1 so that local use still works.
     if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    from proofmark.theme import problems as theme_problems
+
+    found = theme_problems(app.config.get("SHOP_THEME") or {})
+    if found:
+        raise ConfigurationError("; ".join(found))
     from proofmark.templating import check_timezone
 
     problem = check_timezone(app)

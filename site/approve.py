@@ -6,9 +6,10 @@ which revision and which emailed link; everything else is read from the database
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from proofmark import proofs, storage
+from proofmark import i18n, proofs, storage
 from proofmark.db import get_db
 from proofmark.tokens import TokenExpired, TokenInvalid, verify_approval
 
@@ -30,7 +31,7 @@ def _resolve(token: str):
     except TokenExpired as exc:
         proof = proofs.get_proof(get_db(), exc.approval.proof_id)
         if proof is None:
-            return None, _invalid("This approval link does not match any proof we have.")
+            return None, _invalid(_("This approval link does not match any proof we have."))
         return None, (
             render_template(
                 "approve/link_expired.html",
@@ -47,7 +48,8 @@ def _resolve(token: str):
     proof = proofs.get_proof(db, approval.proof_id)
     revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
     if proof is None or revision is None or revision.nonce != approval.nonce:
-        return None, _invalid("This approval link does not match any proof we have.")
+        return None, _invalid(_("This approval link does not match any proof we have."))
+    g.proofmark_language = (revision.options or {}).get("language")
     return (approval, proof, revision), None
 
 
@@ -111,12 +113,17 @@ def show(token: str):
     approval, proof, revision = resolved
     if _state(proof, revision) not in ("cancelled",):
         proofs.record_view(
-            get_db(), proof.id, revision=revision.number, link_id=approval.link_id, **_client()
+            get_db(),
+            proof.id,
+            revision=revision.number,
+            link_id=approval.link_id,
+            language=i18n.current_language(),
+            **_client(),
         )
     notice = {
-        "approved": "Thank you: your approval is recorded.",
-        "changes": "Thank you: your change request is recorded.",
-        "resent": "We have emailed you a fresh link.",
+        "approved": _("Thank you: your approval is recorded."),
+        "changes": _("Thank you: your change request is recorded."),
+        "resent": _("We have emailed you a fresh link."),
     }.get(request.args.get("done", ""))
     return _page(token, approval, proof, revision, notice=notice)
 
@@ -223,7 +230,7 @@ def resend(token: str):
     proof = proofs.get_proof(db, approval.proof_id)
     revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
     if proof is None or revision is None or revision.nonce != approval.nonce:
-        return _invalid("This approval link does not match any proof we have.")
+        return _invalid(_("This approval link does not match any proof we have."))
     try:
         proofs.resend_link(db, proof.id, actor="customer", **_client())
         error = None

@@ -58,6 +58,10 @@ DEFAULTS: dict = {
     "SHOP_ORDERS": False,
     "SHOP_ORDERS_PER_HOUR": 10,
     "SHOP_NAME": "Proofmark Demo Shop",
+    # The shop's look (proofmark.theme, README "The shop's look"): accent, ink, background (CSS
+    # colours), font (the page chrome's font-family), button_radius (e.g. "0px", "999px") and
+    # logo (a .png/.jpg/.svg file in the instance folder), each optional.
+    "SHOP_THEME": {},
     # The disclosure shown before ordering and approving (EU CRD Art. 6(1)(k), 16(c)).
     # Its version is recorded with every confirmation and approval.
     "DISCLOSURE_VERSION": "2026-11-01",
@@ -67,6 +71,54 @@ DEFAULTS: dict = {
         "right of withdrawal does not apply (EU Directive 2011/83/EU, Art. 16(c); UK Consumer "
         "Contracts Regulations 2013). If we make a mistake, we remake the item at our cost."
     ),
+    # The shop's language for every shopper page and email (README, "Languages"): empty lets the
+    # embed's data-lang, then the browser, choose among en, de, fr, es, nl. Staff pages use it too.
+    "SHOP_LANGUAGE": "",
+    # The disclosure in the other languages, shop configuration like DISCLOSURE_TEXT (which is the
+    # English one): {language: {"version": ..., "text": ...}}. Each confirmation and approval
+    # records the text's hash, version and the language it was shown in.
+    "DISCLOSURES": {
+        "de": {
+            "version": "2026-11-01",
+            "text": (
+                "Dieser Artikel wird nach Ihren Vorgaben angefertigt und mit dem von Ihnen angegebenen "
+                "Text personalisiert. Personalisierte Artikel sind von Rückgabe und Umtausch "
+                "ausgeschlossen, wenn Sie es sich nur anders überlegen: Das 14-tägige Widerrufsrecht "
+                "besteht nicht (§ 312g Abs. 2 Nr. 1 BGB; Art. 16 Buchst. c der Richtlinie 2011/83/EU). "
+                "Wenn uns ein Fehler unterläuft, fertigen wir den Artikel auf unsere Kosten neu an."
+            ),
+        },
+        "fr": {
+            "version": "2026-11-01",
+            "text": (
+                "Cet article est fabriqué selon vos spécifications et personnalisé avec le texte que "
+                "vous fournissez. Un article personnalisé ne peut être ni retourné ni échangé si vous "
+                "changez d’avis : le droit de rétractation de 14 jours ne s’applique pas (directive "
+                "2011/83/UE, art. 16, point c ; Code de la consommation, art. L221-28, 3°). Si nous "
+                "commettons une erreur, nous refaisons l’article à nos frais."
+            ),
+        },
+        "es": {
+            "version": "2026-11-01",
+            "text": (
+                "Este artículo se fabrica según sus especificaciones y se personaliza con el texto que "
+                "usted nos indica. Los artículos personalizados no admiten devolución ni cambio por "
+                "haber cambiado de opinión: no se aplica el derecho de desistimiento de 14 días "
+                "(Directiva 2011/83/UE, art. 16, letra c; Real Decreto Legislativo 1/2007, art. 103, "
+                "letra c). Si cometemos un error, volvemos a fabricar el artículo a nuestro cargo."
+            ),
+        },
+        "nl": {
+            "version": "2026-11-01",
+            "text": (
+                "Dit artikel wordt volgens uw specificaties gemaakt en gepersonaliseerd met de tekst "
+                "die u opgeeft. Gepersonaliseerde artikelen kunnen niet worden geretourneerd of "
+                "geruild omdat u van gedachten bent veranderd: het herroepingsrecht van 14 dagen is "
+                "niet van toepassing (Richtlijn 2011/83/EU, art. 16, onder c; art. 6:230p, onder f, "
+                "BW). Als wij een fout maken, maken wij het artikel op onze kosten opnieuw."
+            ),
+        },
+    },
     # Approval links and reminders.
     "APPROVAL_LINK_MAX_AGE_DAYS": 14,
     "REMINDER_AFTER_DAYS": 3,
@@ -82,6 +134,35 @@ DEFAULTS: dict = {
             "text": "I understand this personalised item cannot be returned for a change of mind.",
         },
     ],
+    # The statements in the other languages, by id (the shop's own wording, like the English).
+    "APPROVAL_STATEMENTS_TRANSLATED": {
+        "de": {
+            "spelling": "Ich habe die Schreibweise jedes Namens und Wortes Buchstabe für Buchstabe geprüft.",
+            "dates": "Ich habe jedes Datum und jede Zahl so geprüft, wie sie oben ausgeschrieben sind.",
+            "exact": "Mir ist bewusst, dass der Artikel genau so angefertigt wird, wie er in diesem Abzug zu sehen ist.",
+            "returns": "Mir ist bewusst, dass dieser personalisierte Artikel nicht zurückgegeben werden kann, "
+            "nur weil ich es mir anders überlege.",
+        },
+        "fr": {
+            "spelling": "J’ai vérifié l’orthographe de chaque nom et de chaque mot, lettre par lettre.",
+            "dates": "J’ai vérifié chaque date et chaque nombre tels qu’ils sont écrits en toutes lettres ci-dessus.",
+            "exact": "Je comprends que l’article sera fabriqué exactement comme sur cette épreuve.",
+            "returns": "Je comprends que cet article personnalisé ne peut pas être retourné si je change d’avis.",
+        },
+        "es": {
+            "spelling": "He revisado la ortografía de cada nombre y cada palabra, letra por letra.",
+            "dates": "He revisado cada fecha y cada número tal como aparecen escritos arriba.",
+            "exact": "Entiendo que el artículo se fabricará exactamente como se muestra en esta prueba.",
+            "returns": "Entiendo que este artículo personalizado no se puede devolver por cambiar de opinión.",
+        },
+        "nl": {
+            "spelling": "Ik heb de spelling van elke naam en elk woord letter voor letter gecontroleerd.",
+            "dates": "Ik heb elke datum en elk getal gecontroleerd zoals ze hierboven voluit staan.",
+            "exact": "Ik begrijp dat het artikel precies zo wordt gemaakt als op deze proef te zien is.",
+            "returns": "Ik begrijp dat dit gepersonaliseerde artikel niet kan worden geretourneerd omdat ik "
+            "van gedachten verander.",
+        },
+    },
     # Mail sender: retries with exponential backoff (base * 2^(attempt-1), capped). While the
     # server is unreachable (or refuses the login) a message waits however long it takes; one
     # that the server refuses temporarily (4xx) is given up after MAIL_MAX_ATTEMPTS attempts

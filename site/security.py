@@ -60,9 +60,18 @@ def init_app(app: Flask) -> None:
         # By path as well as by blueprint: an unknown /embed/... address has no blueprint, and its
         # error page must still show inside the shop's iframe rather than as a blocked frame.
         embeddable = request.blueprint == EMBED_BLUEPRINT or request.path.startswith("/embed/")
-        response.headers.setdefault(
-            "Content-Security-Policy", f"{BASE_CSP}; frame-ancestors {frame_ancestors(app, embeddable)}"
-        )
+        ancestors = frame_ancestors(app, embeddable)
+        # The page that refuses an unlisted shop shows only that message, so that shop may frame
+        # it: its owner reads why instead of a broken-frame icon (proofmark.personalizer.views).
+        if embeddable and response.headers.pop("X-Proofmark-Refused-Origin", None):
+            ancestors = "*"
+        csp = BASE_CSP
+        if embeddable and ancestors != "*" and app.config.get("EMBED_ALLOWED_ORIGINS"):
+            # The embed may show the framing shop's logo (the loader's data-logo) from its origin.
+            csp = csp.replace(
+                "img-src 'self'", "img-src 'self' " + " ".join(app.config["EMBED_ALLOWED_ORIGINS"])
+            )
+        response.headers.setdefault("Content-Security-Policy", f"{csp}; frame-ancestors {ancestors}")
         if not embeddable:
             response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -95,3 +95,19 @@ def test_the_test_lock_pins_each_declared_package_at_the_same_version(requiremen
     assert locked[name] == pins[0].version, (
         f"{requirement.name}: pyproject says {pins[0].version}, test.lock says {locked[name]}"
     )
+
+
+def test_the_test_lock_holds_every_run_pin_so_the_run_command_reuses_the_test_install():
+    """scripts/setup.sh lets `run` use a virtualenv installed from test.lock: that is only right
+    while test.lock pins every package of run.lock at the same version."""
+
+    def pins(name: str) -> dict[str, str]:
+        text = (ROOT / "requirements" / name).read_text()
+        return {m.group(1).lower(): m.group(2) for m in re.finditer(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M)}
+
+    run, test = pins("run.lock"), pins("test.lock")
+    assert run, "no pins read from run.lock"
+    different = {
+        name: (version, test.get(name)) for name, version in run.items() if test.get(name) != version
+    }
+    assert not different, f"run.lock pins that test.lock does not hold (run, test): {different}"

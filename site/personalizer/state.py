@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from proofmark.personalizer import letters as presentation
 from proofmark_renderer import Design, Issue, catalog, validate
 from proofmark_renderer.catalog import Font, Product
@@ -131,10 +133,15 @@ class State:
     def alt_text(self) -> str:
         """The exact text, as the preview's alt text."""
         if self.empty:
-            return f"{self.product.name}, not yet personalised"
+            return _("%(product)s, not yet personalised", product=self.product.name)
         parts = [f"{i.label}: {i.value}" if i.field else i.value for i in self.inputs if i.value]
         font = self.font.name if self.font else self.design.font
-        return f"{self.product.name} with “{' / '.join(parts)}” in {font}"
+        return _(
+            "%(product)s with “%(text)s” in %(font)s",
+            product=self.product.name,
+            text=" / ".join(parts),
+            font=font,
+        )
 
     def date_questions(self) -> list[DateQuestion]:
         questions = []
@@ -157,7 +164,7 @@ class State:
 
 
 def where_label(inp: TextInput) -> str:
-    return inp.label.lower() if inp.field else f"line {inp.line}"
+    return inp.label.lower() if inp.field else _("line %(number)d", number=inp.line)
 
 
 def _slot_of(issue: Issue) -> str | None:
@@ -192,7 +199,7 @@ def _missing(font: Font, text: str) -> tuple[str, ...]:
 def product_inputs(product: Product, values: Mapping[str, str]) -> list[TextInput]:
     inputs = []
     for n in range(1, product.max_lines + 1):
-        label = "Text" if product.max_lines == 1 else f"Line {n}"
+        label = _("Text") if product.max_lines == 1 else _("Line %(number)d", number=n)
         inputs.append(
             TextInput(
                 name=f"line-{n}",
@@ -395,7 +402,13 @@ def confirm(
             chosen = form.get(name, "")
             reading = mention.reading(chosen)
             if reading is None:
-                problems.append(f"Tell us which date “{mention.text}” on {where_label(inp)} means.")
+                problems.append(
+                    _(
+                        "Tell us which date “%(date)s” on %(where)s means.",
+                        date=mention.text,
+                        where=where_label(inp),
+                    )
+                )
                 continue
             choices[name] = chosen
             entry.update(reading=reading.words, iso=reading.iso, order=reading.order)
@@ -414,17 +427,19 @@ def confirm(
     shown_disclosure = form.get("disclosure_sha256")
     if shown_disclosure is not None and shown_disclosure != disclosure_hash(disclosure_text):
         problems.append(
-            "The returns notice changed while this page was open. Read it again below, then tick the box."
+            _("The returns notice changed while this page was open. Read it again below, then tick the box.")
         )
     shown_key = form.get("preview_key")
     if shown_key is not None and shown_key != state.design.content_key(preview_width, preview_fmt):
         problems.append(
-            "The preview changed while this page was open. Look at it again below, then tick the box."
+            _("The preview changed while this page was open. Look at it again below, then tick the box.")
         )
 
     if form.get("checked") not in ("yes", "on", "1", "true"):
         problems.append(
-            "Tick the box to confirm you have checked the text letter by letter and read the returns notice."
+            _(
+                "Tick the box to confirm you have checked the text letter by letter and read the returns notice."
+            )
         )
 
     options = {

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, make_response, render_template
+from flask_babel import gettext as _
 from htmx_flask import request
 
-from proofmark import tokens
+from proofmark import i18n, tokens
 from proofmark.personalizer import previews
 from proofmark.personalizer import state as personalize
 from proofmark.records import timestamp
@@ -40,6 +41,7 @@ class Context:
     blueprint: str  # the registration serving the request: "shop_personalizer" or "embed"
     embedded: bool
     origin: str | None = None  # the embedding shop's origin, checked against the allow list
+    lang: str | None = None  # the language asked for in the address (the embed's data-lang)
 
     def ep(self, name: str) -> str:
         return f"{self.blueprint}.{name}"
@@ -52,7 +54,10 @@ class Context:
     @property
     def extra(self) -> dict[str, str]:
         """Query arguments every personalizer URL carries."""
-        return {"origin": self.origin} if self.origin else {}
+        extra = {"origin": self.origin} if self.origin else {}
+        if self.lang:
+            extra["lang"] = self.lang
+        return extra
 
 
 def normalise_origin(value: str) -> str:
@@ -69,9 +74,10 @@ def _embed_origin() -> str:
 
 def context() -> Context:
     blueprint = request.blueprint or ""
+    lang = i18n.carried_language().get("lang")
     if blueprint != EMBED:
-        return Context(blueprint=blueprint, embedded=False)
-    return Context(blueprint=blueprint, embedded=True, origin=_embed_origin() or None)
+        return Context(blueprint=blueprint, embedded=False, lang=lang)
+    return Context(blueprint=blueprint, embedded=True, origin=_embed_origin() or None, lang=lang)
 
 
 @bp.before_request
@@ -86,13 +92,19 @@ def refuse_unlisted_origins():
     page = render_template(
         "embed/error.html",
         pz=Context(blueprint=EMBED, embedded=True),
-        title="This shop is not set up for personalisation",
-        message=(
-            f"The shop at {quote(origin, 100)} is not on the list of shops allowed to show this "
-            "personalizer (EMBED_ALLOWED_ORIGINS), so it cannot be shown here."
+        title=_("This shop is not set up for personalisation"),
+        message=_(
+            "The shop at %(origin)s is not on the list of shops allowed to show this personalizer "
+            "(EMBED_ALLOWED_ORIGINS), so it cannot be shown here.",
+            origin=quote(origin, 100),
         ),
+        # For the merchant's console: the loader logs it (the page itself may be framed by
+        # anyone: it shows only this message and posts only this to its parent).
+        refused_origin=origin,
     )
-    return page, 403
+    response = make_response(page, 403)
+    response.headers["X-Proofmark-Refused-Origin"] = "1"
+    return response
 
 
 def _shown_design(state: personalize.State) -> Design:
@@ -126,8 +138,8 @@ def _product_or_404(product_id: str, ctx: Context):
         page = render_template(
             f"{ctx.templates}/error.html",
             pz=ctx,
-            title="No such product",
-            message=f"There is no product {quote(product_id, 60)} in this shop.",
+            title=_("No such product"),
+            message=_("There is no product %(product)s in this shop.", product=quote(product_id, 60)),
         )
         abort(make_response(page, 404))
     return product
@@ -159,13 +171,15 @@ def confirm(product_id: str):
     product = _product_or_404(product_id, ctx)
     form = request.form if request.method == "POST" else request.args
     state = personalize.state_from_form(product, form, editing=False)
+    disclosure = i18n.disclosure()
     values = dict(
         state=state,
         preview_src=large_preview(state),
         preview_area_src=large_preview(state, area=True),
-        disclosure_text=current_app.config["DISCLOSURE_TEXT"],
-        disclosure_version=current_app.config["DISCLOSURE_VERSION"],
-        disclosure_sha256=personalize.disclosure_hash(current_app.config["DISCLOSURE_TEXT"]),
+        disclosure_text=disclosure["text"],
+        disclosure_version=disclosure["version"],
+        disclosure_language=disclosure["language"],
+        disclosure_sha256=personalize.disclosure_hash(disclosure["text"]),
         preview_key=state.design.content_key(current_app.config["CONFIRM_PREVIEW_WIDTH"], "jpeg"),
     )
     if request.method == "GET":
@@ -174,15 +188,22 @@ def confirm(product_id: str):
     confirmation = personalize.confirm(
         state,
         request.form,
-        disclosure_text=current_app.config["DISCLOSURE_TEXT"],
-        disclosure_version=current_app.config["DISCLOSURE_VERSION"],
+        disclosure_text=disclosure["text"],
+        disclosure_version=disclosure["version"],
         preview_width=current_app.config["CONFIRM_PREVIEW_WIDTH"],
         preview_fmt="jpeg",
         channel="embed" if ctx.embedded else "shop",
     )
     if not confirmation.ok:
         return _render(f"{ctx.templates}/confirm.html", ctx, 422, confirmation=confirmation, **values)
-    options = dict(confirmation.options, confirmed_at=timestamp())
+    # The language the shopper read the page and the disclosure in (recorded in the token, and
+    # from there with the order and its approval).
+    options = dict(
+        confirmation.options,
+        confirmed_at=timestamp(),
+        language=i18n.current_language(),
+        disclosure_language=disclosure["language"],
+    )
     if ctx.origin:
         options["embed_origin"] = ctx.origin
     width = current_app.config["CONFIRM_PREVIEW_WIDTH"]

@@ -3,8 +3,9 @@ carries: approve() recomputes it, so the record holds exactly what was on the sc
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, has_request_context
 
+from proofmark import i18n
 from proofmark.personalizer.letters import letter_cells, numeric_dates
 from proofmark.proofs.model import Proof, Revision
 from proofmark.records import canonical_json, sha256_hex
@@ -80,9 +81,33 @@ def statements(config=None) -> list[dict]:
     return [{"id": str(s["id"]), "text": str(s["text"])} for s in config["APPROVAL_STATEMENTS"]]
 
 
-def page_content(proof: Proof, revision: Revision, config=None) -> dict:
-    """Everything the approval page shows about one revision."""
+def page_content(proof: Proof, revision: Revision, config=None, language: str | None = None) -> dict:
+    """Everything the approval page shows about one revision, in the page's language (the
+    request's, by default). In English it is what it always was; in another language the
+    disclosure and the statements are the shop's own texts for it (DISCLOSURES,
+    APPROVAL_STATEMENTS_TRANSLATED) and `language` names it, so the hash the customer
+    approves covers the words they read."""
     config = config or current_app.config
+    if language is None and has_request_context():
+        language = i18n.current_language()
+    content = _page_content(proof, revision, config)
+    if language and language != "en":
+        shown_disclosure = i18n.disclosure(language)
+        translated = (config.get("APPROVAL_STATEMENTS_TRANSLATED") or {}).get(language) or {}
+        content["language"] = language
+        content["disclosure"] = {
+            "version": shown_disclosure["version"],
+            "sha256": sha256_hex(shown_disclosure["text"]),
+            "text": shown_disclosure["text"],
+            "language": shown_disclosure["language"],
+        }
+        content["statements"] = [
+            {"id": s["id"], "text": str(translated.get(s["id"]) or s["text"])} for s in content["statements"]
+        ]
+    return content
+
+
+def _page_content(proof: Proof, revision: Revision, config) -> dict:
     design = revision.design
     product, font = names(design)
     disclosure = str(config["DISCLOSURE_TEXT"])

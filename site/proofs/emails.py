@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 from flask import current_app
 
-from proofmark import mail, storage
+from proofmark import mail, storage, theme
 from proofmark.proofs.approval_page import names, shown_text
 from proofmark.proofs.model import Proof, Revision
 from proofmark.records import append_event
@@ -71,8 +71,14 @@ def queue_email(
         "approval_url": url,
         "expires_on": _expires_on(now) if with_link else None,
         "image_cid": cid if jpeg else None,
+        # The shop's look (SHOP_THEME): colours in the inline styles, the logo as an inline image.
+        "colours": theme.email_colours(),
+        "logo_cid": None,
         **(extra or {}),
     }
+    logo = theme.logo_image()
+    if logo and logo[1] in ("png", "jpeg"):
+        context["logo_cid"] = f"shop-logo-{proof.id}-{revision.number}@proofmark"
     subjects = {
         "proof": f"Please approve your proof for order {proof.order_ref}",
         "revision": f"Updated proof (version {revision.number}) for order {proof.order_ref}",
@@ -85,6 +91,12 @@ def queue_email(
     subject = f"{subjects[kind]} · {current_app.config['SHOP_NAME']}"
     text, html = mail.render_pair(kind, **context)
     images = (mail.InlineImage(cid=cid, data=jpeg, subtype="jpeg", filename="proof.jpg"),) if jpeg else ()
+    if context["logo_cid"]:
+        images += (
+            mail.InlineImage(
+                cid=context["logo_cid"], data=logo[0], subtype=logo[1], filename=f"logo.{logo[1]}"
+            ),
+        )
     message = mail.build_message(
         to_name=proof.customer_name,
         to_addr=proof.customer_email,

@@ -585,6 +585,10 @@ def approve(
             "disclosure": shown["disclosure"],
             "statements": [s for s in shown["statements"] if s["id"] in ticked],
             "customer_email": proof.customer_email,
+            # The languages the customer read: this approval page, and the confirmation step
+            # (with its disclosure) when the design came through the personalizer.
+            "language": shown.get("language") or "en",
+            "confirmed_language": (rev.options or {}).get("language"),
         }
 
     return _decide(
@@ -643,8 +647,10 @@ def record_view(
     ip: str | None = None,
     user_agent: str | None = None,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> bool:
-    """Append `proof_viewed`, unless the same person viewed this revision moments ago."""
+    """Append `proof_viewed` (with the language the page was shown in), unless the same person
+    viewed this revision moments ago."""
     now = now or utcnow()
     since = timestamp(now - timedelta(seconds=VIEW_DEDUP_SECONDS))
     with transaction(db):
@@ -666,7 +672,7 @@ def record_view(
             ip=ip,
             user_agent=user_agent,
             at=now,
-            data={"revision": revision, "link_id": link_id},
+            data={"revision": revision, "link_id": link_id, **({"language": language} if language else {})},
         )
     return True
 

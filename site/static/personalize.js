@@ -133,6 +133,16 @@
 
   // --- inside a shop's iframe ---------------------------------------------------------------
 
+  // A shop that is not on the list sees why, in the frame and (through the loader) in its
+  // console. Only this fixed message goes to a parent that was not checked.
+  var refused = doc.querySelector("[data-refused-origin]");
+  if (refused && window.parent !== window) {
+    window.parent.postMessage(
+      { source: "proofmark", type: "proofmark:refused", message: refused.getAttribute("data-refused-message") },
+      "*"
+    );
+  }
+
   var meta = doc.querySelector('meta[name="proofmark-embed-origin"]');
   var parentOrigin = meta ? meta.getAttribute("content") : "";
   if (!parentOrigin || window.parent === window) return;
@@ -161,7 +171,82 @@
   window.addEventListener("message", function (event) {
     if (event.origin !== parentOrigin || event.source !== window.parent) return;
     var data = event.data;
-    if (data && data.type === "proofmark:hello") reportHeight(true);
+    if (!data || data.source !== "proofmark-host") return;
+    if (data.type === "proofmark:hello") reportHeight(true);
+    else if (data.type === "proofmark:theme") applyTheme(data.theme || {});
+    else if (data.type === "proofmark:viewport") followViewport(Number(data.hidden) || 0);
+  });
+
+  // The shop's look for this embed (the loader's data-* attributes or --proofmark-* custom
+  // properties): only plain colours, a font-family list, a length and an image on the shop's
+  // own origin are taken; anything else is ignored.
+  var COLOUR = /^(#[0-9a-fA-F]{3,8}|rgba?\([0-9., %]+\)|hsla?\([0-9., %deg]+\)|[a-zA-Z]{3,20})$/;
+  var FONT = /^[a-zA-Z0-9 ,"'-]{1,120}$/;
+  var LENGTH = /^[0-9]{1,3}(\.[0-9]+)?(px|rem|em)$/;
+  function applyTheme(theme) {
+    var style = doc.documentElement.style;
+    if (COLOUR.test(theme.accent || "")) style.setProperty("--accent", theme.accent);
+    if (COLOUR.test(theme.ink || "")) style.setProperty("--ink", theme.ink);
+    if (COLOUR.test(theme.background || "")) {
+      style.setProperty("--bg", theme.background);
+      doc.body.style.background = theme.background;
+    }
+    if (FONT.test(theme.font || "")) style.setProperty("--chrome-font", theme.font);
+    if (LENGTH.test(theme["button-radius"] || "")) style.setProperty("--button-radius", theme["button-radius"]);
+    var logo = theme.logo || "";
+    var slot = doc.querySelector("[data-embed-logo]");
+    if (logo && slot) {
+      try {
+        if (new URL(logo).origin !== parentOrigin) return;
+      } catch (error) {
+        return;
+      }
+      var img = slot.querySelector("img") || doc.createElement("img");
+      img.src = logo;
+      img.alt = "";
+      img.className = "embed-logo";
+      slot.appendChild(img);
+      slot.hidden = false;
+    }
+  }
+
+  // On a phone the iframe is as tall as its content, so the shop's page scrolls: the loader
+  // says how much of the iframe is above the screen and the preview follows (like the demo
+  // shop's sticky preview), within the personalizer.
+  var column = doc.querySelector(".pz-preview-col");
+  var narrow = window.matchMedia("(max-width: 760px)");
+  var hiddenAbove = 0;
+  function followViewport(hidden) {
+    hiddenAbove = hidden;
+    if (!column) return;
+    if (!narrow.matches) {
+      column.style.transform = "";
+      column.classList.remove("is-following");
+      return;
+    }
+    column.style.transform = "";
+    var top = column.getBoundingClientRect().top + window.scrollY;
+    var form = doc.getElementById("pz-form");
+    var end = form ? form.getBoundingClientRect().bottom + window.scrollY : top;
+    var shift = Math.max(0, Math.min(hidden - top, end - top - column.offsetHeight));
+    column.style.transform = shift ? "translateY(" + Math.round(shift) + "px)" : "";
+    column.classList.toggle("is-following", shift > 0);
+  }
+
+  doc.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (!column || !narrow.matches || !input.matches || !input.matches("[data-pz-text]")) return;
+    var rect = input.getBoundingClientRect();
+    var line = closest(input, ".pz-line") || input;
+    var box = line.getBoundingClientRect();
+    var stage = doc.getElementById("pz-stage");
+    post({
+      type: "proofmark:reveal",
+      top: Math.round(box.top + window.scrollY),
+      bottom: Math.round(rect.bottom + window.scrollY),
+      preview: Math.round((stage || column).getBoundingClientRect().height)
+    });
+    followViewport(hiddenAbove);
   });
 
   var confirmed = root.getAttribute("data-confirmed-token") ? root : doc.querySelector("[data-confirmed-token]");
