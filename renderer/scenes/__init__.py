@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from proofmark_renderer.catalog import Product
-from proofmark_renderer.scenes import bar, board, discs, mug, ring, shirt
+from proofmark_renderer.scenes import bar, board, discs, mug, photo, ring, shirt
 from proofmark_renderer.scenes.common import Scene, Surface, frame, plain, ui_font
 
 __all__ = ["SCENES", "Scene", "Surface", "frame", "scene", "ui_font"]
@@ -28,16 +28,24 @@ SCENES: dict[str, Callable[[Product, int], Scene]] = {
     "board": board.board,
     "shirt": shirt.shirt,
     "mug": mug.mug,
+    # A shop's own product: its photo is the picture (proofmark_renderer.photo).
+    "photo": photo.photo,
 }
 
 _lock = threading.Lock()
-_scenes: OrderedDict[tuple[Product, int], Scene] = OrderedDict()
+_scenes: OrderedDict[tuple, Scene] = OrderedDict()
 _SCENE_CACHE = 14  # every product at two widths; about 15 MB each
+
+
+def scene_key(product: Product, width: int) -> tuple:
+    """What a scene is cached under: the product version (a shop product's id carries its
+    version, its views the photo's SHA-256), the view and the width."""
+    return (product, 0, width)
 
 
 def scene(product: Product, width: int) -> Scene:
     """The cached picture of a product at an output width (built on first use)."""
-    key = (product, width)
+    key = scene_key(product, width)
     with _lock:
         hit = _scenes.get(key)
         if hit is not None:
