@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -465,6 +466,7 @@ def _production_settings(raw: dict) -> dict:
 
 _products_cache: dict[int, dict[str, Product]] = {}
 _product_problems: dict[int, list[str]] = {}
+_product_errors: dict[int, list[str]] = {}  # entries that could not be read at all
 
 
 def _parsed_products() -> dict[str, Product]:
@@ -475,11 +477,13 @@ def _parsed_products() -> dict[str, Product]:
     if parsed is None:
         parsed = {}
         found: list[str] = []
+        broken: list[str] = []
         for pid, raw in cat.products.items():
             try:
                 product = Product.from_toml(raw, raw.get("_file", "products.toml"))
             except (CatalogError, ProductFileError) as exc:
                 found.append(str(exc))
+                broken.append(str(exc))
                 continue
             unknown = [f for f in product.allowed_fonts if f not in cat.fonts]
             if unknown:
@@ -487,8 +491,10 @@ def _parsed_products() -> dict[str, Product]:
             parsed[pid] = product
         _products_cache.clear()
         _product_problems.clear()
+        _product_errors.clear()
         _products_cache[key] = parsed
         _product_problems[key] = found
+        _product_errors[key] = broken
     return parsed
 
 
@@ -511,10 +517,26 @@ def product(product_id: str) -> Product | None:
     if hit is None:
         latest = current().latest.get(product_id)
         hit = parsed.get(latest) if latest else None
+    if hit is None and product_id.endswith("@draft"):
+        hit = _drafts.get(product_id)
     return hit
 
 
-def product_problems() -> tuple[str, ...]:
-    """Only the problems of product entries (a broken products file must stop the start)."""
+_drafts: OrderedDict[str, Product] = OrderedDict()
+
+
+def register_draft(p: Product) -> None:
+    """Make an unpublished product ("<id>@draft") renderable in this process (the staff
+    editor's live preview); the newest few are kept."""
+    with _lock:
+        _drafts[p.id] = p
+        _drafts.move_to_end(p.id)
+        while len(_drafts) > 8:
+            _drafts.popitem(last=False)
+
+
+def product_errors() -> tuple[str, ...]:
+    """Product entries that cannot be used at all (each names its file and field): the app
+    refuses to start with one, rather than show "Preview unavailable" to a shopper."""
     _parsed_products()
-    return tuple(_product_problems.get(id(current()), ()))
+    return tuple(_product_errors.get(id(current()), ()))

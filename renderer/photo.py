@@ -256,7 +256,10 @@ def _check_geometry(amap: AreaMap, region, file: str, field: str) -> None:
     if amap.kind == "perspective":
         # A convex quadrilateral in this order, else the homography folds the text over.
         pts = np.array(amap.corners)
-        cross = [np.cross(pts[(i + 1) % 4] - pts[i], pts[(i + 2) % 4] - pts[(i + 1) % 4]) for i in range(4)]
+        def turn(a, b) -> float:
+            return float(a[0] * b[1] - a[1] * b[0])
+
+        cross = [turn(pts[(i + 1) % 4] - pts[i], pts[(i + 2) % 4] - pts[(i + 1) % 4]) for i in range(4)]
         if not (all(c > 0 for c in cross) or all(c < 0 for c in cross)):
             raise ProductFileError(
                 file,

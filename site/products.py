@@ -262,3 +262,107 @@ def export(product_id: str, target: Path) -> Path:
 
 
 __all__ = ["FINISHES", "MAPPINGS", "ProductError", "draft", "publish", "store_photo"]
+
+
+# --- the staff editor's form ------------------------------------------------------------------
+
+FIELD_NUMBERS = {
+    "width_mm": float,
+    "height_mm": float,
+    "max_lines": int,
+    "max_chars_per_line": int,
+    "min_letter_height_mm": float,
+    "max_letter_height_mm": float,
+    "line_spacing": float,
+}
+REGION_NUMBERS = ("x_mm", "y_mm", "w_mm", "h_mm")
+
+
+def _number(form, key: str, kind, errors: list[str], label: str):
+    raw = str(form.get(key, "")).strip()
+    try:
+        value = kind(raw)
+    except ValueError:
+        errors.append(f"{label}: {raw!r} is not a number.")
+        return None
+    if kind is float and not (value == value and abs(value) < 1e6):
+        errors.append(f"{label}: {raw!r} is not a usable number.")
+        return None
+    return value
+
+
+def apply_form(data: dict, form) -> tuple[dict, list[str]]:
+    """The draft changed by the editor's form, and what is wrong with the form (the draft is
+    only saved when nothing is)."""
+    errors: list[str] = []
+    out = json.loads(json.dumps(data))
+    out["name"] = str(form.get("name", out["name"]))[:120] or out["id"]
+    out["description"] = str(form.get("description", out.get("description", "")))[:500]
+    finish = str(form.get("finish", out["finish"]))
+    if finish not in FINISHES:
+        errors.append(f"Finish: unknown finish {finish!r}.")
+    out["finish"] = finish
+    for key, kind in FIELD_NUMBERS.items():
+        if key in form:
+            value = _number(form, key, kind, errors, key.replace("_", " "))
+            if value is not None:
+                out[key] = value
+    for key in REGION_NUMBERS:
+        if f"region_{key}" in form:
+            value = _number(form, f"region_{key}", float, errors, f"area {key}")
+            if value is not None:
+                out["region"][key] = value
+    fonts = (
+        [f for f in form.getlist("allowed_fonts") if f] if hasattr(form, "getlist") else out["allowed_fonts"]
+    )
+    if fonts:
+        out["allowed_fonts"] = fonts
+    default = str(form.get("default_font", out["default_font"]))
+    out["default_font"] = default if default in out["allowed_fonts"] else out["allowed_fonts"][0]
+    area = out["views"][0]["areas"]["lines"]
+    mapping = str(form.get("mapping", area["mapping"]))
+    if mapping not in MAPPINGS:
+        errors.append(f"Mapping: unknown mapping {mapping!r}.")
+    area["mapping"] = mapping
+    corners = []
+    for corner in ("tl", "tr", "br", "bl"):
+        point = []
+        for axis in ("x", "y"):
+            key = f"{corner}_{axis}"
+            value = _number(form, key, float, errors, f"corner {corner} {axis}") if key in form else None
+            point.append(value)
+        corners.append(point)
+    if all(None not in p for p in corners):
+        area["corners"] = corners
+    if mapping == "cylinder":
+        radius = (
+            _number(form, "radius_mm", float, errors, "cylinder radius") if form.get("radius_mm") else None
+        )
+        area["radius_mm"] = radius or area.get("radius_mm") or out["width_mm"] / 2
+        out["region"]["radius_mm"] = area["radius_mm"]
+        tilt = _number(form, "tilt", float, errors, "tilt") if form.get("tilt") else None
+        area["tilt"] = tilt if tilt is not None else area.get("tilt", 0.12)
+        out["region"]["shape"] = "band"
+    else:
+        area.pop("radius_mm", None)
+        area.pop("tilt", None)
+        out["region"].pop("radius_mm", None)
+        out["region"]["shape"] = "rect"
+    if not errors:
+        try:
+            draft_product(out)
+        except (ProductFileError, catalog.CatalogError) as exc:
+            errors.append(str(exc).split(": ", 1)[-1])
+    return out, errors
+
+
+def draft_design(data: dict, sample: list[str]):
+    """The draft's sample design (registers the draft with the renderer in this process)."""
+    from proofmark_renderer import Design
+
+    product = draft_product(data)
+    catalog.register_draft(product)
+    lines = [line[:80] for line in sample if line][: product.max_lines] or [
+        product.name[: product.max_chars_per_line]
+    ]
+    return Design(product=product.id, font=product.default_font, lines=tuple(lines))
