@@ -256,6 +256,7 @@ def _check_geometry(amap: AreaMap, region, file: str, field: str) -> None:
     if amap.kind == "perspective":
         # A convex quadrilateral in this order, else the homography folds the text over.
         pts = np.array(amap.corners)
+
         def turn(a, b) -> float:
             return float(a[0] * b[1] - a[1] * b[0])
 
