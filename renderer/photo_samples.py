@@ -141,7 +141,7 @@ def tumbler() -> tuple[Image.Image, dict]:
         * (0.8 + 0.4 * (1 - (yy - top_y + tilt * rpx) / (2 * tilt * rpx + 1)))[..., None]
     )
     rgb = rgb * (1 - lid[..., None]) + lid_rgb * lid[..., None]
-    region = (0.0, 40.0, 90.0, 70.0)  # unrolled: 90 mm of the 239 mm circumference, centred
+    region = (0.0, 40.0, 70.0, 70.0)  # unrolled: 70 mm of the 239 mm circumference, centred
     half = region[2] / 2 / radius
     xl, xr = cx - rpx * math.sin(half), cx + rpx * math.sin(half)
     lift = tilt * rpx * math.cos(half)
