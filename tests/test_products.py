@@ -329,6 +329,9 @@ def test_publishing_a_new_version_leaves_an_approved_proof_unchanged(app, staff,
     evidence_after = json.loads(staff.get(f"/staff/proofs/{proof_id}/evidence.json").get_data(as_text=True))
     for key in ("proof", "approval", "revisions"):
         assert evidence_after[key] == evidence_before[key]
+    # Production files are made from version 1's layout, the one the customer approved.
+    svg = staff.get(f"/staff/proofs/{proof_id}/production/face.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.data
     result = runner.invoke(args=["verify-records"])
     assert result.exit_code == 0, result.output
 
