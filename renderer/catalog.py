@@ -147,7 +147,7 @@ def published_products(instance: Path | None) -> tuple[dict[str, dict], dict[str
     root = instance / PUBLISHED_DIR if instance else None
     if root is None or not root.is_dir():
         return found, latest
-    for folder in sorted(root.iterdir()):
+    for folder in sorted(d for d in root.iterdir() if d.is_dir()):
         versions = sorted((int(v.name), v) for v in folder.glob("*") if v.name.isdigit() and v.is_dir())
         for number, vdir in versions:
             file = vdir / "product.toml"
@@ -185,14 +185,17 @@ def configure(instance_path: str | Path | None, asset_root: str | Path | None = 
         return _current
 
 
+STAMP_FILE = ".published"  # touched after each publish: one stat tells a process to reload
+
+
 def _published_stamp(instance: Path | None) -> tuple:
-    """Changes when a version is published (a new folder under instance/products/<id>/)."""
-    root = instance / PUBLISHED_DIR if instance else None
-    if root is None or not root.is_dir():
+    """Changes when a version is published (proofmark.products touches the stamp file)."""
+    if instance is None:
         return ()
-    stamps = [root.stat().st_mtime_ns]
-    stamps += [d.stat().st_mtime_ns for d in root.iterdir() if d.is_dir()]
-    return tuple(stamps)
+    try:
+        return (os.stat(instance / PUBLISHED_DIR / STAMP_FILE).st_mtime_ns,)
+    except OSError:
+        return ()
 
 
 _stamp: tuple = ()

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -229,6 +230,9 @@ def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path]
             ),
         )
         os.rename(tmp, root / str(version))  # fails rather than replace an existing version
+    stamp = root.parent / catalog.STAMP_FILE
+    stamp.write_text(f"{product_id}@{version}\n", encoding="utf-8")  # other processes reload
+    os.utime(stamp, ns=(time.time_ns(), time.time_ns()))
     catalog.refresh()
     return version
 

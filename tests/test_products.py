@@ -89,6 +89,24 @@ def test_a_grid_in_millimetres_lands_within_a_pixel_of_its_computed_place(amap, 
         assert abs(fx - x) < 1e-6 and abs(fy - y) < 1e-6
 
 
+def test_the_renderers_perspective_warp_is_the_same_map_as_the_grid_test():
+    """A perspective area without mask or ink displacement is bent by Pillow's PERSPECTIVE
+    transform (in C); it must put every pixel where the per-pixel map above puts it."""
+    from proofmark_renderer.scenes import photo as scene_photo
+
+    amap = AreaMap("lines", "perspective", ((120.0, 80.0), (520.0, 130.0), (500.0, 360.0), (90.0, 300.0)))
+    m = Mapping(amap, Region("rect", x_mm=5, y_mm=5, w_mm=40, h_mm=20))
+    fast = scene_photo._warped(m, (600, 480), None, None).warp
+    flat = np.zeros((480, 600), np.float32)
+    exact = scene_photo._warped(m, (600, 480), None, (flat, flat)).warp
+    assert type(fast).__name__ == "HomographyWarp" and fast.box == exact.box
+    canvas = Image.new("L", fast.canvas_size, 0)
+    ImageDraw.Draw(canvas).text((10, 20), "Rex 0123", fill=255, font_size=40)
+    a = np.asarray(fast.apply(canvas), np.float32)
+    b = np.asarray(exact.apply(canvas, (0, canvas.width)), np.float32)
+    assert np.abs(a - b).max() <= 1 and b.sum() > 0
+
+
 def test_on_a_cylinder_letters_narrow_towards_the_edges_and_the_baseline_bends():
     amap = AreaMap(
         "lines", "cylinder", ((150.0, 100.0), (450.0, 100.0), (450.0, 380.0), (150.0, 380.0)), 38.0, 0.15

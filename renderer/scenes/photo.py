@@ -15,11 +15,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image
 
 from proofmark_renderer.catalog import Product
-from proofmark_renderer.photo import Mapping
+from proofmark_renderer.photo import Mapping, homography, region_corners
 from proofmark_renderer.scenes.common import Scene, Surface, frame, frosted_floor, spark_of, to_image
 from proofmark_renderer.substrates import blur
 from proofmark_renderer.warp import build
@@ -134,6 +136,36 @@ def _area_box(m: Mapping, size: tuple[int, int], margin_mm: float = 0.0) -> tupl
     )
 
 
+@dataclass(frozen=True, eq=False)
+class HomographyWarp:
+    """A perspective area without displacement or mask: one projective map, done by Pillow
+    in C (Image.transform PERSPECTIVE) instead of a per-pixel gather."""
+
+    canvas_size: tuple[int, int]
+    box: tuple[int, int, int, int]
+    coeffs: tuple[float, ...]  # output pixel (relative to box) -> canvas pixel
+
+    def apply(self, canvas: Image.Image, x_range=None) -> Image.Image:
+        x0, y0, x1, y1 = self.box
+        return canvas.transform(
+            (x1 - x0, y1 - y0),
+            Image.Transform.PERSPECTIVE,
+            self.coeffs,
+            Image.Resampling.BILINEAR,
+            fillcolor=0,
+        )
+
+
+def homography_warp(m: Mapping, cs: float, fx0: float, fy0: float, canvas_size, box) -> HomographyWarp:
+    to_mm = homography(m._pts(), region_corners(m.region))
+    shift = np.array([[1, 0, box[0]], [0, 1, box[1]], [0, 0, 1]], np.float64)
+    # +0.5: Pillow samples a canvas pixel at its centre (i + 0.5), the gather warps at i.
+    to_canvas = np.array([[cs, 0, 0.5 - fx0 * cs], [0, cs, 0.5 - fy0 * cs], [0, 0, 1]], np.float64)
+    total = to_canvas @ to_mm @ shift
+    total /= total[2, 2]
+    return HomographyWarp(canvas_size, box, tuple(float(c) for c in total.ravel()[:8]))
+
+
 def _warped(m: Mapping, size, visible, gradient) -> Surface:
     r = m.region
     cs = m.px_per_mm()
@@ -143,6 +175,8 @@ def _warped(m: Mapping, size, visible, gradient) -> Surface:
     ch = int(np.ceil((r.h_mm + 2 * margin) * cs))
     box = _area_box(m, size, margin)
     amount = 0.6 * cs * 0.05  # at most about 0.03 mm of drift per unit of shading slope
+    if m.amap.kind == "perspective" and visible is None and gradient is None:
+        return Surface(cs, fx0, fy0, homography_warp(m, cs, fx0, fy0, (cw, ch), box))
 
     def inverse(x, y):
         xs, ys = x + 0.5, y + 0.5
