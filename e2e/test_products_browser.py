@@ -87,6 +87,7 @@ def test_staff_publish_a_photo_product_and_a_phone_shopper_orders_it(
     with page.expect_response(lambda r: "/preview.jpg" in r.url and r.status == 200):
         page.locator('input[name="sample_1"]').dispatch_event("change")
     expect(page.locator(".product-preview .error")).to_have_count(0)
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(artifacts / "products-editor.png"), full_page=True)
     page.click("#publish")
     expect(page.locator(".flash-ok")).to_contain_text("Published shop-tag version 1")

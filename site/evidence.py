@@ -691,6 +691,9 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         "Product",
         record.product_name + (f" — {record.product_description}" if record.product_description else ""),
     )
+    if record.product_version:
+        v = record.product_version
+        row("Product version", f"{v['id']} version {v['version']}, photo SHA-256 {v['photo_sha256']}")
     row(
         "Proof",
         f"#{proof['id']} ({proof['public_id']}), status {proof['status'].replace('_', ' ')}, "

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from pypdf import PdfReader
 
 from proofmark import products, proofs
 from proofmark.db import get_db
@@ -323,6 +324,10 @@ def test_publishing_a_new_version_leaves_an_approved_proof_unchanged(app, staff,
         events_before = [dict(r) for r in db.execute("SELECT * FROM events WHERE proof_id = ?", (proof_id,))]
     evidence_before = json.loads(staff.get(f"/staff/proofs/{proof_id}/evidence.json").get_data(as_text=True))
     assert evidence_before["proof"]["product_version"]["version"] == 1
+    pdf = staff.get(f"/staff/proofs/{proof_id}/evidence.pdf")
+    assert pdf.status_code == 200
+    pdf_text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "tag version 1" in pdf_text
     assert proof.product == "tag@1"
 
     staff.post(
