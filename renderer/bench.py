@@ -10,15 +10,18 @@ from __future__ import annotations
 import io
 import os
 import platform
+import shutil
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 from PIL import Image, features
 
-from proofmark_renderer import catalog
+from proofmark_renderer import catalog, photo_samples
 from proofmark_renderer.compose import FORMATS, PROOF_PNG_OPTIONS, encode, encode_png, render
 from proofmark_renderer.model import RENDERER_VERSION
-from proofmark_renderer.samples import SAMPLES
+from proofmark_renderer.samples import PHOTO_SAMPLES, SAMPLES
 
 
 def _median_ms(fn, repeat: int) -> tuple[float, float]:
@@ -33,11 +36,34 @@ def _median_ms(fn, repeat: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
-def run(width: int = 1200, fmt: str = "jpeg", repeat: int = 15) -> dict:
+def run(width: int = 1200, fmt: str = "jpeg", repeat: int = 15, photos: bool = True) -> dict:
+    """Every built-in product, then (with `photos`) the three photo-based demo products,
+    published into a throwaway instance folder (their photos are drawn first, untimed)."""
+    products = _run(catalog.products(), SAMPLES, width, fmt, repeat)
+    if photos:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / catalog.PUBLISHED_DIR
+            for folder in photo_samples.write(Path(tmp) / "src"):
+                (root / folder.name).mkdir(parents=True)
+                shutil.copytree(folder, root / folder.name / "1")
+            previous = catalog._instance_path, catalog._asset_root
+            catalog.configure(tmp, previous[1])
+            try:
+                shop = [p for p in catalog.products() if p.base_id]
+                samples = {f"{p.base_id}@1": PHOTO_SAMPLES.get(p.base_id, ()) for p in shop}
+                products |= {
+                    f"{pid} (photo)": v for pid, v in _run(shop, samples, width, fmt, repeat).items()
+                }
+            finally:
+                catalog.configure(*previous)
+    return _report(products, width, fmt, repeat)
+
+
+def _run(candidates, samples, width: int, fmt: str, repeat: int) -> dict[str, dict]:
     pil_fmt = FORMATS[fmt]
     products: dict[str, dict] = {}
-    for product in catalog.products():
-        designs = SAMPLES.get(product.id) or ()
+    for product in candidates:
+        designs = samples.get(product.id) or ()
         if not designs:
             continue
         for d in designs:
@@ -66,6 +92,10 @@ def run(width: int = 1200, fmt: str = "jpeg", repeat: int = 15) -> dict:
             "encode_floor_cpu_ms": round(floor_cpu, 2),
             "designs": len(designs),
         }
+    return products
+
+
+def _report(products: dict, width: int, fmt: str, repeat: int) -> dict:
     worst = max((p["median_ms"] for p in products.values()), default=0.0)
     worst_ratio = max((p["ratio"] or 0 for p in products.values()), default=0.0)
     try:

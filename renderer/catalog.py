@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 from fontTools.unicodedata import block
+
+from proofmark_renderer.photo import ProductFileError, parse_view
 
 # Installed beside this package as `proofmark_renderer.fonts` (the folder `fonts/` of the checkout).
 FONT_CATALOG = Path(str(resources.files("proofmark_renderer.fonts").joinpath("catalog.toml")))
@@ -59,6 +62,8 @@ class Catalog:
     products: dict[str, dict]
     # Human-readable problems found while loading (missing files, unknown groups).
     problems: tuple[str, ...] = field(default=())
+    # A shop product's id -> the id of its latest published version ("dog-tag" -> "dog-tag@3").
+    latest: dict[str, str] = field(default_factory=dict)
 
 
 def _read_toml(path: Path) -> dict:
@@ -124,8 +129,42 @@ def load(instance_path: str | Path | None = None, asset_root: str | Path | None 
         product_file = instance / "products.toml"
     products = {}
     if product_file.is_file():
-        products = {p["id"]: p for p in _read_toml(product_file).get("product", [])}
-    return Catalog(fonts=fonts, products=products, problems=tuple(problems))
+        for p in _read_toml(product_file).get("product", []):
+            products[p.get("id", "?")] = p | {"_file": str(product_file)}
+    published, latest = published_products(instance)
+    products.update(published)
+    return Catalog(fonts=fonts, products=products, problems=tuple(problems), latest=latest)
+
+
+PUBLISHED_DIR = "products"  # instance/products/<id>/<version>/product.toml + photos
+
+
+def published_products(instance: Path | None) -> tuple[dict[str, dict], dict[str, str]]:
+    """Every published version of the shop's own products, as raw entries keyed by
+    "<id>@<version>", and each id's latest version. Versions are folders never rewritten."""
+    found: dict[str, dict] = {}
+    latest: dict[str, str] = {}
+    root = instance / PUBLISHED_DIR if instance else None
+    if root is None or not root.is_dir():
+        return found, latest
+    for folder in sorted(d for d in root.iterdir() if d.is_dir()):
+        versions = sorted((int(v.name), v) for v in folder.glob("*") if v.name.isdigit() and v.is_dir())
+        for number, vdir in versions:
+            file = vdir / "product.toml"
+            if not file.is_file():
+                continue
+            raw = dict(_read_toml(file).get("product", {}))
+            key = f"{folder.name}@{number}"
+            found[key] = raw | {
+                "id": key,
+                "base_id": folder.name,
+                "version": number,
+                "view": "photo",
+                "_dir": str(vdir),
+                "_file": str(file),
+            }
+            latest[folder.name] = key
+    return found, latest
 
 
 _lock = threading.Lock()
@@ -141,7 +180,35 @@ def configure(instance_path: str | Path | None, asset_root: str | Path | None = 
         _instance_path = Path(instance_path) if instance_path else None
         _asset_root = Path(asset_root) if asset_root else None
         _current = load(_instance_path, _asset_root)
+        global _stamp
+        _stamp = _published_stamp(_instance_path)
         return _current
+
+
+STAMP_FILE = ".published"  # touched after each publish: one stat tells a process to reload
+
+
+def _published_stamp(instance: Path | None) -> tuple:
+    """Changes when a version is published (proofmark.products touches the stamp file)."""
+    if instance is None:
+        return ()
+    try:
+        return (os.stat(instance / PUBLISHED_DIR / STAMP_FILE).st_mtime_ns,)
+    except OSError:
+        return ()
+
+
+_stamp: tuple = ()
+
+
+def refresh() -> None:
+    """Reload if another process published a product version since the last load."""
+    global _current, _stamp
+    stamp = _published_stamp(_instance_path)
+    if stamp != _stamp:
+        with _lock:
+            _stamp = stamp
+            _current = load(_instance_path, _asset_root)
 
 
 def current() -> Catalog:
@@ -254,6 +321,16 @@ class Product:
     production_dpi: int = 300
     production_mirror: bool = False
     production_artboard: str = "product"
+    # A shop's own product (view = "photo"): its published version (the id is then
+    # "<base_id>@<version>") and its views, each a photo with its areas mapped onto it.
+    version: int = 0
+    base_id: str = ""
+    views: tuple = ()
+    ink: str = ""
+
+    @property
+    def photo_sha256(self) -> str:
+        return self.views[0].sha256 if self.views else ""
 
     @property
     def fields(self) -> list[str]:
@@ -273,7 +350,8 @@ class Product:
         return f"{self.width_mm:g} × {self.height_mm:g} mm"
 
     @classmethod
-    def from_toml(cls, raw: dict) -> Product:
+    def from_toml(cls, raw: dict, file: str = "products.toml") -> Product:
+        check_entry(raw, file)
         try:
             specs = tuple(
                 FieldSpec(
@@ -306,9 +384,68 @@ class Product:
                 field_specs=specs,
                 emoji=bool(raw.get("emoji", False)),
                 **_production_settings(raw.get("production", {})),
+                **_photo_settings(raw, specs, file),
             )
+        except ProductFileError:
+            raise
         except (KeyError, TypeError, ValueError) as exc:
-            raise CatalogError(f"product {raw.get('id', '?')!r}: {exc!r}") from exc
+            raise CatalogError(f"{file}: product {raw.get('id', '?')!r}: {exc!r}") from exc
+
+
+FINISH_PREFIXES = ("engraved", "stamped", "laser", "print")
+VIEWS = ("pendant", "bar", "ring", "ornament", "board", "shirt", "mug", "photo", "flat")
+REQUIRED = ("id", "name", "finish", "width_mm", "height_mm", "region", "max_lines", "max_chars_per_line")
+
+
+def check_entry(raw: dict, file: str = "products.toml") -> None:
+    """Refuse what would otherwise come out as a wrong picture or "Preview unavailable":
+    each error names the file, the product and the field."""
+    pid = raw.get("id", "?")
+
+    def fail(field: str, message: str):
+        raise ProductFileError(file, f"product {pid!r}: {field}", message)
+
+    for key in REQUIRED:
+        if key not in raw:
+            fail(key, "is missing")
+    finish = str(raw["finish"])
+    if not finish.startswith(FINISH_PREFIXES):
+        fail(
+            "finish", f"unknown finish {finish!r} (a finish starts with one of: {', '.join(FINISH_PREFIXES)})"
+        )
+    view = str(raw.get("view", "flat"))
+    if view not in VIEWS:
+        fail("view", f"unknown view {view!r} (known: {', '.join(VIEWS)})")
+    if not isinstance(raw["region"], dict):
+        fail("region", 'must be a table, e.g. { shape = "rect", x_mm = 1, y_mm = 1, w_mm = 20, h_mm = 5 }')
+    shape = str(raw["region"].get("shape", "rect"))
+    if shape not in REGION_SHAPES:
+        fail("region.shape", f"unknown shape {shape!r} (known: {', '.join(REGION_SHAPES)})")
+    for key in ("width_mm", "height_mm"):
+        try:
+            ok = float(raw[key]) > 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            fail(key, f"must be a positive number of millimetres, not {raw[key]!r}")
+    fonts = raw.get("allowed_fonts")
+    if not isinstance(fonts, list) or not fonts:
+        fail("allowed_fonts", "must list at least one font id")
+    if "default_font" in raw and raw["default_font"] not in fonts:
+        fail("default_font", f"{raw['default_font']!r} is not among allowed_fonts")
+    if view == "photo" and not raw.get("views"):
+        fail("views", "a photo product needs at least one [[product.views]] with its photo")
+
+
+def _photo_settings(raw: dict, specs: tuple, file: str) -> dict:
+    if str(raw.get("view")) != "photo":
+        return {}
+    folder = Path(str(raw.get("_dir") or Path(file).parent))
+    areas = {"lines": Region.from_toml(raw["region"])} | {f.id: f.region for f in specs}
+    views = tuple(parse_view(v, folder, file, i, areas) for i, v in enumerate(raw["views"]))
+    version = int(raw.get("version", 0))
+    base = str(raw.get("base_id") or raw["id"])
+    return {"version": version, "base_id": base, "views": views, "ink": str(raw.get("ink", ""))}
 
 
 PRODUCTION_ARTBOARDS = ("product", "region")
@@ -332,6 +469,7 @@ def _production_settings(raw: dict) -> dict:
 
 _products_cache: dict[int, dict[str, Product]] = {}
 _product_problems: dict[int, list[str]] = {}
+_product_errors: dict[int, list[str]] = {}  # entries that could not be read at all
 
 
 def _parsed_products() -> dict[str, Product]:
@@ -342,11 +480,13 @@ def _parsed_products() -> dict[str, Product]:
     if parsed is None:
         parsed = {}
         found: list[str] = []
+        broken: list[str] = []
         for pid, raw in cat.products.items():
             try:
-                product = Product.from_toml(raw)
-            except CatalogError as exc:
+                product = Product.from_toml(raw, raw.get("_file", "products.toml"))
+            except (CatalogError, ProductFileError) as exc:
                 found.append(str(exc))
+                broken.append(str(exc))
                 continue
             unknown = [f for f in product.allowed_fonts if f not in cat.fonts]
             if unknown:
@@ -354,14 +494,52 @@ def _parsed_products() -> dict[str, Product]:
             parsed[pid] = product
         _products_cache.clear()
         _product_problems.clear()
+        _product_errors.clear()
         _products_cache[key] = parsed
         _product_problems[key] = found
+        _product_errors[key] = broken
     return parsed
 
 
 def products() -> list[Product]:
-    return list(_parsed_products().values())
+    """The products a shopper can choose: built-ins and each shop product's latest version."""
+    refresh()
+    cat = current()
+    return [p for p in _parsed_products().values() if not p.base_id or cat.latest.get(p.base_id) == p.id]
 
 
 def product(product_id: str) -> Product | None:
-    return _parsed_products().get(product_id)
+    """A product by id. A shop product's own id names its latest version; "<id>@<n>" names
+    exactly that version (what designs, proofs and approvals keep)."""
+    parsed = _parsed_products()
+    hit = parsed.get(product_id)
+    if hit is None and _instance_path is not None and (_instance_path / PUBLISHED_DIR).is_dir():
+        refresh()
+        parsed = _parsed_products()
+        hit = parsed.get(product_id)
+    if hit is None:
+        latest = current().latest.get(product_id)
+        hit = parsed.get(latest) if latest else None
+    if hit is None and product_id.endswith("@draft"):
+        hit = _drafts.get(product_id)
+    return hit
+
+
+_drafts: OrderedDict[str, Product] = OrderedDict()
+
+
+def register_draft(p: Product) -> None:
+    """Make an unpublished product ("<id>@draft") renderable in this process (the staff
+    editor's live preview); the newest few are kept."""
+    with _lock:
+        _drafts[p.id] = p
+        _drafts.move_to_end(p.id)
+        while len(_drafts) > 8:
+            _drafts.popitem(last=False)
+
+
+def product_errors() -> tuple[str, ...]:
+    """Product entries that cannot be used at all (each names its file and field): the app
+    refuses to start with one, rather than show "Preview unavailable" to a shopper."""
+    _parsed_products()
+    return tuple(_product_errors.get(id(current()), ()))

@@ -45,3 +45,20 @@ SAMPLES: dict[str, tuple[Design, ...]] = {
 
 def first(product_id: str) -> Design:
     return SAMPLES[product_id][0]
+
+
+# The demo shop's photo-based products (proofmark_renderer.photo_samples), for the benchmark.
+PHOTO_SAMPLES: dict[str, tuple[Design, ...]] = {
+    "dog-tag": (
+        Design("dog-tag", "montserrat", ("REX", "07700 900123")),
+        Design("dog-tag", "courier-prime", ("IF FOUND", "CALL 555-0199", "REWARD")),
+    ),
+    "tumbler": (
+        Design("tumbler", "dancing-script", ("Hannah",)),
+        Design("tumbler", "montserrat", ("COFFEE", "FIRST")),
+    ),
+    "maple-sign": (
+        Design("maple-sign", "playfair-display", ("The Millers", "Est. 2019")),
+        Design("maple-sign", "great-vibes", ("Home Sweet Home",)),
+    ),
+}

@@ -61,6 +61,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     fonts = catalog.configure(app.instance_path, app.config["ASSET_ROOT"])
     for problem in fonts.problems:
         app.logger.warning("font catalog: %s", problem)
+    broken = catalog.product_errors()
+    if broken:
+        raise RuntimeError("The product catalog cannot be used:\n" + "\n".join(broken))
 
     if app.config.get("TRUSTED_PROXIES"):
         # Behind N reverse proxies, the recorded IP (evidence) must be the client's, not the proxy's.

@@ -507,6 +507,73 @@ def restore_command(from_url: str | None, images: Path | None) -> None:
     click.echo("Now run `proofmark verify-records`.")
 
 
+@click.group("products")
+def products_group() -> None:
+    """The shop's own products as folders (product.toml + photos): check, import, export."""
+
+
+@products_group.command("check")
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def products_check_command(folders: tuple[Path, ...]) -> None:
+    """Check product folders (and the instance's product catalog, which the start also checks)."""
+    from proofmark_renderer import catalog, productfiles
+    from proofmark_renderer.photo import ProductFileError
+
+    failed = False
+    for folder in folders:
+        try:
+            _raw, product = productfiles.read(folder)
+        except (ProductFileError, catalog.CatalogError) as exc:
+            click.echo(f"error: {exc}")
+            failed = True
+            continue
+        click.echo(
+            f"ok: {folder}: {product.id} ({len(product.views)} view(s), photo {product.photo_sha256[:12]}…)"
+        )
+    for problem in catalog.product_errors():
+        click.echo(f"error: {problem}")
+        failed = True
+    if failed:
+        raise SystemExit(1)
+
+
+@products_group.command("import")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
+def products_import_command(folders: tuple[Path, ...]) -> None:
+    """Import product folders: each is checked, its photos pass the upload checks, and it is
+    published as the product's next version."""
+    from proofmark import products
+    from proofmark.uploads import PhotoError
+    from proofmark_renderer import catalog
+    from proofmark_renderer.photo import ProductFileError
+
+    for folder in folders:
+        try:
+            product_id, version = products.import_folder(db.get_db(), folder, "cli")
+        except (ProductFileError, catalog.CatalogError, PhotoError, products.ProductError) as exc:
+            click.echo(f"error: {exc}")
+            raise SystemExit(1) from exc
+        click.echo(f"imported {folder} as {product_id}@{version}")
+
+
+@products_group.command("export")
+@click.argument("product_id")
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False))
+@with_appcontext
+def products_export_command(product_id: str, target: Path) -> None:
+    """Copy a product's latest published version (product.toml + photos) into TARGET/<id>/."""
+    from proofmark import products
+
+    try:
+        dest = products.export(product_id, target)
+    except products.ProductError as exc:
+        click.echo(f"error: {exc}")
+        raise SystemExit(1) from exc
+    click.echo(f"exported to {dest}")
+
+
 COMMANDS = (
     init_instance_command,
     init_db_command,
@@ -530,6 +597,7 @@ COMMANDS = (
     verify_evidence_command,
     replicate_command,
     restore_command,
+    products_group,
 )
 
 

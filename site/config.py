@@ -301,6 +301,9 @@ DEFAULTS: dict = {
     # pixels (checked from the header, before decoding: a decompression bomb is refused).
     "CLAIM_PHOTO_MAX_BYTES": 15 * 1024 * 1024,
     "CLAIM_PHOTO_MAX_PIXELS": 50_000_000,
+    # A shop product's photo (staff "Products"): the same checks as claim photos.
+    "PRODUCT_PHOTO_MAX_BYTES": 15 * 1024 * 1024,
+    "PRODUCT_PHOTO_MAX_PIXELS": 40_000_000,
     # The shop's time zone (IANA name) for times shown to staff; evidence keeps UTC.
     "SHOP_TIMEZONE": "UTC",
 }

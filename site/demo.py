@@ -19,6 +19,30 @@ def seed(database: sqlite_utils.Database) -> Iterator[str]:
         database.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('demo_seeded', datetime('now'))")
     yield "Demo shop ready: the catalog is in renderer/products.toml."
     yield from seed_staff(database)
+    yield from seed_products(database)
+
+
+def seed_products(database: sqlite_utils.Database) -> Iterator[str]:
+    """Three of the shop's own products on photos the project draws itself
+    (proofmark_renderer.photo_samples), imported like any product folder: a dog tag
+    (perspective), a tumbler (cylinder) and a maple sign (flat, laser). Demo mode only."""
+    import tempfile
+    from pathlib import Path
+
+    from proofmark import products
+    from proofmark_renderer import photo_samples
+
+    if not has_app_context() or not current_app.config.get("DEMO"):
+        return
+    have = {r[0] for r in database.execute("SELECT DISTINCT product_id FROM product_versions")}
+    if {"dog-tag", "tumbler", "maple-sign"} <= have:
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for folder in photo_samples.write(Path(tmp)):
+            if folder.name in have:
+                continue
+            product_id, version = products.import_folder(database, folder, "demo")
+            yield f"Demo product on its own photo: {product_id} version {version} (staff: Products)."
 
 
 def seed_staff(database: sqlite_utils.Database) -> Iterator[str]:

@@ -62,6 +62,7 @@ class ProofRecord:
     approved_revision: dict | None = None
     product_name: str = ""
     product_description: str = ""
+    product_version: dict | None = None
     image_problems: dict[str, str] = field(default_factory=dict)  # sha -> problem
     ledger: dict | None = None  # the approval's log entry, inclusion proof, signed head, timestamp
     moved_on: list[str] = field(default_factory=list)  # what happened after the approval
@@ -182,6 +183,13 @@ def load_record(db: sqlite_utils.Database, proof_id: int, app: Flask | None = No
     product = catalog.product(proof["product"])
     record.product_name = product.name if product else proof["product"]
     record.product_description = product.description if product else ""
+    if product is not None and product.base_id:
+        # A shop's own product: the exact published version and its photo (never rewritten).
+        record.product_version = {
+            "id": product.base_id,
+            "version": product.version,
+            "photo_sha256": product.photo_sha256,
+        }
     return record
 
 
@@ -278,6 +286,7 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
             "source": proof["source"],
             "product": proof["product"],
             "product_name": record.product_name,
+            **({"product_version": record.product_version} if record.product_version else {}),
             "created_at_utc": proof["created_at"],
             "decided_at_utc": proof.get("decided_at"),
             "current_revision": proof["current_revision"],
@@ -682,6 +691,9 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         "Product",
         record.product_name + (f" — {record.product_description}" if record.product_description else ""),
     )
+    if record.product_version:
+        v = record.product_version
+        row("Product version", f"{v['id']} version {v['version']}, photo SHA-256 {v['photo_sha256']}")
     row(
         "Proof",
         f"#{proof['id']} ({proof['public_id']}), status {proof['status'].replace('_', ' ')}, "

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from proofmark_renderer import scene_cache
 from proofmark_renderer.catalog import Product
-from proofmark_renderer.scenes import bar, board, discs, mug, ring, shirt
+from proofmark_renderer.scenes import bar, board, discs, mug, photo, ring, shirt
 from proofmark_renderer.scenes.common import Scene, Surface, frame, plain, ui_font
 
 __all__ = ["SCENES", "Scene", "Surface", "frame", "scene", "ui_font"]
@@ -27,7 +27,10 @@ SCENES: dict[str, Callable[[Product, int], Scene]] = {
     "board": board.board,
     "shirt": shirt.shirt,
     "mug": mug.mug,
+    # A shop's own product: its photo is the picture (proofmark_renderer.photo).
+    "photo": photo.photo,
 }
+
 
 
 def scene(product: Product, width: int) -> Scene:

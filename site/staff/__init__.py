@@ -13,6 +13,7 @@ from proofmark.staff import (  # noqa: F401
     insights_views,
     integrations_views,
     production_views,
+    products_views,
     views,
 )
 from proofmark.staff.blueprint import bp

@@ -1,0 +1,266 @@
+"""Three photo-based demo products whose photos the project draws itself (numpy and Pillow,
+fixed seeds, nothing downloaded): a steel dog tag lying at an angle (perspective), a white
+tumbler (cylinder) and a maple sign on a wall (flat, laser). `write(folder)` makes one
+product folder each (product.toml + photo.jpg), the same format `proofmark products import`
+reads. Their area corners are computed from the same geometry that drew the photo.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from proofmark_renderer import substrates
+from proofmark_renderer.photo import homography
+from proofmark_renderer.substrates import blur
+
+W, H = 1600, 1200
+
+SCRIPTS = ["great-vibes", "dancing-script", "allura", "parisienne", "eb-garamond", "playfair-display"]
+SANS = ["montserrat", "lato", "noto-sans", "courier-prime"]
+
+
+def _img(rgb: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+
+
+def _table(seed: int, top, bottom) -> np.ndarray:
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    t = (yy / H)[..., None]
+    rgb = np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t
+    rgb *= (1 + 0.03 * substrates.fractal(H, W, 80, seed))[..., None]
+    r = np.sqrt(((xx - W * 0.45) / W) ** 2 + ((yy - H * 0.4) / H) ** 2)
+    return rgb * (1 - 0.3 * np.clip(r - 0.2, 0, 1))[..., None]
+
+
+def dog_tag() -> tuple[Image.Image, dict]:
+    """A 50 x 28 mm stainless tag on linen, seen from above at a slant."""
+    rgb = _table(5, (0.80, 0.78, 0.74), (0.66, 0.64, 0.60))
+    rgb *= (1 + 0.04 * substrates.brushed(H, W, 7, streak=3.0) * 0.3)[..., None]
+    # The tag drawn flat at 20 px/mm, then set into the photo by a homography.
+    s, tw, th = 20, 50.0, 28.0
+    fw, fh = int(tw * s), int(th * s)
+    yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
+    rad = 6 * s
+    cx = np.clip(xx, rad, fw - rad)
+    cy = np.clip(yy, rad, fh - rad)
+    alpha = np.clip(rad - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + 0.5, 0, 1)
+    hole = np.clip(np.sqrt((xx - 5.0 * s) ** 2 + (yy - fh / 2) ** 2) - 1.8 * s + 0.5, 0, 1)
+    alpha *= hole
+    edge = np.clip(blur(alpha, 1.2 * s) * 2 - 1, 0, 1)
+    gy, gx = np.gradient(blur(alpha, 0.8 * s))
+    rim = np.clip(-(gx * -0.6 + gy * -0.8) * 30, -0.4, 0.6)
+    brushed = substrates.brushed(fh, fw, 11, streak=80.0)
+    sky = 0.62 + 0.25 * np.clip(1 - yy / fh, 0, 1) - 0.18 * np.clip((xx / fw - 0.55) * 2, 0, 1)
+    tone = sky + 0.035 * brushed + rim * (1 - edge) + 0.06 * edge
+    steel = np.array([0.86, 0.87, 0.90], np.float32) * np.clip(tone, 0.1, 1.2)[..., None]
+    face = Image.merge("RGBA", [*_img(steel).split(), _img(alpha)])
+    dst = np.array([(520, 360), (1230, 420), (1180, 820), (450, 730)], np.float64)
+    src = np.array([(0, 0), (fw, 0), (fw, fh), (0, fh)], np.float64)
+    to_face = homography(dst, src)  # Pillow wants the inverse: photo -> face
+    coeffs = (to_face / to_face[2, 2]).ravel()[:8]
+    warped = face.transform((W, H), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
+    a = np.asarray(warped.getchannel("A"), np.float32) / 255
+    shadow = np.roll(np.roll(blur(a, 14), 18, 0), 12, 1)
+    rgb *= (1 - 0.35 * shadow)[..., None]
+    rgb = rgb * (1 - a[..., None]) + np.asarray(warped.convert("RGB"), np.float32) / 255 * a[..., None]
+    # A ball chain through the hole, running off to the upper left.
+    im = _img(rgb)
+    draw = ImageDraw.Draw(im)
+    hx, hy = _h(homography(src, dst), 5.0 * s, fh / 2)
+    for i in range(40):
+        bx, by = hx - 14 * i * 0.8, hy - 14 * i * 0.55
+        draw.ellipse((bx - 6, by - 6, bx + 6, by + 6), fill=(150, 150, 154), outline=(90, 90, 96))
+        draw.ellipse((bx - 3, by - 4, bx, by - 1), fill=(235, 235, 240))
+    to_photo = homography(src / s, dst)
+    region = (11.0, 5.0, 36.0, 18.0)
+    corners = [_h(to_photo, x, y) for x, y in _rect(region)]
+    product = {
+        "id": "dog-tag",
+        "name": "Steel dog tag",
+        "description": "Stainless steel tag, 50 by 28 mm, engraved with up to three lines.",
+        "finish": "engraved-steel",
+        "substrate": "stainless-steel",
+        "width_mm": tw,
+        "height_mm": th,
+        "max_lines": 3,
+        "max_chars_per_line": 16,
+        "min_letter_height_mm": 2.0,
+        "max_letter_height_mm": 5.0,
+        "line_spacing": 1.45,
+        "allowed_fonts": ["montserrat", "lato", "courier-prime", "playfair-display", "noto-sans"],
+        "default_font": "montserrat",
+        "region": _region(region),
+        "production": {"dpi": 1000, "mirror": False},
+        "views": [
+            {
+                "name": "angled",
+                "photo": "photo.jpg",
+                "areas": {"lines": {"mapping": "perspective", "corners": corners}},
+            }
+        ],
+    }
+    return im.filter(ImageFilter.GaussianBlur(0.6)), product
+
+
+def tumbler() -> tuple[Image.Image, dict]:
+    """A 76 mm white tumbler, 150 mm tall, seen a little from above."""
+    rgb = _table(21, (0.72, 0.78, 0.80), (0.55, 0.60, 0.62))
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    s = 6.0  # px per mm at the axis
+    radius, height = 38.0, 150.0
+    cx, top_y = W / 2, 180.0
+    rpx = radius * s
+    tilt = 0.14
+    X = (xx - cx) / rpx
+    inside = np.abs(X) < 1
+    sin_t = np.clip(X, -1, 1)
+    cos_t = np.sqrt(1 - sin_t**2)
+    y_top = top_y + tilt * rpx * cos_t
+    y_bot = top_y + height * s + tilt * rpx * cos_t
+    body = (inside & (yy >= y_top) & (yy <= y_bot)).astype(np.float32)
+    body = blur(body, 0.7)
+    ndl = np.clip(sin_t * -0.5 + cos_t * 0.85, 0, 1)
+    spec = 0.5 * np.exp(-(((np.arcsin(sin_t) + 0.45) / 0.09) ** 2)) + 0.2 * np.exp(
+        -(((np.arcsin(sin_t) - 0.9) / 0.05) ** 2)
+    )
+    powder = 1 + 0.02 * substrates.fractal(H, W, 3, 23)
+    wall = (
+        np.array([0.93, 0.93, 0.91], np.float32) * (0.45 + 0.55 * ndl * powder)[..., None] + spec[..., None]
+    )
+    lid_ell = ((xx - cx) / rpx) ** 2 + ((yy - top_y) / (tilt * rpx)) ** 2
+    lid = np.clip((1 - lid_ell) * 40, 0, 1)
+    shadow = np.roll(blur(body, 30), 40, 1)
+    rgb *= (1 - 0.35 * shadow)[..., None]
+    rgb = rgb * (1 - body[..., None]) + wall * body[..., None]
+    lid_rgb = (
+        np.array([0.2, 0.2, 0.22], np.float32)
+        * (0.8 + 0.4 * (1 - (yy - top_y + tilt * rpx) / (2 * tilt * rpx + 1)))[..., None]
+    )
+    rgb = rgb * (1 - lid[..., None]) + lid_rgb * lid[..., None]
+    region = (0.0, 40.0, 70.0, 70.0)  # unrolled: 70 mm of the 239 mm circumference, centred
+    half = region[2] / 2 / radius
+    xl, xr = cx - rpx * math.sin(half), cx + rpx * math.sin(half)
+    lift = tilt * rpx * math.cos(half)
+    yt = top_y + region[1] * s + lift
+    yb = top_y + (region[1] + region[3]) * s + lift
+    corners = [(xl, yt), (xr, yt), (xr, yb), (xl, yb)]
+    product = {
+        "id": "tumbler",
+        "name": "Insulated tumbler",
+        "description": "White powder-coated steel tumbler, 76 mm across, printed around the front.",
+        "finish": "print-black",
+        "substrate": "powder-coat",
+        "width_mm": 2 * radius,
+        "height_mm": height,
+        "max_lines": 3,
+        "max_chars_per_line": 14,
+        "min_letter_height_mm": 5.0,
+        "max_letter_height_mm": 18.0,
+        "line_spacing": 1.35,
+        "allowed_fonts": SCRIPTS + SANS,
+        "default_font": "dancing-script",
+        "region": _region(region) | {"shape": "band", "radius_mm": radius},
+        "production": {"dpi": 300, "mirror": False},
+        "views": [
+            {
+                "name": "front",
+                "photo": "photo.jpg",
+                "areas": {
+                    "lines": {"mapping": "cylinder", "corners": corners, "radius_mm": radius, "tilt": tilt}
+                },
+            }
+        ],
+    }
+    return _img(rgb), product
+
+
+def sign() -> tuple[Image.Image, dict]:
+    """A 300 x 150 mm maple sign on a plastered wall, face on."""
+    rgb = _table(31, (0.86, 0.85, 0.82), (0.76, 0.75, 0.72))
+    rgb *= (1 + 0.025 * substrates.fractal(H, W, 6, 33))[..., None]
+    s = 4.4
+    x0, y0 = 140.0, 330.0
+    tw, th = 300.0, 150.0
+    x1, y1 = x0 + tw * s, y0 + th * s
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    rad = 8 * s
+    cxp = np.clip(xx, x0 + rad, x1 - rad)
+    cyp = np.clip(yy, y0 + rad, y1 - rad)
+    alpha = np.clip(rad - np.sqrt((xx - cxp) ** 2 + (yy - cyp) ** 2) + 0.5, 0, 1)
+    grain, _ = substrates.wood_grain(H, W, 35, s, y0, th)
+    edge = np.clip(blur(alpha, 2.5 * s) * 2 - 1, 0, 1)
+    face = grain * (0.9 + 0.08 * edge)[..., None] * (1.03 - 0.08 * ((xx - x0) / (x1 - x0)))[..., None]
+    shadow = np.roll(np.roll(blur(alpha, 16), 14, 0), 10, 1)
+    rgb *= (1 - 0.4 * shadow)[..., None]
+    rgb = rgb * (1 - alpha[..., None]) + face * alpha[..., None]
+    im = _img(rgb)
+    draw = ImageDraw.Draw(im)
+    # Twine to a nail above.
+    for hx in (x0 + 40 * s, x1 - 40 * s):
+        draw.ellipse((hx - 10, y0 + 14 - 10, hx + 10, y0 + 14 + 10), fill=(70, 52, 36))
+        draw.line([(hx, y0 + 14), (W / 2, 120)], fill=(160, 130, 90), width=5)
+    draw.ellipse((W / 2 - 9, 111, W / 2 + 9, 129), fill=(90, 90, 95))
+    region = (20.0, 25.0, 260.0, 100.0)
+    corners = [(x0 + u * s, y0 + v * s) for u, v in _rect(region)]
+    product = {
+        "id": "maple-sign",
+        "name": "Maple wall sign",
+        "description": "Solid maple sign, 300 by 150 mm, laser engraved with up to three lines.",
+        "finish": "laser-wood",
+        "substrate": "maple",
+        "width_mm": tw,
+        "height_mm": th,
+        "max_lines": 3,
+        "max_chars_per_line": 22,
+        "min_letter_height_mm": 8.0,
+        "max_letter_height_mm": 40.0,
+        "line_spacing": 1.4,
+        "allowed_fonts": SCRIPTS + SANS,
+        "default_font": "playfair-display",
+        "region": _region(region),
+        "production": {"dpi": 300, "mirror": False},
+        "views": [
+            {
+                "name": "wall",
+                "photo": "photo.jpg",
+                "areas": {"lines": {"mapping": "flat", "corners": corners}},
+            }
+        ],
+    }
+    return im, product
+
+
+def _rect(r):
+    x, y, w, h = r
+    return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+
+
+def _region(r) -> dict:
+    return {"shape": "rect", "x_mm": r[0], "y_mm": r[1], "w_mm": r[2], "h_mm": r[3]}
+
+
+def _h(m, x, y) -> tuple[float, float]:
+    v = m @ np.array([x, y, 1.0])
+    return round(float(v[0] / v[2]), 2), round(float(v[1] / v[2]), 2)
+
+
+def samples() -> list[tuple[Image.Image, dict]]:
+    return [dog_tag(), tumbler(), sign()]
+
+
+def write(folder: str | Path) -> list[Path]:
+    """One folder per demo product (product.toml + photo.jpg) under `folder`."""
+    from proofmark_renderer.productfiles import dump_toml
+
+    out = []
+    for image, product in samples():
+        target = Path(folder) / product["id"]
+        target.mkdir(parents=True, exist_ok=True)
+        image.save(target / "photo.jpg", "JPEG", quality=90)
+        (target / "product.toml").write_text(dump_toml({"product": product}), encoding="utf-8")
+        out.append(target)
+    return out

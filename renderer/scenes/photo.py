@@ -1,0 +1,196 @@
+"""A shop's photo as the scene: the photo fitted into the preview frame, one warp per area
+(see proofmark_renderer.photo), and the finishes' layers taken from the photo itself.
+
+- engraved: the cut's frosted floor is pale where the photo's metal is dark and darker where
+  it mirrors something bright (the photo's own lighting), tinted with the metal's colour; the
+  lit wall sparkles in that colour.
+- laser: the burn is the wood under it, darkened and browned, so the grain shows through
+  (the finish adds the scorched halo that darkens the edges).
+- print: the ink is shaded by the photo's light (its luminance against its local mean, so
+  folds and the curve of a mug darken it) and displaced by the photo's shading gradient,
+  so it follows the texture it is printed on.
+- stamped: a blackened floor that keeps the photo's shading; the per-letter depth and turn
+  come from compose as for every stamped product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from proofmark_renderer.catalog import Product
+from proofmark_renderer.photo import Mapping, homography, region_corners
+from proofmark_renderer.scenes.common import Scene, Surface, frame, frosted_floor, spark_of, to_image
+from proofmark_renderer.substrates import blur
+from proofmark_renderer.warp import build
+
+INKS = {
+    "print-black": (0.07, 0.07, 0.08),
+    "print-navy": (0.09, 0.12, 0.22),
+    "print-white": (0.96, 0.96, 0.94),
+    "print-red": (0.62, 0.08, 0.09),
+}
+
+
+def fit_photo(view, width: int) -> tuple[float, tuple[float, float], tuple[int, int]]:
+    """Scale and offset that fit the whole photo into the preview frame (letterboxed)."""
+    w, h = frame(width)
+    s = min(w / view.width_px, h / view.height_px)
+    return s, ((w - view.width_px * s) / 2, (h - view.height_px * s) / 2), (w, h)
+
+
+def mappings(p: Product, width: int, view_index: int = 0) -> dict[str, Mapping]:
+    view = p.views[view_index]
+    s, off, _ = fit_photo(view, width)
+    regions = {"lines": p.region} | {f.id: f.region for f in p.field_specs}
+    return {a.area: Mapping(a, regions[a.area], s, off) for a in view.areas if a.area in regions}
+
+
+def photo(p: Product, width: int) -> Scene:
+    view = p.views[0]
+    s, (ox, oy), (w, h) = fit_photo(view, width)
+    with Image.open(view.path) as src:
+        pic = src.convert("RGB").resize(
+            (max(1, round(view.width_px * s)), max(1, round(view.height_px * s))), Image.Resampling.LANCZOS
+        )
+    border = np.concatenate([np.asarray(pic)[0], np.asarray(pic)[-1]]).mean(axis=0)
+    canvas = Image.new("RGB", (w, h), tuple(int(c) for c in border))
+    canvas.paste(pic, (round(ox), round(oy)))
+    rgb = np.asarray(canvas, np.float32) / 255
+    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+
+    visible = None
+    if view.mask_path:
+        with Image.open(view.mask_path) as m:
+            mask = m.convert("L").resize(pic.size, Image.Resampling.BILINEAR)
+        full = Image.new("L", (w, h), 0)
+        full.paste(mask, (round(ox), round(oy)))
+        visible = 1 - np.asarray(full, np.float32) / 255
+
+    maps = mappings(p, width)
+    main = maps.get("lines") or next(iter(maps.values()))
+    scale = main.px_per_mm()
+    printed = p.finish.startswith("print")
+    # Ink follows the surface: a small displacement along the photo's shading gradient.
+    shade = blur(lum, max(1.0, 0.4 * scale))
+    gy, gx = np.gradient(shade)
+    surfaces: dict[str, Surface] = {}
+    for area_id, m in maps.items():
+        if m.amap.kind == "flat" and visible is None and not printed:
+            cs = m.px_per_mm()
+            x_px, y_px = m.forward(m.region.x_mm, m.region.y_mm)
+            surfaces[area_id] = Surface(cs, m.region.x_mm - x_px / cs, m.region.y_mm - y_px / cs)
+            continue
+        surfaces[area_id] = _warped(m, (w, h), visible, (gx, gy) if printed else None)
+
+    # The area's own colour and light: the finishes' layers are made from them.
+    x0, y0, x1, y1 = _area_box(main, (w, h))
+    tint = np.median(rgb[y0:y1, x0:x1].reshape(-1, 3), axis=0) if x1 > x0 and y1 > y0 else rgb.mean((0, 1))
+    local = blur(lum, max(2.0, 3 * scale))
+    layers: dict[str, Image.Image] = {}
+    out_maps: dict[str, np.ndarray] = {}
+    if p.finish.startswith("engraved"):
+        metal = np.clip(tint / max(float(tint.max()), 1e-3), 0, 1) * 0.85
+        floor = frosted_floor(lum, max(1.0, 0.8 * scale), light=0.78, dark=0.32, lo=0.45, hi=0.85)
+        layers["floor"] = to_image(metal * floor[..., None])
+        spark = spark_of(metal)
+    elif p.finish.startswith("stamped"):
+        layers["floor"] = to_image(np.full((h, w, 3), 0.12, np.float32) * (0.6 + 0.6 * lum)[..., None])
+        spark = spark_of(tint)
+    elif p.finish.startswith("laser"):
+        grain = lum / np.maximum(local, 1e-3)
+        burn = (
+            rgb
+            * np.array([0.42, 0.27, 0.18], np.float32)
+            * np.clip(0.35 + 0.65 * grain**2, 0.2, 1.3)[..., None]
+        )
+        layers["char"] = to_image(burn)
+        spark = (255, 255, 255)
+    else:
+        ink = np.array(INKS.get(p.finish, INKS["print-black"]), np.float32)
+        light = np.clip(
+            lum / np.maximum(float(np.median(local[y0:y1, x0:x1])) if y1 > y0 else 0.6, 1e-3), 0.35, 1.25
+        )
+        gloss = np.clip((lum - 0.88) * 4, 0, 1) if p.finish == "print-ceramic" else 0
+        layers["ink"] = to_image(ink * light[..., None] + np.asarray(gloss)[..., None] * 0.8)
+        texture = lum - blur(lum, 1.5)
+        out_maps["cover"] = np.clip(0.92 + 6 * texture, 0.55, 1).astype(np.float32)
+        spark = (255, 255, 255)
+    return Scene(p, canvas, scale, (0.0, 0.0), surfaces, out_maps, layers, spark)
+
+
+def _area_box(m: Mapping, size: tuple[int, int], margin_mm: float = 0.0) -> tuple[int, int, int, int]:
+    r = m.region
+    us = np.linspace(r.x_mm - margin_mm, r.x_mm + r.w_mm + margin_mm, 33)
+    vs = np.linspace(r.y_mm - margin_mm, r.y_mm + r.h_mm + margin_mm, 17)
+    uu, vv = np.meshgrid(us, vs)
+    xs, ys = m.forward(uu, vv)
+    w, h = size
+    return (
+        int(max(0, np.floor(np.nanmin(xs)) - 2)),
+        int(max(0, np.floor(np.nanmin(ys)) - 2)),
+        int(min(w, np.ceil(np.nanmax(xs)) + 3)),
+        int(min(h, np.ceil(np.nanmax(ys)) + 3)),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class HomographyWarp:
+    """A perspective area without displacement or mask: one projective map, done by Pillow
+    in C (Image.transform PERSPECTIVE) instead of a per-pixel gather."""
+
+    canvas_size: tuple[int, int]
+    box: tuple[int, int, int, int]
+    coeffs: tuple[float, ...]  # output pixel (relative to box) -> canvas pixel
+
+    def apply(self, canvas: Image.Image, x_range=None) -> Image.Image:
+        x0, y0, x1, y1 = self.box
+        return canvas.transform(
+            (x1 - x0, y1 - y0),
+            Image.Transform.PERSPECTIVE,
+            self.coeffs,
+            Image.Resampling.BILINEAR,
+            fillcolor=0,
+        )
+
+
+def homography_warp(m: Mapping, cs: float, fx0: float, fy0: float, canvas_size, box) -> HomographyWarp:
+    to_mm = homography(m._pts(), region_corners(m.region))
+    shift = np.array([[1, 0, box[0]], [0, 1, box[1]], [0, 0, 1]], np.float64)
+    # +0.5: Pillow samples a canvas pixel at its centre (i + 0.5), the gather warps at i.
+    to_canvas = np.array([[cs, 0, 0.5 - fx0 * cs], [0, cs, 0.5 - fy0 * cs], [0, 0, 1]], np.float64)
+    total = to_canvas @ to_mm @ shift
+    total /= total[2, 2]
+    return HomographyWarp(canvas_size, box, tuple(float(c) for c in total.ravel()[:8]))
+
+
+def _warped(m: Mapping, size, visible, gradient) -> Surface:
+    r = m.region
+    cs = m.px_per_mm()
+    margin = max(1.0, 0.08 * min(r.w_mm, r.h_mm))
+    fx0, fy0 = r.x_mm - margin, r.y_mm - margin
+    cw = int(np.ceil((r.w_mm + 2 * margin) * cs))
+    ch = int(np.ceil((r.h_mm + 2 * margin) * cs))
+    box = _area_box(m, size, margin)
+    amount = 0.6 * cs * 0.05  # at most about 0.03 mm of drift per unit of shading slope
+    if m.amap.kind == "perspective" and visible is None and gradient is None:
+        return Surface(cs, fx0, fy0, homography_warp(m, cs, fx0, fy0, (cw, ch), box))
+
+    def inverse(x, y):
+        xs, ys = x + 0.5, y + 0.5
+        if gradient is not None:
+            gx, gy = gradient
+            ix = np.clip(x.astype(np.int64), 0, gx.shape[1] - 1)
+            iy = np.clip(y.astype(np.int64), 0, gx.shape[0] - 1)
+            xs = xs + gx[iy, ix] * amount * 40
+            ys = ys + gy[iy, ix] * amount * 40
+        u, v, ok = m.inverse(xs, ys)
+        return (u - fx0) * cs, (v - fy0) * cs, ok
+
+    vis = None
+    if visible is not None:
+        x0, y0, x1, y1 = box
+        vis = visible[y0:y1, x0:x1]
+    return Surface(cs, fx0, fy0, build((cw, ch), box, inverse, vis))

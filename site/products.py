@@ -1,0 +1,372 @@
+"""A shop's own products: drafts edited by staff, published as immutable versions.
+
+A draft is the `[product]` entry of a product file (see proofmark_renderer.productfiles) kept
+as JSON, its photos named by SHA-256 in the image store (`images/products/`, put there by
+proofmark.uploads after the hostile-upload checks). Publishing checks the draft exactly as
+an imported file is checked, writes `instance/products/<id>/<version>/` (product.toml with
+the photo's SHA-256, and the photo) once, never rewriting it, and records the version.
+The renderer reads those folders; designs, proofs and approvals name "<id>@<version>".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import sqlite_utils
+from flask import current_app
+
+from proofmark import uploads
+from proofmark.db import transaction
+from proofmark.records import timestamp
+from proofmark_renderer import catalog, productfiles
+from proofmark_renderer.photo import MAPPINGS, ProductFileError
+
+PHOTO_FOLDER = "products"
+FINISHES = (
+    "engraved-steel",
+    "engraved-silver",
+    "engraved-gold",
+    "laser-wood",
+    "print-black",
+    "print-navy",
+    "print-white",
+    "print-ceramic",
+    "print-cotton",
+    "stamped-aluminium",
+)
+
+
+class ProductError(ValueError):
+    pass
+
+
+def _instance() -> Path:
+    return Path(current_app.instance_path)
+
+
+def photo_path(sha256: str) -> Path:
+    return uploads.path_for(PHOTO_FOLDER, sha256)
+
+
+def store_photo(data: bytes, *, name: str = "the photo") -> tuple[str, int, int]:
+    """Check an uploaded photo (proofmark.uploads) and store the clean copy by its SHA-256."""
+    config = current_app.config
+    photo = uploads.clean(
+        data,
+        max_bytes=int(config["PRODUCT_PHOTO_MAX_BYTES"]),
+        max_pixels=int(config["PRODUCT_PHOTO_MAX_PIXELS"]),
+        name=name,
+    )
+    return uploads.put(PHOTO_FOLDER, photo.data), photo.width, photo.height
+
+
+def new_draft(
+    db: sqlite_utils.Database,
+    product_id: str,
+    name: str,
+    photo: tuple[str, int, int],
+    actor: str,
+    width_mm: float,
+    height_mm: float,
+) -> dict:
+    if not product_id or len(product_id) > 60 or not all(c.isalnum() or c == "-" for c in product_id):
+        raise ProductError("The product id may hold letters, digits and hyphens (at most 60).")
+    if not product_id[0].isalnum() or product_id != product_id.lower():
+        raise ProductError("The product id must be lower case and start with a letter or digit.")
+    if catalog.product(product_id) is not None and not catalog.product(product_id).base_id:
+        raise ProductError(f"{product_id!r} is a built-in product; choose another id.")
+    if db.execute("SELECT 1 FROM product_drafts WHERE id = ?", (product_id,)).fetchone():
+        raise ProductError(f"There is already a product {product_id!r}.")
+    sha, w, h = photo
+    # A first guess: the area in the middle third of the photo, flat.
+    rw, rh = width_mm * 0.8, height_mm * 0.5
+    region = {"shape": "rect", "x_mm": width_mm * 0.1, "y_mm": height_mm * 0.25, "w_mm": rw, "h_mm": rh}
+    corners = [
+        [w * 0.3, h * 0.4],
+        [w * 0.7, h * 0.4],
+        [w * 0.7, h * 0.4 + h * 0.4 * rh / rw],
+        [w * 0.3, h * 0.4 + h * 0.4 * rh / rw],
+    ]
+    data = {
+        "id": product_id,
+        "name": name or product_id,
+        "description": "",
+        "finish": "engraved-steel",
+        "width_mm": width_mm,
+        "height_mm": height_mm,
+        "max_lines": 2,
+        "max_chars_per_line": 16,
+        "min_letter_height_mm": max(1.0, round(rh / 6, 1)),
+        "max_letter_height_mm": max(2.0, round(rh / 2, 1)),
+        "line_spacing": 1.4,
+        "allowed_fonts": ["montserrat", "lato", "playfair-display", "dancing-script"],
+        "default_font": "montserrat",
+        "region": region,
+        "views": [
+            {
+                "name": "main",
+                "photo": f"{sha}.jpg",
+                "sha256": sha,
+                "areas": {"lines": {"mapping": "perspective", "corners": corners}},
+            }
+        ],
+    }
+    save_draft(db, data, actor)
+    return data
+
+
+def save_draft(db: sqlite_utils.Database, data: dict, actor: str) -> None:
+    with transaction(db):
+        db.execute(
+            "INSERT INTO product_drafts (id, data, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at,"
+            " updated_by = excluded.updated_by",
+            (data["id"], json.dumps(data, sort_keys=True), timestamp(), actor),
+        )
+
+
+def draft(db: sqlite_utils.Database, product_id: str) -> dict | None:
+    row = db.execute("SELECT data FROM product_drafts WHERE id = ?", (product_id,)).fetchone()
+    return json.loads(row["data"]) if row else None
+
+
+def drafts(db: sqlite_utils.Database) -> list[dict]:
+    out = []
+    for row in db.execute("SELECT id, data, updated_at FROM product_drafts ORDER BY id"):
+        data = json.loads(row["data"])
+        latest = db.execute(
+            "SELECT max(version) FROM product_versions WHERE product_id = ?", (row["id"],)
+        ).fetchone()[0]
+        out.append(
+            {
+                "id": row["id"],
+                "name": data.get("name", row["id"]),
+                "updated_at": row["updated_at"],
+                "version": latest,
+            }
+        )
+    return out
+
+
+def versions(db: sqlite_utils.Database, product_id: str) -> list[dict]:
+    return [
+        dict(r)
+        for r in db.execute(
+            "SELECT * FROM product_versions WHERE product_id = ? ORDER BY version DESC", (product_id,)
+        )
+    ]
+
+
+def draft_product(data: dict) -> catalog.Product:
+    """The draft as the renderer's Product (checked like a file; ProductFileError says where).
+    Its id is "<id>@draft" so its previews never share a cache entry with a published version."""
+    view = data["views"][0]
+    folder = photo_path(view["sha256"]).parent
+    raw = data | {"id": f"{data['id']}@draft", "base_id": data["id"], "view": "photo", "_dir": str(folder)}
+    product = catalog.Product.from_toml(raw, f"draft {data['id']}")
+    known = {f.id for f in catalog.fonts()}
+    for i, font in enumerate(product.allowed_fonts):
+        if font not in known:
+            raise ProductFileError(f"draft {data['id']}", f"allowed_fonts[{i}]", f"unknown font {font!r}")
+    return product
+
+
+def publish(db: sqlite_utils.Database, product_id: str, actor: str) -> int:
+    """Write the draft as the next immutable version; returns its number."""
+    data = draft(db, product_id)
+    if data is None:
+        raise ProductError(f"There is no product {product_id!r}.")
+    try:
+        draft_product(data)
+    except (ProductFileError, catalog.CatalogError) as exc:
+        raise ProductError(f"Not published: {exc}") from exc
+    return write_version(db, data, {v["photo"]: photo_path(v["sha256"]) for v in data["views"]}, actor)
+
+
+def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path], actor: str) -> int:
+    """Write a version folder (atomically: a new folder renamed into place, never over one)."""
+    product_id = data["id"]
+    root = _instance() / catalog.PUBLISHED_DIR / product_id
+    root.mkdir(parents=True, exist_ok=True)
+    with transaction(db):
+        version = (
+            db.execute(
+                "SELECT max(version) FROM product_versions WHERE product_id = ?", (product_id,)
+            ).fetchone()[0]
+            or 0
+        ) + 1
+        tmp = Path(tempfile.mkdtemp(prefix=".publish-", dir=root))
+        views = []
+        for i, view in enumerate(data["views"]):
+            name = f"photo-{i + 1}{Path(view['photo']).suffix.lower() or '.jpg'}"
+            shutil.copyfile(photos[view["photo"]], tmp / name)
+            sha = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
+            views.append(view | {"photo": name, "sha256": sha})
+        entry = {k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view")}
+        entry |= {"view": "photo", "version": version, "views": views}
+        text = productfiles.dump_toml({"product": entry})
+        (tmp / productfiles.PRODUCT_FILE).write_text(text, encoding="utf-8")
+        try:
+            productfiles.read(tmp)
+        except (ProductFileError, catalog.CatalogError) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ProductError(f"Not published: {exc}") from exc
+        db.execute(
+            "INSERT INTO product_versions (product_id, version, toml_sha256, photo_sha256, published_at, published_by)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                product_id,
+                version,
+                hashlib.sha256(text.encode()).hexdigest(),
+                views[0]["sha256"],
+                timestamp(),
+                actor,
+            ),
+        )
+        os.rename(tmp, root / str(version))  # fails rather than replace an existing version
+    stamp = root.parent / catalog.STAMP_FILE
+    stamp.write_text(f"{product_id}@{version}\n", encoding="utf-8")  # other processes reload
+    os.utime(stamp, ns=(time.time_ns(), time.time_ns()))
+    catalog.refresh()
+    return version
+
+
+def import_folder(db: sqlite_utils.Database, folder: Path, actor: str) -> tuple[str, int]:
+    """A product folder (proofmark products import): checked, then draft + published version."""
+    raw, _product = productfiles.read(folder)
+    data = {k: v for k, v in raw.items() if k not in ("version", "base_id", "view")}
+    photos = {}
+    views = []
+    for view in raw["views"]:
+        stored = store_photo((folder / view["photo"]).read_bytes(), name=str(folder / view["photo"]))
+        photos[f"{stored[0]}.jpg"] = photo_path(stored[0])
+        views.append(view | {"photo": f"{stored[0]}.jpg", "sha256": stored[0]})
+    data["views"] = views
+    save_draft(db, data, actor)
+    return data["id"], write_version(db, data, photos, actor)
+
+
+def export(product_id: str, target: Path) -> Path:
+    """Copy the latest published version's folder (product.toml + photos) to `target`."""
+    product = catalog.product(product_id)
+    if product is None or not product.base_id:
+        raise ProductError(f"There is no published shop product {product_id!r}.")
+    src = _instance() / catalog.PUBLISHED_DIR / product.base_id / str(product.version)
+    dest = target / product.base_id
+    if dest.exists():
+        raise ProductError(f"{dest} exists already; choose another folder.")
+    shutil.copytree(src, dest)
+    return dest
+
+
+__all__ = ["FINISHES", "MAPPINGS", "ProductError", "draft", "publish", "store_photo"]
+
+
+# --- the staff editor's form ------------------------------------------------------------------
+
+FIELD_NUMBERS = {
+    "width_mm": float,
+    "height_mm": float,
+    "max_lines": int,
+    "max_chars_per_line": int,
+    "min_letter_height_mm": float,
+    "max_letter_height_mm": float,
+    "line_spacing": float,
+}
+REGION_NUMBERS = ("x_mm", "y_mm", "w_mm", "h_mm")
+
+
+def _number(form, key: str, kind, errors: list[str], label: str):
+    raw = str(form.get(key, "")).strip()
+    try:
+        value = kind(raw)
+    except ValueError:
+        errors.append(f"{label}: {raw!r} is not a number.")
+        return None
+    if kind is float and not (value == value and abs(value) < 1e6):
+        errors.append(f"{label}: {raw!r} is not a usable number.")
+        return None
+    return value
+
+
+def apply_form(data: dict, form) -> tuple[dict, list[str]]:
+    """The draft changed by the editor's form, and what is wrong with the form (the draft is
+    only saved when nothing is)."""
+    errors: list[str] = []
+    out = json.loads(json.dumps(data))
+    out["name"] = str(form.get("name", out["name"]))[:120] or out["id"]
+    out["description"] = str(form.get("description", out.get("description", "")))[:500]
+    finish = str(form.get("finish", out["finish"]))
+    if finish not in FINISHES:
+        errors.append(f"Finish: unknown finish {finish!r}.")
+    out["finish"] = finish
+    for key, kind in FIELD_NUMBERS.items():
+        if key in form:
+            value = _number(form, key, kind, errors, key.replace("_", " "))
+            if value is not None:
+                out[key] = value
+    for key in REGION_NUMBERS:
+        if f"region_{key}" in form:
+            value = _number(form, f"region_{key}", float, errors, f"area {key}")
+            if value is not None:
+                out["region"][key] = value
+    fonts = (
+        [f for f in form.getlist("allowed_fonts") if f] if hasattr(form, "getlist") else out["allowed_fonts"]
+    )
+    if fonts:
+        out["allowed_fonts"] = fonts
+    default = str(form.get("default_font", out["default_font"]))
+    out["default_font"] = default if default in out["allowed_fonts"] else out["allowed_fonts"][0]
+    area = out["views"][0]["areas"]["lines"]
+    mapping = str(form.get("mapping", area["mapping"]))
+    if mapping not in MAPPINGS:
+        errors.append(f"Mapping: unknown mapping {mapping!r}.")
+    area["mapping"] = mapping
+    corners = []
+    for corner in ("tl", "tr", "br", "bl"):
+        point = []
+        for axis in ("x", "y"):
+            key = f"{corner}_{axis}"
+            value = _number(form, key, float, errors, f"corner {corner} {axis}") if key in form else None
+            point.append(value)
+        corners.append(point)
+    if all(None not in p for p in corners):
+        area["corners"] = corners
+    if mapping == "cylinder":
+        radius = (
+            _number(form, "radius_mm", float, errors, "cylinder radius") if form.get("radius_mm") else None
+        )
+        area["radius_mm"] = radius or area.get("radius_mm") or out["width_mm"] / 2
+        out["region"]["radius_mm"] = area["radius_mm"]
+        tilt = _number(form, "tilt", float, errors, "tilt") if form.get("tilt") else None
+        area["tilt"] = tilt if tilt is not None else area.get("tilt", 0.12)
+        out["region"]["shape"] = "band"
+    else:
+        area.pop("radius_mm", None)
+        area.pop("tilt", None)
+        out["region"].pop("radius_mm", None)
+        out["region"]["shape"] = "rect"
+    if not errors:
+        try:
+            draft_product(out)
+        except (ProductFileError, catalog.CatalogError) as exc:
+            errors.append(str(exc).split(": ", 1)[-1])
+    return out, errors
+
+
+def draft_design(data: dict, sample: list[str]):
+    """The draft's sample design (registers the draft with the renderer in this process)."""
+    from proofmark_renderer import Design
+
+    product = draft_product(data)
+    catalog.register_draft(product)
+    lines = [line[:80] for line in sample if line][: product.max_lines] or [
+        product.name[: product.max_chars_per_line]
+    ]
+    return Design(product=product.id, font=product.default_font, lines=tuple(lines))
