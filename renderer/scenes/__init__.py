@@ -32,7 +32,6 @@ SCENES: dict[str, Callable[[Product, int], Scene]] = {
 }
 
 
-
 def scene(product: Product, width: int) -> Scene:
     """The cached picture of a product at an output width (built on first use, once across
     threads; see proofmark_renderer.scene_cache)."""
