@@ -157,7 +157,11 @@ def test_tampered_or_garbled_link_is_a_400_in_plain_words(client, token):
 
 def test_tampered_signature_is_400(client, proof):
     _, token = proof
-    assert client.get(f"/approve/{token[:-2]}xx").status_code == 400
+    # A character inside the signature, not its last one: the last base64 character carries
+    # padding bits, so changing it can leave the decoded signature the same.
+    i = len(token) - 10
+    tampered = token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :]
+    assert client.get(f"/approve/{tampered}").status_code == 400
 
 
 def test_expired_link_offers_a_fresh_link_to_the_address_on_file_only(papp, client, clock, proof):
