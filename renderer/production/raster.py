@@ -89,11 +89,16 @@ def _box(points) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
+def _rows(segments, box, dpi: int, mirror: bool) -> np.ndarray:
+    """The PNG's raw scanlines: one filter byte (0, none) then one grey byte a pixel, white
+    paper (255) minus ink coverage. Each glyph's averaged box is written straight into them
+    (darker wins where boxes overlap), so the page is never copied or inverted as a whole."""
     x0, y0, w, h = box
     k = dpi / 25.4
-    size = (max(1, round(w * k)), max(1, round(h * k)))
-    canvas = Image.new("L", size, 0)
+    width, height = max(1, round(w * k)), max(1, round(h * k))
+    rows = np.full((height, width + 1), 255, np.uint8)
+    rows[:, 0] = 0
+    paper = rows[:, 1:]
     ss = SUPERSAMPLE
     for contours in _flatten(segments, k * ss, x0 * k * ss, y0 * k * ss):
         if not contours:
@@ -125,13 +130,25 @@ def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
                 ImageDraw.Draw(layer).polygon([(px - dx, py - dy) for px, py in pts], fill=255)
                 region = (cx0, cy0, cx1, cy1)
                 glyph.paste(ImageChops.difference(glyph.crop(region), layer), region[:2])
-        # Average each 3 x 3 block (reduce is the box filter at an integer factor, and fast).
-        small = glyph.reduce(ss)
-        region = (gx0, gy0, gx1, gy1)
-        canvas.paste(ImageChops.lighter(canvas.crop(region), small), region[:2])
-    if mirror:
-        canvas = canvas.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return canvas
+        # Average each 3 x 3 block (reduce is the box filter at an integer factor, and fast),
+        # then clip the glyph's box to the page (a pixel to spare may lie outside it).
+        small = np.asarray(glyph.reduce(ss))
+        px0, py0 = max(gx0, 0), max(gy0, 0)
+        px1, py1 = min(gx1, width), min(gy1, height)
+        if px0 >= px1 or py0 >= py1:
+            continue
+        ink = small[py0 - gy0 : py1 - gy0, px0 - gx0 : px1 - gx0]
+        if mirror:
+            ink = ink[:, ::-1]
+            px0, px1 = width - px1, width - px0
+        target = paper[py0:py1, px0:px1]
+        np.minimum(target, 255 - ink, out=target)
+    return rows
+
+
+def mask(segments, box, dpi: int, mirror: bool) -> Image.Image:
+    """Ink coverage (0 none, 255 full) at `dpi`, as an "L" image."""
+    return Image.fromarray(255 - _rows(segments, box, dpi, mirror)[:, 1:])
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -147,6 +164,11 @@ def encode(coverage: Image.Image, dpi: int, meta: dict) -> bytes:
     rows = np.empty((height, width + 1), np.uint8)
     rows[:, 0] = 0  # filter type of each row: none
     np.subtract(255, np.asarray(coverage), out=rows[:, 1:])
+    return _encode_rows(rows, dpi, meta)
+
+
+def _encode_rows(rows: np.ndarray, dpi: int, meta: dict) -> bytes:
+    height, width = rows.shape[0], rows.shape[1] - 1
     ppm = round(dpi / 0.0254)
     text = json.dumps(meta, ensure_ascii=False, sort_keys=True).encode()
     return b"".join(
@@ -164,4 +186,4 @@ def encode(coverage: Image.Image, dpi: int, meta: dict) -> bytes:
 def png(segments, box, dpi: int, mirror: bool, meta: dict) -> bytes:
     # Black ink on white, in grey levels (one byte a pixel: half the bytes of black on
     # transparent, and what every RIP and laser driver reads).
-    return encode(mask(segments, box, dpi, mirror), dpi, meta)
+    return _encode_rows(_rows(segments, box, dpi, mirror), dpi, meta)
