@@ -20,6 +20,14 @@ from proofmark import proofs
 from tests.proofs_support import T0, all_statements, design, make_app
 
 SITE = Path(__file__).resolve().parent.parent / "site"
+# The date typed in the design ("3/4/2025"), read day first, as each language writes it.
+THIRD_OF_APRIL = {
+    "en": "Thursday 3 April 2025",
+    "de": "Donnerstag, 3. April 2025",
+    "fr": "jeudi 3 avril 2025",
+    "es": "jueves, 3 de abril de 2025",
+    "nl": "donderdag 3 april 2025",
+}
 EXPECTED = {
     "de": ("Bitte geben Sie Ihren Abzug für die Bestellung", "Ihre Freigabequittung"),
     "fr": ("Merci d’approuver votre épreuve pour la commande", "Votre reçu d’approbation"),
@@ -82,7 +90,7 @@ def queued_language(db, proof_id: int, kind: str) -> str:
 def proof_confirmed_in(db, lang: str | None) -> int:
     from proofmark.tokens import sign_design, verify_design
 
-    d = design("Grace Hopper")
+    d = design("Grace 3/4/2025")
     options = {"date_readings": {}, **({"language": lang} if lang else {})}
     token = verify_design(sign_design(d, d.content_key(1200, "jpeg"), options))
     return proofs.create_proof(
@@ -135,6 +143,7 @@ def test_proof_and_approval_emails_in_the_confirmed_language(lapp, lang):
             locale=lang,
         )
         assert expires in text and expires in shown, expires
+        assert THIRD_OF_APRIL[lang] in text and THIRD_OF_APRIL[lang] in shown
         assert queued_language(db, proof_id, "proof") == lang
 
         decided = T0 + timedelta(hours=5)
@@ -161,6 +170,7 @@ def test_english_emails_are_unchanged_and_the_shop_language_is_the_fallback(lapp
         assert subject.startswith("Please approve your proof for order SHOP-None")
         assert "Thank you for your order SHOP-None. Before we make it" in text
         assert "The link works until " in text and '<html lang="en">' in html
+        assert THIRD_OF_APRIL["en"] in text and THIRD_OF_APRIL["en"] in shown
         assert queued_language(db, proof_id, "proof") == "en"
         approve(lapp, db, proof_id, T0 + timedelta(hours=1))
         subject, text, html, shown = outbox(db, proof_id, "approved")
