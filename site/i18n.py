@@ -18,6 +18,7 @@ import datetime as dt
 from babel.dates import format_date, format_skeleton
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
+from markupsafe import Markup
 
 LANGUAGES = ("en", "de", "fr", "es", "nl")
 NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "nl": "Nederlands"}
@@ -110,6 +111,8 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["language_names"] = NAMES
+    # A name or order number kept in its own direction inside a translated sentence (emails).
+    app.jinja_env.globals["bdi"] = lambda value: Markup("<bdi>{}</bdi>").format(value)
     app.jinja_env.filters["date_words"] = date_words
     app.jinja_env.filters["long_date"] = long_date  # replaces the English-only one
     register_filters(app)

@@ -4,13 +4,15 @@ it in the outbox with its `email_queued` event, and the email-sized JPEG of the 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta
 
 import sqlite_utils
 from flask import current_app
+from flask_babel import force_locale, gettext
 
-from proofmark import mail, storage, theme
+from proofmark import i18n, mail, storage, theme
 from proofmark.proofs.approval_page import names, shown_text
 from proofmark.proofs.model import Proof, Revision
 from proofmark.records import append_event
@@ -38,9 +40,52 @@ def _link(proof: Proof, revision: Revision, now: datetime) -> tuple[str, str, st
 
 
 def _expires_on(now: datetime) -> str:
+    """The link's last day, written out in the email's language (call inside its locale)."""
     days = current_app.config["APPROVAL_LINK_MAX_AGE_DAYS"]
     moment = now + timedelta(days=days)
-    return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y')}"
+    english = f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y')}"
+    return i18n.date_words(moment.date().isoformat(), english)
+
+
+def email_language(db: sqlite_utils.Database, proof: Proof, revision: Revision) -> str:
+    """The language of a proof's emails: the one the customer confirmed the design in (the
+    design token's options, kept on the revision; a later revision made by staff has none, so
+    the proof's latest revision that has one), else the shop's (SHOP_LANGUAGE), else English.
+    Emails are built outside requests too (send-reminders, the worker): no request is read."""
+    found = i18n.supported((revision.options or {}).get("language"))
+    if not found:
+        rows = db.execute(
+            "SELECT options FROM revisions WHERE proof_id = ? ORDER BY number DESC", (proof.id,)
+        ).fetchall()
+        for (options,) in rows:
+            try:
+                found = i18n.supported((json.loads(options or "{}") or {}).get("language"))
+            except (ValueError, AttributeError):
+                found = None
+            if found:
+                break
+    return found or i18n.shop_language()
+
+
+def _subject(kind: str, order_ref: str, number: int) -> str:
+    subjects = {
+        "proof": lambda: gettext("Please approve your proof for order %(order)s", order=order_ref),
+        "revision": lambda: gettext(
+            "Updated proof (version %(version)s) for order %(order)s", version=number, order=order_ref
+        ),
+        "resent": lambda: gettext("Your approval link for order %(order)s", order=order_ref),
+        "reminder": lambda: gettext(
+            "Reminder: your proof for order %(order)s is waiting for you", order=order_ref
+        ),
+        "approved": lambda: gettext("Approved: your proof for order %(order)s", order=order_ref),
+        "changes_requested": lambda: gettext(
+            "We received your change request for order %(order)s", order=order_ref
+        ),
+        "expired": lambda: gettext(
+            "Your proof for order %(order)s expired: production is on hold", order=order_ref
+        ),
+    }
+    return subjects[kind]()
 
 
 def queue_email(
@@ -55,7 +100,16 @@ def queue_email(
     extra: dict | None = None,
 ) -> dict:
     """Build the message for `kind`, put it in the outbox and append `email_queued`.
-    Templates: email/<kind>.txt and .html. Returns the event data."""
+    Templates: email/<kind>.txt and .html. Returns the event data. Subject, both parts and
+    the dates in them are in the email's language (`email_language`), recorded in the event."""
+    language = email_language(db, proof, revision)
+    with force_locale(language):
+        return _queue_email(
+            db, proof, revision, kind, now=now, jpeg=jpeg, with_link=with_link, extra=extra, language=language
+        )
+
+
+def _queue_email(db, proof, revision, kind, *, now, jpeg, with_link, extra, language) -> dict:
     url = token = link_id = None
     if with_link:
         url, token, link_id = _link(proof, revision, now)
@@ -76,19 +130,12 @@ def queue_email(
         "logo_cid": None,
         **(extra or {}),
     }
+    if "decided_at" in context:
+        context["decided_on"] = i18n.long_date(context["decided_at"].strftime("%Y-%m-%dT%H:%M:%S"))
     logo = theme.logo_image()
     if logo and logo[1] in ("png", "jpeg"):
         context["logo_cid"] = f"shop-logo-{proof.id}-{revision.number}@proofmark"
-    subjects = {
-        "proof": f"Please approve your proof for order {proof.order_ref}",
-        "revision": f"Updated proof (version {revision.number}) for order {proof.order_ref}",
-        "resent": f"Your approval link for order {proof.order_ref}",
-        "reminder": f"Reminder: your proof for order {proof.order_ref} is waiting for you",
-        "approved": f"Approved: your proof for order {proof.order_ref}",
-        "changes_requested": f"We received your change request for order {proof.order_ref}",
-        "expired": f"Your proof for order {proof.order_ref} expired: production is on hold",
-    }
-    subject = f"{subjects[kind]} · {current_app.config['SHOP_NAME']}"
+    subject = f"{_subject(kind, proof.order_ref, revision.number)} · {current_app.config['SHOP_NAME']}"
     text, html = mail.render_pair(kind, **context)
     images = (mail.InlineImage(cid=cid, data=jpeg, subtype="jpeg", filename="proof.jpg"),) if jpeg else ()
     if context["logo_cid"]:
@@ -125,6 +172,7 @@ def queue_email(
         "subject": subject,
         "revision": revision.number,
         "link_id": link_id,
+        "language": language,
         # The whole message as queued: binds the outbox row (customer communication evidence).
         "message_sha256": hashlib.sha256(message.data).hexdigest(),
     }
