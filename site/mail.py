@@ -25,7 +25,6 @@ import os
 import secrets
 import smtplib
 import ssl
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -40,6 +39,7 @@ import sqlite_utils
 from flask import Flask, current_app, g, has_request_context, render_template
 
 from proofmark import db as dbmod
+from proofmark.background import QueueWorker
 from proofmark.db import transaction
 from proofmark.records import append_event, timestamp, utcnow
 
@@ -497,44 +497,12 @@ def send_due(db: sqlite_utils.Database, *, now: datetime | None = None, limit: i
 # --- sending from the web process -----------------------------------------------------------
 
 
-class BackgroundSender:
+class BackgroundSender(QueueWorker):
     """One daemon thread per process: woken after a request queued mail, and every
     MAIL_POLL_SECONDS for retries that have come due. Uses its own database connection."""
 
     def __init__(self, app: Flask):
-        self.app = app
-        self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="proofmark-mail", daemon=True)
-                self._thread.start()
-
-    def kick(self) -> None:
-        self._idle.clear()
-        self.start()
-        self._wake.set()
-
-    def wait_idle(self, timeout: float = 30) -> bool:
-        return self._idle.wait(timeout)
-
-    def _run(self) -> None:
-        poll = float(self.app.config["MAIL_POLL_SECONDS"])
-        while True:
-            self._wake.wait(timeout=poll)
-            self._wake.clear()
-            try:
-                send_once(self.app)
-            except Exception:  # noqa: BLE001 - the thread must survive to retry later
-                self.app.logger.exception("mail sender: unexpected error")
-            finally:
-                if not self._wake.is_set():
-                    self._idle.set()
+        super().__init__(app, name="proofmark-mail", poll_setting="MAIL_POLL_SECONDS", work=send_once)
 
 
 def send_once(app: Flask, *, now: datetime | None = None) -> SendReport:

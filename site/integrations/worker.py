@@ -10,7 +10,6 @@ picks "thread", "inline" (in the request's teardown) or "off" (cron only); None 
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +17,7 @@ from flask import Flask, g
 
 from proofmark import db as dbmod
 from proofmark import mail
+from proofmark.background import QueueWorker
 from proofmark.integrations import inbound, outbound
 
 EXTENSION_KEY = "proofmark.integrations"
@@ -65,41 +65,13 @@ def run_once(app: Flask, *, now: datetime | None = None) -> RunReport:
             database.conn.close()
 
 
-class BackgroundWorker:
+class BackgroundWorker(QueueWorker):
+    """Works the received-order and outgoing-webhook queues (see `run_once`)."""
+
     def __init__(self, app: Flask):
-        self.app = app
-        self._wake = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="proofmark-integrations", daemon=True)
-                self._thread.start()
-
-    def kick(self) -> None:
-        self._idle.clear()
-        self.start()
-        self._wake.set()
-
-    def wait_idle(self, timeout: float = 30) -> bool:
-        return self._idle.wait(timeout)
-
-    def _run(self) -> None:
-        poll = float(self.app.config["INTEGRATIONS_POLL_SECONDS"])
-        while True:
-            self._wake.wait(timeout=poll)
-            self._wake.clear()
-            try:
-                run_once(self.app)
-            except Exception:  # noqa: BLE001 - the thread must survive to retry later
-                self.app.logger.exception("integrations worker: unexpected error")
-            finally:
-                if not self._wake.is_set():
-                    self._idle.set()
+        super().__init__(
+            app, name="proofmark-integrations", poll_setting="INTEGRATIONS_POLL_SECONDS", work=run_once
+        )
 
 
 def work_mode(app: Flask) -> str:
