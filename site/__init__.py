@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from proofmark.integrations import worker as integrations_worker
     from proofmark.personalizer import fonts as personalizer_fonts
     from proofmark.personalizer import previews
+    from proofmark.proofs import render_jobs
     from proofmark_renderer import catalog
 
     instance_path = os.environ.get("INSTANCE_PATH") or None
@@ -74,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     mail.init_app(app)
+    render_jobs.init_app(app)  # proof images, drawn after the order is answered
     integrations_worker.init_app(app)
     security.init_app(app)
     limits.init_app(app)  # request size and encoding, before any view reads the body

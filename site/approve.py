@@ -58,6 +58,8 @@ def _state(proof: proofs.Proof, revision: proofs.Revision) -> str:
         return "cancelled"
     if revision.number != proof.current_revision:
         return "superseded"
+    if not revision.image_sha256:
+        return "preparing"  # its render job has not stored the picture yet: nothing to decide on
     return proof.status
 
 
@@ -80,8 +82,12 @@ def _page(
     status: int = 200,
     notice: str | None = None,
 ):
-    shown = proofs.page_content(proof, revision)
     state = _state(proof, revision)
+    if state == "preparing":
+        return render_template(
+            "approve/preparing.html", token=token, proof=proof, revision=revision, error=error
+        ), status
+    shown = proofs.page_content(proof, revision)
     decision = None
     if state == "approved":
         decision = _decision_event(proof.id, "approved", revision.number)

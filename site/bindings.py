@@ -3,7 +3,9 @@
 The event log (keyed in proofmark.ledger) is the record. The `proofs`, `revisions`, `outbox`
 and `claims` tables are the current state, written in the same transaction as the events;
 each fact in them that matters is also in an event: a proof's status follows from its
-events, a revision's design, text and image hash are in its `revision_added` event, an
+events, a revision's design and text are in its `revision_added` event and its image hash in
+that event (revisions made before images were rendered in the background) or in its
+`image_rendered` event (an image not yet rendered is '' with neither), an
 email's whole message is bound by its SHA-256 in its `email_queued` event, a claim is in its
 `claim_recorded` and `claim_decided` events. `check_proof` replays the events and names every
 row that disagrees, so changing any of them alone (even with the triggers dropped) is found.
@@ -30,7 +32,14 @@ STATUS_AFTER = {
 }
 
 
-BINDING_KINDS = {"proof_created", "revision_added", "email_queued", "claim_recorded", "claim_decided"}
+BINDING_KINDS = {
+    "proof_created",
+    "revision_added",
+    "image_rendered",
+    "email_queued",
+    "claim_recorded",
+    "claim_decided",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,14 @@ def _data(row) -> dict:
 
 def _differs(label: str, stored, recorded) -> str:
     return f"{label} is {stored!r} but the log recorded {recorded!r}"
+
+
+def _image_logged(added: dict, rendered: list[dict]) -> str:
+    """The image hash the log gives a revision: its `image_rendered` event's, else the one in
+    `revision_added` (older revisions), else '' (not rendered yet)."""
+    if rendered:
+        return rendered[0].get("image_sha256")
+    return added.get("image_sha256") or ""
 
 
 def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
@@ -110,6 +127,10 @@ def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
 
     # Revisions against their revision_added events.
     logged = {d.get("revision"): d for k, d, _ in events if k == "revision_added"}
+    images: dict = {}
+    for kind, data, _row in events:
+        if kind == "image_rendered":
+            images.setdefault(data.get("revision"), []).append(data)
     rows = {r["number"]: r for r in db.execute("SELECT * FROM revisions WHERE proof_id = ?", (proof_id,))}
     for number, rev in rows.items():
         data = logged.get(number)
@@ -124,7 +145,7 @@ def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
             ("design", rev["design"], canonical_json(data.get("design"))),
             ("design SHA-256", rev["design_sha256"], data.get("design_sha256")),
             ("text", rev["text"], data.get("text")),
-            ("image SHA-256", rev["image_sha256"], data.get("image_sha256")),
+            ("image SHA-256", rev["image_sha256"], _image_logged(data, images.get(number, []))),
             ("renderer version", rev["renderer_version"], data.get("renderer_version")),
         )
         for label, stored, recorded in checks:
@@ -141,6 +162,17 @@ def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
                     f"revision {number}: its design does not hash to its design SHA-256",
                     rev["id"],
                 )
+            )
+    for number, rendered in images.items():
+        if len(rendered) > 1:
+            found.append(
+                Mismatch("revisions", f"revision {number}: its image was logged {len(rendered)} times")
+            )
+        if rendered and logged.get(number, {}).get("image_sha256"):
+            found.append(Mismatch("revisions", f"revision {number}: its image was logged twice"))
+        if rendered and number not in logged:
+            found.append(
+                Mismatch("revisions", f"revision {number}: an image was logged for a revision never added")
             )
     for number in logged:
         if number not in rows:

@@ -108,6 +108,31 @@ def send_mail_command() -> None:
         click.echo(f"  error: {error}", err=True)
 
 
+@click.command("render-proofs")
+@click.option("--loop", is_flag=True, help="Keep running: a render worker beside the web server.")
+@with_appcontext
+def render_proofs_command(loop: bool) -> None:
+    """Render the proof images that are due (orders and revisions answered before their image
+    existed), then queue their emails. Jobs whose worker died are taken over after their lease."""
+    import time
+
+    from proofmark.proofs import render_jobs
+
+    app = current_app._get_current_object()
+    while True:
+        report = render_jobs.run_once(app)
+        if report.claimed or not loop:
+            click.echo(f"Proof images: {report.summary()}.")
+            for error in report.errors:
+                click.echo(f"  failed: {error}", err=True)
+        if not loop:
+            if report.failed:
+                sys.exit(1)
+            return
+        if not report.claimed:
+            time.sleep(float(app.config["RENDER_POLL_SECONDS"]))
+
+
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command() -> None:
@@ -581,6 +606,7 @@ COMMANDS = (
     fonts_command,
     prune_previews_command,
     send_mail_command,
+    render_proofs_command,
     send_reminders_command,
     bench_proofs_command,
     bench_ledger_command,

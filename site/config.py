@@ -178,6 +178,18 @@ DEFAULTS: dict = {
     "MAIL_SEND_AFTER_REQUEST": None,
     # The background sender also wakes this often to retry due messages.
     "MAIL_POLL_SECONDS": 30,
+    # --- proof images, rendered after the order is answered (proofmark.proofs.render_jobs) ---
+    # "thread" (the web process's background worker), "inline" (in the request: tests), or
+    # "off" (`proofmark render-proofs` runs them). None: "inline" under TESTING, else "thread".
+    "RENDER_AFTER_REQUEST": None,
+    # The background worker also wakes this often (jobs left by a stopped process, retries).
+    "RENDER_POLL_SECONDS": 5,
+    # A worker holds a job this long; a job whose worker died is claimed again after it.
+    "RENDER_LEASE_SECONDS": 300,
+    # Attempts before a job is left 'failed' for staff; waits between them double from the base.
+    "RENDER_MAX_ATTEMPTS": 4,
+    "RENDER_RETRY_BASE_SECONDS": 10,
+    "RENDER_RETRY_MAX_SECONDS": 600,
     # A customer may ask for a fresh approval link at most this often per proof.
     "RESEND_MIN_INTERVAL_SECONDS": 300,
     # --- the keyed log and its anchoring (proofmark.ledger, proofmark.anchoring) ---

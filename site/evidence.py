@@ -25,6 +25,7 @@ EVIDENCE_VERSION = 1
 EVENT_LABELS = {
     "proof_created": "Proof created",
     "revision_added": "Revision added",
+    "image_rendered": "Proof image rendered",
     "email_queued": "Email queued",
     "email_sent": "Email sent",
     "email_failed": "Email failed",

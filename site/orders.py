@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from proofmark import proofs
 from proofmark.db import get_db, transaction
+from proofmark.proofs import render_jobs
 from proofmark.records import timestamp, utcnow
 from proofmark.security import csrf
 from proofmark.tokens import TokenError, verify_design
@@ -117,5 +118,23 @@ def placed(public_id: str):
         abort(404)
     demo = bool(current_app.config.get("DEMO") or current_app.debug)
     return render_template(
-        "orders/placed.html", proof=proof, masked_email=proofs.mask_email(proof.customer_email), demo=demo
+        "orders/placed.html",
+        proof=proof,
+        masked_email=proofs.mask_email(proof.customer_email),
+        demo=demo,
+        image=render_jobs.image_state(get_db(), proof.revision),
+    )
+
+
+@bp.get("/<public_id>/progress")
+def progress(public_id: str):
+    """The order-placed page's message alone (htmx asks every 2 s while the proof is drawn)."""
+    proof = proofs.get_proof_by_public_id(get_db(), public_id)
+    if proof is None:
+        abort(404)
+    return render_template(
+        "orders/_progress.html",
+        proof=proof,
+        masked_email=proofs.mask_email(proof.customer_email),
+        image=render_jobs.image_state(get_db(), proof.revision),
     )

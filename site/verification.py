@@ -67,7 +67,8 @@ def _image_hashes(db: sqlite_utils.Database, proof_id: int) -> list[tuple[int | 
     for row in db.execute(
         "SELECT number, image_sha256 FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,)
     ):
-        found.setdefault(row["image_sha256"], row["number"])
+        if row["image_sha256"]:  # '' until its render job has stored the image
+            found.setdefault(row["image_sha256"], row["number"])
     for row in db.execute("SELECT data FROM events WHERE proof_id = ?", (proof_id,)):
         if '"image_sha256"' not in (row["data"] or ""):
             continue  # most events name no image: no need to parse them

@@ -41,12 +41,17 @@ def test_create_proof_stores_revision_image_events_and_email_in_one_go(papp, db)
     assert storage.verify(rev.image_sha256) is None
     assert storage.get(rev.image_sha256).startswith(b"\x89PNG")
 
-    assert kinds(db, proof_id) == ["proof_created", "revision_added", "email_queued"]
+    # The order is recorded first (the image does not exist yet); the render job then binds
+    # the image to the revision and queues the email (here inline: the tests' render mode).
+    assert kinds(db, proof_id) == ["proof_created", "revision_added", "image_rendered", "email_queued"]
     events = proofs.get_events(db, proof_id)
     assert events[0]["actor"] == "staff:owner@shop.test"
     assert events[0]["data"]["source"] == "staff"
-    assert events[1]["data"]["image_sha256"] == rev.image_sha256
-    queued = events[2]["data"]
+    assert events[1]["data"]["image_sha256"] is None
+    assert events[2]["data"]["image_sha256"] == rev.image_sha256
+    assert events[2]["data"]["revision"] == 1 and events[2]["actor"] == "system"
+    assert events[2]["data"]["design_sha256"] == rev.design_sha256
+    queued = events[3]["data"]
     outbox = proofs.outbox_for(db, proof_id)
     assert [(o["kind"], o["status"], o["message_id"]) for o in outbox] == [
         ("proof", "pending", queued["message_id"])

@@ -326,7 +326,7 @@ def test_3b_tail_truncation_with_the_log_renumbered(inst):
     out = verify(app)
     assert "is not at the position it was recorded at (entries were renumbered)" in out
     assert (
-        "a tree head of 17 entries was signed on" in out
+        "a tree head of 21 entries was signed on" in out
         and "entries at the end of the log were removed" in out
     )
 
@@ -440,6 +440,27 @@ def test_9_image_hash_pointed_at_another_proofs_image(inst):
     )
     out = verify(app)
     assert "proof 1 (SOPHIE): TAMPERED" in out and "revision 1: image SHA-256 is" in out
+
+
+def test_9b_rendered_image_unbound_to_look_still_pending(inst):
+    """The image hash is bound by the `image_rendered` event its render job appended: blanking
+    it (as if the image were still being drawn) or deleting that event is found."""
+    app, ids = inst
+    tamper(
+        app, ("UPDATE revisions SET image_sha256 = '' WHERE proof_id = ?", (ids["noah"],)), recompute=False
+    )
+    out = verify(app)
+    assert "proof 2 (NOAH): TAMPERED" in out
+    assert "revision 1: image SHA-256 is '' but the log recorded" in out
+
+
+def test_9c_image_rendered_event_deleted(inst):
+    app, ids = inst
+    rendered = event_of(app, ids["noah"], "image_rendered")
+    tamper(app, ("DELETE FROM events WHERE id = ?", (rendered["id"],)))
+    out = verify(app)
+    assert "proof 2 (NOAH): TAMPERED" in out
+    assert "revision 1: image SHA-256 is '" in out and "but the log recorded ''" in out
 
 
 def test_10_stored_email_edited(inst):

@@ -1,6 +1,8 @@
-"""The render step of a new revision: check the design with the renderer, render the proof
-PNG at PROOF_IMAGE_WIDTH, store it by its hash and derive the email JPEG. Runs outside any
-transaction (it is the slow part)."""
+"""The render step of a new revision. `check_design` runs in the request (the renderer's
+checks, cheap: no scene is built) so that a design that cannot be made is refused there;
+`render_checked` renders the proof PNG at PROOF_IMAGE_WIDTH, stores it by its hash and derives
+the email JPEG. That is the slow part (a cold 2400-px scene takes seconds), so it runs in a
+render job (proofmark.proofs.render_jobs), outside any transaction and after the answer."""
 
 from __future__ import annotations
 
@@ -37,7 +39,9 @@ def design_from(design) -> Design:
     raise ProofError("The design is missing.")
 
 
-def render_checked(design) -> Rendered:
+def check_design(design) -> tuple[Design, list[dict]]:
+    """The design parsed and checked by the renderer: (design, its non-blocking warnings).
+    Raises ProofError for a design that cannot be made."""
     design = design_from(design)
     issues = renderer.validate(design)
     blocking = [i for i in issues if i.severity == "error"]
@@ -45,6 +49,11 @@ def render_checked(design) -> Rendered:
         raise ProofError(
             "This design cannot be made as it is: " + " ".join(i.message for i in blocking), "design"
         )
+    return design, [i.to_dict() for i in issues if i.severity != "error"]
+
+
+def render_checked(design) -> Rendered:
+    design, warnings = check_design(design)
     result = renderer.render(
         design, width=int(current_app.config["PROOF_IMAGE_WIDTH"]), fmt="png", keep_picture=True
     )
@@ -57,6 +66,6 @@ def render_checked(design) -> Rendered:
         image_sha256=sha,
         width=result.width,
         height=result.height,
-        warnings=[i.to_dict() for i in issues if i.severity != "error"],
+        warnings=warnings,
         email_jpeg=email_jpeg(sha, picture=result.picture),
     )

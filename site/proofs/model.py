@@ -14,6 +14,7 @@ SOURCES = ("shop", "staff", "api", "shopify", "woocommerce", "etsy")
 EVENT_KINDS = (
     "proof_created",
     "revision_added",
+    "image_rendered",
     "email_queued",
     "email_sent",
     "email_failed",

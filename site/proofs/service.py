@@ -25,11 +25,11 @@ from flask import current_app
 
 from proofmark import storage
 from proofmark.db import transaction
-from proofmark.proofs import rules
+from proofmark.proofs import render_jobs, rules
 from proofmark.proofs.approval_page import names, page_content, page_content_sha256
 from proofmark.proofs.emails import jpeg_for, queue_email
 from proofmark.proofs.errors import OrderRefTaken, ProofChanged, ProofError, ProofExpired, ProofSuperseded
-from proofmark.proofs.images import Rendered, render_checked
+from proofmark.proofs.images import check_design
 from proofmark.proofs.model import SOURCES, Proof, Revision
 from proofmark.proofs.queries import find_by_design_token, get_revision, load
 from proofmark.records import append_event, canonical_json, sha256_hex, timestamp, utcnow
@@ -79,43 +79,49 @@ def _insert_revision(
     db,
     proof_id: int,
     number: int,
-    rendered: Rendered,
+    design,
+    warnings: list[dict],
     *,
     actor: str,
     now: datetime,
     options: dict,
     note: str | None,
 ) -> Revision:
+    """The revision row, without its image: `image_sha256` stays '' until its render job
+    (queued here too) has stored the image."""
     from proofmark_renderer import RENDERER_VERSION
 
-    design_json = rendered.design.canonical_json()
+    design_json = design.canonical_json()
     row = {
         "proof_id": proof_id,
         "number": number,
         "design": design_json,
-        "text": rendered.design.text_summary(),
-        "font": rendered.design.font,
-        "image_sha256": rendered.image_sha256,
+        "text": design.text_summary(),
+        "font": design.font,
+        "image_sha256": "",
         "renderer_version": RENDERER_VERSION,
         "nonce": secrets.token_urlsafe(12),
         "created_by": actor,
         "created_at": timestamp(now),
         "design_sha256": sha256_hex(design_json),
         "options": canonical_json(options or {}),
-        "warnings": canonical_json(rendered.warnings),
+        "warnings": canonical_json(warnings),
         "note": note,
-        "image_width": rendered.width,
-        "image_height": rendered.height,
+        "image_width": None,
+        "image_height": None,
     }
     cursor = db.execute(
         f"INSERT INTO revisions ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row
     )
-    return Revision.from_row({**row, "id": cursor.lastrowid}, design=rendered.design)
+    revision = Revision.from_row({**row, "id": cursor.lastrowid}, design=design)
+    render_jobs.enqueue(db, proof_id, revision.id, now=now)
+    return revision
 
 
-def _revision_event_data(
-    revision: Revision, rendered: Rendered, *, supersedes: int | None, previous_status: str | None
-) -> dict:
+def _revision_event_data(revision: Revision, *, supersedes: int | None, previous_status: str | None) -> dict:
+    """`revision_added`: what was ordered, recorded when it is ordered. The image does not
+    exist yet (`image_sha256` null); its hash is bound to the revision by the
+    `image_rendered` event its render job appends."""
     product, font = names(revision.design)
     return {
         "revision": revision.number,
@@ -124,11 +130,11 @@ def _revision_event_data(
         "text": revision.text,
         "product": product,
         "font": font,
-        "image_sha256": rendered.image_sha256,
-        "image_size": [rendered.width, rendered.height],
+        "image_sha256": None,
+        "image_size": None,
         "renderer_version": revision.renderer_version,
         "options": revision.options,
-        "warnings": rendered.warnings,
+        "warnings": revision.warnings,
         "note": revision.note,
         "supersedes": supersedes,
         "previous_status": previous_status,
@@ -181,8 +187,7 @@ def create_proof(
         if existing is not None:
             return existing
     now = now or utcnow()
-    rendered = render_checked(design)
-    design = rendered.design
+    design, warnings = check_design(design)
     with transaction(db):
         if design_token is not None:
             # Re-checked under the write lock: two clicks on "Place order" make one proof.
@@ -204,7 +209,7 @@ def create_proof(
         cursor = db.execute(
             "INSERT INTO proofs (public_id, order_ref, customer_name, customer_email, product, font, text,"
             " status, current_revision, source, created_at, updated_at, emailed_at, design_token_nonce)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'awaiting_approval', 1, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'awaiting_approval', 1, ?, ?, ?, NULL, ?)",
             (
                 public_id,
                 order_ref,
@@ -216,16 +221,14 @@ def create_proof(
                 source,
                 timestamp(now),
                 timestamp(now),
-                timestamp(now),
                 design_token.nonce if design_token else None,
             ),
         )
         proof_id = cursor.lastrowid
         options = design_token.options if design_token else {}
         revision = _insert_revision(
-            db, proof_id, 1, rendered, actor=actor, now=now, options=options, note=None
+            db, proof_id, 1, design, warnings, actor=actor, now=now, options=options, note=None
         )
-        proof = load(db, proof_id)
         append_event(
             db,
             proof_id,
@@ -252,9 +255,10 @@ def create_proof(
             ip=ip,
             user_agent=user_agent,
             at=now,
-            data=_revision_event_data(revision, rendered, supersedes=None, previous_status=None),
+            data=_revision_event_data(revision, supersedes=None, previous_status=None),
         )
-        queue_email(db, proof, revision, "proof", now=now, jpeg=rendered.email_jpeg)
+    # The proof image is drawn by its render job, which then queues the proof email.
+    render_jobs.after_commit(db, render_jobs.job_for(db, revision.id), now=now)
     return proof_id
 
 
@@ -277,8 +281,7 @@ def add_revision(
     if proof.status == "cancelled":
         raise ProofError("This proof was cancelled; a cancelled proof cannot get a new revision.")
     now = now or utcnow()
-    rendered = render_checked(design)
-    design = rendered.design
+    design, warnings = check_design(design)
     with transaction(db):
         proof = load(db, proof_id)
         if proof.status == "cancelled":
@@ -286,18 +289,17 @@ def add_revision(
         old = proof.current_revision
         number = old + 1
         revision = _insert_revision(
-            db, proof_id, number, rendered, actor=actor, now=now, options={}, note=note
+            db, proof_id, number, design, warnings, actor=actor, now=now, options={}, note=note
         )
         db.execute(
             "UPDATE proofs SET current_revision = ?, status = 'awaiting_approval', product = ?, font = ?,"
-            " text = ?, updated_at = ?, emailed_at = ?, reminded_at = NULL, decided_at = NULL,"
+            " text = ?, updated_at = ?, emailed_at = NULL, reminded_at = NULL, decided_at = NULL,"
             " expired_at = NULL WHERE id = ?",
             (
                 number,
                 design.product,
                 design.font,
                 design.text_summary(),
-                timestamp(now),
                 timestamp(now),
                 proof_id,
             ),
@@ -310,18 +312,10 @@ def add_revision(
             ip=ip,
             user_agent=user_agent,
             at=now,
-            data=_revision_event_data(revision, rendered, supersedes=old, previous_status=proof.status),
+            data=_revision_event_data(revision, supersedes=old, previous_status=proof.status),
         )
-        proof = load(db, proof_id)
-        queue_email(
-            db,
-            proof,
-            revision,
-            "revision",
-            now=now,
-            jpeg=rendered.email_jpeg,
-            extra={"previous_revision": old, "note": note},
-        )
+    # The new image is drawn by its render job, which then emails the customer.
+    render_jobs.after_commit(db, render_jobs.job_for(db, revision.id), now=now)
     return number
 
 
@@ -339,6 +333,10 @@ def resend_link(
     RESEND_MIN_INTERVAL_SECONDS. Returns the `email_queued` data."""
     now = now or utcnow()
     proof = load(db, proof_id)
+    if proof.revision is not None and not proof.revision.image_sha256:
+        raise ProofError(
+            "The proof's picture is still being prepared; its email goes out as soon as it is ready."
+        )
     jpeg = jpeg_for(proof.revision)
     with transaction(db):
         proof = load(db, proof_id)
@@ -427,6 +425,12 @@ def cancel(
     return True
 
 
+_PREPARING = (
+    "Your proof is still being prepared. Please open the link again in a minute; "
+    "nothing can be approved until its picture is ready."
+)
+
+
 # --- the customer's decision --------------------------------------------------------------
 
 
@@ -442,6 +446,9 @@ def _decision_target(db, proof_id: int, revision: int, nonce: str) -> tuple[Proo
             f"This is version {revision} of your proof; version {proof.current_revision} replaced it. "
             "Please use the link in the newest email."
         )
+    if not rev.image_sha256:
+        # Nobody approves (or rejects) a picture that does not exist yet.
+        raise ProofError(_PREPARING)
     return proof, rev
 
 
@@ -559,6 +566,8 @@ def approve(
     # the email JPEG, and the check that the stored image still has its hash (it reads the
     # whole image). Inside, the image's hash is compared with the one checked here.
     current = load(db, proof_id).revision
+    if current is not None and not current.image_sha256:
+        current = None  # not rendered yet: refused inside, by _decision_target
     jpeg = jpeg_for(current)
     checked = {current.image_sha256: storage.verify(current.image_sha256)} if current is not None else {}
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from proofmark import production, storage
 from proofmark import proofs as proofs_service
 from proofmark.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
 from proofmark.db import get_db
 from proofmark.evidence import RecordNotFound, load_record
+from proofmark.proofs import render_jobs
 from proofmark.staff import search as records_search
 from proofmark.staff.actions import MAX_DECISION_NOTE, MAX_NOTE, ActionError, Who, add_note
 from proofmark.staff.blueprint import bp, render
@@ -101,9 +102,13 @@ def proof(proof_id: int):
         cid: resolutions_for(outcome, current_app.config["CLAIM_RESOLUTIONS"])
         for cid, outcome in outcome_of.items()
     }
+    db = get_db()
+    image_states = {r["number"]: render_jobs.image_state(db, r) for r in record.revisions}
     return render(
         "staff/proof.html",
         record=record,
+        image_states=image_states,
+        image_preparing=any(i.state == "preparing" for i in image_states.values()),
         changes=revision_changes(record.revisions),
         claim_kinds=CLAIM_KINDS,
         outcomes=OUTCOMES,
@@ -131,6 +136,41 @@ def revision_image(proof_id: int, number: int):
     except (FileNotFoundError, ValueError):
         abort(404, "The stored image for this revision is missing.")
     return Response(data, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
+
+
+def _revision_row(proof_id: int, number: int) -> dict:
+    row = (
+        get_db()
+        .execute("SELECT * FROM revisions WHERE proof_id = ? AND number = ?", (proof_id, number))
+        .fetchone()
+    )
+    if row is None:
+        abort(404, "No such revision.")
+    return dict(row)
+
+
+@bp.get("/proofs/<int:proof_id>/revisions/<int:number>/progress")
+def revision_progress(proof_id: int, number: int):
+    """A revision's image, or its render's progress (htmx asks every 2 s while it runs)."""
+    row = _revision_row(proof_id, number)
+    return render_template(
+        "staff/_revision_image.html",
+        p={"id": proof_id},
+        r=row,
+        image=render_jobs.image_state(get_db(), row),
+    )
+
+
+@bp.post("/proofs/<int:proof_id>/revisions/<int:number>/render")
+def revision_render(proof_id: int, number: int):
+    """Start a failed render again (a fresh set of attempts)."""
+    row = _revision_row(proof_id, number)
+    if render_jobs.retry(get_db(), row["id"]):
+        render_jobs.after_commit(get_db(), render_jobs.job_for(get_db(), row["id"]))
+        flash(f"Rendering revision {number} again.", "ok")
+    else:
+        flash(f"Revision {number}'s image is not in a failed state.", "error")
+    return redirect(url_for("staff.proof", proof_id=proof_id), 303)
 
 
 @bp.get("/proofs/<int:proof_id>/emails/<int:email_id>.eml")
