@@ -117,7 +117,8 @@ def show(token: str):
     if response is not None:
         return response
     approval, proof, revision = resolved
-    if _state(proof, revision) not in ("cancelled",):
+    # A page that shows no proof (cancelled, or its picture still being drawn) is no view of it.
+    if _state(proof, revision) not in ("cancelled", "preparing"):
         proofs.record_view(
             get_db(),
             proof.id,

@@ -164,6 +164,24 @@ def bench_proofs_command(count: int, as_json: bool) -> None:
             click.echo(line)
 
 
+@click.command("bench-orders")
+@click.option("--count", default=14, show_default=True, help="Orders (and revisions) per phase.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def bench_orders_command(count: int, as_json: bool) -> None:
+    """Time "Place order" and staff revisions in a NEW process on an EMPTY instance folder
+    (cold: no stored scenes), then warm; and how long the proof images take after them."""
+    import json
+
+    from proofmark.proofs.bench_orders import measure, table
+
+    result = measure(count)
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        for line in table(result):
+            click.echo(line)
+
+
 @click.command("bench-ledger")
 @click.option("--events", default=100_000, show_default=True, help="Log size to time at.")
 def bench_ledger_command(events: int) -> None:
@@ -609,6 +627,7 @@ COMMANDS = (
     render_proofs_command,
     send_reminders_command,
     bench_proofs_command,
+    bench_orders_command,
     bench_ledger_command,
     create_api_key_command,
     revoke_api_key_command,
