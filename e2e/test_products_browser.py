@@ -119,6 +119,8 @@ def test_staff_publish_a_photo_product_and_a_phone_shopper_orders_it(
     shopper.fill("input[name=customer_email]", "ada@example.com")
     shopper.click("text=Place order")
     expect(shopper.locator("h1")).to_contain_text("your order is placed")
+    # The proof image is drawn after the answer; the page updates itself once it exists.
+    expect(shopper.locator("main")).to_contain_text("Check your email", timeout=120_000)
     phone.close()
 
     app = make_app(

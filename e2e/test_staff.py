@@ -27,6 +27,7 @@ def _approve_in_server_instance(live_server, proof_id: int) -> str:
         DEMO=True,
         PUBLIC_URL=live_server.url,
         TESTING=False,
+        RENDER_AFTER_REQUEST="inline",  # the images exist when the service call returns
     )
     with app.app_context():
         db = get_db()
@@ -71,6 +72,12 @@ def test_staff_find_open_download_and_claim(live_server, page, artifacts):
     page.click("button:has-text('Create proof and email it')")
     page.wait_for_url("**/staff/proofs/*")
     proof_id = int(page.url.rstrip("/").split("/")[-1])
+    # Answered before the proof image exists: the record shows its progress, then swaps in
+    # the image by itself (htmx) once the render job has stored it.
+    if page.locator("#revision-image-1.image-progress").count():
+        expect(page.locator("#revision-image-1")).to_contain_text("Preparing your proof...")
+        page.screenshot(path=str(artifacts / "staff-proof-preparing.png"), full_page=True)
+    page.wait_for_selector("#revision-image-1 img", timeout=120_000)
     image_sha = _approve_in_server_instance(live_server, proof_id)
 
     # Find it by a fragment of the personalised text.
@@ -134,6 +141,7 @@ def _proof_with_history(live_server) -> tuple[int, int]:
         DEMO=True,
         PUBLIC_URL=live_server.url,
         TESTING=False,
+        RENDER_AFTER_REQUEST="inline",  # the images exist when the service call returns
     )
     ref = secrets.token_hex(2).upper()
     with app.app_context():

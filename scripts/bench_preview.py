@@ -72,6 +72,8 @@ class Phase:
     client_cpu_s: float = 0.0  # the benchmark's own CPU time: it shares the machine's cores
     extras: list = field(default_factory=list)
     workers: dict = field(default_factory=dict)  # worker pid -> requests it answered
+    connections: dict = field(default_factory=dict)  # worker pid -> connections it accepted
+    server_cpu_s: float | None = None  # the server's worker processes' CPU time during the phase
 
     def summary(self) -> dict:
         lat = sorted(self.latencies_ms)
@@ -94,6 +96,12 @@ class Phase:
             "mean_kb": round(self.bytes / len(lat) / 1024, 1) if lat else None,
             "client_cpu_share": round(self.client_cpu_s / self.wall_s, 2) if self.wall_s else None,
             "per_worker": sorted(self.workers.values(), reverse=True),
+            "connections_per_worker": sorted(self.connections.values(), reverse=True),
+            "server_cpu_ms_per_request": (
+                round(self.server_cpu_s * 1000 / len(lat), 2)
+                if lat and self.server_cpu_s is not None
+                else None
+            ),
         }
 
 
@@ -105,16 +113,20 @@ class Client:
         self.host, self.port = parts.hostname, parts.port or 80
         self.conn: http.client.HTTPConnection | None = None
         self.worker: str | None = None
+        self.connected_to: list[str] = []  # the worker that answered each new connection first
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         for attempt in (1, 2):
-            if self.conn is None:
+            fresh = self.conn is None
+            if fresh:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
             try:
                 self.conn.request(method, path, body=body, headers=headers or {})
                 response = self.conn.getresponse()
                 data = response.read()
                 self.worker = response.getheader("x-proofmark-worker")
+                if fresh and self.worker:
+                    self.connected_to.append(self.worker)
                 return response.status, data
             except (http.client.HTTPException, OSError):
                 # The server closed an idle keep-alive connection: reconnect once.
@@ -154,7 +166,55 @@ def _client_process(base, jobs, do, index, lock, deadline, results) -> None:
                 extras.append((i, extra))
         else:
             errors.append(error)
-    results.put((latencies, errors, nbytes_total, extras, time.process_time() - cpu0, workers))
+    connections: dict[str, int] = {}
+    for pid in client.connected_to:
+        connections[pid] = connections.get(pid, 0) + 1
+    results.put((latencies, errors, nbytes_total, extras, time.process_time() - cpu0, workers, connections))
+
+
+# The server's worker processes (pids from the x-proofmark-worker header), when it runs here:
+# their CPU time is read from /proc around each phase.
+server_pids: list[int] = []
+
+
+def _server_cpu(pids: list[int]) -> float | None:
+    """User + system CPU seconds of these processes and their threads (Linux /proc), or None."""
+    if not pids:
+        return None
+    total = 0
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    except (OSError, ValueError, IndexError):
+        return None
+    return total / tick
+
+
+def wait_for_workers(base: str, workers: int, timeout: float = 300) -> list[int]:
+    """Until every worker answers: a new connection per request (each one is handed to a
+    worker by the kernel), so none is measured while still starting. The worker pids."""
+    seen: set[str] = set()
+    parts = urllib.parse.urlsplit(base)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(seen) < workers:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=30)
+        try:
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            response.read()
+            pid = response.getheader("x-proofmark-worker")
+            if pid is None:
+                return []  # a server that does not name its workers (--url): nothing to wait for
+            seen.add(pid)
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            conn.close()
+    if len(seen) < workers:
+        raise SystemExit(f"only {len(seen)} of {workers} workers answered within {timeout:g} s")
+    return sorted(int(pid) for pid in seen)
 
 
 def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float, do) -> Phase:
@@ -168,20 +228,26 @@ def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float
         ctx.Process(target=_client_process, args=(base, jobs, do, index, lock, deadline, results))
         for _ in range(clients)
     ]
+    server_cpu0 = _server_cpu(server_pids)
     t0 = time.perf_counter()
     for process in processes:
         process.start()
     extras = []
     for _ in processes:
-        latencies, errors, nbytes, found, cpu, workers = results.get()
+        latencies, errors, nbytes, found, cpu, workers, connections = results.get()
         for pid, n in workers.items():
             phase.workers[pid] = phase.workers.get(pid, 0) + n
+        for pid, n in connections.items():
+            phase.connections[pid] = phase.connections.get(pid, 0) + n
         phase.latencies_ms += latencies
         phase.errors += errors
         phase.bytes += nbytes
         phase.client_cpu_s += cpu
         extras += found
     phase.wall_s = time.perf_counter() - t0
+    server_cpu1 = _server_cpu(server_pids)
+    if server_cpu0 is not None and server_cpu1 is not None:
+        phase.server_cpu_s = server_cpu1 - server_cpu0
     for process in processes:
         process.join()
     phase.extras = [extra for _, extra in sorted(extras)]
@@ -324,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="benchmark this server instead of starting one")
     parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=700, help="per phase (at most)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="per phase (at most)")
+    parser.add_argument("--requests", type=int, default=400, help="per phase (at most)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per phase (at most)")
     parser.add_argument(
         "--repeat",
         type=int,
@@ -351,12 +417,22 @@ def main(argv: list[str] | None = None) -> int:
         config = dict(item.split("=", 1) for item in args.config)
         start = start_granian if args.server == "granian" else start_gunicorn
         process, base, instance = start(args.workers, args.threads, config)
+        server_pids[:] = wait_for_workers(base, args.workers)
     runs = []
     try:
         plan = [args.clients] * args.repeat + ([args.wide] if args.repeat > 1 else [])
         for n, clients in enumerate(plan):
+            load_before = _load()
             results = bench(base.rstrip("/"), clients, args.requests, args.seconds, run=n, warm_up=n == 0)
-            runs.append({"run": n + 1, "clients": clients, "load_average": _load(), "phases": results})
+            runs.append(
+                {
+                    "run": n + 1,
+                    "clients": clients,
+                    "load_average_before": load_before,
+                    "load_average": _load(),
+                    "phases": results,
+                }
+            )
             if not args.json:
                 _print_run(runs[-1])
     finally:
@@ -402,10 +478,13 @@ def _load() -> list[float] | None:
 
 
 def _print_run(run: dict) -> None:
-    print(f"run {run['run']}: {run['clients']} concurrent clients, load average {run['load_average']}")
+    print(
+        f"run {run['run']}: {run['clients']} concurrent clients, load average before "
+        f"{run['load_average_before']}, after {run['load_average']}"
+    )
     print(
         f"{'phase':<10}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'KiB':>8}{'client CPU':>12}  {'per worker':<14}target"
+        f"{'KiB':>8}{'client CPU':>12}{'srv CPU ms':>11}  {'requests':<10}{'conns':<7}target"
     )
     for name, r in run["phases"].items():
         target = TARGETS.get(name)
@@ -413,10 +492,13 @@ def _print_run(run: dict) -> None:
         if target is not None and r["p95_ms"] is not None:
             verdict = f"p95 <= {target:g} ms: {'ok' if r['p95_ms'] <= target else 'MISSED'}"
         split = ":".join(str(n) for n in r["per_worker"]) or "-"
+        conns = ":".join(str(n) for n in r["connections_per_worker"]) or "-"
+        cpu = r["server_cpu_ms_per_request"]
         print(
             f"{name:<10}{r['requests']:>9}{r['errors']:>8}{r['throughput_rps'] or 0:>9.1f}"
             f"{r['p50_ms'] or 0:>9.2f}{r['p95_ms'] or 0:>9.2f}{r['p99_ms'] or 0:>9.2f}{r['mean_kb'] or 0:>8.1f}"
-            f"{r['client_cpu_share'] or 0:>11.0%}  {split:<14}{verdict}"
+            f"{r['client_cpu_share'] or 0:>11.0%}{'-' if cpu is None else f'{cpu:.2f}':>11}  {split:<10}{conns:<7}"
+            f"{verdict}"
         )
         if r["first_error"]:
             print(f"{'':<10}first error: {r['first_error']}")
