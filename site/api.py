@@ -104,7 +104,9 @@ def _proof_json(proof: proofs.Proof) -> dict:
         "font": proof.font,
         "text": proof.text,
         "design": rev.design_dict if rev else None,
-        "image_sha256": rev.image_sha256 if rev else None,
+        # Null while the proof image is still being rendered (the email goes once it exists).
+        "image_sha256": (rev.image_sha256 or None) if rev else None,
+        "image_ready": bool(rev and rev.image_sha256),
         "source": proof.source,
         "created_at": proof.created_at,
         "updated_at": proof.updated_at,
