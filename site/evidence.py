@@ -305,8 +305,9 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
                 "lines": r["lines"],
                 "fields": r["fields"],
                 "align": r["align"],
-                "image_sha256": r["image_sha256"],
-                "image_verified": r["image_sha256"] not in record.image_problems,
+                # None while the image is still being rendered (its render job binds it later).
+                "image_sha256": r["image_sha256"] or None,
+                "image_verified": bool(r["image_sha256"]) and r["image_sha256"] not in record.image_problems,
                 "renderer_version": r["renderer_version"],
             }
             for r in record.revisions
