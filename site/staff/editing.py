@@ -81,7 +81,9 @@ def new_proof():
         return _page(
             "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=[str(exc)]
         ), 400
-    flash(f"Proof created and emailed to {customer.customer_email}.", "ok")
+    flash(
+        f"Proof created; it is emailed to {customer.customer_email} as soon as its image is rendered.", "ok"
+    )
     return redirect(url_for("staff.proof", proof_id=proof_id))
 
 
@@ -122,5 +124,8 @@ def revise(proof_id: int):
             errors=[str(exc)],
         ), 400
     del number
-    flash(f"The new revision was emailed to {record.proof['customer_email']}.", "ok")
+    flash(
+        f"Revision added; it is emailed to {record.proof['customer_email']} as soon as its image is rendered.",
+        "ok",
+    )
     return redirect(url_for("staff.proof", proof_id=proof_id))

@@ -115,7 +115,9 @@ def prepare(request_id: int):
         )
     except proofs.ProofError as exc:
         return _prepare_page(req, customer, design_form, shown, [str(exc)], 400)
-    flash(f"Proof created and emailed to {customer.customer_email}.", "ok")
+    flash(
+        f"Proof created; it is emailed to {customer.customer_email} as soon as its image is rendered.", "ok"
+    )
     return redirect(url_for("staff.proof", proof_id=proof_id, _anchor="share"))
 
 
