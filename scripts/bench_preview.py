@@ -8,7 +8,9 @@
 
 Without --url it starts scripts/run.sh (granian, the production server; --workers/--threads,
 default 2 x 4) or, with --server gunicorn, gunicorn on a free loopback port with a fresh temporary instance folder,
-so every image really is rendered for the first time. Then, with --clients concurrent
+so every image really is rendered for the first time (built product scenes are reused from
+earlier runs, see SCENES_DIR; --cold-scenes builds them). It waits until every worker answers
+and has finished its start-up work. Then, with --clients concurrent
 clients (default 8), each phase runs until --requests requests or --seconds have passed:
 
   partial   POST /p/<product>/preview (HX-Request): the fragment htmx swaps in after a
@@ -321,10 +323,21 @@ def start_gunicorn(workers: int, threads: int, config: dict[str, str]) -> tuple[
     raise SystemExit("gunicorn did not answer /healthz within 30 s")
 
 
-def start_granian(workers: int, threads: int, config: dict[str, str]) -> tuple[subprocess.Popen, str, Path]:
-    """scripts/run.sh (granian) on a free loopback port with a throwaway instance folder."""
+# Built product scenes (not previews) are kept here between benchmark runs, so a run's workers
+# load them in milliseconds instead of building them for minutes (--cold-scenes: build them).
+SCENES_DIR = Path(tempfile.gettempdir()) / "proofmark-bench-scenes"
+
+
+def start_granian(
+    workers: int, threads: int, config: dict[str, str], cold_scenes: bool = False
+) -> tuple[subprocess.Popen, str, Path]:
+    """scripts/run.sh (granian) on a free loopback port with a throwaway instance folder
+    (its scenes shared with earlier runs through SCENES_DIR unless `cold_scenes`)."""
     port = free_port()
     instance = Path(tempfile.mkdtemp(prefix="proofmark-bench-"))
+    if not cold_scenes:
+        SCENES_DIR.mkdir(exist_ok=True)
+        (instance / "scenes").symlink_to(SCENES_DIR, target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
     env.update(
         INSTANCE_PATH=str(instance),
@@ -423,6 +436,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="a setting for the server it starts, e.g. PREVIEW_WIDTH=900",
     )
+    parser.add_argument(
+        "--cold-scenes",
+        action="store_true",
+        help=f"build every product scene in the fresh instance instead of reusing {SCENES_DIR}",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -430,8 +448,10 @@ def main(argv: list[str] | None = None) -> int:
     base = args.url
     if not base:
         config = dict(item.split("=", 1) for item in args.config)
-        start = start_granian if args.server == "granian" else start_gunicorn
-        process, base, instance = start(args.workers, args.threads, config)
+        if args.server == "granian":
+            process, base, instance = start_granian(args.workers, args.threads, config, args.cold_scenes)
+        else:
+            process, base, instance = start_gunicorn(args.workers, args.threads, config)
         server_pids[:] = wait_for_workers(base, args.workers)
         waited = wait_until_quiet(server_pids)
         if not args.json:
