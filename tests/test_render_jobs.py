@@ -201,3 +201,50 @@ def test_a_design_the_renderer_refuses_fails_at_once_with_its_reason(rapp):
         assert db.execute("SELECT attempts FROM render_jobs").fetchone()[0] == 1
     result = rapp.test_cli_runner().invoke(args=["render-proofs"])
     assert "0 claimed" in result.output
+
+
+def test_a_revision_from_before_render_jobs_still_verifies_by_its_revision_added_event(rapp):
+    """Revisions recorded before this change carry their image hash in `revision_added` and
+    have no `image_rendered` event: verify-records accepts them, and still finds a changed hash."""
+    from proofmark.bindings import check_proof
+    from proofmark.records import append_event
+
+    with rapp.app_context():
+        db = get_db()
+        proof_id = new_proof(db, now=T0)
+        render_jobs.run_due(db, now=T0)
+        rev = proofs.get_proof(db, proof_id).revision
+        added = proofs.get_events(db, proof_id)[1]["data"]
+        # The same revision as the old code recorded it: a second proof whose revision_added
+        # holds the image hash, and no render job or image_rendered event.
+        with transaction(db):
+            db.execute(
+                "INSERT INTO proofs (public_id, order_ref, customer_name, customer_email, product, font, text,"
+                " status, current_revision, source, created_at, updated_at, emailed_at)"
+                " SELECT 'P-OLD00001', 'OLD-1', customer_name, customer_email, product, font, text, status,"
+                " 1, source, created_at, updated_at, emailed_at FROM proofs WHERE id = ?",
+                (proof_id,),
+            )
+            old_id = db.execute("SELECT id FROM proofs WHERE public_id = 'P-OLD00001'").fetchone()[0]
+            db.execute(
+                "INSERT INTO revisions (proof_id, number, design, text, font, image_sha256, renderer_version,"
+                " nonce, created_by, created_at, design_sha256, options, warnings, note, image_width, image_height)"
+                " SELECT ?, number, design, text, font, image_sha256, renderer_version, 'n', created_by,"
+                " created_at, design_sha256, options, warnings, note, image_width, image_height FROM revisions"
+                " WHERE id = ?",
+                (old_id, rev.id),
+            )
+            created = dict(
+                proofs.get_events(db, proof_id)[0]["data"], public_id="P-OLD00001", order_ref="OLD-1"
+            )
+            append_event(db, old_id, "proof_created", actor="staff:old", at=T0, data=created)
+            old_added = {
+                **added,
+                "image_sha256": rev.image_sha256,
+                "image_size": [rev.image_width, rev.image_height],
+            }
+            append_event(db, old_id, "revision_added", actor="staff:old", at=T0, data=old_added)
+        assert check_proof(db, old_id) == []
+        with transaction(db):
+            db.execute("UPDATE revisions SET image_sha256 = '' WHERE proof_id = ?", (old_id,))
+        assert "image SHA-256 is '' but the log recorded" in check_proof(db, old_id)[0].message
