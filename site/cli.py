@@ -125,6 +125,9 @@ def render_proofs_command(loop: bool) -> None:
             click.echo(f"Proof images: {report.summary()}.")
             for error in report.errors:
                 click.echo(f"  failed: {error}", err=True)
+        if report.done:
+            # Their emails now, from this process (its background sender would die with it).
+            click.echo(f"Outbox: {mail.send_once(app).summary()}.")
         if not loop:
             if report.failed:
                 sys.exit(1)
