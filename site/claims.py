@@ -11,6 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+
 CLAIM_KINDS = {
     "text": "The text is wrong (spelling, name, date, wording)",
     "font": "The font is wrong",
@@ -151,15 +153,17 @@ def validate(claim: Claim) -> Claim:
         if _has_control_characters(value):
             raise ClaimError(f"{what} contains a control character; retype it without pasting.")
     if claim.kind not in CLAIM_KINDS:
-        raise ClaimError("Choose what the claim is about.")
+        raise ClaimError(gettext("Choose what the claim is about."))
     if not claim.description.strip():
-        raise ClaimError("Write down what the customer says is wrong.")
+        raise ClaimError(gettext("Write down what the customer says is wrong."))
     if claim.kind == "text" and not claim.expected_text.strip():
-        raise ClaimError("For a text claim, enter what the customer says the item should have said.")
+        raise ClaimError(gettext("For a text claim, enter what the customer says the item should have said."))
     if claim.kind == "font" and not claim.expected_font.strip():
-        raise ClaimError("For a font claim, choose the font the customer says they chose.")
+        raise ClaimError(gettext("For a font claim, choose the font the customer says they chose."))
     if claim.item_matches_proof not in ITEM_MATCHES:
-        raise ClaimError("Say whether the item matches the approved proof (or that you have not seen it).")
+        raise ClaimError(
+            gettext("Say whether the item matches the approved proof (or that you have not seen it).")
+        )
     return claim
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, g, redirect, request, url_for
+from flask_babel import gettext
 
 from proofmark import production, storage
 from proofmark import proofs as proofs_service
@@ -11,7 +12,7 @@ from proofmark.db import get_db
 from proofmark.evidence import RecordNotFound, load_record
 from proofmark.staff import search as records_search
 from proofmark.staff.actions import MAX_DECISION_NOTE, MAX_NOTE, ActionError, Who, add_note
-from proofmark.staff.blueprint import bp, render
+from proofmark.staff.blueprint import bp, render, translated
 from proofmark_renderer import catalog
 
 
@@ -35,7 +36,7 @@ def proofs():
         query=query,
         page=page,
         products=products,
-        statuses=records_search.STATUS_LABELS,
+        statuses=translated(records_search.STATUS_LABELS),
         product_names={p.id: p.name for p in products},
     )
 
@@ -105,11 +106,11 @@ def proof(proof_id: int):
         "staff/proof.html",
         record=record,
         changes=revision_changes(record.revisions),
-        claim_kinds=CLAIM_KINDS,
-        outcomes=OUTCOMES,
+        claim_kinds=translated(CLAIM_KINDS),
+        outcomes=translated(OUTCOMES),
         resolutions=resolutions,
         fonts=catalog.fonts(),
-        statuses=records_search.STATUS_LABELS,
+        statuses=translated(records_search.STATUS_LABELS),
         change_request=pending_change_request(record),
         max_note=MAX_NOTE,
         max_decision_note=MAX_DECISION_NOTE,
@@ -157,7 +158,7 @@ def note(proof_id: int):
     _record_or_404(proof_id)
     try:
         add_note(get_db(), proof_id, request.form.get("note", ""), who())
-        flash("Note added to the record.", "ok")
+        flash(gettext("Note added to the record."), "ok")
     except ActionError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id) + "#notes")
@@ -169,7 +170,7 @@ def resend(proof_id: int):
     w = who()
     try:
         proofs_service.resend_link(get_db(), proof_id, actor=w.actor, ip=w.ip, user_agent=w.user_agent)
-        flash("A fresh approval link was emailed to the customer.", "ok")
+        flash(gettext("A fresh approval link was emailed to the customer."), "ok")
     except proofs_service.ProofError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id))
@@ -180,14 +181,14 @@ def cancel(proof_id: int):
     _record_or_404(proof_id)
     reason = (request.form.get("reason") or "").strip()
     if not reason:
-        flash("Say why the proof is cancelled: the reason goes into the record.", "error")
+        flash(gettext("Say why the proof is cancelled: the reason goes into the record."), "error")
         return redirect(url_for("staff.proof", proof_id=proof_id))
     w = who()
     try:
         proofs_service.cancel(
             get_db(), proof_id, actor=w.actor, reason=reason, ip=w.ip, user_agent=w.user_agent
         )
-        flash("Proof cancelled.", "ok")
+        flash(gettext("Proof cancelled."), "ok")
     except proofs_service.ProofError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id))
