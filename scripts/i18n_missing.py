@@ -6,7 +6,7 @@
 It extracts exactly what `pybabel extract` would (site/babel.cfg: every `_()`, `gettext()`,
 `ngettext()` in site/**.py, site/templates/**.html and **.txt), adds the English label tables
 that pages translate at display time (`_(label)`: statuses, claim kinds and outcomes, timeline
-event labels, correction kinds, the default claim resolutions), and lists, per language, each
+event labels, correction kinds, the default claim resolutions, email kinds), and lists, per language, each
 message that is not in site/translations/<lang>/LC_MESSAGES/messages.po or has an empty or fuzzy
 translation, with where it is used. It also lists msgids that appear twice in one .po file (two
 branches appending the same message; `pybabel compile` refuses such a file).
@@ -33,7 +33,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 
 
 def used_messages() -> dict[str, list[str]]:
-    """msgid -> ['site/x.py:12', ...] (for a plural, the singular is the key)."""
+    """msgid -> ['site/x.py:12', ...] (for a plural, the singular is the key; its places are
+    marked "(plural)")."""
     used: dict[str, list[str]] = defaultdict(list)
     for filename, lineno, message, _comments, _context in extract_from_dir(
         SITE,
@@ -43,7 +44,8 @@ def used_messages() -> dict[str, list[str]]:
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            used[msgid].append(f"site/{filename}:{lineno}")
+            plural = " (plural)" if isinstance(message, tuple) else ""
+            used[msgid].append(f"site/{filename}:{lineno}{plural}")
     for msgid, where in display_time_labels().items():
         used[msgid].append(where)
     return used
@@ -71,6 +73,8 @@ def display_time_labels() -> dict[str, str]:
         labels.setdefault(str(item.get("label", item["id"])), "proofmark.config CLAIM_RESOLUTIONS")
     for key in views.SUMMARY_KEYS:  # the timeline's summary names (_macros.html)
         labels.setdefault(key.replace("_", " "), "proofmark.staff.views.SUMMARY_KEYS")
+    for template in sorted((SITE / "templates" / "email").glob("[!_]*.txt")):  # the email log's kinds
+        labels.setdefault(template.stem.replace("_", " "), "staff/proof.html email kinds")
     for label in ("Font", "Product", "Alignment"):  # views.revision_changes
         labels.setdefault(label, "proofmark.staff.views.revision_changes")
     return labels
@@ -95,6 +99,12 @@ def missing(lang: str, used: dict[str, list[str]]) -> list[tuple[str, list[str]]
         )
         if entry is None or entry.fuzzy or not all(strings):
             out.append((msgid, where))
+            continue
+        # gettext() of a msgid the catalog holds as a plural (or the reverse) finds nothing.
+        wrong = [w for w in where if w.endswith("(plural)") != entry.pluralizable]
+        if wrong:
+            kind = "a plural" if entry.pluralizable else "a singular"
+            out.append((f"{msgid} [the catalog has {kind}]", wrong))
     return out
 
 
