@@ -75,6 +75,8 @@ def display_time_labels() -> dict[str, str]:
         labels.setdefault(key.replace("_", " "), "proofmark.staff.views.SUMMARY_KEYS")
     for template in sorted((SITE / "templates" / "email").glob("[!_]*.txt")):  # the email log's kinds
         labels.setdefault(template.stem.replace("_", " "), "staff/proof.html email kinds")
+    for label in ("pending", "sending", "sent", "failed"):  # the email log's statuses (outbox)
+        labels.setdefault(label, "staff/proof.html email statuses")
     for label in ("Font", "Product", "Alignment"):  # views.revision_changes
         labels.setdefault(label, "proofmark.staff.views.revision_changes")
     return labels

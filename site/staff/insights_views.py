@@ -18,7 +18,9 @@ def percent(value: float) -> str:
     """12.5% / 12,5 % in the shop's language (English as insights.percent writes it)."""
     if str(get_locale() or "en") == "en":
         return insights.percent(value)
-    return format_percent(value, "#,##0.0%", locale=get_locale())
+    locale = get_locale()
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.0", 1)  # "#,##0 %" in German
+    return format_percent(value, pattern, locale=locale)
 
 
 def hours_label(hours: float | None) -> str:
