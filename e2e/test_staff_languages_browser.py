@@ -5,13 +5,22 @@ serious or critical accessibility problem on it."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 
 import pytest
+from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
-from e2e.test_languages_browser import AXE, LONG, assert_accessible, assert_no_english
+from e2e.test_languages_browser import (
+    AXE,
+    LONG,
+    SHOWN_TEXT,
+    TRANSLATIONS,
+    assert_accessible,
+    english_fragments,
+)
 
 PASSWORD = "e2e staff password"
 # The staff pages in English, the shop's default, and in each language a shop may set.
@@ -40,6 +49,34 @@ def staff_page(browser):
     page.set_default_timeout(LONG)
     yield page
     context.close()
+
+
+@functools.cache
+def english_left_over(lang: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """english_fragments(lang), less the words that are also a translation in `lang`: French
+    "Note" is the translation of "Note" though "Note:" is translated "Note :"."""
+    whole, fragments = english_fragments(lang)
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f)
+    translated = set()
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        translated |= {s.strip(" .,:;“”\xa0\u202f") for s in strings if s}
+    return frozenset(whole - translated), tuple(f for f in fragments if f not in translated)
+
+
+def assert_no_english(page, lang: str, where: str) -> None:
+    """As e2e/test_languages_browser.assert_no_english, with english_left_over()."""
+    if lang == "en":
+        return
+    whole, fragments = english_left_over(lang)
+    left = []
+    for text in page.evaluate(SHOWN_TEXT):
+        for piece in re.split(r"\s*[·|]\s*", text):
+            if piece.strip(" .,:;“”→←▸▾") in whole:
+                left.append(piece)
+        left += [f"{fragment!r} in {text!r}" for fragment in fragments if fragment in text]
+    assert not left, f"English left on the {where} page in {lang}: {left}"
 
 
 def check(page, lang: str, where: str, artifacts) -> None:

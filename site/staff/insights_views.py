@@ -23,6 +23,12 @@ def percent(value: float) -> str:
     return format_percent(value, pattern, locale=locale)
 
 
+def whole_percent(value: float) -> str:
+    if str(get_locale() or "en") == "en":
+        return f"{value:.0%}"
+    return format_percent(value, locale=get_locale())
+
+
 def hours_label(hours: float | None) -> str:
     if hours is None or str(get_locale() or "en") == "en":
         return insights.hours_label(hours)
@@ -48,25 +54,30 @@ def insights_page():
     )
     pct = percent
     statuses, outcomes = translated(STATUS_LABELS), translated(OUTCOMES)
+    no_data = gettext("No data in this period")
     charts = {
         "change_by_product": insights.bar_chart(
             [(r.label, r.change_rate, of_total(r.change_rate, r.proofs)) for r in data.by_product],
+            empty=no_data,
             title=gettext("Change-request rate by product"),
             max_value=1,
         ),
         "change_by_font": insights.bar_chart(
             [(r.label, r.change_rate, of_total(r.change_rate, r.proofs)) for r in data.by_font],
+            empty=no_data,
             title=gettext("Change-request rate by font"),
             max_value=1,
         ),
         "claim_by_product": insights.bar_chart(
             [(r.label, r.claim_rate, of_total(r.claim_rate, r.proofs)) for r in data.by_product],
+            empty=no_data,
             title=gettext("Claim rate by product"),
             max_value=1,
             color=insights.PALETTE[3],
         ),
         "claim_by_font": insights.bar_chart(
             [(r.label, r.claim_rate, of_total(r.claim_rate, r.proofs)) for r in data.by_font],
+            empty=no_data,
             title=gettext("Claim rate by font"),
             max_value=1,
             color=insights.PALETTE[3],
@@ -77,11 +88,13 @@ def insights_page():
                 for k, n in sorted(data.corrections.items(), key=lambda kv: -kv[1])
                 if k in insights.CORRECTION_KINDS
             ],
+            empty=no_data,
             title=gettext("Kinds of correction requested"),
             color=insights.PALETTE[1],
         ),
         "decision_time": insights.bar_chart(
             [(gettext(label), n, str(n)) for label, n in data.decision_histogram()],
+            empty=no_data,
             title=gettext("Time from proof email to the customer's decision"),
             color=insights.PALETTE[4],
         ),
@@ -90,11 +103,15 @@ def insights_page():
                 (statuses[key], data.by_status.get(key, 0))
                 for key in ("approved", "awaiting_approval", "changes_requested", "expired", "cancelled")
             ],
+            empty=no_data,
             title=gettext("Proofs by status"),
+            share=whole_percent,
         ),
         "claims": insights.stacked_bar(
             [(outcomes.get(k, k), n) for k, n in sorted(data.claims_by_outcome.items())],
+            empty=no_data,
             title=gettext("Claims by responsibility"),
+            share=whole_percent,
         ),
     }
     return render_template(
