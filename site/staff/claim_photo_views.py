@@ -16,7 +16,7 @@ def add_claim_photos(proof_id: int, claim_id: int):
     db = get_db()
     claim = db.execute("SELECT id FROM claims WHERE id = ? AND proof_id = ?", (claim_id, proof_id)).fetchone()
     if claim is None:
-        abort(404, f"There is no claim #{claim_id} on proof #{proof_id}.")
+        abort(404, gettext("There is no claim #%(id)s on this proof.", id=claim_id))
     # The whole request is bounded before the form is parsed: a few photos at the size limit.
     request.max_content_length = int(current_app.config["CLAIM_PHOTO_MAX_BYTES"]) * 4 + 64 * 1024
     uploads = [

@@ -79,7 +79,7 @@ def prepare(request_id: int):
     db = get_db()
     req = proof_requests.get(db, request_id)
     if req is None:
-        abort(404, f"There is no proof request #{request_id}.")
+        abort(404, gettext("There is no proof request #%(id)s.", id=request_id))
     if req["status"] == "prepared":
         return redirect(url_for("staff.proof", proof_id=req["proof_id"]))
     if request.method == "GET":
@@ -175,7 +175,7 @@ def webhook_log(endpoint_id: int):
     db = get_db()
     endpoint = outbound.get_endpoint(db, endpoint_id)
     if endpoint is None:
-        abort(404, f"There is no webhook endpoint #{endpoint_id}.")
+        abort(404, gettext("There is no webhook endpoint #%(id)s.", id=endpoint_id))
     return render_template(
         "staff/webhook_log.html", endpoint=endpoint, deliveries=outbound.delivery_log(db, endpoint_id)
     )
@@ -186,7 +186,7 @@ def webhook_resend(delivery_id: int):
     db = get_db()
     row = db.execute("SELECT endpoint_id FROM webhook_deliveries WHERE id = ?", (delivery_id,)).fetchone()
     if row is None:
-        abort(404, f"There is no webhook delivery #{delivery_id}.")
+        abort(404, gettext("There is no webhook delivery #%(id)s.", id=delivery_id))
     if outbound.resend(db, delivery_id):
         flash(gettext("Delivery #%(id)s queued again (same webhook-id).", id=delivery_id), "ok")
     else:

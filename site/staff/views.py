@@ -45,7 +45,7 @@ def _record_or_404(proof_id: int):
     try:
         return load_record(get_db(), proof_id)
     except RecordNotFound:
-        abort(404, f"There is no proof #{proof_id}.")
+        abort(404, gettext("There is no proof #%(id)s.", id=proof_id))
 
 
 def revision_changes(revisions: list[dict]) -> list[dict]:
