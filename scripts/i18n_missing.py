@@ -29,14 +29,21 @@ SITE = ROOT / "site"
 TRANSLATIONS = SITE / "translations"
 LANGUAGES = ("de", "fr", "es", "nl")
 METHODS = [("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2"), ("**.py", "python")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
 
 
-def used_messages() -> dict[str, list[str]]:
+def used_messages() -> dict[tuple[str, str | None], list[str]]:
     """msgid -> ['site/x.py:12', ...] (for a plural, the singular is the key; its places are
     marked "(plural)")."""
-    used: dict[str, list[str]] = defaultdict(list)
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    used: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+    for filename, lineno, message, _comments, context in extract_from_dir(
         SITE,
         method_map=METHODS,
         options_map={"templates/**.html": {"extensions": "jinja2.ext.do"}},
@@ -45,9 +52,9 @@ def used_messages() -> dict[str, list[str]]:
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
             plural = " (plural)" if isinstance(message, tuple) else ""
-            used[msgid].append(f"site/{filename}:{lineno}{plural}")
+            used[msgid, context].append(f"site/{filename}:{lineno}{plural}")
     for msgid, where in display_time_labels().items():
-        used[msgid].append(where)
+        used[msgid, None].append(where)
     return used
 
 
@@ -85,17 +92,20 @@ def display_time_labels() -> dict[str, str]:
 def duplicates(po: Path) -> list[str]:
     text = po.read_text(encoding="utf-8")
     ids = []
-    for match in re.finditer(r'^msgid ((?:".*"\n)+)', text, flags=re.M):
-        ids.append("".join(re.findall(r'"(.*)"', match.group(1))))
+    for match in re.finditer(r'^(?:msgctxt (".*")\n)?msgid ((?:".*"\n)+)', text, flags=re.M):
+        msgid = "".join(re.findall(r'"(.*)"', match.group(2)))
+        ids.append(f"{msgid} [context {match.group(1)}]" if match.group(1) else msgid)
     return [msgid for msgid, n in Counter(ids).items() if n > 1 and msgid]
 
 
-def missing(lang: str, used: dict[str, list[str]]) -> list[tuple[str, list[str]]]:
+def missing(lang: str, used: dict[tuple[str, str | None], list[str]]) -> list[tuple[str, list[str]]]:
     with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f)
     out = []
-    for msgid, where in sorted(used.items()):
-        entry = catalog.get(msgid)
+    for (msgid, context), where in sorted(used.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        entry = catalog.get(msgid, context=context)
+        if context:
+            msgid = f"{msgid} [context {context!r}]"
         strings = (
             () if entry is None else (entry.string if isinstance(entry.string, tuple) else (entry.string,))
         )
