@@ -11,7 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from flask_babel import gettext
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext
 
 CLAIM_KINDS = {
     "text": "The text is wrong (spelling, name, date, wording)",
@@ -141,17 +142,24 @@ def _has_control_characters(text: str) -> bool:
 
 def validate(claim: Claim) -> Claim:
     for value, what, limit in (
-        (claim.description, "What the customer says is wrong", MAX_DESCRIPTION),
-        (claim.expected_text, "What it should have said", MAX_EXPECTED_TEXT),
-        (claim.expected_font, "The font name", MAX_FONT_NAME),
+        (claim.description, gettext("What the customer says is wrong"), MAX_DESCRIPTION),
+        (claim.expected_text, gettext("What it should have said"), MAX_EXPECTED_TEXT),
+        (claim.expected_font, gettext("The font name"), MAX_FONT_NAME),
     ):
         if len(value) > limit:
             raise ClaimError(
-                f"{what} is too long: {len(value):,} characters, at most {limit:,}. "
-                "Shorten it; the full story can go into an internal note."
+                gettext(
+                    "%(what)s is too long: %(count)s characters, at most %(max)s. "
+                    "Shorten it; the full story can go into an internal note.",
+                    what=what,
+                    count=format_decimal(len(value), locale=get_locale() or "en"),
+                    max=format_decimal(limit, locale=get_locale() or "en"),
+                )
             )
         if _has_control_characters(value):
-            raise ClaimError(f"{what} contains a control character; retype it without pasting.")
+            raise ClaimError(
+                gettext("%(what)s contains a control character; retype it without pasting.", what=what)
+            )
     if claim.kind not in CLAIM_KINDS:
         raise ClaimError(gettext("Choose what the claim is about."))
     if not claim.description.strip():
