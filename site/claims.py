@@ -11,6 +11,9 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext
+
 CLAIM_KINDS = {
     "text": "The text is wrong (spelling, name, date, wording)",
     "font": "The font is wrong",
@@ -139,27 +142,36 @@ def _has_control_characters(text: str) -> bool:
 
 def validate(claim: Claim) -> Claim:
     for value, what, limit in (
-        (claim.description, "What the customer says is wrong", MAX_DESCRIPTION),
-        (claim.expected_text, "What it should have said", MAX_EXPECTED_TEXT),
-        (claim.expected_font, "The font name", MAX_FONT_NAME),
+        (claim.description, gettext("What the customer says is wrong"), MAX_DESCRIPTION),
+        (claim.expected_text, gettext("What it should have said"), MAX_EXPECTED_TEXT),
+        (claim.expected_font, gettext("The font name"), MAX_FONT_NAME),
     ):
         if len(value) > limit:
             raise ClaimError(
-                f"{what} is too long: {len(value):,} characters, at most {limit:,}. "
-                "Shorten it; the full story can go into an internal note."
+                gettext(
+                    "%(what)s is too long: %(count)s characters, at most %(max)s. "
+                    "Shorten it; the full story can go into an internal note.",
+                    what=what,
+                    count=format_decimal(len(value), locale=get_locale() or "en"),
+                    max=format_decimal(limit, locale=get_locale() or "en"),
+                )
             )
         if _has_control_characters(value):
-            raise ClaimError(f"{what} contains a control character; retype it without pasting.")
+            raise ClaimError(
+                gettext("%(what)s contains a control character; retype it without pasting.", what=what)
+            )
     if claim.kind not in CLAIM_KINDS:
-        raise ClaimError("Choose what the claim is about.")
+        raise ClaimError(gettext("Choose what the claim is about."))
     if not claim.description.strip():
-        raise ClaimError("Write down what the customer says is wrong.")
+        raise ClaimError(gettext("Write down what the customer says is wrong."))
     if claim.kind == "text" and not claim.expected_text.strip():
-        raise ClaimError("For a text claim, enter what the customer says the item should have said.")
+        raise ClaimError(gettext("For a text claim, enter what the customer says the item should have said."))
     if claim.kind == "font" and not claim.expected_font.strip():
-        raise ClaimError("For a font claim, choose the font the customer says they chose.")
+        raise ClaimError(gettext("For a font claim, choose the font the customer says they chose."))
     if claim.item_matches_proof not in ITEM_MATCHES:
-        raise ClaimError("Say whether the item matches the approved proof (or that you have not seen it).")
+        raise ClaimError(
+            gettext("Say whether the item matches the approved proof (or that you have not seen it).")
+        )
     return claim
 
 
@@ -167,12 +179,16 @@ def _integrity_notes(integrity: Integrity) -> list[str]:
     notes = []
     if not integrity.chain_intact:
         notes.append(
-            "The proof's record failed verification ("
-            + "; ".join(integrity.problems[:3])
-            + "): it cannot be relied on as evidence until that is explained."
+            gettext(
+                "The proof's record failed verification (%(problems)s): it cannot be relied on as evidence "
+                "until that is explained.",
+                problems="; ".join(integrity.problems[:3]),
+            )
         )
     if integrity.image_problem:
-        notes.append(f"The stored proof image failed its check: {integrity.image_problem}.")
+        notes.append(
+            gettext("The stored proof image failed its check: %(problem)s.", problem=integrity.image_problem)
+        )
     return notes
 
 
@@ -187,16 +203,22 @@ def assess(
     """The outcome of a claim against a proof, with its reason in plain words."""
     claim = validate(claim)
     if approved is None:
-        state = {
-            "awaiting_approval": "it is still waiting for the customer's decision",
-            "changes_requested": "the customer asked for changes and approved no later revision",
-            "expired": "it expired without a decision",
-            "cancelled": "it was cancelled",
-        }.get(status, f"its status is {status}")
+        states = {
+            "awaiting_approval": lambda: gettext("it is still waiting for the customer's decision"),
+            "changes_requested": lambda: gettext(
+                "the customer asked for changes and approved no later revision"
+            ),
+            "expired": lambda: gettext("it expired without a decision"),
+            "cancelled": lambda: gettext("it was cancelled"),
+        }
+        state = states[status]() if status in states else gettext("its status is %(status)s", status=status)
         return Assessment(
             "not_approved",
-            f"This proof was never approved: {state}. There is no approval to hold the customer to, "
-            "so the shop cannot decline the claim on the strength of a proof.",
+            gettext(
+                "This proof was never approved: %(state)s. There is no approval to hold the customer to, "
+                "so the shop cannot decline the claim on the strength of a proof.",
+                state=state,
+            ),
         )
 
     approved_text = design_text(approved.lines, approved.fields)
@@ -207,7 +229,7 @@ def assess(
 
     if claim.kind == "quality":
         result.outcome = "shop_error"
-        result.reason = (
+        result.reason = gettext(
             "A defect in making or material is not about the personalisation: approving the proof "
             "does not cover it. The shop remakes the item."
         )
@@ -223,28 +245,32 @@ def assess(
         result.approved_segments, result.claimed_segments = char_diff("\n".join(want), "\n".join(claimed))
         if claimed in (lines_only, with_fields):
             result.outcome = "shop_error"
-            result.reason = (
-                f"The text the customer says they wanted is exactly the text they approved in revision "
-                f"{approved.number}. If the item says anything else, it was made wrong: the shop's error, remake it."
+            result.reason = gettext(
+                "The text the customer says they wanted is exactly the text they approved in revision "
+                "%(number)s. If the item says anything else, it was made wrong: the shop's error, remake it.",
+                number=approved.number,
             )
         elif " ".join(claimed) in (" ".join(lines_only), " ".join(with_fields)):
             result.outcome = "customer_responsibility"
-            result.reason = (
-                f"The words are the same as approved in revision {approved.number}, but broken into lines "
-                "differently. The customer approved the line breaks shown on the proof."
+            result.reason = gettext(
+                "The words are the same as approved in revision %(number)s, but broken into lines "
+                "differently. The customer approved the line breaks shown on the proof.",
+                number=approved.number,
             )
         elif [c.casefold() for c in claimed] == [w.casefold() for w in want]:
             result.outcome = "customer_responsibility"
-            result.reason = (
-                f"The claim differs from the approved text (revision {approved.number}) only in capital "
-                "letters. The customer approved the capitals shown on the proof."
+            result.reason = gettext(
+                "The claim differs from the approved text (revision %(number)s) only in capital "
+                "letters. The customer approved the capitals shown on the proof.",
+                number=approved.number,
             )
         else:
             result.outcome = "customer_responsibility"
-            result.reason = (
-                f"The claim asks for text different from what the customer approved in revision "
-                f"{approved.number} (differences highlighted). Under the shop's policy an item made as "
-                "approved is the customer's responsibility."
+            result.reason = gettext(
+                "The claim asks for text different from what the customer approved in revision "
+                "%(number)s (differences highlighted). Under the shop's policy an item made as "
+                "approved is the customer's responsibility.",
+                number=approved.number,
             )
         if result.outcome == "customer_responsibility":
             for rev in revisions:
@@ -254,51 +280,81 @@ def assess(
                 ]
                 if rev.number != approved.number and claimed in (rev_lines, rev_lines + rev_fields):
                     notes.append(
-                        f"The claimed text matches revision {rev.number}, which was replaced before the "
-                        f"customer approved revision {approved.number}."
+                        gettext(
+                            "The claimed text matches revision %(claimed)s, which was replaced before the "
+                            "customer approved revision %(number)s.",
+                            claimed=rev.number,
+                            number=approved.number,
+                        )
                     )
         if claim.item_matches_proof == "no" and result.outcome != "shop_error":
             notes.append(
-                "You noted that the item does not match the approved proof: whatever the customer now asks "
-                "for, an item that differs from the approved proof was made wrong."
+                gettext(
+                    "You noted that the item does not match the approved proof: whatever the customer now asks "
+                    "for, an item that differs from the approved proof was made wrong."
+                )
             )
             result.outcome = "shop_error"
-            result.reason = (
+            result.reason = gettext(
                 "The item does not match the approved proof, so it was made wrong: the shop's error."
             )
     elif claim.kind == "font":
         expected = claim.expected_font.strip()
         if expected in (approved.font, approved.font_name):
             result.outcome = "shop_error"
-            result.reason = (
-                f"The customer approved {approved.font_name} in revision {approved.number}, the font they "
-                "say they chose. If the item is in another font, it was made wrong: remake it."
+            result.reason = gettext(
+                "The customer approved %(font)s in revision %(number)s, the font they "
+                "say they chose. If the item is in another font, it was made wrong: remake it.",
+                font=approved.font_name,
+                number=approved.number,
             )
         else:
             result.outcome = "customer_responsibility"
-            result.reason = (
-                f"The customer approved {approved.font_name} in revision {approved.number}, not {expected}. "
-                "The proof showed the approved font."
+            result.reason = gettext(
+                "The customer approved %(font)s in revision %(number)s, not %(expected)s. "
+                "The proof showed the approved font.",
+                font=approved.font_name,
+                number=approved.number,
+                expected=expected,
             )
     else:
-        what = "layout and size" if claim.kind == "layout" else "design"
+        layout = claim.kind == "layout"
         if claim.item_matches_proof == "yes":
             result.outcome = "customer_responsibility"
             result.reason = (
-                f"The item matches the proof approved in revision {approved.number}, which showed the {what} "
-                "as made. The customer approved it."
+                gettext(
+                    "The item matches the proof approved in revision %(number)s, which showed the layout and "
+                    "size as made. The customer approved it.",
+                    number=approved.number,
+                )
+                if layout
+                else gettext(
+                    "The item matches the proof approved in revision %(number)s, which showed the design "
+                    "as made. The customer approved it.",
+                    number=approved.number,
+                )
             )
         elif claim.item_matches_proof == "no":
             result.outcome = "shop_error"
-            result.reason = (
+            result.reason = gettext(
                 "The item does not match the approved proof, so it was made wrong: the shop's error."
             )
         else:
             result.outcome = "needs_inspection"
             result.reason = (
-                f"The approved proof (revision {approved.number}) shows the {what} the customer accepted. "
-                "Compare the item (or the customer's photo) with the approved proof image: if they match, the "
-                "customer is responsible; if not, it was made wrong."
+                gettext(
+                    "The approved proof (revision %(number)s) shows the layout and size the customer accepted. "
+                    "Compare the item (or the customer's photo) with the approved proof image: if they match, "
+                    "the customer is responsible; if not, it was made wrong.",
+                    number=approved.number,
+                )
+                if layout
+                else gettext(
+                    "The approved proof (revision %(number)s) shows the design the customer accepted. "
+                    "Compare the item (or the customer's photo) with the approved proof image: if they match, "
+                    "the customer is responsible; if not, it was made wrong.",
+                    number=approved.number,
+                )
             )
 
     integrity_notes = _integrity_notes(integrity)
@@ -306,8 +362,8 @@ def assess(
         notes[:0] = integrity_notes
         if result.outcome == "customer_responsibility":
             result.outcome = "needs_inspection"
-            result.reason += (
-                " But the record failed verification, so it cannot carry a decision against the customer."
+            result.reason += " " + gettext(
+                "But the record failed verification, so it cannot carry a decision against the customer."
             )
     return result
 

@@ -305,8 +305,10 @@ def bar_chart(
     max_value: float | None = None,
     color: str = PALETTE[0],
     width: int = 520,
+    empty: str = "No data in this period",
 ) -> Markup:
-    """Horizontal bars: rows of (label, value, value as shown)."""
+    """Horizontal bars: rows of (label, value, value as shown). `empty`: what an empty chart says
+    (the staff page passes it in the shop's language)."""
     label_w, value_w, bar_h, gap = 170, 100, 18, 8
     height = max(1, len(rows)) * (bar_h + gap) + gap
     top = max([max_value or 0] + [v for _, v, _ in rows]) or 1
@@ -316,7 +318,7 @@ def bar_chart(
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     if not rows:
-        parts.append(f'<text x="0" y="{gap + 13}" class="empty">No data in this period</text>')
+        parts.append(f'<text x="0" y="{gap + 13}" class="empty">{escape(empty)}</text>')
     for i, (label, value, shown) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = 0 if top == 0 else max(0.0, value / top * plot_w)
@@ -330,8 +332,16 @@ def bar_chart(
     return Markup("".join(parts))
 
 
-def stacked_bar(parts_in: list[tuple[str, int]], *, title: str, width: int = 520) -> Markup:
-    """One bar split into shares, with a legend underneath."""
+def stacked_bar(
+    parts_in: list[tuple[str, int]],
+    *,
+    title: str,
+    width: int = 520,
+    empty: str = "No data in this period",
+    share=lambda fraction: f"{fraction:.0%}",
+) -> Markup:
+    """One bar split into shares, with a legend underneath; `empty` and `share` (a fraction
+    written out) let the page put them in its language."""
     total = sum(n for _, n in parts_in)
     height = 30 + 22 * ((len(parts_in) + 1) // 2) + 6
     out = [
@@ -339,7 +349,7 @@ def stacked_bar(parts_in: list[tuple[str, int]], *, title: str, width: int = 520
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
     ]
     if not total:
-        out.append('<text x="0" y="16" class="empty">No data in this period</text></svg>')
+        out.append(f'<text x="0" y="16" class="empty">{escape(empty)}</text></svg>')
         return Markup("".join(out))
     x = 0.0
     for i, (label, n) in enumerate(parts_in):
@@ -355,7 +365,7 @@ def stacked_bar(parts_in: list[tuple[str, int]], *, title: str, width: int = 520
         out.append(
             f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{color}" rx="2"/>'
             f'<text x="{lx + 18}" y="{ly + 11}" class="label-left">{escape(label)}: {n} '
-            f"({n / total:.0%})</text>"
+            f"({escape(share(n / total))})</text>"
         )
     out.append("</svg>")
     return Markup("".join(out))

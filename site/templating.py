@@ -42,8 +42,21 @@ def local_time(value: str | None, *, zone: ZoneInfo | None = None) -> Markup:
     moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(zone or shop_zone())
     shown = f"{local.strftime('%a')} {local.day} {local.strftime('%b %Y, %H:%M')} {local.tzname()}"
+    lang = _page_language()
+    if lang != "en":  # the staff page's language (the shop's): 'Mo., 5. Nov. 2026, 14:03 CET'
+        from babel.dates import format_skeleton
+
+        shown = f"{format_skeleton('yMMMEd', local, locale=lang)}, {local.strftime('%H:%M')} {local.tzname()}"
     exact = moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(value, exact, shown)
+
+
+def _page_language() -> str:
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale else "en"
 
 
 def check_timezone(app: Flask) -> str | None:

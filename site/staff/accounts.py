@@ -13,6 +13,7 @@ from functools import cache
 
 import sqlite_utils
 from flask import current_app, has_app_context
+from flask_babel import gettext, ngettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from proofmark import staff_sessions
@@ -222,7 +223,8 @@ def authenticate(
             ).lastrowid
     if wait is not None:
         return LoginResult(
-            error=f"Too many failed sign-ins. Try again in {_duration(wait)}.", retry_after_seconds=wait
+            error=gettext("Too many failed sign-ins. Try again in %(wait)s.", wait=_duration(wait)),
+            retry_after_seconds=wait,
         )
     row = db.execute("SELECT * FROM staff WHERE email = ? AND disabled_at IS NULL", (email,)).fetchone()
     ok = (
@@ -230,7 +232,7 @@ def authenticate(
         and row is not None
     )
     if not ok:
-        return LoginResult(error="That email and password do not match a staff account.")
+        return LoginResult(error=gettext("That email and password do not match a staff account."))
     with transaction(db):
         db.execute("UPDATE login_attempts SET ok = 1 WHERE id = ?", (attempt_id,))
         db.execute("UPDATE staff SET last_login_at = ? WHERE id = ?", (at, row["id"]))
@@ -239,6 +241,6 @@ def authenticate(
 
 def _duration(seconds: int) -> str:
     if seconds < 60:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     minutes = (seconds + 59) // 60
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return ngettext("%(num)d minute", "%(num)d minutes", minutes)

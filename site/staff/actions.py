@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlite_utils
+from babel.numbers import format_decimal
+from flask_babel import get_locale, gettext
 
 from proofmark.claims import Assessment, Claim, resolution
 from proofmark.db import transaction
@@ -31,22 +33,31 @@ class Who:
 
 def _proof_exists(db: sqlite_utils.Database, proof_id: int) -> None:
     if not db.execute("SELECT 1 FROM proofs WHERE id = ?", (proof_id,)).fetchone():
-        raise ActionError(f"There is no proof #{proof_id}.")
+        raise ActionError(gettext("There is no proof #%(id)s.", id=proof_id))
 
 
 def _check_text(text: str, what: str, limit: int) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > limit:
-        raise ActionError(f"{what} is too long: {len(text):,} characters, at most {limit:,}.")
+        raise ActionError(
+            gettext(
+                "%(what)s is too long: %(count)s characters, at most %(max)s.",
+                what=what,
+                count=format_decimal(len(text), locale=get_locale() or "en"),
+                max=format_decimal(limit, locale=get_locale() or "en"),
+            )
+        )
     if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
-        raise ActionError(f"{what} contains a control character; retype it without pasting.")
+        raise ActionError(
+            gettext("%(what)s contains a control character; retype it without pasting.", what=what)
+        )
     return text
 
 
 def add_note(db: sqlite_utils.Database, proof_id: int, text: str, who: Who) -> dict:
-    text = _check_text(text, "The note", MAX_NOTE)
+    text = _check_text(text, gettext("The note"), MAX_NOTE)
     if not text:
-        raise ActionError("The note is empty.")
+        raise ActionError(gettext("The note is empty."))
     with transaction(db):
         _proof_exists(db, proof_id)
         return append_event(
@@ -111,14 +122,14 @@ def decide_claim(
 ) -> dict:
     chosen = resolution(resolution_id, configured)
     if chosen is None:
-        raise ActionError("Choose one of the resolutions offered.")
-    note = _check_text(note, "The explanation", MAX_DECISION_NOTE)
+        raise ActionError(gettext("Choose one of the resolutions offered."))
+    note = _check_text(note, gettext("The explanation"), MAX_DECISION_NOTE)
     if chosen["explain"] and not note:
         raise ActionError(f"“{chosen['label']}” needs an explanation for the customer.")
     with transaction(db):
         row = db.execute("SELECT * FROM claims WHERE id = ?", (claim_id,)).fetchone()
         if row is None:
-            raise ActionError(f"There is no claim #{claim_id}.")
+            raise ActionError(gettext("There is no claim #%(id)s.", id=claim_id))
         if row["status"] == "decided":
             raise ActionError(
                 f"Claim #{claim_id} was already decided ({row['resolution']}) by {row['decided_by']}."

@@ -4,6 +4,7 @@ staff member in `g.staff`, htmx-aware responses."""
 from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, session, url_for
+from flask_babel import gettext
 from htmx_flask import make_response, request
 
 from proofmark import staff_sessions
@@ -14,6 +15,12 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 # Reachable without signing in.
 PUBLIC_ENDPOINTS = {"staff.login"}
+
+
+def translated(labels: dict[str, str]) -> dict[str, str]:
+    """A {key: English label} table in the shop's language (the tables stay English for the
+    evidence pack and the API; staff pages show them translated)."""
+    return {key: gettext(label) for key, label in labels.items()}
 
 
 def sign_in(staff: accounts.Staff) -> None:

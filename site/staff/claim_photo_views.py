@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
 
 from proofmark import claim_photos, storage
 from proofmark.db import get_db
@@ -15,7 +16,7 @@ def add_claim_photos(proof_id: int, claim_id: int):
     db = get_db()
     claim = db.execute("SELECT id FROM claims WHERE id = ? AND proof_id = ?", (claim_id, proof_id)).fetchone()
     if claim is None:
-        abort(404, f"There is no claim #{claim_id} on proof #{proof_id}.")
+        abort(404, gettext("There is no claim #%(id)s on this proof.", id=claim_id))
     # The whole request is bounded before the form is parsed: a few photos at the size limit.
     request.max_content_length = int(current_app.config["CLAIM_PHOTO_MAX_BYTES"]) * 4 + 64 * 1024
     uploads = [
@@ -29,7 +30,7 @@ def add_claim_photos(proof_id: int, claim_id: int):
     except claim_photos.PhotoError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.proof", proof_id=proof_id, _anchor=f"claim-{claim_id}")), 303
-    flash(f"{len(added)} photo(s) added to claim #{claim_id}.", "ok")
+    flash(gettext("%(count)s photo(s) added to claim #%(id)s.", count=len(added), id=claim_id), "ok")
     return redirect(url_for("staff.proof", proof_id=proof_id, _anchor=f"claim-{claim_id}")), 303
 
 

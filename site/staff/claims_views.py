@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from proofmark.claims import (
     CLAIM_KINDS,
@@ -18,8 +19,9 @@ from proofmark.claims import (
 from proofmark.db import get_db
 from proofmark.evidence import ProofRecord
 from proofmark.staff.actions import ActionError, decide_claim, record_claim
-from proofmark.staff.blueprint import bp
+from proofmark.staff.blueprint import bp, translated
 from proofmark.staff.forms import ClaimForm
+from proofmark.staff.search import STATUS_LABELS
 from proofmark.staff.views import _record_or_404, who
 from proofmark_renderer import catalog
 
@@ -59,8 +61,9 @@ def _form_page(record, form, assessment=None, error=None, status=200):
         form=form,
         assessment=assessment,
         error=error,
-        claim_kinds=CLAIM_KINDS,
-        outcomes=OUTCOMES,
+        claim_kinds=translated(CLAIM_KINDS),
+        outcomes=translated(OUTCOMES),
+        statuses=translated(STATUS_LABELS),
         fonts=catalog.fonts(),
         max_description=MAX_DESCRIPTION,
         max_expected_text=MAX_EXPECTED_TEXT,
@@ -81,7 +84,7 @@ def new_claim(proof_id: int):
         # "Assess" shows the outcome first; recording is a second, deliberate step.
         return _form_page(record, form, assessment=assessment)
     claim_id = record_claim(get_db(), proof_id, form.claim(), assessment, who())
-    flash(f"Claim #{claim_id} recorded: {assessment.label}.", "ok")
+    flash(gettext("Claim #%(id)s recorded: %(label)s.", id=claim_id, label=gettext(assessment.label)), "ok")
     return redirect(url_for("staff.proof", proof_id=proof_id) + f"#claim-{claim_id}")
 
 
@@ -90,7 +93,7 @@ def decide(proof_id: int, claim_id: int):
     _record_or_404(proof_id)
     row = get_db().execute("SELECT proof_id FROM claims WHERE id = ?", (claim_id,)).fetchone()
     if row is None or row["proof_id"] != proof_id:
-        flash(f"There is no claim #{claim_id} on this proof.", "error")
+        flash(gettext("There is no claim #%(id)s on this proof.", id=claim_id), "error")
         return redirect(url_for("staff.proof", proof_id=proof_id))
     try:
         chosen = decide_claim(
@@ -101,7 +104,7 @@ def decide(proof_id: int, claim_id: int):
             current_app.config["CLAIM_RESOLUTIONS"],
             who(),
         )
-        flash(f"Claim #{claim_id} decided: {chosen['label']}.", "ok")
+        flash(gettext("Claim #%(id)s decided: %(label)s.", id=claim_id, label=gettext(chosen["label"])), "ok")
     except ActionError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id) + f"#claim-{claim_id}")
@@ -122,7 +125,9 @@ def claims():
         "staff/claims.html",
         claims=rows,
         status=status,
-        outcomes=OUTCOMES,
-        claim_kinds=CLAIM_KINDS,
-        resolution_labels={r["id"]: r.get("label", r["id"]) for r in current_app.config["CLAIM_RESOLUTIONS"]},
+        outcomes=translated(OUTCOMES),
+        claim_kinds=translated(CLAIM_KINDS),
+        resolution_labels={
+            r["id"]: gettext(r.get("label", r["id"])) for r in current_app.config["CLAIM_RESOLUTIONS"]
+        },
     )

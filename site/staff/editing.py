@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from proofmark import proofs
 from proofmark.db import get_db
@@ -29,7 +30,11 @@ def preview(design_form: DesignForm) -> dict:
         result = render(design, width=PREVIEW_WIDTH, fmt="png")
     except Exception as exc:  # the renderer is another module's code: show its failure, don't 500
         current_app.logger.exception("staff preview failed")
-        return {"image": None, "issues": [], "errors": [f"The preview could not be rendered: {exc}"]}
+        return {
+            "image": None,
+            "issues": [],
+            "errors": [gettext("The preview could not be rendered: %(error)s", error=exc)],
+        }
     image = "data:image/png;base64," + base64.b64encode(result.image).decode()
     return {"image": image, "issues": list(result.issues), "errors": [], "ok": result.ok}
 
@@ -59,7 +64,9 @@ def new_proof():
     errors = customer.errors + design_form.errors
     shown = preview(design_form)
     if shown.get("image") and not shown.get("ok", True):
-        errors.append("The design has problems that block it (see the preview); fix them before sending.")
+        errors.append(
+            gettext("The design has problems that block it (see the preview); fix them before sending.")
+        )
     if errors:
         return _page(
             "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=errors
@@ -81,9 +88,7 @@ def new_proof():
         return _page(
             "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=[str(exc)]
         ), 400
-    flash(
-        f"Proof created; it is emailed to {customer.customer_email} as soon as its image is rendered.", "ok"
-    )
+    flash(gettext("Proof created; it is emailed to %(email)s as soon as its image is rendered.", email=customer.customer_email), "ok")
     return redirect(url_for("staff.proof", proof_id=proof_id))
 
 
@@ -104,7 +109,9 @@ def revise(proof_id: int):
     shown = preview(design_form)
     errors = list(design_form.errors)
     if shown.get("image") and not shown.get("ok", True):
-        errors.append("The design has problems that block it (see the preview); fix them before sending.")
+        errors.append(
+            gettext("The design has problems that block it (see the preview); fix them before sending.")
+        )
     if errors:
         return _page(
             "staff/revise.html", record=record, design=design_form, preview=shown, note=note, errors=errors
@@ -125,7 +132,10 @@ def revise(proof_id: int):
         ), 400
     del number
     flash(
-        f"Revision added; it is emailed to {record.proof['customer_email']} as soon as its image is rendered.",
+        gettext(
+            "Revision added; it is emailed to %(email)s as soon as its image is rendered.",
+            email=record.proof["customer_email"],
+        ),
         "ok",
     )
     return redirect(url_for("staff.proof", proof_id=proof_id))

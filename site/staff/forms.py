@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+
 from proofmark.claims import CLAIM_KINDS, ITEM_MATCHES, Claim
 from proofmark.proofs import rules
 from proofmark.proofs.errors import ProofError
@@ -49,21 +51,31 @@ class DesignForm:
         self.errors = []
         product = catalog.product(self.product)
         if product is None:
-            self.errors.append("Choose a product.")
+            self.errors.append(gettext("Choose a product."))
             return None
         if self.font not in product.allowed_fonts:
-            self.errors.append(f"{product.name} cannot be made in that font; choose one of the listed fonts.")
+            self.errors.append(
+                gettext(
+                    "%(product)s cannot be made in that font; choose one of the listed fonts.",
+                    product=product.name,
+                )
+            )
         if self.align not in ("center", "left", "right"):
-            self.errors.append("Choose an alignment.")
+            self.errors.append(gettext("Choose an alignment."))
         lines = self.lines.split("\n")
         # Trailing empty lines are an artefact of the textarea; inner blank lines are kept on purpose.
         while lines and not lines[-1].strip():
             lines.pop()
         if not lines and not any(v.strip() for v in self.fields.values()):
-            self.errors.append("Enter the text to personalise.")
+            self.errors.append(gettext("Enter the text to personalise."))
         if len(lines) > product.max_lines:
             self.errors.append(
-                f"{product.name} takes at most {product.max_lines} line(s); this has {len(lines)}."
+                gettext(
+                    "%(product)s takes at most %(max)s line(s); this has %(count)s.",
+                    product=product.name,
+                    max=product.max_lines,
+                    count=len(lines),
+                )
             )
         if self.errors:
             return None
@@ -93,12 +105,12 @@ class CustomerForm:
         # The proofs service's own input rules, so the form refuses exactly what the
         # service would, and keeps what was typed exactly (no trimming, no lower-casing).
         checks = (
-            ("order_ref", rules.clean_order_ref, "Enter the order reference."),
-            ("customer_name", rules.clean_name, "Enter the customer's name."),
+            ("order_ref", rules.clean_order_ref, gettext("Enter the order reference.")),
+            ("customer_name", rules.clean_name, gettext("Enter the customer's name.")),
             (
                 "customer_email",
                 rules.clean_email,
-                "Enter the customer's email address (name@example.com).",
+                gettext("Enter the customer's email address (name@example.com)."),
             ),
         )
         for name, check, missing in checks:

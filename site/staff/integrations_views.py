@@ -5,6 +5,7 @@ conversation, and the endpoints that receive proof events with their delivery lo
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from proofmark import proofs
 from proofmark.db import get_db
@@ -78,7 +79,7 @@ def prepare(request_id: int):
     db = get_db()
     req = proof_requests.get(db, request_id)
     if req is None:
-        abort(404, f"There is no proof request #{request_id}.")
+        abort(404, gettext("There is no proof request #%(id)s.", id=request_id))
     if req["status"] == "prepared":
         return redirect(url_for("staff.proof", proof_id=req["proof_id"]))
     if request.method == "GET":
@@ -97,7 +98,9 @@ def prepare(request_id: int):
     errors = customer.errors + design_form.errors
     shown = preview(design_form)
     if shown.get("image") and not shown.get("ok", True):
-        errors.append("The design has problems that block it (see the preview); fix them before sending.")
+        errors.append(
+            gettext("The design has problems that block it (see the preview); fix them before sending.")
+        )
     if errors:
         return _prepare_page(req, customer, design_form, shown, errors, 400)
     w = who()
@@ -115,9 +118,7 @@ def prepare(request_id: int):
         )
     except proofs.ProofError as exc:
         return _prepare_page(req, customer, design_form, shown, [str(exc)], 400)
-    flash(
-        f"Proof created; it is emailed to {customer.customer_email} as soon as its image is rendered.", "ok"
-    )
+    flash(gettext("Proof created; it is emailed to %(email)s as soon as its image is rendered.", email=customer.customer_email), "ok")
     return redirect(url_for("staff.proof", proof_id=proof_id, _anchor="share"))
 
 
@@ -165,7 +166,7 @@ def webhook_endpoints():
 @bp.post("/webhooks/<int:endpoint_id>/remove")
 def webhook_remove(endpoint_id: int):
     if outbound.remove_endpoint(get_db(), endpoint_id):
-        flash(f"Endpoint #{endpoint_id} removed; nothing more is sent to it.", "ok")
+        flash(gettext("Endpoint #%(id)s removed; nothing more is sent to it.", id=endpoint_id), "ok")
     return redirect(url_for("staff.webhook_endpoints"))
 
 
@@ -174,7 +175,7 @@ def webhook_log(endpoint_id: int):
     db = get_db()
     endpoint = outbound.get_endpoint(db, endpoint_id)
     if endpoint is None:
-        abort(404, f"There is no webhook endpoint #{endpoint_id}.")
+        abort(404, gettext("There is no webhook endpoint #%(id)s.", id=endpoint_id))
     return render_template(
         "staff/webhook_log.html", endpoint=endpoint, deliveries=outbound.delivery_log(db, endpoint_id)
     )
@@ -185,12 +186,15 @@ def webhook_resend(delivery_id: int):
     db = get_db()
     row = db.execute("SELECT endpoint_id FROM webhook_deliveries WHERE id = ?", (delivery_id,)).fetchone()
     if row is None:
-        abort(404, f"There is no webhook delivery #{delivery_id}.")
+        abort(404, gettext("There is no webhook delivery #%(id)s.", id=delivery_id))
     if outbound.resend(db, delivery_id):
-        flash(f"Delivery #{delivery_id} queued again (same webhook-id).", "ok")
+        flash(gettext("Delivery #%(id)s queued again (same webhook-id).", id=delivery_id), "ok")
     else:
         flash(
-            f"Delivery #{delivery_id} cannot be resent now (being sent, or its endpoint was removed).",
+            gettext(
+                "Delivery #%(id)s cannot be resent now (being sent, or its endpoint was removed).",
+                id=delivery_id,
+            ),
             "error",
         )
     return redirect(url_for("staff.webhook_log", endpoint_id=row["endpoint_id"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, g, request
+from flask_babel import gettext
 
 from proofmark import production, proofs
 from proofmark.db import get_db
@@ -15,7 +16,7 @@ def production_file(proof_id: int, name: str):
     db = get_db()
     proof = proofs.get_proof(db, proof_id)
     if proof is None:
-        abort(404, f"There is no proof #{proof_id}.")
+        abort(404, gettext("There is no proof #%(id)s.", id=proof_id))
     try:
         pset = production.production_set(db, proof)
         f = pset.file(name)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlite_utils
+from flask_babel import gettext
 
 STATUSES = ("awaiting_approval", "approved", "changes_requested", "expired", "cancelled")
 STATUS_LABELS = {
@@ -50,26 +51,30 @@ class SearchQuery:
         errors = query.errors
         status = args.get("status") or ""
         if status and status not in STATUSES:
-            errors.append(f"Unknown status {status!r}.")
+            errors.append(gettext("Unknown status %(value)r.", value=status))
         else:
             query.status = status
         product = args.get("product") or ""
         if product and product not in products:
-            errors.append(f"Unknown product {product!r}.")
+            errors.append(gettext("Unknown product %(value)r.", value=product))
         else:
             query.product = product
-        for name, label in (("date_from", "From"), ("date_to", "To")):
+        for name in ("date_from", "date_to"):
             raw = (args.get(name) or "").strip()
             if raw:
                 try:
                     setattr(query, name, date.fromisoformat(raw))
                 except ValueError:
-                    errors.append(f"{label} date {raw!r} is not a date (use YYYY-MM-DD).")
+                    errors.append(
+                        gettext("From date %(value)r is not a date (use YYYY-MM-DD).", value=raw)
+                        if name == "date_from"
+                        else gettext("To date %(value)r is not a date (use YYYY-MM-DD).", value=raw)
+                    )
         if query.date_from and query.date_to and query.date_from > query.date_to:
-            errors.append("The From date is after the To date.")
+            errors.append(gettext("The From date is after the To date."))
         after = args.get("after") or ""
         if after and _decode_cursor(after) is None:
-            errors.append("That page link is no longer valid; showing the newest proofs.")
+            errors.append(gettext("That page link is no longer valid; showing the newest proofs."))
         else:
             query.after = after
         return query

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from proofmark import production, storage
 from proofmark import proofs as proofs_service
@@ -12,7 +13,7 @@ from proofmark.evidence import RecordNotFound, load_record
 from proofmark.proofs import render_jobs
 from proofmark.staff import search as records_search
 from proofmark.staff.actions import MAX_DECISION_NOTE, MAX_NOTE, ActionError, Who, add_note
-from proofmark.staff.blueprint import bp, render
+from proofmark.staff.blueprint import bp, render, translated
 from proofmark_renderer import catalog
 
 
@@ -36,7 +37,7 @@ def proofs():
         query=query,
         page=page,
         products=products,
-        statuses=records_search.STATUS_LABELS,
+        statuses=translated(records_search.STATUS_LABELS),
         product_names={p.id: p.name for p in products},
     )
 
@@ -45,7 +46,7 @@ def _record_or_404(proof_id: int):
     try:
         return load_record(get_db(), proof_id)
     except RecordNotFound:
-        abort(404, f"There is no proof #{proof_id}.")
+        abort(404, gettext("There is no proof #%(id)s.", id=proof_id))
 
 
 def revision_changes(revisions: list[dict]) -> list[dict]:
@@ -110,11 +111,11 @@ def proof(proof_id: int):
         image_states=image_states,
         image_preparing=any(i.state == "preparing" for i in image_states.values()),
         changes=revision_changes(record.revisions),
-        claim_kinds=CLAIM_KINDS,
-        outcomes=OUTCOMES,
+        claim_kinds=translated(CLAIM_KINDS),
+        outcomes=translated(OUTCOMES),
         resolutions=resolutions,
         fonts=catalog.fonts(),
-        statuses=records_search.STATUS_LABELS,
+        statuses=translated(records_search.STATUS_LABELS),
         change_request=pending_change_request(record),
         max_note=MAX_NOTE,
         max_decision_note=MAX_DECISION_NOTE,
@@ -197,7 +198,7 @@ def note(proof_id: int):
     _record_or_404(proof_id)
     try:
         add_note(get_db(), proof_id, request.form.get("note", ""), who())
-        flash("Note added to the record.", "ok")
+        flash(gettext("Note added to the record."), "ok")
     except ActionError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id) + "#notes")
@@ -209,7 +210,7 @@ def resend(proof_id: int):
     w = who()
     try:
         proofs_service.resend_link(get_db(), proof_id, actor=w.actor, ip=w.ip, user_agent=w.user_agent)
-        flash("A fresh approval link was emailed to the customer.", "ok")
+        flash(gettext("A fresh approval link was emailed to the customer."), "ok")
     except proofs_service.ProofError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id))
@@ -220,14 +221,14 @@ def cancel(proof_id: int):
     _record_or_404(proof_id)
     reason = (request.form.get("reason") or "").strip()
     if not reason:
-        flash("Say why the proof is cancelled: the reason goes into the record.", "error")
+        flash(gettext("Say why the proof is cancelled: the reason goes into the record."), "error")
         return redirect(url_for("staff.proof", proof_id=proof_id))
     w = who()
     try:
         proofs_service.cancel(
             get_db(), proof_id, actor=w.actor, reason=reason, ip=w.ip, user_agent=w.user_agent
         )
-        flash("Proof cancelled.", "ok")
+        flash(gettext("Proof cancelled."), "ok")
     except proofs_service.ProofError as exc:
         flash(str(exc), "error")
     return redirect(url_for("staff.proof", proof_id=proof_id))
