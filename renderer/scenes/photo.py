@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from proofmark_renderer.catalog import Product
 from proofmark_renderer.photo import Mapping, homography, region_corners
@@ -69,6 +69,11 @@ def photo(p: Product, width: int) -> Scene:
         full.paste(mask, (round(ox), round(oy)))
         visible = 1 - np.asarray(full, np.float32) / 255
 
+    if view.light_path:
+        layers_light = _light_layer(view.light_path, pic.size, (round(ox), round(oy)), (w, h))
+    else:
+        layers_light = None
+
     maps = mappings(p, width)
     main = maps.get("lines") or next(iter(maps.values()))
     scale = main.px_per_mm()
@@ -118,7 +123,40 @@ def photo(p: Product, width: int) -> Scene:
         texture = lum - blur(lum, 1.5)
         out_maps["cover"] = np.clip(0.92 + 6 * texture, 0.55, 1).astype(np.float32)
         spark = (255, 255, 255)
+    if layers_light is not None:
+        layers["light"] = layers_light
     return Scene(p, canvas, scale, (0.0, 0.0), surfaces, out_maps, layers, spark)
+
+
+def _light_layer(path: str, size: tuple[int, int], at: tuple[int, int], frame_size) -> Image.Image:
+    """The view's light layer scaled and placed like the photo, neutral (128) in the bars,
+    as RGB so a render lays it over the text with one C blend (ImageChops.hard_light)."""
+    with Image.open(path) as src:
+        a = np.asarray(src)
+    if a.ndim == 3:  # LA: the grey channel
+        a = a[..., 0]
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif a.dtype != np.uint8:  # 16-bit
+        a = np.clip(a.astype(np.float32) / 257 + 0.5, 0, 255).astype(np.uint8)
+    grey = Image.fromarray(a, "L").resize(size, Image.Resampling.BILINEAR)
+    full = Image.new("L", frame_size, 128)
+    full.paste(grey, at)
+    return Image.merge("RGB", (full, full, full))
+
+
+def relight(
+    scene: Scene, box: tuple[int, int, int, int], mask: Image.Image, made: Image.Image
+) -> Image.Image:
+    """The text the finish made (`made`, the picture's pixels in `box`) under the view's light
+    layer: hard light, so 128 leaves it as it is, darker values shade it, brighter ones lift
+    it towards white (a glint, a glaze's shine). Only where the text is (its coverage mask):
+    the photo around the text already has its light."""
+    light = scene.layers.get("light")
+    if light is None:
+        return made
+    lit = ImageChops.hard_light(made, light.crop(box))
+    return Image.composite(lit, made, mask)
 
 
 def _area_box(m: Mapping, size: tuple[int, int], margin_mm: float = 0.0) -> tuple[int, int, int, int]:
