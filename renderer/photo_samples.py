@@ -271,10 +271,9 @@ def sign() -> tuple[Image.Image, dict]:
         draw.ellipse((hx - 10, y0 + 14 - 10, hx + 10, y0 + 14 + 10), fill=(70, 52, 36))
         draw.line([(hx, y0 + 14), (W / 2, 120)], fill=(160, 130, 90), width=5)
     draw.ellipse((W / 2 - 9, 111, W / 2 + 9, 129), fill=(90, 90, 95))
-    # The light layer: the window's light from the upper left, falling off across the board,
-    # and the twine's faint shadow.
-    across = np.clip(((xx - x0) / (x1 - x0)) * 0.7 + ((yy - y0) / (y1 - y0)) * 0.3, 0, 1)
-    light = 128 + alpha * (16 - 34 * across)
+    # No light layer: the burn is made from the photo's own wood, so it already falls off
+    # with the window's light; a layer would count that light twice (and costs about 3 ms on
+    # this, the largest text box of the three).
     region = (20.0, 25.0, 260.0, 100.0)
     corners = [(x0 + u * s, y0 + v * s) for u, v in _rect(region)]
     product = {
@@ -298,11 +297,9 @@ def sign() -> tuple[Image.Image, dict]:
             {
                 "name": "wall",
                 "photo": "photo.jpg",
-                "light": LIGHT_FILE,
                 "areas": {"lines": {"mapping": "flat", "corners": corners}},
             }
         ],
-        "_light": _grey(light),
     }
     return im, product
 

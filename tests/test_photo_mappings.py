@@ -279,3 +279,37 @@ def test_the_demo_tumbler_refuses_or_fits_a_long_line_and_never_draws_past_its_a
     diff = np.abs(np.asarray(result.picture, np.int16) - np.asarray(scene.image, np.int16)).max(axis=2)
     xs = np.nonzero(diff > 40)[1]
     assert xs.min() >= left - 4 and xs.max() <= right + 4, (xs.min(), xs.max(), left, right)
+
+
+# --- the staff editor: arc is a mapping choice with its bend -------------------------------------
+
+
+def test_staff_choose_the_arc_mapping_and_its_bend_in_the_editor(app, staff):
+    from proofmark import products
+    from proofmark.db import get_db
+    from tests.test_products import _editor_form, _jpeg, _new_product
+
+    assert _new_product(staff, _jpeg()).status_code == 303
+    page = staff.get("/staff/products/tag").get_data(as_text=True)
+    assert ">arc</option>" in page
+    assert 'name="bend_deg"' in page
+    corners = [(60, 100), (340, 100), (320, 200), (80, 200)]
+    ok = staff.post(
+        "/staff/products/tag",
+        data=_editor_form(corners, mapping="arc", bend_deg="50"),
+        headers={"HX-Request": "true"},
+    )
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    with app.app_context():
+        area = products.draft(get_db(), "tag")["views"][0]["areas"]["lines"]
+    assert area["mapping"] == "arc" and area["bend_deg"] == 50.0
+    bad = staff.post(
+        "/staff/products/tag",
+        data=_editor_form(corners, mapping="arc", bend_deg="0"),
+        headers={"HX-Request": "true"},
+    )
+    assert bad.status_code == 422 and "between 1° and 300°" in bad.get_data(as_text=True)
+    assert staff.post("/staff/products/tag/publish").status_code == 303
+    with app.app_context():
+        published = catalog.product("tag")
+        assert published.id == "tag@1" and published.views[0].areas[0].bend_deg == 50.0
