@@ -313,3 +313,46 @@ def test_staff_choose_the_arc_mapping_and_its_bend_in_the_editor(app, staff):
     with app.app_context():
         published = catalog.product("tag")
         assert published.id == "tag@1" and published.views[0].areas[0].bend_deg == 50.0
+
+
+def test_the_perspective_warp_bends_only_where_the_text_lands_and_the_same_way():
+    """Given the text's columns, the perspective warp transforms only the part of the box the
+    text lands in: the same pixels as bending the whole canvas, at a fraction of the cost."""
+    from proofmark_renderer.scenes import photo as scene_photo
+
+    amap = AreaMap("lines", "perspective", ((120.0, 80.0), (520.0, 130.0), (500.0, 360.0), (90.0, 300.0)))
+    m = Mapping(amap, Region("rect", x_mm=5, y_mm=5, w_mm=40, h_mm=20))
+    warp = scene_photo._warped(m, (600, 480), None, None).warp
+    canvas = Image.new("L", warp.canvas_size, 0)
+    ImageDraw.Draw(canvas).text((60, 70), "Rex", fill=255, font_size=40)
+    whole = np.asarray(warp.apply(canvas), np.int16)
+    left, _, right, _ = canvas.getbbox()
+    part = np.asarray(warp.apply(canvas, (left, right)), np.int16)
+    assert whole.shape == part.shape and whole.sum() > 0
+    assert np.abs(whole - part).max() <= 1
+    assert not np.asarray(warp.apply(Image.new("L", warp.canvas_size, 0), (0, 10))).any()
+
+
+def test_the_renderers_cylinder_strips_put_the_text_where_the_exact_map_does():
+    """A cylinder area is bent by narrow MESH strips (in C); the text's pixels land where the
+    per-pixel map of the geometry test puts them (centroids within a tenth of a pixel)."""
+    from proofmark_renderer.scenes import photo as scene_photo
+    from proofmark_renderer.warp import MeshWarp
+
+    amap = AreaMap(
+        "lines", "cylinder", ((150.0, 100.0), (450.0, 100.0), (450.0, 380.0), (150.0, 380.0)), 38.0, 0.15
+    )
+    m = Mapping(amap, Region("band", x_mm=0, y_mm=30, w_mm=84, h_mm=60, radius_mm=38.0))
+    fast = scene_photo._warped(m, (600, 480), None, None).warp
+    flat = np.zeros((480, 600), np.float32)
+    exact = scene_photo._warped(m, (600, 480), np.ones((480, 600), np.float32), (flat, flat)).warp
+    assert isinstance(fast, MeshWarp) and fast.box == exact.box
+    for x in (30, fast.canvas_size[0] // 2, fast.canvas_size[0] - 60):
+        canvas = Image.new("L", fast.canvas_size, 0)
+        ImageDraw.Draw(canvas).rectangle((x, 100, x + 12, 160), fill=255)
+        a = np.asarray(fast.apply(canvas), np.float64)
+        b = np.asarray(exact.apply(canvas), np.float64)
+        for axis in (0, 1):
+            ca = (a.sum(axis=1 - axis) * np.arange(a.shape[axis])).sum() / a.sum()
+            cb = (b.sum(axis=1 - axis) * np.arange(b.shape[axis])).sum() / b.sum()
+            assert abs(ca - cb) < 0.1, (x, axis, ca, cb)

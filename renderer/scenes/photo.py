@@ -228,7 +228,10 @@ class HomographyWarp:
         size = (x1 - x0, y1 - y0)
         if x_range is None:
             return canvas.transform(size, Image.Transform.PERSPECTIVE, self.coeffs, Image.Resampling.BILINEAR)
-        sub = self._landing(x_range, canvas.height)
+        ink = canvas.getbbox()  # the text's own extent on the canvas: rows as well as columns
+        if ink is None:
+            return Image.new("L", size, 0)
+        sub = self._landing((max(x_range[0], ink[0]), min(x_range[1], ink[2])), (ink[1], ink[3]))
         if sub is None:
             return Image.new("L", size, 0)
         sx0, sy0, sx1, sy1 = sub
@@ -244,13 +247,13 @@ class HomographyWarp:
         out.paste(part, (sx0, sy0))
         return out
 
-    def _landing(self, x_range, canvas_h: int):
-        """Where canvas columns x_range (all rows) land in the box: the forward map of the
-        strip's corners (the inverse of the coefficients), padded by two pixels."""
+    def _landing(self, x_range, y_range):
+        """Where the canvas rectangle x_range × y_range lands in the box: the forward map of
+        its corners (the inverse of the coefficients), padded by two pixels."""
         a, b, c, d, e, f, g, h = self.coeffs
         inv = np.linalg.inv(np.array([[a, b, c], [d, e, f], [g, h, 1.0]]))
         us = np.array([x_range[0] - 2, x_range[1] + 2, x_range[1] + 2, x_range[0] - 2], np.float64)
-        vs = np.array([0, 0, canvas_h, canvas_h], np.float64)
+        vs = np.array([y_range[0] - 2, y_range[0] - 2, y_range[1] + 2, y_range[1] + 2], np.float64)
         w = inv[2, 0] * us + inv[2, 1] * vs + inv[2, 2]
         if np.any(w <= 0):
             return (0, 0, self.box[2] - self.box[0], self.box[3] - self.box[1])
@@ -296,7 +299,7 @@ def _warped(m: Mapping, size, visible, gradient) -> Surface:
         if visible is not None:
             x0, y0, x1, y1 = box
             vis = visible[y0:y1, x0:x1]
-        return Surface(cs, fx0, fy0, build_strips((cw, ch), box, columns, 3, vis))
+        return Surface(cs, fx0, fy0, build_strips((cw, ch), box, columns, 6, vis))
 
     def inverse(x, y):
         xs, ys = x + 0.5, y + 0.5
