@@ -153,8 +153,8 @@ def relight(
     light = scene.layers.get("light")
     if light is None:
         return made
-    lit = ImageChops.hard_light(made, light.crop(box))
-    return Image.composite(lit, made, mask)
+    made.paste(ImageChops.hard_light(made, light.crop(box)), (0, 0), mask)
+    return made
 
 
 def _seed(name: str) -> int:
