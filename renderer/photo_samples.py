@@ -1,6 +1,7 @@
-"""Three photo-based demo products whose photos the project draws itself (numpy and Pillow,
+"""Four photo-based demo products whose photos the project draws itself (numpy and Pillow,
 fixed seeds, nothing downloaded): a steel dog tag lying at an angle (perspective), a white
-tumbler (cylinder) and a maple sign on a wall (flat, laser). `write(folder)` makes one
+tumbler (cylinder), a maple sign on a wall (flat, laser) and a round maple plaque whose name
+arches along its rim (arc, laser). `write(folder)` makes one
 product folder each (product.toml + photo.jpg + light.png, the view's light layer), the same
 format `proofmark products import` reads. Their area corners and light layers are computed
 from the same geometry that drew the photo.
@@ -304,6 +305,58 @@ def sign() -> tuple[Image.Image, dict]:
     return im, product
 
 
+def plaque() -> tuple[Image.Image, dict]:
+    """A round maple plaque, 200 mm across, on a wall, face on; its text arches along the top
+    of the rim (the arc mapping): 144 mm of text along a 75 mm radius, 110° of turn."""
+    rgb = _table(41, (0.84, 0.84, 0.82), (0.72, 0.72, 0.70))
+    rgb *= (1 + 0.025 * substrates.fractal(H, W, 6, 43))[..., None]
+    s = 4.6
+    cx, cy, r = W / 2, H / 2 + 20, 100.0 * s
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    alpha = np.clip(r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + 0.5, 0, 1)
+    grain, _ = substrates.wood_grain(H, W, 47, s, cy - r, 200.0)
+    edge = np.clip(blur(alpha, 3.0 * s) * 2 - 1, 0, 1)
+    face = grain * (0.88 + 0.1 * edge)[..., None] * (1.04 - 0.1 * ((xx - cx + r) / (2 * r)))[..., None]
+    shadow = np.roll(np.roll(blur(alpha, 18), 16, 0), 11, 1)
+    rgb *= (1 - 0.4 * shadow)[..., None]
+    rgb = rgb * (1 - alpha[..., None]) + face * alpha[..., None]
+    # The area: x along the arc of radius 75 mm (its middle), y radially, 24 mm deep.
+    bend, radius_mm, depth_mm = 110.0, 75.0, 24.0
+    length = radius_mm * math.radians(bend)
+    corners = []
+    for side, out in ((-1, 1), (1, 1), (1, -1), (-1, -1)):  # tl, tr, br, bl
+        a = math.radians(bend / 2) * side
+        rr = (radius_mm + out * depth_mm / 2) * s
+        corners.append((round(cx + rr * math.sin(a), 2), round(cy - rr * math.cos(a), 2)))
+    region = (0.0, 0.0, round(length, 2), depth_mm)
+    product = {
+        "id": "round-plaque",
+        "name": "Round maple plaque",
+        "description": "Solid maple plaque, 200 mm across, a name laser engraved along the top of the rim.",
+        "finish": "laser-wood",
+        "substrate": "maple",
+        "width_mm": 200.0,
+        "height_mm": 200.0,
+        "max_lines": 1,
+        "max_chars_per_line": 24,
+        "min_letter_height_mm": 8.0,
+        "max_letter_height_mm": 18.0,
+        "line_spacing": 1.3,
+        "allowed_fonts": SCRIPTS + SANS,
+        "default_font": "playfair-display",
+        "region": _region(region),
+        "production": {"dpi": 300, "mirror": False},
+        "views": [
+            {
+                "name": "wall",
+                "photo": "photo.jpg",
+                "areas": {"lines": {"mapping": "arc", "corners": corners, "bend_deg": bend}},
+            }
+        ],
+    }
+    return _img(rgb), product
+
+
 def _rect(r):
     x, y, w, h = r
     return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
@@ -319,7 +372,7 @@ def _h(m, x, y) -> tuple[float, float]:
 
 
 def samples() -> list[tuple[Image.Image, dict]]:
-    return [dog_tag(), tumbler(), sign()]
+    return [dog_tag(), tumbler(), sign(), plaque()]
 
 
 def write(folder: str | Path) -> list[Path]:
