@@ -235,7 +235,10 @@ def draw_design(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int) 
     apply = finishes.for_finish(scene.product.finish)
     out = scene.image.copy()
     for mask, box in _text_layers(scene, plan, font, seed):
-        out.paste(apply(scene, box, mask, seed), box[:2])
+        made = apply(scene, box, mask, seed)
+        if "light" in scene.layers:  # a photo view's light layer, over the text after the finish
+            made = scenes.photo.relight(scene, box, mask, made)
+        out.paste(made, box[:2])
     return out
 
 

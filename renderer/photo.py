@@ -11,6 +11,18 @@ A view is a photo plus, per area it shows, an `AreaMap`:
   right corners fix where the area's ends land, the top and bottom corners its height at the
   sides; letters narrow towards the edges (x = cx + R sin φ) and the baseline bends with the
   ellipse the top of a cylinder makes when seen a little from above (`tilt` = ellipse's b/a).
+  The area may reach at most `CYLINDER_MAX_DEG` either side of the front (the part a photo
+  shows clearly), so its width is at most 2 · radius · 65° in mm.
+- `arc`: the area follows a circular arc on the photo (a curved sign, a pendant's rim, a ring
+  band seen flat). The four corners are placed as for perspective; `bend_deg` is the angle the
+  arc turns through from the area's left edge to its right edge: positive arches upwards (∩,
+  the centre below), negative sags (∪, the centre above). The midpoints of the left and right
+  edges land exactly where the corners put them, the area's height is the mean of its side
+  lengths, the baseline is an arc of that circle and letters stand radially, rotated along it.
+
+A view may also carry a light layer (`light`): a greyscale PNG the photo's size, 128 neutral,
+laid over the text after the finish (hard light) so the text takes the scene's lighting:
+darker under shadows, brighter glints where the layer is bright.
 
 Everything per view (the photo scaled to the output width, the inverse maps as warps, the
 material layers the finishes blend in) is built once per (product version, width) by
@@ -29,7 +41,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-MAPPINGS = ("flat", "perspective", "cylinder")
+MAPPINGS = ("flat", "perspective", "cylinder", "arc")
+CYLINDER_MAX_DEG = 65.0  # how far round a cylinder from the front an area may reach
+ARC_MAX_BEND_DEG = 300.0
 CORNERS = ("tl", "tr", "br", "bl")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
@@ -51,6 +65,7 @@ class AreaMap:
     corners: tuple[tuple[float, float], ...]  # tl, tr, br, bl in photo pixels
     radius_mm: float = 0.0  # cylinder only
     tilt: float = 0.12  # cylinder only: the ellipse's minor/major ratio
+    bend_deg: float = 0.0  # arc only: the turn from left edge to right edge (+ arches up)
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,8 @@ class PhotoView:
     areas: tuple[AreaMap, ...]
     mask_path: str = ""  # optional greyscale picture: white where something lies over the text
     mask_sha256: str = ""
+    light_path: str = ""  # optional greyscale PNG, the photo's size: 128 neutral, laid over the text
+    light_sha256: str = ""
 
     def area(self, area_id: str) -> AreaMap | None:
         return next((a for a in self.areas if a.area == area_id), None)
@@ -118,6 +135,11 @@ class Mapping:
             return pts[0, 0] + (np.asarray(u) - r.x_mm) * s, pts[0, 1] + (np.asarray(v) - r.y_mm) * s
         if kind == "perspective":
             return _apply_h(homography(region_corners(r), pts), u, v)
+        if kind == "arc":
+            a = self._arc()
+            ang = a["mid"] + ((np.asarray(u, np.float64) - r.x_mm) / r.w_mm - 0.5) * a["bend"]
+            rad = a["rm"] + a["sign"] * a["hpx"] * (0.5 - (np.asarray(v, np.float64) - r.y_mm) / r.h_mm)
+            return a["cx"] + rad * np.cos(ang), a["cy"] + rad * np.sin(ang)
         c = self._cyl()
         phi = (np.asarray(u, np.float64) - c["mid"]) / c["radius"]
         x = c["cx"] + c["rpx"] * np.sin(phi)
@@ -137,9 +159,19 @@ class Mapping:
         if kind == "perspective":
             u, v = _apply_h(homography(pts, region_corners(r)), x, y)
             return u, v, np.isfinite(u) & np.isfinite(v)
+        if kind == "arc":
+            a = self._arc()
+            dx, dy = x - a["cx"], y - a["cy"]
+            rad = np.hypot(dx, dy)
+            turn = np.mod(np.arctan2(dy, dx) - a["mid"] + math.pi, 2 * math.pi) - math.pi
+            u = r.x_mm + (turn / a["bend"] + 0.5) * r.w_mm
+            v = r.y_mm + (0.5 - (rad - a["rm"]) / (a["sign"] * a["hpx"])) * r.h_mm
+            return u, v, (np.abs(turn) < math.pi * 0.995) & (rad > 1e-6)
         c = self._cyl()
         s = (x - c["cx"]) / c["rpx"]
-        ok = np.abs(s) < 0.995
+        # Nothing is drawn further round than the area may reach (the photo shows it too
+        # obliquely there): a little slack for letters' overhang, never past the silhouette.
+        ok = np.abs(s) < min(0.995, math.sin(math.radians(CYLINDER_MAX_DEG + 8)))
         phi = np.arcsin(np.clip(s, -1, 1))
         lift = c["b"] * (np.cos(phi) - c["cos_half"])
         yt, yb = c["yt"] + lift, c["yb"] + lift
@@ -161,6 +193,31 @@ class Mapping:
             "cos_half": math.cos(half),
             "yt": (pts[0, 1] + pts[1, 1]) / 2,
             "yb": (pts[3, 1] + pts[2, 1]) / 2,
+        }
+
+    def _arc(self) -> dict:
+        pts = self._pts()
+        tl, tr, br, bl = pts
+        left, right = (tl + bl) / 2, (tr + br) / 2
+        chord = right - left
+        c = float(np.hypot(*chord))
+        e = chord / c
+        n = np.array([-e[1], e[0]])
+        if float(np.dot(n, (bl + br) / 2 - (tl + tr) / 2)) < 0:
+            n = -n  # n points down the area (from its top edge to its bottom edge)
+        bend = math.radians(self.amap.bend_deg)
+        sign = 1.0 if bend > 0 else -1.0
+        rm = c / (2 * math.sin(abs(bend) / 2))
+        centre = (left + right) / 2 + sign * n * rm * math.cos(bend / 2)
+        up = -sign * n  # from the centre towards the middle of the area
+        return {
+            "cx": float(centre[0]),
+            "cy": float(centre[1]),
+            "rm": rm,
+            "hpx": float(np.hypot(*(tl - bl)) + np.hypot(*(tr - br))) / 2,
+            "bend": bend,
+            "sign": sign,
+            "mid": math.atan2(float(up[1]), float(up[0])),
         }
 
     def px_per_mm(self) -> float:
@@ -212,6 +269,9 @@ def parse_view(raw: dict, folder: Path, file: str, index: int, areas: dict) -> P
         if Path(mask).name != mask or not (folder / mask).is_file():
             raise ProductFileError(file, f"{where}.mask", f"the mask {mask!r} is missing from {folder}")
         mask_path, mask_sha = str(folder / mask), sha256_file(folder / mask)
+    light_path, light_sha = "", ""
+    if raw.get("light"):
+        light_path, light_sha = _light(raw, folder, file, where, (width_px, height_px))
     maps = []
     raw_areas = raw.get("areas", {})
     if not isinstance(raw_areas, dict) or not raw_areas:
@@ -240,11 +300,54 @@ def parse_view(raw: dict, folder: Path, file: str, index: int, areas: dict) -> P
             )
         region = areas[area_id]
         radius = float(spec.get("radius_mm", getattr(region, "radius_mm", 0.0)) or 0.0)
-        tilt = float(spec.get("tilt", 0.12))
-        amap = AreaMap(area_id, kind, pts, radius, tilt)
+        numbers = {}
+        for key, default in (("tilt", 0.12), ("bend_deg", 0.0)):
+            try:
+                numbers[key] = float(spec.get(key, default))
+            except (TypeError, ValueError):
+                numbers[key] = math.nan
+            if not math.isfinite(numbers[key]):
+                raise ProductFileError(file, f"{field}.{key}", f"must be a number, not {spec.get(key)!r}")
+        amap = AreaMap(area_id, kind, pts, radius, numbers["tilt"], numbers["bend_deg"])
         _check_geometry(amap, region, file, field)
         maps.append(amap)
-    return PhotoView(name, str(path), sha, width_px, height_px, tuple(maps), mask_path, mask_sha)
+    return PhotoView(
+        name, str(path), sha, width_px, height_px, tuple(maps), mask_path, mask_sha, light_path, light_sha
+    )
+
+
+GREY_MODES = ("L", "LA", "I", "I;16", "I;16B", "1")
+
+
+def _light(raw: dict, folder: Path, file: str, where: str, size: tuple[int, int]) -> tuple[str, str]:
+    """The view's light layer: a greyscale PNG beside the photo, exactly the photo's size."""
+    field = f"{where}.light"
+    name = raw["light"]
+    if not isinstance(name, str) or Path(name).name != name or not name.lower().endswith(".png"):
+        raise ProductFileError(file, field, f"{name!r} must be the file name of a greyscale PNG")
+    path = folder / name
+    if not path.is_file():
+        raise ProductFileError(file, field, f"the light layer {name!r} is missing from {folder}")
+    try:
+        with Image.open(path) as im:
+            fmt, mode, light_size = im.format, im.mode, im.size
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error
+        raise ProductFileError(file, field, f"{name!r} is not a readable picture ({exc})") from exc
+    if fmt != "PNG" or mode not in GREY_MODES:
+        raise ProductFileError(file, field, f"{name!r} must be a greyscale PNG (it is {fmt} {mode})")
+    if light_size != size:
+        raise ProductFileError(
+            file,
+            field,
+            f"{name!r} is {light_size[0]}x{light_size[1]} px; it must be the photo's size, {size[0]}x{size[1]}",
+        )
+    sha = sha256_file(path)
+    want = raw.get("light_sha256")
+    if want is not None and str(want) != sha:
+        raise ProductFileError(
+            file, f"{where}.light_sha256", f"the light layer {name!r} has SHA-256 {sha}, the file says {want}"
+        )
+    return str(path), sha
 
 
 def _check_geometry(amap: AreaMap, region, file: str, field: str) -> None:
@@ -270,11 +373,49 @@ def _check_geometry(amap: AreaMap, region, file: str, field: str) -> None:
     if amap.kind == "cylinder":
         if amap.radius_mm <= 0:
             raise ProductFileError(file, f"{field}.radius_mm", "a cylinder mapping needs the radius in mm")
-        if region.w_mm / amap.radius_mm >= math.pi * 0.98:
+        widest = 2 * amap.radius_mm * math.radians(CYLINDER_MAX_DEG)
+        if region.w_mm > widest + 1e-9:
             raise ProductFileError(
-                file, f"{field}.radius_mm", "the area wraps round more than the visible half of the cylinder"
+                file,
+                f"{field}.radius_mm",
+                f"the area ({region.w_mm:g} mm wide) reaches further round the cylinder than a photo shows "
+                f"clearly (at most {CYLINDER_MAX_DEG:g}° either side of the front): on a {amap.radius_mm:g} mm "
+                f"radius it may be at most {math.floor(widest * 10) / 10:g} mm wide",
             )
         if tr[0] <= tl[0] or bl[1] <= tl[1]:
             raise ProductFileError(file, f"{field}.corners", "tr must lie right of tl, and bl below tl")
         if not 0 <= amap.tilt <= 0.6:
             raise ProductFileError(file, f"{field}.tilt", "must be between 0 and 0.6")
+    if amap.kind == "arc":
+        _check_arc(amap, region, file, field)
+
+
+def _check_arc(amap: AreaMap, region, file: str, field: str) -> None:
+    if not 1.0 <= abs(amap.bend_deg) <= ARC_MAX_BEND_DEG:
+        raise ProductFileError(
+            file,
+            f"{field}.bend_deg",
+            f"an arc turns between 1° and {ARC_MAX_BEND_DEG:g}° from its left edge to its right edge "
+            "(positive arches upwards, negative sags); for a straight area use flat or perspective",
+        )
+    pts = np.array(amap.corners, np.float64)
+    tl, tr, br, bl = pts
+    chord = (tr + br) / 2 - (tl + bl) / 2
+    height = (np.hypot(*(tl - bl)) + np.hypot(*(tr - br))) / 2
+    if float(np.hypot(*chord)) < 1 or height < 1:
+        raise ProductFileError(
+            file, f"{field}.corners", "the area has no width or height on the photo (tl, tr, br, bl)"
+        )
+    # The bottom edge must come out below the top edge, not through the arc's centre.
+    a = Mapping(amap, region)._arc()
+    if a["hpx"] / 2 >= a["rm"] * 0.95:
+        raise ProductFileError(
+            file,
+            f"{field}.bend_deg",
+            "the area is as tall as the arc's radius: its letters would meet at the centre (less bend)",
+        )
+    down = (bl + br) / 2 - (tl + tr) / 2
+    if float(chord[0] * down[1] - chord[1] * down[0]) <= 0:
+        raise ProductFileError(
+            file, f"{field}.corners", "the corners must go round the area in the order tl, tr, br, bl"
+        )

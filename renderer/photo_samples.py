@@ -1,8 +1,10 @@
-"""Three photo-based demo products whose photos the project draws itself (numpy and Pillow,
+"""Four photo-based demo products whose photos the project draws itself (numpy and Pillow,
 fixed seeds, nothing downloaded): a steel dog tag lying at an angle (perspective), a white
-tumbler (cylinder) and a maple sign on a wall (flat, laser). `write(folder)` makes one
-product folder each (product.toml + photo.jpg), the same format `proofmark products import`
-reads. Their area corners are computed from the same geometry that drew the photo.
+tumbler (cylinder), a maple sign on a wall (flat, laser) and a round maple plaque whose name
+arches along its rim (arc, laser). `write(folder)` makes one
+product folder each (product.toml + photo.jpg + light.png, the view's light layer), the same
+format `proofmark products import` reads. Their area corners and light layers are computed
+from the same geometry that drew the photo.
 """
 
 from __future__ import annotations
@@ -67,14 +69,21 @@ def dog_tag() -> tuple[Image.Image, dict]:
     shadow = np.roll(np.roll(blur(a, 14), 18, 0), 12, 1)
     rgb *= (1 - 0.35 * shadow)[..., None]
     rgb = rgb * (1 - a[..., None]) + np.asarray(warped.convert("RGB"), np.float32) / 255 * a[..., None]
-    # A ball chain through the hole, running off to the upper left.
-    im = _img(rgb)
-    draw = ImageDraw.Draw(im)
+    # A ball chain through the hole, sagging off to the upper left.
     hx, hy = _h(homography(src, dst), 5.0 * s, fh / 2)
-    for i in range(40):
-        bx, by = hx - 14 * i * 0.8, hy - 14 * i * 0.55
-        draw.ellipse((bx - 6, by - 6, bx + 6, by + 6), fill=(150, 150, 154), outline=(90, 90, 96))
-        draw.ellipse((bx - 3, by - 4, bx, by - 1), fill=(235, 235, 240))
+    rgb = _ball_chain(rgb, hx, hy)
+    im = _img(rgb)
+    # The light layer (128 neutral): the brushed face's glints where it mirrors the window
+    # (a soft diagonal band and the sparkle of the frosted cut), and the room's shade at the
+    # lower right; drawn on the flat tag and set into the photo like the tag itself.
+    sparkle = substrates.rng(17).random((fh, fw)).astype(np.float32)
+    sparkle = blur((sparkle > 0.9965).astype(np.float32), 1.2) * 9
+    band = np.exp(-((((xx / fw) * 0.8 + (yy / fh) * 0.6 - 0.55) / 0.16) ** 2))
+    glint = 128 + 22 * band + 110 * np.clip(sparkle, 0, 1) * (0.35 + band) - 24 * np.clip(xx / fw - 0.6, 0, 1)
+    glint_im = Image.merge("LA", [_grey(glint), _img(alpha)])
+    glint_w = glint_im.transform((W, H), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
+    ga = np.asarray(glint_w.getchannel("A"), np.float32) / 255
+    light = 128 * (1 - ga) + np.asarray(glint_w.getchannel("L"), np.float32) * ga
     to_photo = homography(src / s, dst)
     region = (11.0, 5.0, 36.0, 18.0)
     corners = [_h(to_photo, x, y) for x, y in _rect(region)]
@@ -99,11 +108,63 @@ def dog_tag() -> tuple[Image.Image, dict]:
             {
                 "name": "angled",
                 "photo": "photo.jpg",
+                "light": LIGHT_FILE,
                 "areas": {"lines": {"mapping": "perspective", "corners": corners}},
             }
         ],
+        "_light": _grey(light),
     }
     return im.filter(ImageFilter.GaussianBlur(0.6)), product
+
+
+def _ball_chain(rgb: np.ndarray, hx: float, hy: float) -> np.ndarray:
+    """A steel ball chain from the tag's hole up and off to the upper left, sagging a little:
+    round balls lit from the upper left with a crisp highlight, short links between them,
+    and a soft shadow on the cloth."""
+    n, step, r = 46, 13.5, 5.6
+    t = np.arange(n, dtype=np.float32)
+    path_x = hx - step * t * 0.84
+    path_y = hy - step * t * 0.52 + 0.0009 * (step * t) * (step * t * 0.9 - 540)  # a gentle sag
+    ss = 3
+    size = (W * ss, H * ss)
+    balls, links = Image.new("L", size, 0), Image.new("L", size, 0)
+    db, dl = ImageDraw.Draw(balls), ImageDraw.Draw(links)
+    dl.line([(x * ss, y * ss) for x, y in zip(path_x, path_y, strict=True)], fill=255, width=int(1.6 * ss))
+    for x, y in zip(path_x, path_y, strict=True):
+        db.ellipse(((x - r) * ss, (y - r) * ss, (x + r) * ss, (y + r) * ss), fill=255)
+    a = np.asarray(balls.resize((W, H), Image.Resampling.BOX), np.float32) / 255
+    link = np.asarray(links.resize((W, H), Image.Resampling.BOX), np.float32) / 255
+    # Each ball's height from its own centre: a sphere's normal gives its shading.
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    nearest = np.full((H, W), 1e9, np.float32)
+    nx = np.zeros((H, W), np.float32)
+    ny = np.zeros((H, W), np.float32)
+    x0, x1 = int(path_x.min() - 2 * r), int(path_x.max() + 2 * r)
+    y0, y1 = int(max(0, path_y.min() - 2 * r)), int(path_y.max() + 2 * r)
+    sub = (slice(max(0, y0), min(H, y1)), slice(max(0, x0), min(W, x1)))
+    for x, y in zip(path_x, path_y, strict=True):
+        d = (xx[sub] - x) ** 2 + (yy[sub] - y) ** 2
+        closer = d < nearest[sub]
+        nearest[sub] = np.where(closer, d, nearest[sub])
+        nx[sub] = np.where(closer, (xx[sub] - x) / r, nx[sub])
+        ny[sub] = np.where(closer, (yy[sub] - y) / r, ny[sub])
+    nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
+    lit = np.clip(-0.55 * nx - 0.6 * ny + 0.58 * nz, 0, 1)
+    spec = np.clip((lit - 0.86) / 0.1, 0, 1) ** 2
+    tone = 0.18 + 0.62 * lit + 0.12 * nz + 0.9 * spec
+    steel = np.array([0.80, 0.81, 0.84], np.float32) * np.clip(tone, 0, 1.4)[..., None]
+    shade = np.roll(np.roll(blur(np.maximum(a, link), 3.0), 5, 0), 4, 1)
+    rgb = rgb * (1 - 0.32 * shade)[..., None]
+    link_rgb = np.array([0.42, 0.42, 0.45], np.float32)
+    rgb = rgb * (1 - link[..., None]) + link_rgb * link[..., None]
+    return rgb * (1 - a[..., None]) + steel * a[..., None]
+
+
+LIGHT_FILE = "light.png"
+
+
+def _grey(values: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(values + 0.5, 0, 255).astype(np.uint8), "L")
 
 
 def tumbler() -> tuple[Image.Image, dict]:
@@ -141,7 +202,12 @@ def tumbler() -> tuple[Image.Image, dict]:
         * (0.8 + 0.4 * (1 - (yy - top_y + tilt * rpx) / (2 * tilt * rpx + 1)))[..., None]
     )
     rgb = rgb * (1 - lid[..., None]) + lid_rgb * lid[..., None]
-    region = (0.0, 40.0, 70.0, 70.0)  # unrolled: 70 mm of the 239 mm circumference, centred
+    # The light layer: the glaze-like shine of the powder coat runs over the print too
+    # (the streaks, brighter than neutral), and the wall turning away darkens it a little.
+    light = 128 + body * (100 * spec - 18 * np.clip(0.55 - ndl, 0, 1))
+    # Unrolled: 64 mm of the 239 mm circumference, centred: ±48° round the front, where the
+    # photo shows the print well (the renderer refuses more than ±65°).
+    region = (0.0, 40.0, 64.0, 70.0)
     half = region[2] / 2 / radius
     xl, xr = cx - rpx * math.sin(half), cx + rpx * math.sin(half)
     lift = tilt * rpx * math.cos(half)
@@ -169,11 +235,13 @@ def tumbler() -> tuple[Image.Image, dict]:
             {
                 "name": "front",
                 "photo": "photo.jpg",
+                "light": LIGHT_FILE,
                 "areas": {
                     "lines": {"mapping": "cylinder", "corners": corners, "radius_mm": radius, "tilt": tilt}
                 },
             }
         ],
+        "_light": _grey(light),
     }
     return _img(rgb), product
 
@@ -204,6 +272,9 @@ def sign() -> tuple[Image.Image, dict]:
         draw.ellipse((hx - 10, y0 + 14 - 10, hx + 10, y0 + 14 + 10), fill=(70, 52, 36))
         draw.line([(hx, y0 + 14), (W / 2, 120)], fill=(160, 130, 90), width=5)
     draw.ellipse((W / 2 - 9, 111, W / 2 + 9, 129), fill=(90, 90, 95))
+    # No light layer: the burn is made from the photo's own wood, so it already falls off
+    # with the window's light; a layer would count that light twice (and costs about 3 ms on
+    # this, the largest text box of the three).
     region = (20.0, 25.0, 260.0, 100.0)
     corners = [(x0 + u * s, y0 + v * s) for u, v in _rect(region)]
     product = {
@@ -234,6 +305,58 @@ def sign() -> tuple[Image.Image, dict]:
     return im, product
 
 
+def plaque() -> tuple[Image.Image, dict]:
+    """A round maple plaque, 200 mm across, on a wall, face on; its text arches along the top
+    of the rim (the arc mapping): 144 mm of text along a 75 mm radius, 110° of turn."""
+    rgb = _table(41, (0.84, 0.84, 0.82), (0.72, 0.72, 0.70))
+    rgb *= (1 + 0.025 * substrates.fractal(H, W, 6, 43))[..., None]
+    s = 4.6
+    cx, cy, r = W / 2, H / 2 + 20, 100.0 * s
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    alpha = np.clip(r - np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2) + 0.5, 0, 1)
+    grain, _ = substrates.wood_grain(H, W, 47, s, cy - r, 200.0)
+    edge = np.clip(blur(alpha, 3.0 * s) * 2 - 1, 0, 1)
+    face = grain * (0.88 + 0.1 * edge)[..., None] * (1.04 - 0.1 * ((xx - cx + r) / (2 * r)))[..., None]
+    shadow = np.roll(np.roll(blur(alpha, 18), 16, 0), 11, 1)
+    rgb *= (1 - 0.4 * shadow)[..., None]
+    rgb = rgb * (1 - alpha[..., None]) + face * alpha[..., None]
+    # The area: x along the arc of radius 75 mm (its middle), y radially, 24 mm deep.
+    bend, radius_mm, depth_mm = 110.0, 75.0, 24.0
+    length = radius_mm * math.radians(bend)
+    corners = []
+    for side, out in ((-1, 1), (1, 1), (1, -1), (-1, -1)):  # tl, tr, br, bl
+        a = math.radians(bend / 2) * side
+        rr = (radius_mm + out * depth_mm / 2) * s
+        corners.append((round(cx + rr * math.sin(a), 2), round(cy - rr * math.cos(a), 2)))
+    region = (0.0, 0.0, round(length, 2), depth_mm)
+    product = {
+        "id": "round-plaque",
+        "name": "Round maple plaque",
+        "description": "Solid maple plaque, 200 mm across, a name laser engraved along the top of the rim.",
+        "finish": "laser-wood",
+        "substrate": "maple",
+        "width_mm": 200.0,
+        "height_mm": 200.0,
+        "max_lines": 1,
+        "max_chars_per_line": 24,
+        "min_letter_height_mm": 8.0,
+        "max_letter_height_mm": 18.0,
+        "line_spacing": 1.3,
+        "allowed_fonts": SCRIPTS + SANS,
+        "default_font": "playfair-display",
+        "region": _region(region),
+        "production": {"dpi": 300, "mirror": False},
+        "views": [
+            {
+                "name": "wall",
+                "photo": "photo.jpg",
+                "areas": {"lines": {"mapping": "arc", "corners": corners, "bend_deg": bend}},
+            }
+        ],
+    }
+    return _img(rgb), product
+
+
 def _rect(r):
     x, y, w, h = r
     return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
@@ -249,7 +372,7 @@ def _h(m, x, y) -> tuple[float, float]:
 
 
 def samples() -> list[tuple[Image.Image, dict]]:
-    return [dog_tag(), tumbler(), sign()]
+    return [dog_tag(), tumbler(), sign(), plaque()]
 
 
 def write(folder: str | Path) -> list[Path]:
@@ -261,6 +384,8 @@ def write(folder: str | Path) -> list[Path]:
         target = Path(folder) / product["id"]
         target.mkdir(parents=True, exist_ok=True)
         image.save(target / "photo.jpg", "JPEG", quality=90)
+        if "_light" in product:
+            product["_light"].save(target / LIGHT_FILE)
         (target / "product.toml").write_text(dump_toml({"product": product}), encoding="utf-8")
         out.append(target)
     return out

@@ -61,4 +61,8 @@ PHOTO_SAMPLES: dict[str, tuple[Design, ...]] = {
         Design("maple-sign", "playfair-display", ("The Millers", "Est. 2019")),
         Design("maple-sign", "great-vibes", ("Home Sweet Home",)),
     ),
+    "round-plaque": (
+        Design("round-plaque", "playfair-display", ("The Millers' Cabin",)),
+        Design("round-plaque", "great-vibes", ("Anna & Jonas",)),
+    ),
 }

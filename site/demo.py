@@ -23,9 +23,10 @@ def seed(database: sqlite_utils.Database) -> Iterator[str]:
 
 
 def seed_products(database: sqlite_utils.Database) -> Iterator[str]:
-    """Three of the shop's own products on photos the project draws itself
+    """Four of the shop's own products on photos the project draws itself
     (proofmark_renderer.photo_samples), imported like any product folder: a dog tag
-    (perspective), a tumbler (cylinder) and a maple sign (flat, laser). Demo mode only."""
+    (perspective), a tumbler (cylinder), a maple sign (flat, laser) and a round plaque whose
+    name arches along its rim (arc, laser). Demo mode only."""
     import tempfile
     from pathlib import Path
 
@@ -35,7 +36,7 @@ def seed_products(database: sqlite_utils.Database) -> Iterator[str]:
     if not has_app_context() or not current_app.config.get("DEMO"):
         return
     have = {r[0] for r in database.execute("SELECT DISTINCT product_id FROM product_versions")}
-    if {"dog-tag", "tumbler", "maple-sign"} <= have:
+    if {"dog-tag", "tumbler", "maple-sign", "round-plaque"} <= have:
         return
     with tempfile.TemporaryDirectory() as tmp:
         for folder in photo_samples.write(Path(tmp)):

@@ -207,6 +207,11 @@ def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path]
             name = f"photo-{i + 1}{Path(view['photo']).suffix.lower() or '.jpg'}"
             shutil.copyfile(photos[view["photo"]], tmp / name)
             sha = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
+            for key in ("mask", "light"):  # the view's other pictures, copied byte for byte
+                if view.get(key) and view[key] in photos:
+                    extra = f"{key}-{i + 1}{Path(view[key]).suffix.lower()}"
+                    shutil.copyfile(photos[view[key]], tmp / extra)
+                    view = view | {key: extra}
             views.append(view | {"photo": name, "sha256": sha})
         entry = {k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view")}
         entry |= {"view": "photo", "version": version, "views": views}
@@ -245,10 +250,16 @@ def import_folder(db: sqlite_utils.Database, folder: Path, actor: str) -> tuple[
     views = []
     for view in raw["views"]:
         stored = store_photo((folder / view["photo"]).read_bytes(), name=str(folder / view["photo"]))
+        for key in ("mask", "light"):  # checked by productfiles.read above (size, greyscale)
+            if view.get(key):
+                photos[view[key]] = folder / view[key]
         photos[f"{stored[0]}.jpg"] = photo_path(stored[0])
         views.append(view | {"photo": f"{stored[0]}.jpg", "sha256": stored[0]})
     data["views"] = views
-    save_draft(db, data, actor)
+    # The draft (the editor's copy) keeps photos only: a mask or light layer lives in the
+    # published version's folder, which the editor cannot hold yet.
+    plain = [{k: v for k, v in view.items() if k not in ("mask", "light", "light_sha256")} for view in views]
+    save_draft(db, data | {"views": plain}, actor)
     return data["id"], write_version(db, data, photos, actor)
 
 
@@ -352,6 +363,11 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
         area.pop("tilt", None)
         out["region"].pop("radius_mm", None)
         out["region"]["shape"] = "rect"
+    if mapping == "arc":
+        bend = _number(form, "bend_deg", float, errors, "arc bend") if form.get("bend_deg") else None
+        area["bend_deg"] = bend if bend is not None else area.get("bend_deg", 30.0)
+    else:
+        area.pop("bend_deg", None)
     if not errors:
         try:
             draft_product(out)

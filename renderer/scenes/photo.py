@@ -15,16 +15,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
+from proofmark_renderer import substrates
 from proofmark_renderer.catalog import Product
+from proofmark_renderer.finishes.common import LIGHT_X, LIGHT_Y
 from proofmark_renderer.photo import Mapping, homography, region_corners
 from proofmark_renderer.scenes.common import Scene, Surface, frame, frosted_floor, spark_of, to_image
 from proofmark_renderer.substrates import blur
-from proofmark_renderer.warp import build
+from proofmark_renderer.warp import build, build_strips
 
 INKS = {
     "print-black": (0.07, 0.07, 0.08),
@@ -69,6 +72,11 @@ def photo(p: Product, width: int) -> Scene:
         full.paste(mask, (round(ox), round(oy)))
         visible = 1 - np.asarray(full, np.float32) / 255
 
+    if view.light_path:
+        layers_light = _light_layer(view.light_path, pic.size, (round(ox), round(oy)), (w, h))
+    else:
+        layers_light = None
+
     maps = mappings(p, width)
     main = maps.get("lines") or next(iter(maps.values()))
     scale = main.px_per_mm()
@@ -94,20 +102,15 @@ def photo(p: Product, width: int) -> Scene:
     if p.finish.startswith("engraved"):
         metal = np.clip(tint / max(float(tint.max()), 1e-3), 0, 1) * 0.85
         floor = frosted_floor(lum, max(1.0, 0.8 * scale), light=0.78, dark=0.32, lo=0.45, hi=0.85)
+        floor = floor + _frost_and_sheen(lum, (x0, y0, x1, y1), scale, p.base_id or p.id)
         layers["floor"] = to_image(metal * floor[..., None])
         spark = spark_of(metal)
     elif p.finish.startswith("stamped"):
         layers["floor"] = to_image(np.full((h, w, 3), 0.12, np.float32) * (0.6 + 0.6 * lum)[..., None])
         spark = spark_of(tint)
     elif p.finish.startswith("laser"):
-        grain = lum / np.maximum(local, 1e-3)
-        burn = (
-            rgb
-            * np.array([0.42, 0.27, 0.18], np.float32)
-            * np.clip(0.35 + 0.65 * grain**2, 0.2, 1.3)[..., None]
-        )
-        layers["char"] = to_image(burn)
-        spark = (255, 255, 255)
+        layers["char"] = to_image(_char(rgb, lum, local, scale, p.base_id or p.id))
+        spark = (246, 214, 170)  # the burn's far wall catches the light: pale fresh-cut wood
     else:
         ink = np.array(INKS.get(p.finish, INKS["print-black"]), np.float32)
         light = np.clip(
@@ -118,7 +121,80 @@ def photo(p: Product, width: int) -> Scene:
         texture = lum - blur(lum, 1.5)
         out_maps["cover"] = np.clip(0.92 + 6 * texture, 0.55, 1).astype(np.float32)
         spark = (255, 255, 255)
+    if layers_light is not None:
+        layers["light"] = layers_light
     return Scene(p, canvas, scale, (0.0, 0.0), surfaces, out_maps, layers, spark)
+
+
+def _light_layer(path: str, size: tuple[int, int], at: tuple[int, int], frame_size) -> Image.Image:
+    """The view's light layer scaled and placed like the photo, neutral (128) in the bars,
+    as RGB so a render lays it over the text with one C blend (ImageChops.hard_light)."""
+    with Image.open(path) as src:
+        a = np.asarray(src)
+    if a.ndim == 3:  # LA: the grey channel
+        a = a[..., 0]
+    if a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif a.dtype != np.uint8:  # 16-bit
+        a = np.clip(a.astype(np.float32) / 257 + 0.5, 0, 255).astype(np.uint8)
+    grey = Image.fromarray(a, "L").resize(size, Image.Resampling.BILINEAR)
+    full = Image.new("L", frame_size, 128)
+    full.paste(grey, at)
+    return Image.merge("RGB", (full, full, full))
+
+
+def relight(
+    scene: Scene, box: tuple[int, int, int, int], mask: Image.Image, made: Image.Image
+) -> Image.Image:
+    """The text the finish made (`made`, the picture's pixels in `box`) under the view's light
+    layer: hard light, so 128 leaves it as it is, darker values shade it, brighter ones lift
+    it towards white (a glint, a glaze's shine). Only where the text is (its coverage mask):
+    the photo around the text already has its light."""
+    light = scene.layers.get("light")
+    if light is None:
+        return made
+    made.paste(ImageChops.hard_light(made, light.crop(box)), (0, 0), mask)
+    return made
+
+
+def _seed(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big")
+
+
+def _frost_and_sheen(lum: np.ndarray, box, scale: float, name: str) -> np.ndarray:
+    """What makes a cut in metal read as a cut rather than print, even on a photo with no
+    light in it: the diamond's frosting (a fine grit with the odd bright speck), and the
+    floor's shade following the photo's own light, its luminance slope along the key light
+    (upper left). Where the photo is flat (a plain grey picture of a tag), a soft diagonal
+    sheen across the area stands in for the light it lacks."""
+    h, w = lum.shape
+    r = substrates.rng(_seed(name))
+    grit = blur(r.standard_normal((h, w)).astype(np.float32), 0.6) * 0.07
+    specks = np.clip(r.random((h, w), dtype=np.float32) - 0.985, 0, 1) * 14  # up to +0.21
+    smooth = blur(lum, max(2.0, 1.5 * scale))
+    gy, gx = np.gradient(smooth)
+    slope = -(gx * LIGHT_X + gy * LIGHT_Y) * max(2.0, 1.5 * scale) * 2.5
+    x0, y0, x1, y1 = box
+    flatness = 1.0
+    if x1 > x0 + 2 and y1 > y0 + 2:
+        flatness = float(np.clip(1 - np.std(smooth[y0:y1, x0:x1]) / 0.05, 0, 1))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    across = ((xx - x0) / max(x1 - x0, 1)) * 0.7 + ((yy - y0) / max(y1 - y0, 1)) * 0.3
+    sheen = flatness * 0.08 * np.cos(np.clip(across, 0, 1) * np.pi)
+    return (grit + specks + np.clip(slope, -0.2, 0.2) + sheen).astype(np.float32)
+
+
+def _char(rgb: np.ndarray, lum: np.ndarray, local: np.ndarray, scale: float, name: str) -> np.ndarray:
+    """Laser char on the photo's wood: the wood under it, burnt (a pale strip burns lighter
+    than a dark one); darker in the dense latewood, which the photo shows as lines darker
+    than their surroundings and which take more heat; uneven where the beam's power and the
+    wood's resin vary (a slow, large-scale mottle), and speckled with char."""
+    h, w = lum.shape
+    late = np.clip((1 - lum / np.maximum(local, 1e-3)) * 14, 0, 1)
+    mottle = substrates.fractal(h, w, max(4.0, 6 * scale), _seed(name) % 100000, 3) * 0.14
+    speck = blur(substrates.rng(_seed(name) + 1).standard_normal((h, w)).astype(np.float32), 0.7) * 0.10
+    burn = np.array([0.33, 0.20, 0.12], np.float32)
+    return rgb * burn * np.clip(1.12 - 0.55 * late + mottle + speck, 0.35, 1.4)[..., None]
 
 
 def _area_box(m: Mapping, size: tuple[int, int], margin_mm: float = 0.0) -> tuple[int, int, int, int]:
@@ -146,14 +222,47 @@ class HomographyWarp:
     coeffs: tuple[float, ...]  # output pixel (relative to box) -> canvas pixel
 
     def apply(self, canvas: Image.Image, x_range=None) -> Image.Image:
+        """The whole box bent, or (x_range: the canvas columns that hold text) only the part
+        of the box those columns land in, on an otherwise empty box."""
         x0, y0, x1, y1 = self.box
-        return canvas.transform(
-            (x1 - x0, y1 - y0),
-            Image.Transform.PERSPECTIVE,
-            self.coeffs,
-            Image.Resampling.BILINEAR,
-            fillcolor=0,
+        size = (x1 - x0, y1 - y0)
+        if x_range is None:
+            return canvas.transform(size, Image.Transform.PERSPECTIVE, self.coeffs, Image.Resampling.BILINEAR)
+        ink = canvas.getbbox()  # the text's own extent on the canvas: rows as well as columns
+        if ink is None:
+            return Image.new("L", size, 0)
+        sub = self._landing((max(x_range[0], ink[0]), min(x_range[1], ink[2])), (ink[1], ink[3]))
+        if sub is None:
+            return Image.new("L", size, 0)
+        sx0, sy0, sx1, sy1 = sub
+        a, b, c, d, e, f, g, h = self.coeffs
+        # The same map with the output's origin moved to (sx0, sy0).
+        shifted = (a, b, c + a * sx0 + b * sy0, d, e, f + d * sx0 + e * sy0, g, h)
+        den = 1 + g * sx0 + h * sy0
+        shifted = tuple(v / den for v in shifted[:6]) + (g / den, h / den)
+        part = canvas.transform(
+            (sx1 - sx0, sy1 - sy0), Image.Transform.PERSPECTIVE, shifted, Image.Resampling.BILINEAR
         )
+        out = Image.new("L", size, 0)
+        out.paste(part, (sx0, sy0))
+        return out
+
+    def _landing(self, x_range, y_range):
+        """Where the canvas rectangle x_range × y_range lands in the box: the forward map of
+        its corners (the inverse of the coefficients), padded by two pixels."""
+        a, b, c, d, e, f, g, h = self.coeffs
+        inv = np.linalg.inv(np.array([[a, b, c], [d, e, f], [g, h, 1.0]]))
+        us = np.array([x_range[0] - 2, x_range[1] + 2, x_range[1] + 2, x_range[0] - 2], np.float64)
+        vs = np.array([y_range[0] - 2, y_range[0] - 2, y_range[1] + 2, y_range[1] + 2], np.float64)
+        w = inv[2, 0] * us + inv[2, 1] * vs + inv[2, 2]
+        if np.any(w <= 0):
+            return (0, 0, self.box[2] - self.box[0], self.box[3] - self.box[1])
+        xs = (inv[0, 0] * us + inv[0, 1] * vs + inv[0, 2]) / w
+        ys = (inv[1, 0] * us + inv[1, 1] * vs + inv[1, 2]) / w
+        bw, bh = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        sx0, sy0 = max(0, int(np.floor(xs.min())) - 2), max(0, int(np.floor(ys.min())) - 2)
+        sx1, sy1 = min(bw, int(np.ceil(xs.max())) + 3), min(bh, int(np.ceil(ys.max())) + 3)
+        return (sx0, sy0, sx1, sy1) if sx1 > sx0 and sy1 > sy0 else None
 
 
 def homography_warp(m: Mapping, cs: float, fx0: float, fy0: float, canvas_size, box) -> HomographyWarp:
@@ -177,6 +286,20 @@ def _warped(m: Mapping, size, visible, gradient) -> Surface:
     amount = 0.6 * cs * 0.05  # at most about 0.03 mm of drift per unit of shading slope
     if m.amap.kind == "perspective" and visible is None and gradient is None:
         return Surface(cs, fx0, fy0, homography_warp(m, cs, fx0, fy0, (cw, ch), box))
+    if m.amap.kind == "cylinder":
+        # Each column of the photo reads one column of the text, affinely down it: narrow
+        # strips bent by Pillow's MESH transform in C, only where the text is. A coat's shine
+        # is not a bump, so printed ink is not displaced here; the light layer carries it.
+
+        def columns(x, y):
+            u, v, ok = m.inverse(x + 0.5, y + 0.5)
+            return (u - fx0) * cs, (v - fy0) * cs, ok
+
+        vis = None
+        if visible is not None:
+            x0, y0, x1, y1 = box
+            vis = visible[y0:y1, x0:x1]
+        return Surface(cs, fx0, fy0, build_strips((cw, ch), box, columns, 6, vis))
 
     def inverse(x, y):
         xs, ys = x + 0.5, y + 0.5
