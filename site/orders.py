@@ -11,8 +11,9 @@ import secrets
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
-from proofmark import proofs
+from proofmark import i18n, proofs
 from proofmark.db import get_db, transaction
 from proofmark.records import timestamp, utcnow
 from proofmark.security import csrf
@@ -69,9 +70,10 @@ def _form() -> dict:
 def place():
     if _rate_limited():
         limit = current_app.config["SHOP_ORDERS_PER_HOUR"]
-        message = (
-            f"This shop takes at most {limit} orders an hour from one address, and that many were placed. "
-            "Please try again in an hour; nothing was saved."
+        message = gettext(
+            "This shop takes at most %(limit)s orders an hour from one address, and that many were placed. "
+            "Please try again in an hour; nothing was saved.",
+            limit=limit,
         )
         return render_template("orders/error.html", message=message, form=None), 429, {"Retry-After": "3600"}
     form = _form()
@@ -107,7 +109,7 @@ def place():
         # order" would only show this proof again).
         session.pop("cart", None)
     proof = proofs.get_proof(get_db(), proof_id)
-    return redirect(url_for("orders.placed", public_id=proof.public_id), 303)
+    return redirect(url_for("orders.placed", public_id=proof.public_id, **i18n.carried_language()), 303)
 
 
 @bp.get("/<public_id>")
