@@ -200,8 +200,9 @@ APPROVED_ON = {
 
 @pytest.mark.parametrize("lang", ["de", "fr", "es", "nl"])
 def test_the_receipt_writes_the_approval_time_out_in_the_shop_time_zone_and_keeps_utc(tmp_path, lang):
-    from babel.dates import format_datetime
     from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
 
     from proofmark.db import get_db
 
