@@ -18,6 +18,7 @@ from proofmark.db import get_db, transaction
 from proofmark.records import timestamp, utcnow
 from proofmark.security import csrf
 from proofmark.tokens import TokenError, verify_design
+from proofmark_renderer.quoting import quote
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -103,7 +104,14 @@ def place():
             # Shown empty: the shopper cannot see the invisible character to remove it, and
             # the form must not send the same mistake again. Anything visible is kept to edit.
             form[exc.field] = ""
-        return render_template("orders/error.html", message=str(exc), form=form, field=exc.field), 422
+        # In English the service's own words (they name the field as the form does).
+        message = exc.shopper if exc.shopper and i18n.current_language() != "en" else str(exc)
+        if isinstance(exc, proofs.OrderRefTaken):  # its own words are for API clients
+            message = gettext(
+                "There is already an order %(order)s. Leave the order reference empty or type another one.",
+                order=quote(form["order_ref"], 64),
+            )
+        return render_template("orders/error.html", message=message, form=form, field=exc.field), 422
     if session.get("cart") == form["design_token"]:
         # Ordered: the demo cart must not still offer the same item (a second "Place
         # order" would only show this proof again).

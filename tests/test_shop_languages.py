@@ -226,6 +226,7 @@ def test_the_demo_order_pages_in_the_language(shop):
     text = page(refused)
     assert refused.status_code == 422 and lang_of(text) == "de"
     assert "Wir konnten diese Bestellung nicht aufgeben" in text and "Bestellung aufgeben" in text
+    assert "“\u2068grace@\u2069” ist keine E-Mail-Adresse, an die wir den Abzug senden können." in text
     assert "We could not place this order" not in text and "Your name" not in text
     placed = client.post(
         "/orders?lang=de",
@@ -235,6 +236,13 @@ def test_the_demo_order_pages_in_the_language(shop):
     text = page(client.get(placed.location))
     assert "Vielen Dank, Ihre Bestellung ist aufgegeben" in text and "Sehen Sie in Ihre E-Mails." in text
     assert "Thank you, your order is placed" not in text and "No email after a few minutes" not in text
+    # The same order reference again: said for the shopper, not in the API's words.
+    again = client.post(
+        "/orders?lang=fr",
+        data={"design_token": token, "customer_name": " Grace", "customer_email": "grace@example.com"},
+    )
+    assert again.status_code == 422
+    assert "Votre nom : commence par une espace (U+0020 SPACE)." in page(again)
 
 
 def test_the_cart_in_the_language(shop):
