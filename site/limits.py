@@ -53,17 +53,21 @@ def _too_large(sent: int, limit: int) -> None:
 def escape_problem(raw: bytes, where: str) -> str | None:
     """What is wrong with the percent-encoding of `raw` (a query string or a urlencoded
     body), naming the field and the position, or None when every value decodes exactly."""
-    # In the request's language; `where` is "the address" or "the form".
-    subject = gettext("The address") if where == "the address" else gettext("The form")
+
+    # Said in the request's language. Only when there is a problem: asking for the language
+    # fixes it for the whole request, before a view (the approval pages) can name its own.
+    def said(is_name: bool, shown_name: str) -> dict[str, str]:
+        return {
+            "where": gettext("The address") if where == "the address" else gettext("The form"),
+            "label": gettext("in a field name")
+            if is_name
+            else gettext("in the field %(name)s", name=quote(shown_name, 40)),
+        }
+
     for pair in raw.split(b"&"):
         name, _, value = pair.partition(b"=")
         shown_name = name.decode("ascii", "replace")[:40]
         for part, is_name in ((name, True), (value, False)):
-            label = (
-                gettext("in a field name")
-                if is_name
-                else gettext("in the field %(name)s", name=quote(shown_name, 40))
-            )
             bad = _BAD_ESCAPE.search(part)
             if bad:
                 snippet = part[bad.start() : bad.start() + 3].decode("ascii", "replace")
@@ -71,10 +75,9 @@ def escape_problem(raw: bytes, where: str) -> str | None:
                     "%(where)s has a broken %%-escape %(label)s at character %(position)d (%(snippet)s): "
                     "a %% must be followed by two hex digits. Nothing was changed or saved; send it again "
                     "with the %% written as %%25.",
-                    where=subject,
-                    label=label,
                     position=bad.start() + 1,
                     snippet=quote(snippet),
+                    **said(is_name, shown_name),
                 )
             try:
                 unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
@@ -82,9 +85,8 @@ def escape_problem(raw: bytes, where: str) -> str | None:
                 return gettext(
                     "%(where)s has %%-escapes %(label)s that are not UTF-8 text (byte %(position)d of the "
                     "decoded value). Nothing was changed or saved; send it again as UTF-8.",
-                    where=subject,
-                    label=label,
                     position=exc.start + 1,
+                    **said(is_name, shown_name),
                 )
     return None
 

@@ -265,3 +265,31 @@ def test_the_cart_in_the_language(shop):
     assert "confirmée le lundi 2 novembre 2026" in text and "Passer la commande" in text
     assert "Your cart" not in text and "Place order" not in text and "Round pendant" not in text
     assert 'action="/orders?lang=fr"' in text
+
+
+def test_the_approval_page_opens_in_the_confirmed_language_with_an_english_browser(app):
+    """Nothing before the view may fix the request's language early (the address checks of
+    proofmark.limits ask for it only when they refuse): the approval page names its own."""
+    from proofmark import proofs
+    from proofmark.db import get_db
+    from proofmark.tokens import sign_design, verify_design
+    from tests.test_email_languages import outbox
+
+    with app.app_context():
+        db = get_db()
+        d = design("Grace")
+        token = verify_design(sign_design(d, d.content_key(1200, "jpeg"), {"language": "es"}))
+        proof_id = proofs.create_proof(
+            db,
+            order_ref="SHOP-ES",
+            customer_name="Grace Hopper",
+            customer_email="grace@example.com",
+            design=d,
+            source="shop",
+            actor="shop",
+            design_token=token,
+        )
+        _, text, _, _ = outbox(db, proof_id, "proof")
+    link = re.search(r"https?://\S+(/approve/\S+)", text).group(1)
+    shown = page(app.test_client().get(link, headers={"Accept-Language": "en-GB,en;q=0.9"}))
+    assert lang_of(shown) == "es" and "Collar de barra" in shown
