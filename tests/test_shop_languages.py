@@ -293,3 +293,20 @@ def test_the_approval_page_opens_in_the_confirmed_language_with_an_english_brows
     link = re.search(r"https?://\S+(/approve/\S+)", text).group(1)
     shown = page(app.test_client().get(link, headers={"Accept-Language": "en-GB,en;q=0.9"}))
     assert lang_of(shown) == "es" and "Collar de barra" in shown
+
+
+def test_the_hourly_order_limit_is_told_in_the_language(tmp_path):
+    from proofmark.tokens import sign_design
+
+    app = make_app(tmp_path / "limited", SHOP_ORDERS=True, SHOP_ORDERS_PER_HOUR=0)
+    with app.app_context():
+        d = design("Grace")
+        token = sign_design(d, d.content_key(1200, "jpeg"), {"language": "nl"})
+    refused = app.test_client().post(
+        "/orders?lang=nl",
+        data={"design_token": token, "customer_name": "Grace Hopper", "customer_email": "grace@example.com"},
+    )
+    text = page(refused)
+    assert refused.status_code == 429 and lang_of(text) == "nl"
+    assert "Deze winkel neemt hoogstens 0 bestellingen per uur van één adres aan" in text
+    assert "orders an hour" not in text
