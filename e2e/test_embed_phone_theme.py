@@ -108,6 +108,56 @@ def test_on_a_phone_the_preview_stays_in_view_while_typing_the_third_line(
         context.close()
 
 
+KEYBOARD = 320  # px an on-screen keyboard takes from a 740 px phone screen
+
+
+def test_on_a_phone_with_the_keyboard_open_the_preview_and_the_third_field_stay_in_view(
+    server_factory, shop_page, browser, artifacts
+):
+    """As on a phone: the keyboard opens after the third box gets the focus and shrinks the
+    visible area (simulated by shrinking the viewport, which fires the same `resize` and
+    `visualViewport` resize events). The preview and the box being typed in stay in what is
+    left of the screen."""
+    port = free_port()
+    proofmark = server_factory({"EMBED_ALLOWED_ORIGINS": [f"http://127.0.0.1:{port}"]}, name="keyboard")
+    host = shop_page(proofmark.url, port)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(host + "/product.html")
+        frame = _frame(page)
+        expect(frame.locator("#input-line-1")).to_be_visible()
+        page.wait_for_function(
+            "() => document.querySelector('iframe.proofmark-frame').style.height !== '640px'"
+        )
+        boxes = frame.locator("[data-pz-text]")
+        boxes.nth(0).fill("Anna")
+        boxes.nth(1).fill("Ben")
+        third = boxes.nth(2)
+        third.tap()
+        page.wait_for_timeout(300)  # the reveal before the keyboard
+        # The keyboard slides up: the visible area shrinks to what is above it.
+        visible = 740 - KEYBOARD
+        page.set_viewport_size({"width": 375, "height": visible})
+        page.wait_for_function(f"() => window.visualViewport.height <= {visible}")
+        third.press_sequentially("always in my heart", delay=20)
+        frame.locator("#pz-preview .pz-img[alt*='always in my heart']").wait_for()
+        page.wait_for_timeout(300)  # the loader's scroll and the preview's move are one frame each
+        assert page.evaluate("() => document.activeElement.tagName") == "IFRAME"
+        image = frame.locator("#pz-preview .pz-img").bounding_box()
+        field = third.bounding_box()
+        page.screenshot(path=str(artifacts / "embed-phone-keyboard.png"))
+        assert image is not None and field is not None
+        assert image["y"] >= -1 and image["y"] + image["height"] <= visible + 1, (image, visible)
+        assert field["y"] >= image["y"] + image["height"] - 1, (field, image)
+        assert field["y"] + field["height"] <= visible + 1, (field, visible)
+    finally:
+        context.close()
+
+
 def test_the_shop_sets_colours_font_buttons_and_logo_on_the_script_tag(
     server_factory, shop_page, browser, artifacts
 ):

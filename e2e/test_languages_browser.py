@@ -155,6 +155,13 @@ def a11y_page(browser):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_customer_page_in_the_language(language_server, a11y_page, artifacts, lang):
     page, server = a11y_page, language_server
+    # The demo shop's catalog: product names, descriptions, sizes and finishes in the language.
+    page.goto(f"{server.url}/?lang={lang}")
+    assert page.get_attribute("html", "lang") == lang
+    page.locator(".product-card img").first.wait_for()
+    assert_no_english(page, lang, "catalog")
+    assert_accessible(page, f"catalog ({lang})")
+
     # The personalizer, as the embed's data-lang asks for it (the browser says English).
     page.goto(f"{server.url}/p/pendant-round?lang={lang}")
     assert page.get_attribute("html", "lang") == lang
@@ -183,12 +190,22 @@ def test_every_customer_page_in_the_language(language_server, a11y_page, artifac
 
     # The demo shop's cart and checkout (the shop's own pages, not Proofmark's) place the order.
     page.click("form.add-to-cart button")
+    expect(page.locator("form.checkout")).to_be_visible()
+    assert page.get_attribute("html", "lang") == lang
+    assert_no_english(page, lang, "cart")
+    assert_accessible(page, f"cart ({lang})")
+    page.screenshot(path=str(artifacts / f"lang-{lang}-cart.png"), full_page=True)
     order_ref = f"L-{lang}-{secrets.token_hex(3).upper()}"
     page.fill("form.checkout input[name=customer_name]", "Anna Berg")
     page.fill("form.checkout input[name=customer_email]", "anna@example.com")
     page.fill("form.checkout input[name=order_ref]", order_ref)
     page.click("form.checkout button[type=submit]")
-    expect(page.locator("h1")).to_have_text("Thank you, your order is placed", timeout=LONG)
+    expect(page.locator(".order-placed")).to_be_visible(timeout=LONG)
+    assert page.get_attribute("html", "lang") == lang
+    if lang == "en":
+        expect(page.locator("h1")).to_have_text("Thank you, your order is placed")
+    assert_no_english(page, lang, "order placed")
+    assert_accessible(page, f"order placed ({lang})")
 
     # The approval page opens in the language the design was confirmed in: the link carries
     # none, and this browser asks for English.
@@ -213,6 +230,68 @@ def test_every_customer_page_in_the_language(language_server, a11y_page, artifac
     assert approved["disclosure"].get("language", "en") == lang
     views = [e["data"] for e in recorded if e["kind"] == "proof_viewed"]
     assert views and all(v["language"] == lang for v in views)
+
+
+SUBMIT = """([action, fields]) => {
+  const form = document.createElement('form');
+  form.method = 'post';
+  form.action = action;
+  for (const [name, value] of Object.entries(fields)) {
+    const box = document.createElement('textarea');
+    box.name = name;
+    box.value = value;
+    form.appendChild(box);
+  }
+  document.body.appendChild(form);
+  form.submit();
+}"""
+
+
+def post_form(page, action: str, fields: dict) -> None:
+    """A form posted as a browser posts it (the error pages answer a POST)."""
+    with page.expect_navigation():
+        page.evaluate(SUBMIT, [action, fields])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_error_pages_in_the_language(language_server, a11y_page, artifacts, lang):
+    """404, 413 (a form far too long) and 422 (an order the shop cannot take) in the language the
+    link asks for, while the browser asks for English; no English left, no serious axe finding."""
+    page, server = a11y_page, language_server
+    response = page.goto(f"{server.url}/no/such/page?lang={lang}")
+    assert response.status == 404 and page.get_attribute("html", "lang") == lang
+    assert_no_english(page, lang, "404")
+    assert_accessible(page, f"404 ({lang})")
+
+    page.goto(f"{server.url}/p/pendant-round?lang={lang}")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        post_form(page, f"/p/pendant-round/confirm?lang={lang}", {"line-1": "A" * 2_000_000})
+    assert answer.value.status == 413 and page.get_attribute("html", "lang") == lang
+    expect(page.locator("h1")).to_be_visible()
+    assert_no_english(page, lang, "413")
+    assert_accessible(page, f"413 ({lang})")
+    page.screenshot(path=str(artifacts / f"lang-{lang}-413.png"), full_page=True)
+
+    # An order with an address the proof cannot be sent to: the order form again, in the language.
+    page.goto(f"{server.url}/p/pendant-round?lang={lang}&line-1=Anna")
+    page.click("[data-continue]")
+    page.check("input[name=checked]")
+    page.click("button.primary[type=submit]")
+    expect(page.locator("form.add-to-cart")).to_be_visible()
+    token = page.input_value("form.add-to-cart input[name=design_token]")
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        post_form(
+            page,
+            f"/orders?lang={lang}",
+            {"design_token": token, "customer_name": "Anna Berg", "customer_email": "anna@", "order_ref": ""},
+        )
+    assert answer.value.status == 422 and page.get_attribute("html", "lang") == lang
+    expect(page.locator("form.order-retry")).to_be_visible()
+    assert_no_english(page, lang, "422")
+    if lang != "en":
+        assert "is not an email address" not in page.inner_text("#order-error")
+    assert_accessible(page, f"422 ({lang})")
+    page.screenshot(path=str(artifacts / f"lang-{lang}-422.png"), full_page=True)
 
 
 def test_staff_pages_are_accessible(language_server, a11y_page):

@@ -327,6 +327,13 @@ class Product:
     base_id: str = ""
     views: tuple = ()
     ink: str = ""
+    # Optional wording per language (`[product.names] de = "..."`, `[product.descriptions]`,
+    # `labels = { de = "..." }` on a field): (language, key, text), key "name",
+    # "description" or "field:<id>". The site shows them in the page's language.
+    texts: tuple[tuple[str, str, str], ...] = ()
+
+    def text_in(self, key: str, language: str) -> str | None:
+        return next((t for lang, k, t in self.texts if lang == language and k == key), None)
 
     @property
     def photo_sha256(self) -> str:
@@ -383,6 +390,7 @@ class Product:
                 line_spacing=float(raw.get("line_spacing", 1.5)),
                 field_specs=specs,
                 emoji=bool(raw.get("emoji", False)),
+                texts=language_texts(raw),
                 **_production_settings(raw.get("production", {})),
                 **_photo_settings(raw, specs, file),
             )
@@ -390,6 +398,25 @@ class Product:
             raise
         except (KeyError, TypeError, ValueError) as exc:
             raise CatalogError(f"{file}: product {raw.get('id', '?')!r}: {exc!r}") from exc
+
+
+def language_texts(raw: dict) -> tuple[tuple[str, str, str], ...]:
+    """The optional per-language tables of a product entry, as (language, key, text)."""
+    out = []
+    tables = [("name", raw.get("names")), ("description", raw.get("descriptions"))]
+    tables += [
+        (f"field:{f.get('id')}", f.get("labels")) for f in raw.get("fields", []) if isinstance(f, dict)
+    ]
+    for key, table in tables:
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise ValueError(f'{key.split(":")[0]}s per language must be a table, e.g. {{ de = "..." }}')
+        for lang, text in table.items():
+            if not isinstance(text, str) or not text.strip() or len(text) > 500:
+                raise ValueError(f"{key} in {lang!r} must be text of 1 to 500 characters")
+            out.append((str(lang).lower(), key, text))
+    return tuple(out)
 
 
 FINISH_PREFIXES = ("engraved", "stamped", "laser", "print")

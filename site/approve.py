@@ -211,7 +211,8 @@ def changes(token: str):
     except (proofs.ProofSuperseded, proofs.ProofExpired):
         return redirect(url_for("approve.show", token=token), 303)
     except proofs.ProofError as exc:
-        return _page(token, approval, proof, revision, error=str(exc), comment=comment, status=422)
+        error = exc.shopper if exc.shopper and i18n.current_language() != "en" else str(exc)
+        return _page(token, approval, proof, revision, error=error, comment=comment, status=422)
     return _after(token, decision)
 
 

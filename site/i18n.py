@@ -14,10 +14,11 @@ and by the wheel build (setup.py); README "Languages" says how to add a string.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_skeleton
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, gettext, ngettext
 from markupsafe import Markup
 
 LANGUAGES = ("en", "de", "fr", "es", "nl")
@@ -115,7 +116,11 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["bdi"] = lambda value: Markup("<bdi>{}</bdi>").format(value)
     app.jinja_env.filters["date_words"] = date_words
     app.jinja_env.filters["long_date"] = long_date  # replaces the English-only one
+    app.jinja_env.globals["carried_language"] = carried_language
     register_filters(app)
+    from proofmark import catalog_text
+
+    catalog_text.init_app(app)
 
 
 # --- the renderer's messages, translated where they are shown ------------------------------
@@ -124,61 +129,141 @@ def init_app(app: Flask) -> None:
 # language. A code not listed here is shown as the renderer wrote it (in English).
 
 
-def _where(issue) -> str:
+def _where(issue, product=None) -> str:
     if issue.line:
         return gettext("Line %(number)d", number=issue.line)
+    if issue.field and product is not None:
+        from proofmark.catalog_text import field_label
+
+        return gettext("The text “%(label)s”", label=field_label(product, issue.field))
     return gettext("This text")
 
 
+def _quoted(value) -> str:
+    from proofmark_renderer.quoting import quote
+
+    return quote(str(value), 40)
+
+
+def _chars(issue) -> str:
+    from proofmark_renderer.validation import _char_label
+
+    return _char_label(list(issue.data["chars"]))
+
+
+def _font_name(font_id: str) -> str:
+    from proofmark_renderer import catalog
+
+    font = catalog.font(font_id)
+    return font.name if font else font_id
+
+
+# Every code the renderer can give (tests/test_renderer_messages.py reads the renderer's
+# source for them and fails on a code missing here or a message without a translation).
+# Each builder takes the Issue and the product (None when not known).
 _ISSUES = {
-    "space-leading": lambda i: gettext("%(where)s starts with a space. Is that intended?", where=_where(i)),
-    "space-trailing": lambda i: gettext("%(where)s ends with a space. Is that intended?", where=_where(i)),
-    "space-doubled": lambda i: gettext(
-        "%(where)s has two spaces in a row; they will show as a wider gap. Is that intended?", where=_where(i)
+    "space-leading": lambda i, p: gettext(
+        "%(where)s starts with a space. Is that intended?", where=_where(i, p)
     ),
-    "too-many-characters": lambda i: gettext(
+    "space-trailing": lambda i, p: gettext(
+        "%(where)s ends with a space. Is that intended?", where=_where(i, p)
+    ),
+    "space-doubled": lambda i, p: gettext(
+        "%(where)s has two spaces in a row; they will show as a wider gap. Is that intended?",
+        where=_where(i, p),
+    ),
+    "too-many-characters": lambda i, p: gettext(
         "%(where)s has %(count)d characters; this item takes at most %(max)d.",
-        where=_where(i),
+        where=_where(i, p),
         count=int(i.data["count"]),
         max=int(i.data["max"]),
     ),
-    "internal-error": lambda i: gettext("The preview could not be drawn; please try again."),
-    "date-ambiguous": lambda i: _date_ambiguous(i),
-    "date-invalid": lambda i: gettext(
+    "internal-error": lambda i, p: (
+        gettext("The design could not be checked; please try again.")
+        if i.message.startswith("The design could not be checked")
+        else gettext("The preview could not be drawn; please try again.")
+    ),
+    "date-ambiguous": lambda i, p: _date_ambiguous(i, p),
+    "date-invalid": lambda i, p: gettext(
         "%(where)s: “%(date)s” is not a real date in either day/month order. Please check it.",
-        where=_where(i),
+        where=_where(i, p),
         date=i.data["text"],
     ),
-    "capitals-unusual": lambda i: gettext(
+    "capitals-unusual": lambda i, p: gettext(
         "%(where)s: “%(word)s” has unusual capital letters. It will be made exactly as typed; "
         "please check it is what you want.",
-        where=_where(i),
+        where=_where(i, p),
         word=i.data["word"],
     ),
-    "spelling-check": lambda i: gettext(
+    "spelling-check": lambda i, p: gettext(
         "%(where)s: “%(word)s” repeats the letter “%(letter)s” %(count)d times. Please check the "
         "spelling; it will be made exactly as typed.",
-        where=_where(i),
+        where=_where(i, p),
         word=i.data["word"],
         letter=i.data["letters"][0],
         count=len(i.data["letters"]),
     ),
-    "too-wide": lambda i: gettext(
+    "too-wide": lambda i, p: gettext(
         "%(where)s is %(percent)s%% too wide at the smallest legible size. Shorten it or choose a narrower font.",
-        where=_where(i),
+        where=_where(i, p),
         percent=i.data["percent"],
     ),
-    "too-tall": lambda i: gettext(
+    "too-tall": lambda i, p: gettext(
         "The text is %(percent)s%% too tall even at the smallest legible size. Use fewer lines.",
         percent=i.data["percent"],
     ),
-    "glyph-missing": lambda i: gettext(
-        "This font cannot draw %(chars)s (%(where)s).", chars=" ".join(i.data["chars"]), where=_where(i)
+    "glyph-missing": lambda i, p: gettext(
+        "This font cannot draw %(chars)s (%(where)s).", chars=" ".join(i.data["chars"]), where=_where(i, p)
+    ),
+    "char-unsupported": lambda i, p: gettext(
+        "%(where)s contains characters that cannot be made: %(chars)s. Remove them (each line goes in its "
+        "own box).",
+        where=_where(i, p),
+        chars=_chars(i),
+    ),
+    "emoji-unsupported": lambda i, p: gettext(
+        "%(where)s contains emoji (%(chars)s), which this item cannot reproduce with its finish.",
+        where=_where(i, p),
+        chars=" ".join(i.data["chars"]),
+    ),
+    "raqm-missing": lambda i, p: gettext(
+        "This server cannot shape text correctly, so the preview would be wrong for kerning, ligatures, "
+        "Hebrew and Arabic. Please contact the shop."
+    ),
+    "product-unknown": lambda i, p: gettext(
+        "There is no product %(product)s.", product=_quoted(i.data["product"])
+    ),
+    "align-unknown": lambda i, p: gettext(
+        "The alignment must be left, centre or right, not %(align)s.", align=_quoted(i.data["align"])
+    ),
+    "size-mode-unknown": lambda i, p: gettext(
+        "The size setting must be automatic or smallest, not %(mode)s.", mode=_quoted(i.data["size_mode"])
+    ),
+    "font-unknown": lambda i, p: gettext("There is no font %(font)s.", font=_quoted(i.data["font"])),
+    "font-not-allowed": lambda i, p: gettext(
+        "The font %(font)s is not offered for this item.", font=_font_name(i.data["font"])
+    ),
+    "text-empty": lambda i, p: gettext("Type the text to be made."),
+    "too-many-lines": lambda i, p: ngettext(
+        "This item takes at most %(num)d line; this design has %(count)d.",
+        "This item takes at most %(num)d lines; this design has %(count)d.",
+        int(i.data["max"]),
+        count=int(i.data["count"]),
+    ),
+    "field-unknown": lambda i, p: gettext(
+        "This item has no field %(field)s.", field=_quoted(i.data["field"])
+    ),
+    "format-unknown": lambda i, p: gettext(
+        "Unknown image format %(format)s; sending JPEG.", format=_quoted(i.data["format"])
+    ),
+    "width-out-of-range": lambda i, p: gettext(
+        "The width %(width)s is outside the widths we draw; drawn at the nearest.",
+        width=_quoted(i.data["width"]),
     ),
 }
 
 
-def _date_ambiguous(issue) -> str:
+def _date_ambiguous(issue, product=None) -> str:
     from proofmark.personalizer.letters import numeric_dates
 
     (mention,) = [m for m in numeric_dates(issue.data["text"]) if m.text == issue.data["text"]][:1]
@@ -186,21 +271,27 @@ def _date_ambiguous(issue) -> str:
     return gettext(
         "%(where)s: “%(date)s” can be read as %(first)s or as %(second)s. Which one do you mean? "
         "Writing the month as a word avoids any doubt.",
-        where=_where(issue),
+        where=_where(issue, product),
         date=issue.data["text"],
         first=date_words(first.iso, first.words),
         second=date_words(second.iso, second.words),
     )
 
 
-def issue_message(issue) -> str:
+def issue_message(issue, product=None) -> str:
+    """The renderer's Issue in the page's language (English: the renderer's own sentence).
+    `product` (a Product or its id) names a field by its label."""
     if current_language() == "en":
         return issue.message
     build = _ISSUES.get(issue.code)
     if build is None:
         return issue.message
+    if isinstance(product, str):
+        from proofmark_renderer import catalog
+
+        product = catalog.product(product)
     try:
-        return build(issue)
+        return build(issue, product)
     except (KeyError, TypeError, ValueError, IndexError):
         return issue.message
 
@@ -220,20 +311,40 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["letter_note"] = letter_note
 
 
+def shop_timezone() -> ZoneInfo | None:
+    """SHOP_TIMEZONE as a zone, or None for UTC (the default)."""
+    name = str(current_app.config.get("SHOP_TIMEZONE") or "UTC")
+    if name.upper() in ("UTC", "Z", "ETC/UTC"):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None  # create_app refuses an unknown name (proofmark.templating.check_timezone)
+
+
 def long_date(value: str | None) -> str:
-    """A stored UTC timestamp written out in the page's language ('Thursday 5 November 2026 at
-    14:03 UTC', 'Donnerstag, 5. November 2026 um 14:03 UTC')."""
+    """A stored UTC timestamp written out in the page's language and the shop's time zone
+    (SHOP_TIMEZONE), the zone named: 'Thursday 5 November 2026 at 14:03 UTC', 'Donnerstag,
+    5. November 2026 um 15:03 (Mitteleuropäische Normalzeit)'. The stored value is not changed."""
     from babel.dates import format_datetime
 
     if not value:
         return ""
     try:
-        moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S")
+        moment = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.UTC)
     except ValueError:
         return value
     lang = current_language()
-    if lang == "en":  # as proofmark.templating.long_date has always written it
-        return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"
-    day = format_date(moment.date(), format="full", locale=lang)
-    time = format_datetime(moment, "HH:mm", locale=lang)
-    return gettext("%(day)s at %(time)s UTC", day=day, time=time)
+    zone = shop_timezone()
+    if zone is None:
+        if lang == "en":  # as proofmark.templating.long_date has always written it
+            return f"{moment.strftime('%A')} {moment.day} {moment.strftime('%B %Y at %H:%M')} UTC"
+        day = format_date(moment.date(), format="full", locale=lang)
+        time = format_datetime(moment, "HH:mm", tzinfo=dt.UTC, locale=lang)
+        return gettext("%(day)s at %(time)s UTC", day=day, time=time)
+    local = moment.astimezone(zone)
+    locale = _DATE_LOCALE.get(lang, lang)
+    day = format_date(local.date(), format="full", locale=locale)
+    time = format_datetime(moment, "HH:mm", tzinfo=zone, locale=locale)
+    name = format_datetime(moment, "zzzz", tzinfo=zone, locale=locale)
+    return gettext("%(day)s at %(time)s (%(zone)s)", day=day, time=time, zone=name)

@@ -15,6 +15,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, abort, current_app, request
+from flask_babel import format_decimal, gettext
 
 from proofmark_renderer.quoting import quote
 
@@ -32,37 +33,60 @@ def body_limit() -> int | None:
 
 
 def _too_large(sent: int, limit: int) -> None:
+    # In the request's language (chosen from the query string and headers only: the refused
+    # body is never read to pick it), numbers grouped as that language writes them.
+    numbers = {"sent": format_decimal(sent), "limit": format_decimal(limit)}
     if request.blueprint in SHOPPER_BLUEPRINTS:
-        message = (
-            f"What you sent is far longer than anything we can make ({sent:,} bytes; at most {limit:,} "
-            "are accepted). Shorten your text and send it again; nothing was saved."
+        message = gettext(
+            "What you sent is far longer than anything we can make (%(sent)s bytes; at most %(limit)s "
+            "are accepted). Shorten your text and send it again; nothing was saved.",
+            **numbers,
         )
     else:
-        message = f"The request is too large ({sent:,} bytes; at most {limit:,} are accepted here). Nothing was saved."
+        message = gettext(
+            "The request is too large (%(sent)s bytes; at most %(limit)s are accepted here). Nothing was saved.",
+            **numbers,
+        )
     abort(413, message)
 
 
 def escape_problem(raw: bytes, where: str) -> str | None:
     """What is wrong with the percent-encoding of `raw` (a query string or a urlencoded
     body), naming the field and the position, or None when every value decodes exactly."""
+
+    # Said in the request's language. Only when there is a problem: asking for the language
+    # fixes it for the whole request, before a view (the approval pages) can name its own.
+    def said(is_name: bool, shown_name: str) -> dict[str, str]:
+        return {
+            "where": gettext("The address") if where == "the address" else gettext("The form"),
+            "label": gettext("in a field name")
+            if is_name
+            else gettext("in the field %(name)s", name=quote(shown_name, 40)),
+        }
+
     for pair in raw.split(b"&"):
         name, _, value = pair.partition(b"=")
         shown_name = name.decode("ascii", "replace")[:40]
-        for part, label in ((name, "a field name"), (value, f"the field {quote(shown_name, 40)}")):
+        for part, is_name in ((name, True), (value, False)):
             bad = _BAD_ESCAPE.search(part)
             if bad:
                 snippet = part[bad.start() : bad.start() + 3].decode("ascii", "replace")
-                return (
-                    f"{where.capitalize()} has a broken %-escape in {label} at character {bad.start() + 1} "
-                    f"({quote(snippet)}): a % must be followed by two hex digits. Nothing was changed or saved; "
-                    "send it again with the % written as %25."
+                return gettext(
+                    "%(where)s has a broken %%-escape %(label)s at character %(position)d (%(snippet)s): "
+                    "a %% must be followed by two hex digits. Nothing was changed or saved; send it again "
+                    "with the %% written as %%25.",
+                    position=bad.start() + 1,
+                    snippet=quote(snippet),
+                    **said(is_name, shown_name),
                 )
             try:
                 unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
             except UnicodeDecodeError as exc:
-                return (
-                    f"{where.capitalize()} has %-escapes in {label} that are not UTF-8 text "
-                    f"(byte {exc.start + 1} of the decoded value). Nothing was changed or saved; send it again as UTF-8."
+                return gettext(
+                    "%(where)s has %%-escapes %(label)s that are not UTF-8 text (byte %(position)d of the "
+                    "decoded value). Nothing was changed or saved; send it again as UTF-8.",
+                    position=exc.start + 1,
+                    **said(is_name, shown_name),
                 )
     return None
 
@@ -88,8 +112,12 @@ def check_request() -> None:
     if len(request.query_string) > max_query:
         abort(
             414,
-            f"This address is too long to be one of ours ({len(request.query_string):,} characters "
-            f"after the ?; at most {max_query:,}). Check the link.",
+            gettext(
+                "This address is too long to be one of ours (%(count)s characters after the ?; at most "
+                "%(limit)s). Check the link.",
+                count=format_decimal(len(request.query_string)),
+                limit=format_decimal(max_query),
+            ),
         )
     if request.blueprint not in SHOPPER_BLUEPRINTS:
         return

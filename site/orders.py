@@ -11,13 +11,15 @@ import secrets
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
-from proofmark import proofs
+from proofmark import i18n, proofs
 from proofmark.db import get_db, transaction
 from proofmark.proofs import render_jobs
 from proofmark.records import timestamp, utcnow
 from proofmark.security import csrf
 from proofmark.tokens import TokenError, verify_design
+from proofmark_renderer.quoting import quote
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -70,9 +72,10 @@ def _form() -> dict:
 def place():
     if _rate_limited():
         limit = current_app.config["SHOP_ORDERS_PER_HOUR"]
-        message = (
-            f"This shop takes at most {limit} orders an hour from one address, and that many were placed. "
-            "Please try again in an hour; nothing was saved."
+        message = gettext(
+            "This shop takes at most %(limit)s orders an hour from one address, and that many were placed. "
+            "Please try again in an hour; nothing was saved.",
+            limit=limit,
         )
         return render_template("orders/error.html", message=message, form=None), 429, {"Retry-After": "3600"}
     form = _form()
@@ -102,13 +105,20 @@ def place():
             # Shown empty: the shopper cannot see the invisible character to remove it, and
             # the form must not send the same mistake again. Anything visible is kept to edit.
             form[exc.field] = ""
-        return render_template("orders/error.html", message=str(exc), form=form, field=exc.field), 422
+        # In English the service's own words (they name the field as the form does).
+        message = exc.shopper if exc.shopper and i18n.current_language() != "en" else str(exc)
+        if isinstance(exc, proofs.OrderRefTaken):  # its own words are for API clients
+            message = gettext(
+                "There is already an order %(order)s. Leave the order reference empty or type another one.",
+                order=quote(form["order_ref"], 64),
+            )
+        return render_template("orders/error.html", message=message, form=form, field=exc.field), 422
     if session.get("cart") == form["design_token"]:
         # Ordered: the demo cart must not still offer the same item (a second "Place
         # order" would only show this proof again).
         session.pop("cart", None)
     proof = proofs.get_proof(get_db(), proof_id)
-    return redirect(url_for("orders.placed", public_id=proof.public_id), 303)
+    return redirect(url_for("orders.placed", public_id=proof.public_id, **i18n.carried_language()), 303)
 
 
 @bp.get("/<public_id>")

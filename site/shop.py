@@ -5,8 +5,9 @@ in `create_app` as `shop_personalizer`."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
-from proofmark import tokens
+from proofmark import i18n, tokens
 from proofmark.personalizer import previews
 from proofmark.personalizer import state as personalize
 from proofmark.security import csrf
@@ -64,10 +65,10 @@ def cart():
             tokens.verify_design(token)
         except tokens.TokenError as exc:
             return render_template(
-                "shop/error.html", title="This design cannot be added", message=str(exc)
+                "shop/error.html", title=gettext("This design cannot be added"), message=str(exc)
             ), 400
         session["cart"] = token
-        return redirect(url_for("shop.cart"), code=303)
+        return redirect(url_for("shop.cart", **i18n.carried_language()), code=303)
     item = _cart_item(session.get("cart", ""))
     return render_template("shop/cart.html", item=item)
 
@@ -75,7 +76,7 @@ def cart():
 @bp.post("/cart/remove")
 def cart_remove():
     session.pop("cart", None)
-    return redirect(url_for("shop.cart"), code=303)
+    return redirect(url_for("shop.cart", **i18n.carried_language()), code=303)
 
 
 # --- verifying a token --------------------------------------------------------------------

@@ -100,6 +100,16 @@ def kinds_of(papp, proof_id):
         return kinds(get_db(), proof_id)
 
 
+def test_the_comment_problem_is_said_in_the_pages_language(papp, client, proof):
+    proof_id, token = proof
+    shown = _shown(client.get(f"/approve/{token}?lang=de").get_data(as_text=True))
+    empty = client.post(f"/approve/{token}/changes?lang=de", data={"comment": "  ", "shown": shown})
+    text = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and '<html lang="de">' in text
+    assert "Was sollen wir ändern?: Bitte füllen Sie dieses Feld aus." in text and "is missing" not in text
+    assert "changes_requested" not in kinds_of(papp, proof_id)
+
+
 def test_request_changes_needs_a_comment(papp, client, proof):
     proof_id, token = proof
     shown = _shown(client.get(f"/approve/{token}").get_data(as_text=True))

@@ -185,3 +185,46 @@ def test_english_emails_are_unchanged_and_the_shop_language_is_the_fallback(lapp
         subject, text, html, shown = outbox(db, proof_id, "proof")
         assert subject.startswith("Keur uw proef voor bestelling"), subject
         assert queued_language(db, proof_id, "proof") == "nl"
+
+
+# The bar necklace of the test design, as each language names it (the built-in catalog).
+BAR_NECKLACE = {"de": "Stabkette", "fr": "Collier barrette", "es": "Collar de barra", "nl": "Bar-ketting"}
+# "Approved on" and the zone name, as each language writes them (Babel's CLDR data).
+APPROVED_ON = {
+    "de": "Freigegeben am: ",
+    "fr": "Approuvée le : ",
+    "es": "Aprobada el: ",
+    "nl": "Goedgekeurd op: ",
+}
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "es", "nl"])
+def test_the_receipt_writes_the_approval_time_out_in_the_shop_time_zone_and_keeps_utc(tmp_path, lang):
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from proofmark.db import get_db
+
+    berlin = ZoneInfo("Europe/Berlin")
+    app = make_app(tmp_path / lang, SHOP_TIMEZONE="Europe/Berlin")
+    with app.app_context():
+        db = get_db()
+        proof_id = proof_confirmed_in(db, lang)
+        decided = T0 + timedelta(hours=5)
+        approve(app, db, proof_id, decided)
+        subject, text, html, shown = outbox(db, proof_id, "approved")
+        stored = [e for e in proofs.get_events(db, proof_id) if e["kind"] == "approved"][-1]["at"]
+    local = decided.astimezone(berlin)
+    day = format_date(local.date(), format="full", locale=lang)
+    clock = format_datetime(decided, "HH:mm", tzinfo=berlin, locale=lang)
+    zone = format_datetime(decided, "zzzz", tzinfo=berlin, locale=lang)
+    assert zone and zone != "UTC" and clock != decided.strftime("%H:%M")  # a real shift, named
+    for part in (text, shown):
+        line = next(x for x in part.splitlines() if APPROVED_ON[lang] in x)
+        assert day in line and clock in line and f"({zone})" in line, line
+        # The record's own value stays as stored, in UTC, for checking the receipt later.
+        assert f"(UTC): {stored}" in part or f"(UTC) : {stored}" in part
+        assert BAR_NECKLACE[lang] in part
+        assert not english_left(part, lang), english_left(part, lang)
+    assert stored.startswith(decided.strftime("%Y-%m-%dT%H:%M"))

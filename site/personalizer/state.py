@@ -12,8 +12,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
+from proofmark import catalog_text, i18n
 from proofmark.personalizer import letters as presentation
 from proofmark_renderer import Design, Issue, catalog, validate
 from proofmark_renderer.catalog import Font, Product
@@ -30,8 +32,15 @@ MAX_INPUT_CHARS = 400
 # A word in each script that a fallback font is in the catalog for.
 NATIVE_SAMPLES = ("שלום", "مرحبا")
 
-# Gentle examples for empty inputs; placeholders are never submitted as text.
-PLACEHOLDERS = ("Anna & Ben", "12 June 2021", "Forever")
+
+def N_(message: str) -> str:
+    """Marks a message for `pybabel extract`; translated where it is shown."""
+    return message
+
+
+# Gentle examples for empty inputs; placeholders are never submitted as text. Each language
+# has its own (names and a date as people there write them), translated in the template.
+PLACEHOLDERS = (N_("Anna & Ben"), N_("12 June 2021"), N_("Forever"))
 
 
 @dataclass(frozen=True)
@@ -133,12 +142,12 @@ class State:
     def alt_text(self) -> str:
         """The exact text, as the preview's alt text."""
         if self.empty:
-            return _("%(product)s, not yet personalised", product=self.product.name)
+            return _("%(product)s, not yet personalised", product=catalog_text.product_name(self.product))
         parts = [f"{i.label}: {i.value}" if i.field else i.value for i in self.inputs if i.value]
         font = self.font.name if self.font else self.design.font
         return _(
             "%(product)s with “%(text)s” in %(font)s",
-            product=self.product.name,
+            product=catalog_text.product_name(self.product),
             text=" / ".join(parts),
             font=font,
         )
@@ -214,7 +223,7 @@ def product_inputs(product: Product, values: Mapping[str, str]) -> list[TextInpu
         inputs.append(
             TextInput(
                 name=f"field-{spec.id}",
-                label=spec.label,
+                label=catalog_text.field_label(product, spec.id),
                 value=values.get(f"field-{spec.id}", ""),
                 max_chars=spec.max_chars,
                 field=spec.id,
@@ -249,17 +258,33 @@ def form_problems(product: Product, form: Mapping[str, str], inputs: list[TextIn
         limit = min(input_limit(inp.max_chars), MAX_INPUT_CHARS)
         if len(inp.value) > limit:
             problems.append(
-                f"{inp.label} is {len(inp.value):,} characters long; the {name} takes at most "
-                f"{inp.max_chars}. Shorten it to see a preview."
+                _(
+                    "%(label)s is %(length)s characters long; the %(product)s takes at most %(max)d. "
+                    "Shorten it to see a preview.",
+                    label=inp.label,
+                    length=format_decimal(len(inp.value)),
+                    product=name,
+                    max=inp.max_chars,
+                )
             )
             continue
         breaks = [i for i, c in enumerate(inp.value) if c in "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"]
         if breaks:
             before = inp.value[: breaks[0]]
-            after = f" after {quote(before, 30)}" if before else " at the start"
+            shown = {"label": inp.label, "codepoint": codepoint(inp.value[breaks[0]])}
             problems.append(
-                f"{inp.label} contains a line break{after} ({codepoint(inp.value[breaks[0]])}). A box holds one "
-                "line: put each line of text in its own box."
+                _(
+                    "%(label)s contains a line break after %(text)s (%(codepoint)s). A box holds one line: "
+                    "put each line of text in its own box.",
+                    text=quote(before, 30),
+                    **shown,
+                )
+                if before
+                else _(
+                    "%(label)s contains a line break at the start (%(codepoint)s). A box holds one line: "
+                    "put each line of text in its own box.",
+                    **shown,
+                )
             )
     known = {inp.name for inp in inputs}
     for key in form:
@@ -269,14 +294,26 @@ def form_problems(product: Product, form: Mapping[str, str], inputs: list[TextIn
         number = _line_number(key)
         if number is not None and number > product.max_lines:
             problems.append(
-                f"The {name} takes at most {product.max_lines} line{'s' if product.max_lines != 1 else ''}; "
-                f"line {number} ({quote(value, 30)}) was sent as well. Nothing is left out silently: "
-                "remove it, or choose a product with room for more lines."
+                ngettext(
+                    "The %(product)s takes at most %(num)d line; line %(number)d (%(text)s) was sent as well. "
+                    "Nothing is left out silently: remove it, or choose a product with room for more lines.",
+                    "The %(product)s takes at most %(num)d lines; line %(number)d (%(text)s) was sent as well. "
+                    "Nothing is left out silently: remove it, or choose a product with room for more lines.",
+                    product.max_lines,
+                    product=name,
+                    number=number,
+                    text=quote(value, 30),
+                )
             )
         elif key.startswith("field-"):
             problems.append(
-                f"The {name} has no place called {quote(key[6:], 30)} for the text {quote(value, 30)}. "
-                "Remove it; nothing is left out silently."
+                _(
+                    "The %(product)s has no place called %(field)s for the text %(text)s. "
+                    "Remove it; nothing is left out silently.",
+                    product=name,
+                    field=quote(key[6:], 30),
+                    text=quote(value, 30),
+                )
             )
         if len(problems) >= 8:  # enough to say what is wrong; never one line per form key
             break
@@ -384,7 +421,7 @@ def confirm(
     if state.form_problems:
         problems += state.form_problems
     for issue in state.errors:
-        problems.append(issue.message)
+        problems.append(i18n.issue_message(issue, state.product))
 
     choices: dict[str, str] = {}
     dates = []

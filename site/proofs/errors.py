@@ -8,9 +8,13 @@ class ProofError(ValueError):
     `field` names the input at fault (customer_name, order_ref, ...) when there is one, so
     a form can point at it and an API client can tell which one it was."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, shopper: str | None = None):
         super().__init__(message)
         self.field = field
+        # The same reason as the shopper's own form says it, in the request's language (the
+        # demo shop's order form, the approval page's comment); str() stays as it is, for
+        # the API and the records.
+        self.shopper = shopper
 
 
 class ProofNotFound(ProofError):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import gettext
+
 from proofmark.proofs.errors import ProofError
 from proofmark_renderer.quoting import codepoint, quote
 
@@ -25,6 +27,58 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 # name made of them looks empty or like another name.
 INVISIBLE_LETTERS = frozenset("\u034f\u115f\u1160\u3164\uffa0")
 JOINERS = frozenset("\u200c\u200d")  # ZWNJ and ZWJ: part of how Persian and Indic names are spelled
+
+
+# How the shopper's own forms name the inputs (the demo shop's order form, the approval page).
+_SHOPPER_LABELS = {
+    "customer_name": lambda: gettext("Your name"),
+    "customer_email": lambda: gettext("Email for the proof"),
+    "order_ref": lambda: gettext("Order reference"),
+    "comment": lambda: gettext("What should we change?"),
+}
+_SHOPPER_REASONS = {
+    "missing": lambda **k: gettext("%(field)s: please fill this in.", **k),
+    "too-long": lambda **k: gettext(
+        "%(field)s: at most %(max)s characters, and this has %(count)s. Please shorten it.", **k
+    ),
+    "control": lambda **k: gettext(
+        "%(field)s: contains a line break or control character (%(char)s) at character %(position)s; "
+        "it must be one line. Please type it again without it.",
+        **k,
+    ),
+    "control-multiline": lambda **k: gettext(
+        "%(field)s: contains a control character. Please type it again without it.", **k
+    ),
+    "unshowable": lambda **k: gettext(
+        "%(field)s: contains a character that is not a letter or sign we can show (%(char)s). "
+        "Please type it again without it.",
+        **k,
+    ),
+    "invisible": lambda **k: gettext(
+        "%(field)s: contains an invisible character (%(char)s) that can change how it is displayed. "
+        "Please type it again without it (copying from another document often brings one along).",
+        **k,
+    ),
+    "space-start": lambda **k: gettext(
+        "%(field)s: begins with a space (%(char)s). Remove it and send it again: we keep what you type "
+        "exactly as typed.",
+        **k,
+    ),
+    "space-end": lambda **k: gettext(
+        "%(field)s: ends with a space (%(char)s). Remove it and send it again: we keep what you type "
+        "exactly as typed.",
+        **k,
+    ),
+    "not-an-email": lambda **k: gettext("%(email)s is not an email address we can send the proof to.", **k),
+}
+
+
+def shopper_reason(kind: str, field: str | None, **params) -> str | None:
+    """The reason in the shopper's language, for the inputs of the shopper's own forms."""
+    label = _SHOPPER_LABELS.get(field or "")
+    if label is None:
+        return None
+    return _SHOPPER_REASONS[kind](field=label(), **params)
 
 
 def describe(char: str) -> str:
@@ -62,10 +116,12 @@ def clean_line(
 ) -> str:
     text = str(value or "")
     if required and not text.strip():
-        raise ProofError(f"The {what} is missing.", field)
+        raise ProofError(f"The {what} is missing.", field, shopper=shopper_reason("missing", field))
     if len(text) > max_len:
         raise ProofError(
-            f"The {what} is too long (at most {max_len} characters): it has {len(text):,}.", field
+            f"The {what} is too long (at most {max_len} characters): it has {len(text):,}.",
+            field,
+            shopper=shopper_reason("too-long", field, max=max_len, count=len(text)),
         )
     control = next((i for i, c in enumerate(text) if ord(c) < 32 or ord(c) == 127), None)
     if control is not None:
@@ -74,6 +130,7 @@ def clean_line(
             f"The {what} contains {kind} ({describe(text[control])}) at character {control + 1}; "
             "it must be one line. Please type it again without it.",
             field,
+            shopper=shopper_reason("control", field, char=describe(text[control]), position=control + 1),
         )
     _check_surrounding_space(text, what, field)
     hidden = hidden_character(text) if check_hidden else None
@@ -82,12 +139,14 @@ def clean_line(
             f"The {what} contains a character that is not a letter or sign we can show ({describe(hidden)}). "
             "Please type it again without it.",
             field,
+            shopper=shopper_reason("unshowable", field, char=describe(hidden)),
         )
     if hidden is not None:
         raise ProofError(
             f"The {what} contains an invisible character ({describe(hidden)}) that can change how it is "
             "displayed. Please type it again without it (copying from another document often brings one along).",
             field,
+            shopper=shopper_reason("invisible", field, char=describe(hidden)),
         )
     return text
 
@@ -99,12 +158,14 @@ def _check_surrounding_space(text: str, what: str, field: str | None) -> None:
             f"The {what} begins with a space ({describe(text[0])}). Remove it and send it again: "
             "we keep what you type exactly as typed.",
             field,
+            shopper=shopper_reason("space-start", field, char=describe(text[0])),
         )
     if text[-1:].isspace():
         raise ProofError(
             f"The {what} ends with a space ({describe(text[-1])}). Remove it and send it again: "
             "we keep what you type exactly as typed.",
             field,
+            shopper=shopper_reason("space-end", field, char=describe(text[-1])),
         )
 
 
@@ -127,6 +188,7 @@ def clean_email(value) -> str:
             f"The customer's email address contains an invisible character ({describe(hidden)}), so it is not "
             "an email address we can send the proof to. Please type it again.",
             "customer_email",
+            shopper=shopper_reason("invisible", "customer_email", char=describe(hidden)),
         )
     local, at, domain = email.rpartition("@")
     if (
@@ -141,7 +203,9 @@ def clean_email(value) -> str:
         or any(unicodedata.category(c)[0] in "CZ" for c in email)
     ):
         raise ProofError(
-            f"{quote(email)} is not an email address we can send the proof to.", "customer_email"
+            f"{quote(email)} is not an email address we can send the proof to.",
+            "customer_email",
+            shopper=shopper_reason("not-an-email", "customer_email", email=quote(email)),
         )
     return email
 
@@ -150,11 +214,19 @@ def clean_multiline(value, what: str, max_len: int = MAX_COMMENT, *, field: str 
     # CRLF is how browsers send a textarea's line breaks; nothing else is changed.
     text = str(value or "").replace("\r\n", "\n")
     if not text.strip():
-        raise ProofError(f"The {what} is missing.", field)
+        raise ProofError(f"The {what} is missing.", field, shopper=shopper_reason("missing", field))
     if len(text) > max_len:
-        raise ProofError(f"The {what} is too long (at most {max_len} characters).", field)
+        raise ProofError(
+            f"The {what} is too long (at most {max_len} characters).",
+            field,
+            shopper=shopper_reason("too-long", field, max=max_len, count=len(text)),
+        )
     if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
-        raise ProofError(f"The {what} contains a control character.", field)
+        raise ProofError(
+            f"The {what} contains a control character.",
+            field,
+            shopper=shopper_reason("control-multiline", field),
+        )
     # Free text keeps the marks and joiners that mixed-script writing and emoji use; only
     # what can reorder the displayed text, or cannot be stored, is refused.
     hidden = next(
@@ -165,6 +237,7 @@ def clean_multiline(value, what: str, max_len: int = MAX_COMMENT, *, field: str 
             f"The {what} contains an invisible character ({describe(hidden)}) that can change how the text "
             "is displayed. Please type it again without it.",
             field,
+            shopper=shopper_reason("invisible", field, char=describe(hidden)),
         )
     return text
 

@@ -177,12 +177,20 @@
     window.requestAnimationFrame(function () { pending = false; sendViewport(); });
   }
   window.addEventListener("scroll", onScroll, { passive: true });
-  window.addEventListener("resize", onScroll);
-  if (window.visualViewport) window.visualViewport.addEventListener("resize", onScroll);
+  // The on-screen keyboard opens after the focus (and shrinks the visual viewport): the box
+  // that has the focus is brought back above it, below the preview.
+  var lastReveal = null;
+  function onResize() {
+    if (lastReveal && document.activeElement === iframe) reveal(lastReveal);
+    else onScroll();
+  }
+  window.addEventListener("resize", onResize);
+  if (window.visualViewport) window.visualViewport.addEventListener("resize", onResize);
 
   // A text box got the focus: scroll the host page so that it sits below the preview (which
   // then stays at the top of the screen) rather than under it or below the screen's edge.
   function reveal(message) {
+    lastReveal = message;
     var rect = iframe.getBoundingClientRect();
     var visible = window.visualViewport ? window.visualViewport.height : window.innerHeight;
     var top = rect.top + Number(message.top || 0);
