@@ -88,7 +88,13 @@ def new_proof():
         return _page(
             "staff/new_proof.html", customer=customer, design=design_form, preview=shown, errors=[str(exc)]
         ), 400
-    flash(gettext("Proof created; it is emailed to %(email)s as soon as its image is rendered.", email=customer.customer_email), "ok")
+    flash(
+        gettext(
+            "Proof created; it is emailed to %(email)s as soon as its image is rendered.",
+            email=customer.customer_email,
+        ),
+        "ok",
+    )
     return redirect(url_for("staff.proof", proof_id=proof_id))
 
 

@@ -118,7 +118,13 @@ def prepare(request_id: int):
         )
     except proofs.ProofError as exc:
         return _prepare_page(req, customer, design_form, shown, [str(exc)], 400)
-    flash(gettext("Proof created; it is emailed to %(email)s as soon as its image is rendered.", email=customer.customer_email), "ok")
+    flash(
+        gettext(
+            "Proof created; it is emailed to %(email)s as soon as its image is rendered.",
+            email=customer.customer_email,
+        ),
+        "ok",
+    )
     return redirect(url_for("staff.proof", proof_id=proof_id, _anchor="share"))
 
 
