@@ -75,7 +75,8 @@ def sync_images(app: Flask, dest: Path | None = None, source: Path | None = None
     if not source.is_dir():
         return 0
     for folder in sorted(p for p in source.iterdir() if p.is_dir() and len(p.name) == 2):
-        for image in folder.glob("*.png"):
+        # Proof PNGs and the email images the outbox refers to by hash (proofmark.mail).
+        for image in sorted(p for suffix in storage.SUFFIXES for p in folder.glob(f"*{suffix}")):
             target = dest / folder.name / image.name
             if target.exists():
                 continue
