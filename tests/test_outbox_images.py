@@ -15,7 +15,7 @@ from tests.proofs_support import T0, all_statements, count, later, make_app, new
 
 
 def _queued(db, outbox_id: int) -> dict:
-    for kind, data in db.execute("SELECT kind, data FROM events WHERE kind = 'email_queued'"):
+    for (data,) in db.execute("SELECT data FROM events WHERE kind = 'email_queued'"):
         data = json.loads(data)
         if data["outbox_id"] == outbox_id:
             return data
