@@ -102,6 +102,7 @@ class PreparedEmail:
     language: str
     message: mail.BuiltMessage
     stored: tuple[bytes, str]  # what the outbox row keeps (mail.store_images), images already stored
+    message_sha256: str  # of the whole message, images included: what is sent
 
 
 def queue_email(
@@ -196,6 +197,7 @@ def _prepare_email(proof, revision, kind, *, now, jpeg, with_link, extra, langua
         language=language,
         message=message,
         stored=mail.store_images(message),
+        message_sha256=hashlib.sha256(message.data).hexdigest(),
     )
 
 
@@ -225,7 +227,7 @@ def queue_prepared(db: sqlite_utils.Database, prepared: PreparedEmail, *, now: d
         "language": prepared.language,
         # The whole message as queued (and as sent: the outbox row keeps it without its images,
         # which mail.message_bytes puts back from the store): binds the outbox row.
-        "message_sha256": hashlib.sha256(message.data).hexdigest(),
+        "message_sha256": prepared.message_sha256,
     }
     append_event(db, prepared.proof_id, "email_queued", actor="system", data=data, at=now)
     return data
