@@ -28,7 +28,7 @@ from pathlib import Path
 from flask import Flask
 
 from proofmark import storage
-from proofmark.db import database_path
+from proofmark.db import database_path, drop_pool
 
 
 class ReplicationError(RuntimeError):
@@ -140,6 +140,7 @@ def restore(app: Flask, source: str | None = None, images: Path | None = None) -
         raise ReplicationError(
             f"{database} already holds records: restore into a new, empty instance folder instead."
         )
+    drop_pool(app)  # no idle connection may outlive the file it was opened on
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     url = source or replica_url(app)
