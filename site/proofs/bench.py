@@ -248,6 +248,11 @@ def _bytes(db, path, app, mail) -> dict:
         for _, sha, suffix in json.loads(row["message_images"] or "[]"):
             images[sha] = storage.path_for(sha, app, suffix=suffix).stat().st_size
     db_bytes = path.stat().st_size
+    files: dict[int, int] = {}  # by inode: a cache entry linked to a stored file counts once
+    for file in storage.image_root(app).rglob("*"):
+        if file.is_file():
+            info = file.stat()
+            files[info.st_ino] = info.st_size
     return {
         "proofs": proofs,
         "db_bytes": db_bytes,
@@ -256,6 +261,7 @@ def _bytes(db, path, app, mail) -> dict:
         "outbox_whole_message_bytes_per_proof": round(whole / proofs),
         "email_images_stored_bytes_per_proof": round(sum(images.values()) / proofs),
         "db_bytes_per_proof_if_messages_whole": round((db_bytes - stored + whole) / proofs),
+        "image_folder_bytes_per_proof": round(sum(files.values()) / proofs),
     }
 
 
@@ -285,7 +291,8 @@ def table(result: dict) -> list[str]:
         f"(outbox as stored {b['outbox_stored_bytes_per_proof']} per proof; "
         f"as whole messages, the layout before migration 0080: {b['outbox_whole_message_bytes_per_proof']} per proof, "
         f"so {b['db_bytes_per_proof_if_messages_whole']} per proof)",
-        f"image store   email images {b['email_images_stored_bytes_per_proof']} bytes per proof (each stored once)",
+        f"image store   email images {b['email_images_stored_bytes_per_proof']} bytes per proof (each stored once); "
+        f"whole image folder (proof PNGs too) {b['image_folder_bytes_per_proof']} per proof",
     ]
     return lines
 

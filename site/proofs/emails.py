@@ -254,11 +254,16 @@ def email_jpeg(sha: str, png: bytes | None = None, *, picture=None) -> bytes:
         jpeg = mail.email_image_from(picture)
     else:
         jpeg = mail.email_image(png if png is not None else storage.get(sha))
+    # The outbox refers to it by hash: stored (and fsynced) before any transaction. The cache
+    # entry is a second name for that same file, not a second copy of its bytes.
+    stored = storage.path_for(storage.put(jpeg, suffix=".jpg"), suffix=".jpg")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")  # one per writer, threads too
-    tmp.write_bytes(jpeg)
+    try:
+        os.link(stored, tmp)
+    except OSError:
+        tmp.write_bytes(jpeg)
     os.replace(tmp, path)
-    storage.put(jpeg, suffix=".jpg")
     return jpeg
 
 
