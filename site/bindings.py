@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from proofmark import mail as outbox
 from proofmark.records import canonical_json, sha256_hex
 
 # The status a proof has after each kind of event (kinds not listed leave it as it was).
@@ -69,7 +70,7 @@ def _image_logged(added: dict, rendered: list[dict]) -> str:
     return added.get("image_sha256") or ""
 
 
-def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
+def check_proof(db: sqlite_utils.Database, proof_id: int, app=None) -> list[Mismatch]:
     found: list[Mismatch] = []
     proof = db.execute("SELECT * FROM proofs WHERE id = ?", (proof_id,)).fetchone()
     # Only the kinds that made rows are parsed (views, sends and notes are most of a log).
@@ -183,7 +184,8 @@ def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
     mails = {
         r["id"]: r
         for r in db.execute(
-            "SELECT id, kind, to_addr, subject, message FROM outbox WHERE proof_id = ?", (proof_id,)
+            "SELECT id, kind, to_addr, subject, message, message_images FROM outbox WHERE proof_id = ?",
+            (proof_id,),
         )
     }
     for mail_id, mail in mails.items():
@@ -197,9 +199,13 @@ def check_proof(db: sqlite_utils.Database, proof_id: int) -> list[Mismatch]:
                 )
             )
             continue
-        message = mail["message"]
-        digest = sha256_hex(message if isinstance(message, bytes) else str(message).encode())
-        if "message_sha256" in data and digest != data["message_sha256"]:
+        # The message as sent: the row's bytes with its images put back from the store.
+        try:
+            digest = sha256_hex(outbox.message_bytes(mail, app))
+        except outbox.MessageImageError as exc:
+            found.append(Mismatch("outbox", f"email {mail_id} ({mail['kind']}): {exc}", mail_id))
+            digest = None
+        if digest is not None and "message_sha256" in data and digest != data["message_sha256"]:
             found.append(
                 Mismatch(
                     "outbox",

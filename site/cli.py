@@ -151,15 +151,18 @@ def send_reminders_command() -> None:
 @click.command("bench-proofs")
 @click.option("--count", default=5, show_default=True, help="Proofs per approver level (1, 8, 16).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def bench_proofs_command(count: int, as_json: bool) -> None:
+@click.option("--proof-width", type=int, default=None, help="Proof image width (default: PROOF_IMAGE_WIDTH).")
+@click.option("--no-page", is_flag=True, help="Approve through the service only, not the approval page.")
+def bench_proofs_command(count: int, as_json: bool, proof_width: int | None, no_page: bool) -> None:
     """Time the proof loop in a throwaway instance folder (your data is not touched):
-    create (render + store + queue), approve with 1, 8 and 16 concurrent approvers, sending,
-    chain verification, database bytes per proof."""
+    create (render + store + queue), approve with 1, 8 and 16 concurrent approvers through the
+    service and through the approval page (latency, throughput, CPU per approval, load average),
+    sending, chain verification, database bytes per proof (and with whole messages, as before)."""
     import json
 
     from proofmark.proofs.bench import measure, table
 
-    result = measure(count)
+    result = measure(count, proof_width=proof_width, page=not no_page)
     if as_json:
         click.echo(json.dumps(result))
     else:

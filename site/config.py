@@ -11,6 +11,8 @@ DEFAULTS: dict = {
     "SECRET_KEY": None,
     # SQLite file; relative paths are inside the instance folder.
     "DATABASE": "proofmark.sqlite",
+    # Idle connections a worker keeps for its next requests (0: close each after its request).
+    "DB_POOL_SIZE": 8,
     # "file" writes each message as .eml into OUTBOX_DIR; "smtp" delivers via SMTP_*.
     "MAIL_BACKEND": "file",
     "OUTBOX_DIR": "outbox",

@@ -10,7 +10,7 @@ from email.policy import default as default_policy
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from proofmark import staff_sessions
+from proofmark import mail, staff_sessions
 from proofmark.db import get_db
 
 bp = Blueprint("devtools", __name__, url_prefix="/dev")
@@ -31,7 +31,12 @@ def _row(outbox_id: int) -> dict:
     row = get_db().execute("SELECT * FROM outbox WHERE id = ?", (outbox_id,)).fetchone()
     if row is None:
         abort(404)
-    return dict(row)
+    row = dict(row)
+    try:
+        row["message"] = mail.message_bytes(row)  # as it is sent: images put back from the store
+    except mail.MessageImageError as exc:
+        abort(409, f"This email cannot be rebuilt: {exc}.")
+    return row
 
 
 def _parts(raw: bytes):

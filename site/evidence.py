@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask
 
-from proofmark import anchoring, claim_photos, storage
+from proofmark import anchoring, claim_photos, mail, storage
 from proofmark.claims import design_text
 from proofmark.records import sha256_hex, timestamp
 from proofmark.verification import ProofVerification, verify_proof
@@ -165,7 +165,12 @@ def load_record(db: sqlite_utils.Database, proof_id: int, app: Flask | None = No
     emails = []
     for r in db.execute("SELECT * FROM outbox WHERE proof_id = ? ORDER BY id", (proof_id,)):
         email = dict(r)
-        message = email.pop("message") or b""
+        try:  # the message as sent: its images put back from the store
+            message = mail.message_bytes(email, app)
+        except mail.MessageImageError:
+            message = email["message"] or b""  # reported by the verification below
+        email.pop("message")
+        email.pop("message_images", None)
         email["message_sha256"] = sha256_hex(message if isinstance(message, bytes) else str(message).encode())
         email["size"] = len(message)
         emails.append(email)

@@ -28,7 +28,7 @@ from pathlib import Path
 from flask import Flask
 
 from proofmark import storage
-from proofmark.db import database_path
+from proofmark.db import database_path, drop_pool
 
 
 class ReplicationError(RuntimeError):
@@ -75,7 +75,8 @@ def sync_images(app: Flask, dest: Path | None = None, source: Path | None = None
     if not source.is_dir():
         return 0
     for folder in sorted(p for p in source.iterdir() if p.is_dir() and len(p.name) == 2):
-        for image in folder.glob("*.png"):
+        # Proof PNGs and the email images the outbox refers to by hash (proofmark.mail).
+        for image in sorted(p for suffix in storage.SUFFIXES for p in folder.glob(f"*{suffix}")):
             target = dest / folder.name / image.name
             if target.exists():
                 continue
@@ -139,6 +140,7 @@ def restore(app: Flask, source: str | None = None, images: Path | None = None) -
         raise ReplicationError(
             f"{database} already holds records: restore into a new, empty instance folder instead."
         )
+    drop_pool(app)  # no idle connection may outlive the file it was opened on
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     url = source or replica_url(app)

@@ -21,15 +21,22 @@ def image_root(app: Flask | None = None) -> Path:
     return root if root.is_absolute() else Path(app.instance_path) / root
 
 
-def path_for(sha256: str, app: Flask | None = None) -> Path:
+# The suffixes a stored file may have: proof images are PNG; the email JPEGs and logos that the
+# outbox refers to by hash (proofmark.mail) are stored the same way.
+SUFFIXES = (".png", ".jpg", ".gif")
+
+
+def path_for(sha256: str, app: Flask | None = None, *, suffix: str = ".png") -> Path:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a SHA-256 hex digest")
-    return image_root(app) / sha256[:2] / f"{sha256}.png"
+    if suffix not in SUFFIXES:
+        raise ValueError(f"not a stored image suffix: {suffix!r}")
+    return image_root(app) / sha256[:2] / f"{sha256}{suffix}"
 
 
-def put(data: bytes, app: Flask | None = None) -> str:
+def put(data: bytes, app: Flask | None = None, *, suffix: str = ".png") -> str:
     sha = hashlib.sha256(data).hexdigest()
-    path = path_for(sha, app)
+    path = path_for(sha, app, suffix=suffix)
     if path.exists():
         return sha  # written (and fsynced) by an earlier put
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,16 +69,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def get(sha256: str, app: Flask | None = None) -> bytes:
-    path = path_for(sha256, app)
+def get(sha256: str, app: Flask | None = None, *, suffix: str = ".png") -> bytes:
+    path = path_for(sha256, app, suffix=suffix)
     if not path.is_file():
         raise StoredImageMissing(sha256)
     return path.read_bytes()
 
 
-def verify(sha256: str, app: Flask | None = None) -> str | None:
+def verify(sha256: str, app: Flask | None = None, *, suffix: str = ".png") -> str | None:
     """None if the stored file exists and hashes to its name, else what is wrong."""
-    path = path_for(sha256, app)
+    path = path_for(sha256, app, suffix=suffix)
     if not path.is_file():
         return f"image {sha256[:12]}… is missing from {path.parent}"
     actual = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -104,7 +104,7 @@ def verify_proof(
         log_problems = ledger.verify_log(db, app, proof_id=proof_id).problems
     for p in log_problems:
         result.problems.append(Problem("log", p.message, event_id=p.event_id, seq=p.seq, field=p.field))
-    for m in bindings.check_proof(db, proof_id):
+    for m in bindings.check_proof(db, proof_id, app):
         if row is not None:
             result.problems.append(Problem("record", m.message, field=m.table))
     for number, sha in images:

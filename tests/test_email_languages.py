@@ -16,7 +16,7 @@ import pytest
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
-from proofmark import proofs
+from proofmark import mail, proofs
 from tests.proofs_support import T0, all_statements, design, make_app
 
 SITE = Path(__file__).resolve().parent.parent / "site"
@@ -71,9 +71,11 @@ def english_left(text: str, lang: str) -> list[str]:
 
 
 def outbox(db, proof_id: int, kind: str):
-    raw = db.execute(
-        "SELECT message FROM outbox WHERE proof_id = ? AND kind = ? ORDER BY id DESC", (proof_id, kind)
-    ).fetchone()[0]
+    raw = mail.message_bytes(
+        db.execute(
+            "SELECT * FROM outbox WHERE proof_id = ? AND kind = ? ORDER BY id DESC", (proof_id, kind)
+        ).fetchone()
+    )
     message = email.message_from_bytes(raw, policy=email.policy.default)
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()

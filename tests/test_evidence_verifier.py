@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from proofmark import ledger
+from proofmark import ledger, mail
 from proofmark.db import get_db
 from proofmark.verify_evidence import APPROVAL_FIELDS, verify
 from tests.staff_support import approve, create_proof, make_app
@@ -198,9 +198,11 @@ def test_the_approval_email_carries_the_customers_receipt(world):
     app, proof_id, _, _ = world
     with app.app_context():
         db = get_db()
-        message = db.execute(
-            "SELECT message FROM outbox WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
-        ).fetchone()[0]
+        message = mail.message_bytes(
+            db.execute(
+                "SELECT * FROM outbox WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
+            ).fetchone()
+        )
         event = db.execute(
             "SELECT * FROM events WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
         ).fetchone()

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
+from proofmark import mail
 from proofmark.db import get_db
 from proofmark.tokens import verify_design
 from tests.proofs_support import make_app
@@ -142,8 +143,10 @@ def _customer(xapp, api_key, name, ref, local) -> int:
         ).fetchone()
         data = json.loads(event["data"])
         assert (data["customer_name"], data["customer_email"], data["order_ref"]) == (name, email, ref)
-        message = db.execute("SELECT message FROM outbox WHERE proof_id = ?", (shown["id"],)).fetchone()
-    to = message_from_bytes(message["message"], policy=default_policy)["To"].addresses
+        message = mail.message_bytes(
+            db.execute("SELECT * FROM outbox WHERE proof_id = ?", (shown["id"],)).fetchone()
+        )
+    to = message_from_bytes(message, policy=default_policy)["To"].addresses
     # One recipient, named as sent (header parsers fold a run of spaces into one when reading).
     assert [(" ".join(a.display_name.split()), a.addr_spec) for a in to] == [(" ".join(name.split()), email)]
     return response.status_code

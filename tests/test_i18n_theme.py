@@ -11,7 +11,7 @@ import re
 import pytest
 from PIL import Image
 
-from proofmark import ConfigurationError
+from proofmark import ConfigurationError, mail
 from tests.proofs_support import new_proof
 from tests.support import make_app
 
@@ -103,7 +103,9 @@ def test_emails_carry_the_logo_inline_and_the_shop_colours(tmp_path):
     with app.app_context():
         db = get_db()
         proof_id = new_proof(db)
-        raw = db.execute("SELECT message FROM outbox WHERE proof_id = ?", (proof_id,)).fetchone()[0]
+        raw = mail.message_bytes(
+            db.execute("SELECT * FROM outbox WHERE proof_id = ?", (proof_id,)).fetchone()
+        )
     message = email.message_from_bytes(raw, policy=email.policy.default)
     html = message.get_body(("html",)).get_content()
     cid = re.search(r'src="cid:(shop-logo-[^"]+)"', html).group(1)

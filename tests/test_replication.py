@@ -3,6 +3,7 @@ restore into a new, empty instance that passes full verification."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import threading
@@ -48,6 +49,9 @@ def test_replicate_then_restore_into_an_empty_instance_passes_verification(tmp_p
             db = get_db()
             leaves = db.execute("SELECT count(*) FROM ledger_leaves").fetchone()[0]
             images = db.execute("SELECT count(DISTINCT image_sha256) FROM revisions").fetchone()[0]
+            # The email JPEGs that outbox rows refer to by hash are stored beside them.
+            rows = db.execute("SELECT message_images FROM outbox").fetchall()
+            email_images = len({sha for (parts,) in rows for _, sha, _ in json.loads(parts)})
         # Wait (bounded) until Litestream has shipped the last transaction.
         deadline = time.monotonic() + 90
         while _leaves_in_replica(source, tmp_path / "probe.sqlite") != leaves and time.monotonic() < deadline:
@@ -57,12 +61,13 @@ def test_replicate_then_restore_into_an_empty_instance_passes_verification(tmp_p
         copier.join(timeout=30)
     assert "replicate" in output.lower() or output == "" or "litestream" in output.lower()
     assert len(list((replica / "images").glob("*/*.png"))) == images
+    assert len(list((replica / "images").glob("*/*.jpg"))) == email_images > 0
 
     target = make_app(tmp_path / "b", REPLICA_DIR=str(replica))
     runner = target.test_cli_runner()
     result = runner.invoke(args=["restore"])
     assert result.exit_code == 0, result.output
-    assert f"{images} image(s) restored" in result.output
+    assert f"{images + email_images} image(s) restored" in result.output
     result = runner.invoke(args=["verify-records"])
     assert result.exit_code == 0, result.output
     assert "2 proof(s) checked: 2 intact, 0 tampered." in result.output

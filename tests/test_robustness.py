@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from proofmark import proofs, tokens
+from proofmark import mail, proofs, tokens
 from proofmark.api_keys import create as create_api_key
 from proofmark.db import get_db
 from proofmark_renderer import Design
@@ -351,7 +351,7 @@ def test_the_proof_email_repeats_the_date_reading_the_shopper_chose(demo_app):
     )
     assert response.status_code == 303
     with demo_app.app_context():
-        raw = get_db().execute("SELECT message FROM outbox WHERE kind = 'proof'").fetchone()[0]
+        raw = mail.message_bytes(get_db().execute("SELECT * FROM outbox WHERE kind = 'proof'").fetchone())
     from email import message_from_bytes
     from email.policy import default
 

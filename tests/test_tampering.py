@@ -478,6 +478,38 @@ def test_10_stored_email_edited(inst):
     assert "(proof): the stored message was changed after it was queued" in out
 
 
+def _email_image(app, proof_id) -> Path:
+    """The stored file of the proof email's inline image (the outbox row refers to it by hash)."""
+    conn = raw(app)
+    try:
+        parts = conn.execute(
+            "SELECT message_images FROM outbox WHERE proof_id = ? AND kind = 'proof'", (proof_id,)
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    ((_, sha, suffix),) = json.loads(parts)
+    return Path(app.instance_path) / app.config["IMAGE_DIR"] / sha[:2] / f"{sha}{suffix}"
+
+
+def test_10c_stored_email_image_replaced(inst):
+    """The outbox keeps each email without its image; the image file is swapped for another
+    JPEG. The message rebuilt from the row and the store no longer has the logged SHA-256."""
+    app, ids = inst
+    path = _email_image(app, ids["noah"])
+    other = _email_image(app, ids["mia"])
+    path.write_bytes(other.read_bytes())
+    out = verify(app)
+    assert "proof 2 (NOAH): TAMPERED" in out
+    assert "was modified in the image store (it no longer has its hash)" in out
+
+
+def test_10d_stored_email_image_deleted(inst):
+    app, ids = inst
+    _email_image(app, ids["noah"]).unlink()
+    out = verify(app)
+    assert "proof 2 (NOAH): TAMPERED" in out and "is missing from the image store" in out
+
+
 def test_10b_claim_edited(inst):
     app, ids = inst
     tamper(

@@ -2,13 +2,19 @@
 
 Creates proofs (render the proof image, store it, one transaction), approves them with 1, 8
 and 16 concurrent approvers (threads, each with its own database connection, as the
-server's threads have), sends the emails, verifies the chains, and reports the database
-bytes per proof. `--json` prints one JSON object; otherwise a table.
+server's threads have) through the service and through the approval page (POST
+/approve/<token>/approve through the app's WSGI stack, the page opened first, not timed),
+with wall-clock latency, throughput, the process's CPU time per approval and the load
+average; sends the emails, verifies the chains, and reports the database bytes per proof
+(and what they would be with whole messages in the outbox, as before migration 0080).
+`--json` prints one JSON object; otherwise a table.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -21,28 +27,96 @@ def _pct(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000, 2)
 
 
-def measure(count: int, concurrency: tuple[int, ...] = (1, 8, 16)) -> dict:
+def _cpu() -> float:
+    """CPU seconds of this process (all threads), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _run_approvers(threads: int, items: list, work) -> dict:
+    """`threads` approvers take items until none are left; each item timed alone."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    guard = threading.Lock()
+    queue = list(items)
+
+    def approver() -> None:
+        while True:
+            with guard:
+                if not queue:
+                    return
+                item = queue.pop()
+            t = time.perf_counter()
+            try:
+                work(item)
+            except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+                with guard:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            elapsed = time.perf_counter() - t
+            with guard:
+                latencies.append(elapsed)
+
+    workers = [threading.Thread(target=approver) for _ in range(threads)]
+    cpu0, t0 = _cpu(), time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    return {
+        "approvals": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "per_second": round(len(latencies) / wall, 1) if wall else None,
+        "p50_ms": _pct(latencies, 50),
+        "p95_ms": _pct(latencies, 95),
+        "max_ms": _pct(latencies, 100),
+        # CPU of the whole process over the phase, per approval: the steadier figure on a
+        # shared machine; 1000 / cpu_ms_per_approval is what one core could do.
+        "cpu_ms_per_approval": round(cpu * 1000 / len(latencies), 2) if latencies else None,
+        "load_average": _load(),
+    }
+
+
+def measure(
+    count: int, concurrency: tuple[int, ...] = (1, 8, 16), proof_width: int | None = None, page: bool = True
+) -> dict:
+    """Create count x len(concurrency) proofs per way of approving (the service, and the
+    approval page through the app's WSGI stack when `page`), approve them, and measure."""
+    import re
+
     from proofmark import create_app, mail
-    from proofmark.db import database_path, get_db
+    from proofmark.db import connect, database_path, get_db
     from proofmark.proofs import approve, create_proof, get_proof, statements
     from proofmark.records import verify_chain
+    from proofmark.tokens import sign_approval
     from proofmark_renderer import Design
 
     with tempfile.TemporaryDirectory(prefix="proofmark-bench-") as folder:
         previous = os.environ.get("INSTANCE_PATH")
         os.environ["INSTANCE_PATH"] = folder
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "MAIL_BACKEND": "file",
+            "MAIL_SEND_AFTER_REQUEST": "off",
+        }
+        if proof_width:
+            config["PROOF_IMAGE_WIDTH"] = proof_width
         try:
-            app = create_app(
-                {
-                    "TESTING": True,
-                    "SECRET_KEY": "bench",
-                    "MAIL_BACKEND": "file",
-                    "MAIL_SEND_AFTER_REQUEST": "off",
-                }
-            )
+            app = create_app(config)
         finally:
             os.environ.pop("INSTANCE_PATH") if previous is None else os.environ.update(INSTANCE_PATH=previous)
         ticked = None
+        ways = ("service", "page") if page else ("service",)
         with app.app_context():
             db = get_db()
             ticked = [s["id"] for s in statements()]
@@ -59,7 +133,7 @@ def measure(count: int, concurrency: tuple[int, ...] = (1, 8, 16)) -> dict:
             )
             first = time.perf_counter() - first
             created, ids = [], []
-            total = count * len(concurrency)
+            total = count * len(concurrency) * len(ways)
             for i in range(total):
                 design = Design(product="bar-necklace", font="lato", lines=(f"Bench {i:03d}",))
                 t = time.perf_counter()
@@ -75,53 +149,52 @@ def measure(count: int, concurrency: tuple[int, ...] = (1, 8, 16)) -> dict:
                     )
                 )
                 created.append(time.perf_counter() - t)
+            revisions = {proof_id: get_proof(db, proof_id).revision for proof_id in ids}
+            db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            before = _bytes(db, database_path(app), app, mail)
 
-        approvals = {}
-        for n, threads in enumerate(concurrency):
-            batch = ids[n * count : (n + 1) * count]
-            latencies: list[float] = []
-            errors: list[str] = []
-            guard = threading.Lock()
-            queue = list(batch)
+        connections = threading.local()
 
-            def approver(queue=queue, guard=guard, errors=errors, latencies=latencies) -> None:
+        def by_service(proof_id: int) -> None:
+            if not hasattr(connections, "db"):
+                # Per approver thread, as a server thread has: an app context and a connection.
+                connections.context = app.app_context()
+                connections.context.push()
+                connections.db = connect(database_path(app))
+            rev = revisions[proof_id]
+            approve(connections.db, proof_id, revision=rev.number, nonce=rev.nonce, statements_ticked=ticked)
+
+        def by_page(item) -> None:
+            client, token, form = item
+            response = client.post(f"/approve/{token}/approve", data=form)
+            if response.status_code != 303:
+                raise RuntimeError(f"approval page answered {response.status_code}")
+
+        def page_items(batch: list[int]) -> list:
+            """Each customer's page opened first (not timed): its session, CSRF token and hash."""
+            items = []
+            for proof_id in batch:
+                rev = revisions[proof_id]
                 with app.app_context():
-                    db = get_db()
-                    while True:
-                        with guard:
-                            if not queue:
-                                return
-                            proof_id = queue.pop()
-                        rev = get_proof(db, proof_id).revision
-                        t = time.perf_counter()
-                        try:
-                            approve(
-                                db, proof_id, revision=rev.number, nonce=rev.nonce, statements_ticked=ticked
-                            )
-                        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
-                            with guard:
-                                errors.append(f"{type(exc).__name__}: {exc}")
-                            continue
-                        elapsed = time.perf_counter() - t
-                        with guard:
-                            latencies.append(elapsed)
+                    token = sign_approval(proof_id, rev.number, rev.nonce, "bench")
+                client = app.test_client()
+                html = client.get(f"/approve/{token}").get_data(as_text=True)
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+                shown = re.search(r'name="shown" value="([^"]+)"', html).group(1)
+                items.append((client, token, {"csrf_token": csrf, "shown": shown, "statement": ticked}))
+            return items
 
-            workers = [threading.Thread(target=approver) for _ in range(threads)]
-            t0 = time.perf_counter()
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join()
-            wall = time.perf_counter() - t0
-            approvals[str(threads)] = {
-                "approvals": len(latencies),
-                "errors": len(errors),
-                "first_error": errors[0] if errors else None,
-                "per_second": round(len(latencies) / wall, 1) if wall else None,
-                "p50_ms": _pct(latencies, 50),
-                "p95_ms": _pct(latencies, 95),
-                "max_ms": _pct(latencies, 100),
-            }
+        approvals: dict[str, dict] = {}
+        position = 0
+        for way in ways:
+            approvals[way] = {}
+            for threads in concurrency:
+                batch = ids[position : position + count]
+                position += count
+                if way == "service":
+                    approvals[way][str(threads)] = _run_approvers(threads, batch, by_service)
+                else:
+                    approvals[way][str(threads)] = _run_approvers(threads, page_items(batch), by_page)
 
         with app.app_context():
             db = get_db()
@@ -133,15 +206,9 @@ def measure(count: int, concurrency: tuple[int, ...] = (1, 8, 16)) -> dict:
                 assert verify_chain(db, proof_id).intact
             chain = (time.perf_counter() - t) / min(len(ids), 50)
             db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            proofs = db.execute("SELECT COUNT(*) FROM proofs").fetchone()[0]
-            outbox_bytes = db.execute("SELECT COALESCE(SUM(LENGTH(message)), 0) FROM outbox").fetchone()[0]
-            db_bytes = database_path(app).stat().st_size
-    try:
-        load = [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        load = None
+            after = _bytes(db, database_path(app), app, mail)
     return {
-        "load_average": load,
+        "load_average": _load(),
         "proof_image_width": app.config["PROOF_IMAGE_WIDTH"],
         "first_create_ms": round(first * 1000, 1),
         "create": {
@@ -151,35 +218,81 @@ def measure(count: int, concurrency: tuple[int, ...] = (1, 8, 16)) -> dict:
             "max_ms": _pct(created, 100),
         },
         "approve": approvals,
-        "targets": {"approvals_per_second_at_8": 250, "p95_ms_at_8": 50},
+        "targets": {
+            "service_approvals_per_second_at_8": 250,
+            "service_p95_ms_at_8": 50,
+            "page_approvals_per_second_at_8": 120,
+        },
         "send_due": {"sent": report.sent, "per_second": round(report.sent / sending, 1) if sending else None},
         "verify_chain_ms_per_proof": round(chain * 1000, 2),
+        "bytes": {"after_create": before, "after_approve": after},
+        # Kept for readers of the earlier JSON.
+        "db_bytes": after["db_bytes"],
+        "db_bytes_per_proof": after["db_bytes_per_proof"],
+        "outbox_message_bytes_per_proof": after["outbox_stored_bytes_per_proof"],
+    }
+
+
+def _bytes(db, path, app, mail) -> dict:
+    """The database per proof, and the outbox as stored (messages without their images, and
+    the email images in the store, each once) against whole messages (what each row held
+    before migration 0080)."""
+    from proofmark import storage
+
+    proofs = db.execute("SELECT COUNT(*) FROM proofs").fetchone()[0] or 1
+    stored = whole = 0
+    images: dict[str, int] = {}
+    for row in db.execute("SELECT message, message_images FROM outbox"):
+        stored += len(row["message"])
+        whole += len(mail.message_bytes(row, app))
+        for _, sha, suffix in json.loads(row["message_images"] or "[]"):
+            images[sha] = storage.path_for(sha, app, suffix=suffix).stat().st_size
+    db_bytes = path.stat().st_size
+    files: dict[int, int] = {}  # by inode: a cache entry linked to a stored file counts once
+    for file in storage.image_root(app).rglob("*"):
+        if file.is_file():
+            info = file.stat()
+            files[info.st_ino] = info.st_size
+    return {
+        "proofs": proofs,
         "db_bytes": db_bytes,
-        "db_bytes_per_proof": round(db_bytes / proofs) if db_bytes and proofs else None,
-        "outbox_message_bytes_per_proof": round(outbox_bytes / proofs) if proofs else None,
+        "db_bytes_per_proof": round(db_bytes / proofs),
+        "outbox_stored_bytes_per_proof": round(stored / proofs),
+        "outbox_whole_message_bytes_per_proof": round(whole / proofs),
+        "email_images_stored_bytes_per_proof": round(sum(images.values()) / proofs),
+        "db_bytes_per_proof_if_messages_whole": round((db_bytes - stored + whole) / proofs),
+        "image_folder_bytes_per_proof": round(sum(files.values()) / proofs),
     }
 
 
 def table(result: dict) -> list[str]:
     c = result["create"]
     lines = [
-        f"load average {result['load_average']}; proof image {result['proof_image_width']} px",
+        f"load average {result['load_average']} (at the end); proof image {result['proof_image_width']} px",
         f"first create_proof after start {result['first_create_ms']} ms",
         f"create_proof  {c['proofs']} proofs  p50 {c['p50_ms']} ms  p95 {c['p95_ms']} ms  max {c['max_ms']} ms",
-        f"{'approvers':>10}{'approvals':>10}{'errors':>8}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}",
+        f"{'way':>8}{'approvers':>10}{'approvals':>10}{'errors':>7}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'max ms':>9}{'CPU ms':>8}  load",
     ]
-    for threads, a in result["approve"].items():
-        lines.append(
-            f"{threads:>10}{a['approvals']:>10}{a['errors']:>8}{a['per_second'] or 0:>8}"
-            f"{a['p50_ms'] or 0:>9}{a['p95_ms'] or 0:>9}{a['max_ms'] or 0:>9}"
-        )
-        if a["first_error"]:
-            lines.append(f"{'':>10}first error: {a['first_error']}")
+    for way, levels in result["approve"].items():
+        for threads, a in levels.items():
+            lines.append(
+                f"{way:>8}{threads:>10}{a['approvals']:>10}{a['errors']:>7}{a['per_second'] or 0:>8}"
+                f"{a['p50_ms'] or 0:>9}{a['p95_ms'] or 0:>9}{a['max_ms'] or 0:>9}"
+                f"{a['cpu_ms_per_approval'] or 0:>8}  {a['load_average']}"
+            )
+            if a["first_error"]:
+                lines.append(f"{'':>18}first error: {a['first_error']}")
+    b = result["bytes"]["after_approve"]
     lines += [
         f"send_due      {result['send_due']['sent']} messages, {result['send_due']['per_second']}/s (file backend)",
         f"verify_chain  {result['verify_chain_ms_per_proof']} ms per proof",
-        f"database      {result['db_bytes']} bytes, {result['db_bytes_per_proof']} per proof "
-        f"(outbox messages {result['outbox_message_bytes_per_proof']} per proof)",
+        f"database      {b['db_bytes']} bytes, {b['db_bytes_per_proof']} per proof "
+        f"(outbox as stored {b['outbox_stored_bytes_per_proof']} per proof; "
+        f"as whole messages, the layout before migration 0080: {b['outbox_whole_message_bytes_per_proof']} per proof, "
+        f"so {b['db_bytes_per_proof_if_messages_whole']} per proof)",
+        f"image store   email images {b['email_images_stored_bytes_per_proof']} bytes per proof (each stored once); "
+        f"whole image folder (proof PNGs too) {b['image_folder_bytes_per_proof']} per proof",
     ]
     return lines
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -88,6 +89,22 @@ def _subject(kind: str, order_ref: str, number: int) -> str:
     return subjects[kind]()
 
 
+@dataclass(frozen=True)
+class PreparedEmail:
+    """A proof email built and ready to queue: everything but the outbox row and its event."""
+
+    proof_id: int
+    kind: str
+    to_addr: str
+    subject: str
+    revision: int
+    link_id: str | None
+    language: str
+    message: mail.BuiltMessage
+    stored: tuple[bytes, str]  # what the outbox row keeps (mail.store_images), images already stored
+    message_sha256: str  # of the whole message, images included: what is sent
+
+
 def queue_email(
     db: sqlite_utils.Database,
     proof: Proof,
@@ -102,14 +119,31 @@ def queue_email(
     """Build the message for `kind`, put it in the outbox and append `email_queued`.
     Templates: email/<kind>.txt and .html. Returns the event data. Subject, both parts and
     the dates in them are in the email's language (`email_language`), recorded in the event."""
+    prepared = prepare_email(db, proof, revision, kind, now=now, jpeg=jpeg, with_link=with_link, extra=extra)
+    return queue_prepared(db, prepared, now=now)
+
+
+def prepare_email(
+    db: sqlite_utils.Database,
+    proof: Proof,
+    revision: Revision,
+    kind: str,
+    *,
+    now: datetime,
+    jpeg: bytes | None,
+    with_link: bool = True,
+    extra: dict | None = None,
+) -> PreparedEmail:
+    """The message for `kind`, built (and its images stored) without writing the database: it
+    may run before the write transaction that queues it (`queue_prepared`)."""
     language = email_language(db, proof, revision)
     with force_locale(language):
-        return _queue_email(
-            db, proof, revision, kind, now=now, jpeg=jpeg, with_link=with_link, extra=extra, language=language
+        return _prepare_email(
+            proof, revision, kind, now=now, jpeg=jpeg, with_link=with_link, extra=extra, language=language
         )
 
 
-def _queue_email(db, proof, revision, kind, *, now, jpeg, with_link, extra, language) -> dict:
+def _prepare_email(proof, revision, kind, *, now, jpeg, with_link, extra, language) -> PreparedEmail:
     url = token = link_id = None
     if with_link:
         url, token, link_id = _link(proof, revision, now)
@@ -153,30 +187,49 @@ def _queue_email(db, proof, revision, kind, *, now, jpeg, with_link, extra, lang
         images=images,
         now=now,
     )
-    outbox_id = mail.queue(
-        db,
+    return PreparedEmail(
         proof_id=proof.id,
         kind=kind,
         to_addr=proof.customer_email,
         subject=subject,
-        message=message,
         revision=revision.number,
         link_id=link_id,
+        language=language,
+        message=message,
+        stored=mail.store_images(message),
+        message_sha256=hashlib.sha256(message.data).hexdigest(),
+    )
+
+
+def queue_prepared(db: sqlite_utils.Database, prepared: PreparedEmail, *, now: datetime) -> dict:
+    """Insert the outbox row and append its `email_queued` event. Call inside a transaction."""
+    message = prepared.message
+    outbox_id = mail.queue(
+        db,
+        proof_id=prepared.proof_id,
+        kind=prepared.kind,
+        to_addr=prepared.to_addr,
+        subject=prepared.subject,
+        message=message,
+        revision=prepared.revision,
+        link_id=prepared.link_id,
         now=now,
+        stored=prepared.stored,
     )
     data = {
         "outbox_id": outbox_id,
-        "kind": kind,
+        "kind": prepared.kind,
         "message_id": message.message_id,
-        "to": proof.customer_email,
-        "subject": subject,
-        "revision": revision.number,
-        "link_id": link_id,
-        "language": language,
-        # The whole message as queued: binds the outbox row (customer communication evidence).
-        "message_sha256": hashlib.sha256(message.data).hexdigest(),
+        "to": prepared.to_addr,
+        "subject": prepared.subject,
+        "revision": prepared.revision,
+        "link_id": prepared.link_id,
+        "language": prepared.language,
+        # The whole message as queued (and as sent: the outbox row keeps it without its images,
+        # which mail.message_bytes puts back from the store): binds the outbox row.
+        "message_sha256": prepared.message_sha256,
     }
-    append_event(db, proof.id, "email_queued", actor="system", data=data, at=now)
+    append_event(db, prepared.proof_id, "email_queued", actor="system", data=data, at=now)
     return data
 
 
@@ -193,14 +246,23 @@ def email_jpeg(sha: str, png: bytes | None = None, *, picture=None) -> bytes:
 
     path = _email_jpeg_path(sha)
     if path.is_file():
-        return path.read_bytes()
+        jpeg = path.read_bytes()
+        # The outbox refers to it by hash: in the store (a stat once there) before any transaction.
+        storage.put(jpeg, suffix=".jpg")
+        return jpeg
     if picture is not None:
         jpeg = mail.email_image_from(picture)
     else:
         jpeg = mail.email_image(png if png is not None else storage.get(sha))
+    # The outbox refers to it by hash: stored (and fsynced) before any transaction. The cache
+    # entry is a second name for that same file, not a second copy of its bytes.
+    stored = storage.path_for(storage.put(jpeg, suffix=".jpg"), suffix=".jpg")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}-{secrets.token_hex(4)}")  # one per writer, threads too
-    tmp.write_bytes(jpeg)
+    try:
+        os.link(stored, tmp)
+    except OSError:
+        tmp.write_bytes(jpeg)
     os.replace(tmp, path)
     return jpeg
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from proofmark import production, storage
+from proofmark import mail, production, storage
 from proofmark import proofs as proofs_service
 from proofmark.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
 from proofmark.db import get_db
@@ -178,14 +178,17 @@ def revision_render(proof_id: int, number: int):
 def email_file(proof_id: int, email_id: int):
     row = (
         get_db()
-        .execute("SELECT message FROM outbox WHERE id = ? AND proof_id = ?", (email_id, proof_id))
+        .execute(
+            "SELECT message, message_images FROM outbox WHERE id = ? AND proof_id = ?", (email_id, proof_id)
+        )
         .fetchone()
     )
     if row is None:
         abort(404, "No such email for this proof.")
-    message = row["message"]
-    if isinstance(message, str):
-        message = message.encode()
+    try:
+        message = mail.message_bytes(row)  # as sent: its images put back from the store
+    except mail.MessageImageError as exc:
+        abort(409, f"This email cannot be rebuilt: {exc}. Run verify-records for the full report.")
     return Response(
         message,
         mimetype="message/rfc822",

@@ -1,0 +1,21 @@
+"""`proofmark bench-proofs` runs end to end (no timing is asserted: it prints numbers)."""
+
+from __future__ import annotations
+
+from proofmark.proofs.bench import measure, table
+
+
+def test_bench_proofs_approves_through_the_service_and_the_page_and_counts_bytes():
+    result = measure(1, concurrency=(1, 2), proof_width=600)
+    for way in ("service", "page"):
+        for level in ("1", "2"):
+            phase = result["approve"][way][level]
+            assert (phase["approvals"], phase["errors"]) == (1, 0), phase
+            assert phase["cpu_ms_per_approval"] > 0 and phase["load_average"]
+    after = result["bytes"]["after_approve"]
+    assert after["proofs"] == 5
+    # The outbox keeps messages without their images; whole, they would be many times larger.
+    assert 0 < after["outbox_stored_bytes_per_proof"] * 3 < after["outbox_whole_message_bytes_per_proof"]
+    assert result["send_due"]["sent"] == 9  # five proof emails, four confirmations
+    lines = table(result)
+    assert any(line.split()[:2] == ["page", "2"] for line in lines)
