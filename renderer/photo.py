@@ -63,6 +63,9 @@ class PhotoView:
     areas: tuple[AreaMap, ...]
     mask_path: str = ""  # optional greyscale picture: white where something lies over the text
     mask_sha256: str = ""
+    # optional light layer: a greyscale PNG the photo's size (how the renderer uses it: issue 10r)
+    light_path: str = ""
+    light_sha256: str = ""
 
     def area(self, area_id: str) -> AreaMap | None:
         return next((a for a in self.areas if a.area == area_id), None)
@@ -212,6 +215,26 @@ def parse_view(raw: dict, folder: Path, file: str, index: int, areas: dict) -> P
         if Path(mask).name != mask or not (folder / mask).is_file():
             raise ProductFileError(file, f"{where}.mask", f"the mask {mask!r} is missing from {folder}")
         mask_path, mask_sha = str(folder / mask), sha256_file(folder / mask)
+    light_path, light_sha = "", ""
+    if raw.get("light"):
+        light = str(raw["light"])
+        if Path(light).name != light or not (folder / light).is_file():
+            raise ProductFileError(
+                file, f"{where}.light", f"the light layer {light!r} is missing from {folder}"
+            )
+        try:
+            with Image.open(folder / light) as im:
+                light_size, light_format = im.size, im.format
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is the same error
+            raise ProductFileError(file, f"{where}.light", f"{light!r} is not a readable picture") from exc
+        if light_format != "PNG" or light_size != (width_px, height_px):
+            raise ProductFileError(
+                file,
+                f"{where}.light",
+                f"{light!r} must be a PNG of the photo's size ({width_px}x{height_px} px), "
+                f"not a {light_format} of {light_size[0]}x{light_size[1]}",
+            )
+        light_path, light_sha = str(folder / light), sha256_file(folder / light)
     maps = []
     raw_areas = raw.get("areas", {})
     if not isinstance(raw_areas, dict) or not raw_areas:
@@ -244,7 +267,9 @@ def parse_view(raw: dict, folder: Path, file: str, index: int, areas: dict) -> P
         amap = AreaMap(area_id, kind, pts, radius, tilt)
         _check_geometry(amap, region, file, field)
         maps.append(amap)
-    return PhotoView(name, str(path), sha, width_px, height_px, tuple(maps), mask_path, mask_sha)
+    return PhotoView(
+        name, str(path), sha, width_px, height_px, tuple(maps), mask_path, mask_sha, light_path, light_sha
+    )
 
 
 def _check_geometry(amap: AreaMap, region, file: str, field: str) -> None:

@@ -163,11 +163,50 @@ def versions(db: sqlite_utils.Database, product_id: str) -> list[dict]:
     ]
 
 
+def draft_files(data: dict) -> list[str]:
+    """Every stored file a draft names: each view's photo, mask and light layer, and each
+    variant's photos ("<sha256>.jpg" / "<sha256>.png")."""
+    names = []
+    for view in data.get("views", []):
+        names += [view[k] for k in ("photo", "mask", "light") if view.get(k)]
+    for variant in data.get("variants", []):
+        names += list(variant.get("photos") or ([variant["photo"]] if variant.get("photo") else []))
+    return names
+
+
+def stored_path(name: str) -> Path:
+    """The stored file of a draft's file name "<sha256><suffix>"."""
+    return uploads.path_for(PHOTO_FOLDER, name[:64], suffix=name[64:] or ".jpg")
+
+
+def _draft_folder(data: dict) -> Path:
+    """One folder holding (as links) every file the draft names, so the renderer reads the
+    draft like a product folder; the files themselves stay where they are stored, by hash."""
+    names = sorted(set(draft_files(data)))
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:20]
+    folder = uploads.path_for(PHOTO_FOLDER, "0" * 64).parent.parent / "drafts" / digest
+    if folder.is_dir():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".links-", dir=folder.parent))
+    for name in names:
+        try:
+            path = stored_path(name)
+        except ValueError:
+            continue  # not a stored file's name: the product check says which field
+        if path.is_file():
+            os.symlink(path, tmp / name)
+    try:
+        os.rename(tmp, folder)
+    except OSError:  # another request made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
 def draft_product(data: dict) -> catalog.Product:
     """The draft as the renderer's Product (checked like a file; ProductFileError says where).
     Its id is "<id>@draft" so its previews never share a cache entry with a published version."""
-    view = data["views"][0]
-    folder = photo_path(view["sha256"]).parent
+    folder = _draft_folder(data)
     raw = data | {"id": f"{data['id']}@draft", "base_id": data["id"], "view": "photo", "_dir": str(folder)}
     product = catalog.Product.from_toml(raw, f"draft {data['id']}")
     known = {f.id for f in catalog.fonts()}
@@ -186,7 +225,7 @@ def publish(db: sqlite_utils.Database, product_id: str, actor: str) -> int:
         draft_product(data)
     except (ProductFileError, catalog.CatalogError) as exc:
         raise ProductError(f"Not published: {exc}") from exc
-    return write_version(db, data, {v["photo"]: photo_path(v["sha256"]) for v in data["views"]}, actor)
+    return write_version(db, data, {name: stored_path(name) for name in draft_files(data)}, actor)
 
 
 def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path], actor: str) -> int:
@@ -202,14 +241,34 @@ def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path]
             or 0
         ) + 1
         tmp = Path(tempfile.mkdtemp(prefix=".publish-", dir=root))
+
+        def copy(source: str, name: str) -> tuple[str, str]:
+            name += Path(source).suffix.lower() or ".jpg"
+            shutil.copyfile(photos[source], tmp / name)
+            return name, hashlib.sha256((tmp / name).read_bytes()).hexdigest()
+
         views = []
         for i, view in enumerate(data["views"]):
-            name = f"photo-{i + 1}{Path(view['photo']).suffix.lower() or '.jpg'}"
-            shutil.copyfile(photos[view["photo"]], tmp / name)
-            sha = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
-            views.append(view | {"photo": name, "sha256": sha})
-        entry = {k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view")}
+            name, sha = copy(view["photo"], f"photo-{i + 1}")
+            extra = {}
+            for layer in ("mask", "light"):  # optional per-view pictures, copied beside the photo
+                if view.get(layer):
+                    extra[layer] = copy(view[layer], f"{layer}-{i + 1}")[0]
+            views.append(view | {"photo": name, "sha256": sha} | extra)
+        variants = []
+        for variant in data.get("variants", []):
+            files = variant.get("photos") or ([variant["photo"]] if variant.get("photo") else [])
+            copied = [copy(f, f"variant-{variant['id']}-{j + 1}") for j, f in enumerate(files)]
+            entry_v = {k: v for k, v in variant.items() if k not in ("photo", "photos", "sha256")}
+            if copied:
+                entry_v |= {"photos": [n for n, _ in copied], "sha256": [h for _, h in copied]}
+            variants.append(entry_v)
+        entry = {
+            k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view", "variants")
+        }
         entry |= {"view": "photo", "version": version, "views": views}
+        if variants:
+            entry["variants"] = variants
         text = productfiles.dump_toml({"product": entry})
         (tmp / productfiles.PRODUCT_FILE).write_text(text, encoding="utf-8")
         try:
@@ -242,12 +301,33 @@ def import_folder(db: sqlite_utils.Database, folder: Path, actor: str) -> tuple[
     raw, _product = productfiles.read(folder)
     data = {k: v for k, v in raw.items() if k not in ("version", "base_id", "view")}
     photos = {}
+
+    def stored(file: str) -> str:
+        sha = store_photo((folder / file).read_bytes(), name=str(folder / file))[0]
+        photos[f"{sha}.jpg"] = photo_path(sha)
+        return f"{sha}.jpg"
+
+    def stored_layer(file: str) -> str:
+        # A mask or light layer is kept as it is (greyscale PNG), by its SHA-256.
+        sha = uploads.put(PHOTO_FOLDER, (folder / file).read_bytes(), suffix=".png")
+        photos[f"{sha}.png"] = uploads.path_for(PHOTO_FOLDER, sha, suffix=".png")
+        return f"{sha}.png"
+
     views = []
     for view in raw["views"]:
-        stored = store_photo((folder / view["photo"]).read_bytes(), name=str(folder / view["photo"]))
-        photos[f"{stored[0]}.jpg"] = photo_path(stored[0])
-        views.append(view | {"photo": f"{stored[0]}.jpg", "sha256": stored[0]})
+        name = stored(view["photo"])
+        layers = {k: stored_layer(view[k]) for k in ("mask", "light") if view.get(k)}
+        views.append(view | {"photo": name, "sha256": name[:64]} | layers)
     data["views"] = views
+    variants = []
+    for variant in raw.get("variants", []):
+        files = variant.get("photos") or ([variant["photo"]] if variant.get("photo") else [])
+        entry = {k: v for k, v in variant.items() if k not in ("photo", "photos", "sha256")}
+        if files:
+            entry["photos"] = [stored(f) for f in files]
+        variants.append(entry)
+    if variants:
+        data["variants"] = variants
     save_draft(db, data, actor)
     return data["id"], write_version(db, data, photos, actor)
 
