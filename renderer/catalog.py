@@ -703,6 +703,24 @@ def product(product_id: str) -> Product | None:
     return hit
 
 
+def variant_name(product_id: str, variant_id: str) -> str:
+    """A design's variant by name ("Rose gold"); its id if the product no longer lists it, ""
+    for none."""
+    if not variant_id:
+        return ""
+    p = product(product_id)
+    spec = p.variant_spec(variant_id) if p else None
+    return spec.name if spec else variant_id
+
+
+def design_name(product_id: str, variant_id: str = "") -> str:
+    """What a design is called on pages and files: the product's name and its variant's."""
+    p = product(product_id)
+    name = p.name if p else product_id
+    variant = variant_name(product_id, variant_id)
+    return f"{name} · {variant}" if variant else name
+
+
 _drafts: OrderedDict[str, Product] = OrderedDict()
 
 
