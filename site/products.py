@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 from flask import current_app
+from PIL import Image
 
 from proofmark import uploads
 from proofmark.db import transaction
@@ -64,6 +65,137 @@ def store_photo(data: bytes, *, name: str = "the photo") -> tuple[str, int, int]
         name=name,
     )
     return uploads.put(PHOTO_FOLDER, photo.data), photo.width, photo.height
+
+
+def store_layer(data: bytes, *, name: str = "the picture") -> str:
+    """A view's mask or light layer: the upload checks, kept as a greyscale PNG by SHA-256;
+    returns the draft's name for it ("<sha256>.png")."""
+    config = current_app.config
+    layer = uploads.clean_greyscale(
+        data,
+        max_bytes=int(config["PRODUCT_PHOTO_MAX_BYTES"]),
+        max_pixels=int(config["PRODUCT_PHOTO_MAX_PIXELS"]),
+        name=name,
+    )
+    return uploads.put(PHOTO_FOLDER, layer.data, suffix=".png") + ".png"
+
+
+def _checked_draft(data: dict) -> dict:
+    """The changed draft if it reads as a product; ProductError (naming the field) if not."""
+    try:
+        draft_product(data)
+    except (ProductFileError, catalog.CatalogError) as exc:
+        raise ProductError(str(exc).split(": ", 1)[-1]) from exc
+    return data
+
+
+def _slug(text: str, taken: set[str], fallback: str) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in text.strip().lower()).strip("-")[:40] or fallback
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    if slug in taken:
+        raise ProductError(f"There is already one called {slug!r}.")
+    return slug
+
+
+def add_view(
+    db: sqlite_utils.Database, data: dict, photo: tuple[str, int, int], name: str, actor: str
+) -> int:
+    """A new view from an uploaded photo: every area placed where it is on the first view,
+    scaled to the new photo (then moved by staff). Returns the new view's index."""
+    out = json.loads(json.dumps(data))
+    first = out["views"][0]
+    sha, w, h = photo
+    with Image.open(photo_path(first["sha256"])) as im:
+        w0, h0 = im.size
+    view_name = _slug(name, {v["name"] for v in out["views"]}, f"view-{len(out['views']) + 1}")
+    areas = {
+        area: spec | {"corners": [[round(x * w / w0, 1), round(y * h / h0, 1)] for x, y in spec["corners"]]}
+        for area, spec in first["areas"].items()
+    }
+    out["views"].append({"name": view_name, "photo": f"{sha}.jpg", "sha256": sha, "areas": areas})
+    # A variant shows the new view in the view's own photo until one is uploaded for it.
+    save_draft(db, _checked_draft(out), actor)
+    return len(out["views"]) - 1
+
+
+def remove_view(db: sqlite_utils.Database, data: dict, index: int, actor: str) -> None:
+    out = json.loads(json.dumps(data))
+    if index == 0 or not 0 < index < len(out["views"]):
+        raise ProductError("The first view is the proof's picture: it cannot be removed.")
+    out["views"].pop(index)
+    for variant in out.get("variants", []):
+        if len(variant.get("photos") or []) > index:
+            variant["photos"].pop(index)
+    save_draft(db, _checked_draft(out), actor)
+
+
+def set_layer(
+    db: sqlite_utils.Database, data: dict, index: int, kind: str, name: str | None, actor: str
+) -> None:
+    """Set (or with `name` None, remove) a view's mask or light layer."""
+    if kind not in ("mask", "light"):
+        raise ProductError(f"Unknown layer {kind!r}: a view has a mask and a light layer.")
+    out = json.loads(json.dumps(data))
+    if not 0 <= index < len(out["views"]):
+        raise ProductError(f"There is no view {index + 1}.")
+    view = out["views"][index]
+    if name is None:
+        view.pop(kind, None)
+    else:
+        with Image.open(stored_path(name)) as layer, Image.open(photo_path(view["sha256"])) as ph:
+            if layer.size != ph.size:
+                raise ProductError(
+                    f"view[{index}].{kind}: the picture is {layer.size[0]}x{layer.size[1]} px; it must be "
+                    f"the size of the view's photo, {ph.size[0]}x{ph.size[1]} px."
+                )
+        view[kind] = name
+    save_draft(db, _checked_draft(out), actor)
+
+
+def add_variant(db: sqlite_utils.Database, data: dict, name: str, actor: str) -> str:
+    out = json.loads(json.dumps(data))
+    variants = out.setdefault("variants", [])
+    if len(variants) >= 24:
+        raise ProductError("A product has at most 24 variants.")
+    if not name.strip():
+        raise ProductError("Give the variant a name, e.g. Black or Rose gold.")
+    vid = _slug(name, {v["id"] for v in variants}, f"variant-{len(variants) + 1}")
+    variants.append({"id": vid, "name": name.strip()[:80]})
+    save_draft(db, _checked_draft(out), actor)
+    return vid
+
+
+def remove_variant(db: sqlite_utils.Database, data: dict, vid: str, actor: str) -> None:
+    out = json.loads(json.dumps(data))
+    variants = [v for v in out.get("variants", []) if v["id"] != vid]
+    if len(variants) == len(out.get("variants", [])):
+        raise ProductError(f"There is no variant {vid!r}.")
+    if variants:
+        out["variants"] = variants
+    else:
+        out.pop("variants", None)
+    save_draft(db, _checked_draft(out), actor)
+
+
+def set_variant_photo(
+    db: sqlite_utils.Database, data: dict, vid: str, index: int, sha: str, actor: str
+) -> None:
+    """The variant's photo for view `index` (earlier views it has none for show the view's own)."""
+    out = json.loads(json.dumps(data))
+    variant = next((v for v in out.get("variants", []) if v["id"] == vid), None)
+    if variant is None:
+        raise ProductError(f"There is no variant {vid!r}.")
+    if not 0 <= index < len(out["views"]):
+        raise ProductError(f"There is no view {index + 1}.")
+    photos = list(variant.pop("photos", None) or ([variant.pop("photo")] if variant.get("photo") else []))
+    variant.pop("photo", None)
+    variant.pop("sha256", None)
+    while len(photos) <= index:
+        photos.append(out["views"][len(photos)]["photo"])
+    photos[index] = f"{sha}.jpg"
+    variant["photos"] = photos
+    save_draft(db, _checked_draft(out), actor)
 
 
 def new_draft(
@@ -403,7 +535,11 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
         out["allowed_fonts"] = fonts
     default = str(form.get("default_font", out["default_font"]))
     out["default_font"] = default if default in out["allowed_fonts"] else out["allowed_fonts"][0]
-    area = out["views"][0]["areas"]["lines"]
+    index, area_id = editing_target(out, form)
+    area = out["views"][index]["areas"][area_id]
+    for i, variant in enumerate(out.get("variants", [])):
+        if f"variant_name_{i}" in form:
+            variant["name"] = str(form.get(f"variant_name_{i}", "")).strip()[:80] or variant["id"]
     mapping = str(form.get("mapping", area["mapping"]))
     if mapping not in MAPPINGS:
         errors.append(f"Mapping: unknown mapping {mapping!r}.")
@@ -418,7 +554,11 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
         corners.append(point)
     if all(None not in p for p in corners):
         area["corners"] = corners
-    if mapping == "cylinder":
+    if area_id != "lines":
+        # A named field's mapping: its region stays the product's.
+        if mapping == "cylinder" and form.get("radius_mm"):
+            area["radius_mm"] = _number(form, "radius_mm", float, errors, "cylinder radius")
+    elif mapping == "cylinder":
         radius = (
             _number(form, "radius_mm", float, errors, "cylinder radius") if form.get("radius_mm") else None
         )
@@ -440,7 +580,19 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
     return out, errors
 
 
-def draft_design(data: dict, sample: list[str]):
+def editing_target(data: dict, args) -> tuple[int, str]:
+    """Which view (index) and which of its areas the editor works on (`view`, `area`): the
+    first view's main lines unless asked for another that exists."""
+    raw = str(args.get("view", "0"))
+    index = int(raw) if raw.isdigit() and int(raw) < len(data["views"]) else 0
+    areas = data["views"][index]["areas"]
+    area_id = str(args.get("area", "lines"))
+    if area_id not in areas:
+        area_id = "lines" if "lines" in areas else next(iter(areas))
+    return index, area_id
+
+
+def draft_design(data: dict, sample: list[str], variant: str = ""):
     """The draft's sample design (registers the draft with the renderer in this process)."""
     from proofmark_renderer import Design
 
@@ -449,4 +601,5 @@ def draft_design(data: dict, sample: list[str]):
     lines = [line[:80] for line in sample if line][: product.max_lines] or [
         product.name[: product.max_chars_per_line]
     ]
-    return Design(product=product.id, font=product.default_font, lines=tuple(lines))
+    variant = variant if product.variant_spec(variant) else product.default_variant
+    return Design(product=product.id, font=product.default_font, lines=tuple(lines), variant=variant)

@@ -343,3 +343,103 @@ def test_publishing_new_variant_photos_leaves_an_approved_proof_unchanged(app, s
     for key in ("proof", "approval", "revisions"):
         assert evidence_after[key] == evidence_before[key]
     assert runner.invoke(args=["verify-records"]).exit_code == 0
+
+
+# --- the staff editor: views, masks, light layers, variants -----------------------------------
+
+
+def _picture(size=(400, 300), colour=(180, 180, 185), fmt="JPEG", mode="RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, colour).save(out, fmt)
+    return out.getvalue()
+
+
+def _file(data: bytes, name: str):
+    return (io.BytesIO(data), name)
+
+
+def test_staff_add_views_masks_light_layers_and_variants_then_publish(app, staff):
+    from tests.test_products import _editor_form, _new_product
+
+    assert _new_product(staff, _picture()).status_code == 303
+    edit = "/staff/products/tag"
+    post = lambda url, **data: staff.post(url, data=data, content_type="multipart/form-data")  # noqa: E731
+    # A second view from its own photo (a different size): areas start scaled from the first.
+    added = post(
+        f"{edit}/views", name="Close up", photo=_file(_picture((800, 600), (150, 150, 160)), "close.jpg")
+    )
+    assert added.status_code == 303 and "view=1" in added.headers["Location"]
+    page = staff.get(f"{edit}?view=1").get_data(as_text=True)
+    assert "2. close-up" in page and 'name="view" value="1"' in page
+    # Moving view 2's corners changes only view 2.
+    moved = staff.post(
+        edit,
+        data=_editor_form([(100, 120), (700, 130), (690, 480), (110, 470)], view="1"),
+        headers={"HX-Request": "true"},
+    )
+    assert moved.status_code == 200
+    with app.app_context():
+        data = products.draft(get_db(), "tag")
+    assert data["views"][1]["areas"]["lines"]["corners"][0] == [100.0, 120.0]
+    assert data["views"][0]["areas"]["lines"]["corners"][0] != [100.0, 120.0]
+    # A mask and a light layer for view 2: checked uploads, stored as greyscale PNG by hash.
+    assert (
+        post(f"{edit}/views/1/mask", mask=_file(_picture((800, 600), 0, "PNG", "L"), "m.png")).status_code
+        == 303
+    )
+    assert (
+        post(
+            f"{edit}/views/1/light", light=_file(_picture((800, 600), (128, 128, 128), "PNG"), "l.png")
+        ).status_code
+        == 303
+    )
+    wrong = post(f"{edit}/views/1/light", light=_file(_picture((100, 100), 0, "PNG", "L"), "l.png"))
+    assert wrong.status_code == 400 and "view[1].light" in wrong.get_data(as_text=True)
+    hostile = post(f"{edit}/views/1/mask", mask=_file(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "m.svg"))
+    assert hostile.status_code == 400 and "not a JPEG, PNG or WebP" in hostile.get_data(as_text=True)
+    # Variants: add two, a photo for the second on view 1, rename one, remove one.
+    for name in ("Steel", "Black", "Gold"):
+        assert post(f"{edit}/variants", name=name).status_code == 303
+    assert post(f"{edit}/variants", name="Black").status_code == 400  # already there
+    dark = _picture((400, 300), (40, 40, 45))
+    assert post(f"{edit}/variants/black/photo", view="0", photo=_file(dark, "b.jpg")).status_code == 303
+    bad = post(
+        f"{edit}/variants/black/photo", view="1", photo=_file(dark, "b.jpg")
+    )  # 400x300 on an 800x600 view
+    assert bad.status_code == 400 and "variants[1].photos[1]" in bad.get_data(as_text=True)
+    assert post(f"{edit}/variants/gold/remove").status_code == 303
+    renamed = staff.post(
+        edit,
+        data=_editor_form([(60, 60), (340, 80), (330, 240), (70, 220)], variant_name_0="Brushed steel"),
+        headers={"HX-Request": "true"},
+    )
+    assert renamed.status_code == 200
+    with app.app_context():
+        data = products.draft(get_db(), "tag")
+    assert [(v["id"], v["name"]) for v in data["variants"]] == [
+        ("steel", "Brushed steel"),
+        ("black", "Black"),
+    ]
+    assert data["views"][1]["mask"].endswith(".png") and data["views"][1]["light"].endswith(".png")
+    # The editor previews the chosen view and variant.
+    page = staff.get(f"{edit}?view=0&variant=black").get_data(as_text=True)
+    src = unescape(re.search(r'<img src="([^"]+)" alt="Preview of', page).group(1))
+    assert "variant=black" in src
+    black_preview, steel_preview = staff.get(src), staff.get(src.replace("variant=black", "variant=steel"))
+    assert black_preview.status_code == steel_preview.status_code == 200
+    assert black_preview.data != steel_preview.data
+    # Publish: the version folder holds every file under its name, with SHA-256s, and reads back.
+    assert staff.post(f"{edit}/publish").status_code == 303
+    with app.app_context():
+        tag = catalog.product("tag")
+        assert tag.id == "tag@1" and tag.view_names == ("main", "close-up")
+        assert tag.views[1].mask_sha256 and tag.views[1].light_sha256
+        assert tag.variant_spec("black").views[0].sha256 != tag.views[0].sha256
+        folder = Path(app.instance_path) / "products" / "tag" / "1"
+        toml = (folder / "product.toml").read_text()
+        assert 'light = "light-2.png"' in toml and 'mask = "mask-2.png"' in toml
+        assert 'photos = ["variant-black-1.jpg"]' in toml
+        a = render(Design("tag@1", "lato", ("Rex",), variant="black"), 600, "png")
+        b = render(Design("tag@1", "lato", ("Rex",), variant="steel"), 600, "png")
+        c = render(Design("tag@1", "lato", ("Rex",), variant="steel"), 600, "png", view=1)
+        assert mean_difference(a, b) > 5 and mean_difference(b, c) > 1
