@@ -22,6 +22,9 @@ PHONE = {
 }
 
 
+LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+
+
 def wait_for_view(page, view: int) -> None:
     page.wait_for_function(
         """(view) => {
@@ -152,6 +155,7 @@ def test_staff_drag_a_corner_handle_by_touch(server_factory, browser, tmp_path, 
     after = (float(page.input_value('input[name="tl_x"]')), float(page.input_value('input[name="tl_y"]')))
     expected = (before[0] + dx / per_px, before[1] + dy / per_px)
     assert abs(after[0] - expected[0]) < 2.5 and abs(after[1] - expected[1]) < 2.5, (before, after, expected)
+    page.wait_for_function(LOADED)
     page.screenshot(path=str(artifacts / "variants-editor-touch.png"), full_page=False)
     # The saved draft holds the new corner.
     with sqlite3.connect(server.instance_path / "proofmark.sqlite") as db:
@@ -162,7 +166,8 @@ def test_staff_drag_a_corner_handle_by_touch(server_factory, browser, tmp_path, 
     # On a phone the editor keeps the preview in sight: pinned at the bottom of the screen.
     page.set_viewport_size({"width": 390, "height": 800})
     page.locator('input[name="sample_1"]').scroll_into_view_if_needed()
+    page.wait_for_function(LOADED)
     side = page.locator(".editor-side").bounding_box()
-    assert side["y"] + side["height"] <= 801 and side["y"] > 300
+    assert side["y"] + side["height"] <= 801 and side["y"] > 300 and side["height"] > 120, side
     page.screenshot(path=str(artifacts / "variants-editor-phone.png"), full_page=False)
     context.close()
