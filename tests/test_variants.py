@@ -93,6 +93,13 @@ def test_a_photo_product_has_views_and_variants_with_their_own_photos(app, demo_
         # A view the product does not have is an error, not some other picture.
         missing = render(design, 600, "png", view=2)
         assert [i.code for i in missing.issues] == ["view-unknown"]
+        # Export and check: the folder carries its views and variants (photos with SHA-256s).
+        out = Path(app.instance_path).parent / "exported"
+        out.mkdir()
+        products.export(base, out)
+        raw, again = productfiles.read(out / base)
+        assert again.view_names == tag.view_names and [v.id for v in again.variants] == ["steel", "black"]
+        assert len(raw["variants"][1]["sha256"]) == 2
         # The scene cache keeps variants and views apart.
         from proofmark_renderer.scene_cache import product_cache_key
 
@@ -263,6 +270,7 @@ def test_a_variant_goes_from_confirm_to_order_proof_approval_evidence_and_produc
     token = unescape(re.search(r'name="design_token" value="([^"]+)"', html).group(1))
     verified = client.post("/design/verify", data={"token": token}).get_json()
     assert verified["design"]["variant"] == "rose-gold" and verified["variant_name"] == "Rose gold"
+    assert verified["design_name"] == "Round pendant · Rose gold"
     placed = client.post(
         "/orders",
         data={
@@ -302,6 +310,7 @@ def test_a_variant_goes_from_confirm_to_order_proof_approval_evidence_and_produc
     svg = staff.get(f"/staff/proofs/{proof_id}/production/face.svg")
     assert svg.status_code == 200
     assert "-rose-gold-face.svg" in svg.headers["Content-Disposition"]
+    assert "Rose gold" in staff.get(f"/staff/proofs/{proof_id}").get_data(as_text=True)
     assert shop_app.test_cli_runner().invoke(args=["verify-records"]).exit_code == 0
 
 
@@ -319,6 +328,12 @@ def test_publishing_new_variant_photos_leaves_an_approved_proof_unchanged(app, s
         before = [p.read_bytes() for p in images.rglob(f"{rev.image_sha256}*")]
     evidence_before = staff.get(f"/staff/proofs/{proof_id}/evidence.json").get_json()
     assert evidence_before["proof"]["variant"]["id"] == "black"
+    # The approval page shows the proof (the first view) and, beside it, the close-up view.
+    with app.app_context():
+        link = link_for(get_db(), proof_id)
+    page = staff.get(f"/approve/{link}").get_data(as_text=True)
+    other = unescape(re.search(r'class="other-views".*?<img src="([^"]+)" alt="Close-up"', page, re.S).group(1))
+    assert "v=1" in other and staff.get(other).status_code == 200
     # Version 2: the black photos replaced by a lighter "graphite" look under the same id.
     folder = Path(app.instance_path).parent / "v2"
     shutil.copytree(demo_folders / "dog-tag", folder)
