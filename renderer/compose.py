@@ -243,7 +243,7 @@ def warm(widths: tuple[int, ...] = (1200,)) -> None:
     """Build every product's scene ahead of the first shopper (about half a second each)."""
     for width in widths:
         for product in catalog.products():
-            scenes.scene(product, width)
+            scenes.scene(product.with_variant(product.default_variant), width)
 
 
 def placeholder(width: int, message: str) -> Image.Image:

@@ -332,7 +332,9 @@ def test_publishing_new_variant_photos_leaves_an_approved_proof_unchanged(app, s
     with app.app_context():
         link = link_for(get_db(), proof_id)
     page = staff.get(f"/approve/{link}").get_data(as_text=True)
-    other = unescape(re.search(r'class="other-views".*?<img src="([^"]+)" alt="Close-up"', page, re.S).group(1))
+    other = unescape(
+        re.search(r'class="other-views".*?<img src="([^"]+)" alt="Close-up"', page, re.S).group(1)
+    )
     assert "v=1" in other and staff.get(other).status_code == 200
     # Version 2: the black photos replaced by a lighter "graphite" look under the same id.
     folder = Path(app.instance_path).parent / "v2"

@@ -467,7 +467,8 @@ def prepare_scenes(app: Flask, *, first: tuple[int, ...] = (), background: bool 
     from proofmark_renderer import catalog as renderer_catalog
     from proofmark_renderer import scene_cache, scenes
 
-    products = renderer_catalog.products()
+    # Each product as shoppers first see it: in its default variant (its own scene).
+    products = [p.with_variant(p.default_variant) for p in renderer_catalog.products()]
     scene_cache.prepare(products, first, scenes.scene)
     rest = [w for w in scene_widths(app) if w not in first]
 
