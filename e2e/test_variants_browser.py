@@ -97,6 +97,8 @@ def test_a_phone_shopper_switches_variant_and_view(server_factory, browser, tmp_
                 "() => { const i = document.querySelector('#pz-preview .pz-img'); return i.complete && i.naturalWidth; }"
             )
             page.locator("#pz-preview").screenshot(path=str(artifacts / f"variants-{product}-{variant}.png"))
+            if variant == variants[-1]:
+                page.screenshot(path=str(artifacts / f"variants-phone-{product}-page.png"), full_page=True)
     for view in (0, 1):
         page.goto(f"{server.url}/p/tumbler?line-1=Anna&view={view}")
         wait_for_view(page, view)
