@@ -51,7 +51,9 @@ def test_a_phone_shopper_switches_variant_and_view(server_factory, browser, tmp_
 
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.goto(server.url + "/p/dog-tag")
+    # A fresh server builds each product's scenes on first use (seconds on a loaded machine).
+    page.set_default_timeout(120_000)
+    page.goto(server.url + "/p/dog-tag", wait_until="domcontentloaded")
     page.fill("#input-line-1", "Max")
     wait_for_preview(page, ["Max"])
     assert shown_design(page)["variant"] == "steel"
@@ -92,7 +94,9 @@ def test_a_phone_shopper_switches_variant_and_view(server_factory, browser, tmp_
     }
     for product, variants in looks.items():
         for variant in variants:
-            page.goto(f"{server.url}/p/{product}?line-1=Anna&variant={variant}")
+            page.goto(
+                f"{server.url}/p/{product}?line-1=Anna&variant={variant}", wait_until="domcontentloaded"
+            )
             page.wait_for_function(
                 "() => { const i = document.querySelector('#pz-preview .pz-img'); return i.complete && i.naturalWidth; }"
             )
@@ -100,7 +104,7 @@ def test_a_phone_shopper_switches_variant_and_view(server_factory, browser, tmp_
             if variant == variants[-1]:
                 page.screenshot(path=str(artifacts / f"variants-phone-{product}-page.png"), full_page=True)
     for view in (0, 1):
-        page.goto(f"{server.url}/p/tumbler?line-1=Anna&view={view}")
+        page.goto(f"{server.url}/p/tumbler?line-1=Anna&view={view}", wait_until="domcontentloaded")
         wait_for_view(page, view)
         page.locator("#pz-preview").screenshot(path=str(artifacts / f"variants-tumbler-view{view}.png"))
     context.close()
@@ -118,6 +122,7 @@ def test_staff_drag_a_corner_handle_by_touch(server_factory, browser, tmp_path, 
     assert created.returncode == 0, created.stderr
     context = browser.new_context(viewport={"width": 1024, "height": 800}, has_touch=True)
     page = context.new_page()
+    page.set_default_timeout(120_000)
     page.goto(server.url + "/staff/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)

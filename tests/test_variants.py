@@ -460,3 +460,35 @@ def test_staff_add_views_masks_light_layers_and_variants_then_publish(app, staff
         b = render(Design("tag@1", "lato", ("Rex",), variant="steel"), 600, "png")
         c = render(Design("tag@1", "lato", ("Rex",), variant="steel"), 600, "png", view=1)
         assert mean_difference(a, b) > 5 and mean_difference(b, c) > 1
+
+
+def test_staff_choose_the_variant_of_a_proof_they_make(app, staff):
+    form = {
+        "order_ref": "S-1",
+        "customer_name": "Ada Lovelace",
+        "customer_email": "ada@example.com",
+        "product": "pendant-round",
+        "font": "dancing-script",
+        "lines": "Ada",
+        "align": "center",
+    }
+    page = staff.get("/staff/proofs/new").get_data(as_text=True)
+    assert '<option value="rose-gold"' in page and 'name="variant"' in page
+    refused = staff.post("/staff/proofs/new", data=form | {"variant": "platinum"})
+    assert refused.status_code == 400 and "does not come in &#39;platinum&#39;" in refused.get_data(
+        as_text=True
+    )
+    made = staff.post("/staff/proofs/new", data=form | {"variant": "rose-gold"})
+    assert made.status_code in (302, 303), made.get_data(as_text=True)[:300]
+    plain = staff.post("/staff/proofs/new", data=form | {"order_ref": "S-2"})
+    assert plain.status_code in (302, 303)
+    with app.app_context():
+        db = get_db()
+        rows = {
+            r["order_ref"]: json.loads(r["design"])
+            for r in db.execute(
+                "SELECT p.order_ref, r.design FROM proofs p JOIN revisions r ON r.proof_id = p.id"
+            )
+        }
+    assert rows["S-1"]["variant"] == "rose-gold"
+    assert rows["S-2"]["variant"] == "sterling-silver"  # not chosen: the product's first, recorded

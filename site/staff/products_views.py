@@ -209,7 +209,8 @@ def product_remove_view(product_id: str, index: int):
     return _back(product_id)
 
 
-@bp.post("/products/<product_id>/views/<int:index>/<any(mask, light):kind>")
+@bp.post("/products/<product_id>/views/<int:index>/mask", defaults={"kind": "mask"})
+@bp.post("/products/<product_id>/views/<int:index>/light", defaults={"kind": "light"})
 def product_view_layer(product_id: str, index: int, kind: str):
     """A view's mask (white where something lies over the text) or light layer (a greyscale
     picture of the photo's size), through the upload checks; `remove` takes it off."""
