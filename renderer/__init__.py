@@ -34,7 +34,8 @@ def render(
     area: bool = False,
     *,
     keep_picture: bool = False,
+    view: int = 0,
 ) -> RenderResult:
     from proofmark_renderer.compose import render as _render
 
-    return _render(design, width=width, fmt=fmt, area=area, keep_picture=keep_picture)
+    return _render(design, width=width, fmt=fmt, area=area, keep_picture=keep_picture, view=view)

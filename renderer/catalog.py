@@ -6,12 +6,13 @@ that a shop's own fonts and product overrides in its instance folder are used.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import tomllib
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -295,6 +296,23 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One way the product comes (a metal, a shirt colour), chosen by the shopper.
+
+    A built-in product's scene draws it from `colour` (the metal's or the cloth's colour,
+    0..1 RGB) and prints in `ink`; a photo product's variant has its own photo per view
+    (`views`: the product's views with this variant's photo, same area mappings). Either may
+    change the finish. The first variant is the product's default."""
+
+    id: str
+    name: str
+    colour: tuple[float, ...] = ()
+    ink: tuple[float, ...] = ()
+    finish: str = ""
+    views: tuple = ()
+
+
+@dataclass(frozen=True)
 class Product:
     id: str
     name: str
@@ -334,10 +352,44 @@ class Product:
 
     def text_in(self, key: str, language: str) -> str | None:
         return next((t for lang, k, t in self.texts if lang == language and k == key), None)
+    # The ways the product comes (products.toml `[[product.variants]]`); the first is the
+    # default. `variant` is the one this Product object draws ("" = the product as listed),
+    # with its colours in `tint` and `ink_tint` (read by the built-in scenes); see with_variant.
+    variants: tuple[Variant, ...] = ()
+    variant: str = ""
+    tint: tuple[float, ...] = ()
+    ink_tint: tuple[float, ...] = ()
 
     @property
     def photo_sha256(self) -> str:
         return self.views[0].sha256 if self.views else ""
+
+    def variant_spec(self, variant_id: str) -> Variant | None:
+        return next((v for v in self.variants if v.id == variant_id), None)
+
+    @property
+    def default_variant(self) -> str:
+        return self.variants[0].id if self.variants else ""
+
+    @property
+    def view_names(self) -> tuple[str, ...]:
+        """The product's views, by name: a built-in has one, its drawn scene."""
+        return tuple(v.name for v in self.views) if self.views else ("product",)
+
+    def with_variant(self, variant_id: str) -> Product:
+        """This product drawn as one of its variants (its colours, finish and photos); the
+        result is a Product of its own, so every cache keyed by the product keeps variants
+        apart. Unknown ids raise KeyError (validation reports them first)."""
+        if not variant_id:
+            return self
+        return _derive(self, variant_id, 0)
+
+    def with_view(self, index: int) -> Product:
+        """This product with its view `index` first: what the scenes draw (view 0 is the
+        picture proofs use)."""
+        if not index:
+            return self
+        return _derive(self, "", int(index))
 
     @property
     def fields(self) -> list[str]:
@@ -371,7 +423,7 @@ class Product:
                 )
                 for f in raw.get("fields", [])
             )
-            return cls(
+            product = cls(
                 id=str(raw["id"]),
                 name=str(raw["name"]),
                 description=str(raw.get("description", "")),
@@ -394,6 +446,7 @@ class Product:
                 **_production_settings(raw.get("production", {})),
                 **_photo_settings(raw, specs, file),
             )
+            return dataclasses.replace(product, variants=_variants(raw, product, file))
         except ProductFileError:
             raise
         except (KeyError, TypeError, ValueError) as exc:
@@ -417,6 +470,23 @@ def language_texts(raw: dict) -> tuple[tuple[str, str, str], ...]:
                 raise ValueError(f"{key} in {lang!r} must be text of 1 to 500 characters")
             out.append((str(lang).lower(), key, text))
     return tuple(out)
+@lru_cache(maxsize=512)
+def _derive(p: Product, variant_id: str, view: int) -> Product:
+    if variant_id:
+        spec = p.variant_spec(variant_id)
+        if spec is None:
+            raise KeyError(f"product {p.id!r} has no variant {variant_id!r}")
+        return dataclasses.replace(
+            p,
+            variant=spec.id,
+            tint=spec.colour,
+            ink_tint=spec.ink,
+            finish=spec.finish or p.finish,
+            views=spec.views or p.views,
+        )
+    if not 0 <= view < len(p.views):
+        raise KeyError(f"product {p.id!r} has no view {view}")
+    return dataclasses.replace(p, views=(p.views[view],) + p.views[:view] + p.views[view + 1 :])
 
 
 FINISH_PREFIXES = ("engraved", "stamped", "laser", "print")
@@ -473,6 +543,112 @@ def _photo_settings(raw: dict, specs: tuple, file: str) -> dict:
     version = int(raw.get("version", 0))
     base = str(raw.get("base_id") or raw["id"])
     return {"version": version, "base_id": base, "views": views, "ink": str(raw.get("ink", ""))}
+
+
+VARIANT_KEYS = ("id", "name", "colour", "ink", "finish", "photo", "photos", "sha256")
+
+
+def _rgb(value, fail, field: str) -> tuple[float, ...]:
+    """A colour as "#rrggbb" or [r, g, b] in 0..1."""
+    if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
+        try:
+            return tuple(round(int(value[i : i + 2], 16) / 255, 4) for i in (1, 3, 5))
+        except ValueError:
+            pass
+    elif isinstance(value, list) and len(value) == 3:
+        try:
+            rgb = tuple(float(c) for c in value)
+        except (TypeError, ValueError):
+            rgb = ()
+        if rgb and all(0 <= c <= 1 for c in rgb):
+            return rgb
+    fail(field, f'must be a colour, "#rrggbb" or [r, g, b] from 0 to 1, not {value!r}')
+    return ()
+
+
+def _variants(raw: dict, product: Product, file: str) -> tuple[Variant, ...]:
+    """`[[product.variants]]`, checked: every error names the file and the field
+    (`variants[1].photo`)."""
+    items = raw.get("variants", [])
+    photo_product = product.view == "photo"
+    prefix = "" if photo_product else f"product {raw.get('id', '?')!r}: "
+
+    def fail(field: str, message: str):
+        raise ProductFileError(file, prefix + field, message)
+
+    if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+        fail("variants", "must be a list of [[product.variants]] tables, each with an id and a name")
+    out: list[Variant] = []
+    for i, item in enumerate(items):
+        where = f"variants[{i}]"
+        unknown = [k for k in item if k not in VARIANT_KEYS]
+        if unknown:
+            fail(f"{where}.{unknown[0]}", f"unknown key (a variant has: {', '.join(VARIANT_KEYS)})")
+        vid = item.get("id")
+        if not isinstance(vid, str) or not vid:
+            fail(f"{where}.id", 'is missing (letters, digits and hyphens, e.g. "rose-gold")')
+        if len(vid) > 40 or not vid[0].isalnum() or not all(c.isalnum() or c == "-" for c in vid):
+            fail(f"{where}.id", f"{vid!r} must be letters, digits and hyphens (at most 40)")
+        if any(v.id == vid for v in out):
+            fail(f"{where}.id", f"{vid!r} is used by an earlier variant")
+        name = item.get("name", vid)
+        if not isinstance(name, str) or not name.strip():
+            fail(f"{where}.name", "must be the variant's name as shoppers see it")
+        colour = _rgb(item["colour"], fail, f"{where}.colour") if "colour" in item else ()
+        ink = _rgb(item["ink"], fail, f"{where}.ink") if "ink" in item else ()
+        finish = str(item.get("finish", ""))
+        if finish and not finish.startswith(FINISH_PREFIXES):
+            fail(
+                f"{where}.finish",
+                f"unknown finish {finish!r} (a finish starts with one of: {', '.join(FINISH_PREFIXES)})",
+            )
+        views = _variant_views(item, raw, product, file, where, fail) if photo_product else ()
+        if not photo_product and ("photo" in item or "photos" in item):
+            key = "photo" if "photo" in item else "photos"
+            fail(f"{where}.{key}", "only a photo product's variant has photos (a built-in's has a colour)")
+        out.append(Variant(vid, name.strip()[:80], colour, ink, finish, views))
+    return tuple(out)
+
+
+def _variant_views(item: dict, raw: dict, product: Product, file: str, where: str, fail) -> tuple:
+    """A photo product's variant: its own photo for each view (same shot, same mapping)."""
+    if "photo" in item and "photos" in item:
+        fail(f"{where}.photos", "give either `photo` (the first view's) or `photos` (one per view), not both")
+    key = "photos" if "photos" in item else "photo"
+    photos = item.get(key)
+    if photos is None:
+        return ()
+    if key == "photo":
+        photos = [photos]
+    if not isinstance(photos, list) or not all(isinstance(x, str) and x for x in photos):
+        fail(f"{where}.{key}", "must be the file name of a photo beside product.toml")
+    if len(photos) > len(product.views):
+        fail(f"{where}.{key}", f"names {len(photos)} photos; the product has {len(product.views)} views")
+    shas = item.get("sha256")
+    shas = [shas] if isinstance(shas, str) else list(shas or [])
+    folder = Path(str(raw.get("_dir") or Path(file).parent))
+    areas = {"lines": product.region} | {f.id: f.region for f in product.field_specs}
+    views = list(product.views)
+    for j, name in enumerate(photos):
+        field = f"{where}.{key}" + (f"[{j}]" if key == "photos" else "")
+        base_raw = dict(raw["views"][j])
+        base_raw.update(photo=name)
+        base_raw.pop("sha256", None)
+        if j < len(shas):
+            base_raw["sha256"] = shas[j]
+        try:
+            view = parse_view(base_raw, folder, file, j, areas)
+        except ProductFileError as exc:
+            fail(field, exc.message)
+        base = product.views[j]
+        if (view.width_px, view.height_px) != (base.width_px, base.height_px):
+            fail(
+                field,
+                f"{name!r} is {view.width_px}x{view.height_px} px, but view {base.name!r} is "
+                f"{base.width_px}x{base.height_px} px: a variant's photo must be the same shot",
+            )
+        views[j] = view
+    return tuple(views)
 
 
 PRODUCTION_ARTBOARDS = ("product", "region")
@@ -550,6 +726,24 @@ def product(product_id: str) -> Product | None:
     if hit is None and product_id.endswith("@draft"):
         hit = _drafts.get(product_id)
     return hit
+
+
+def variant_name(product_id: str, variant_id: str) -> str:
+    """A design's variant by name ("Rose gold"); its id if the product no longer lists it, ""
+    for none."""
+    if not variant_id:
+        return ""
+    p = product(product_id)
+    spec = p.variant_spec(variant_id) if p else None
+    return spec.name if spec else variant_id
+
+
+def design_name(product_id: str, variant_id: str = "") -> str:
+    """What a design is called on pages and files: the product's name and its variant's."""
+    p = product(product_id)
+    name = p.name if p else product_id
+    variant = variant_name(product_id, variant_id)
+    return f"{name} · {variant}" if variant else name
 
 
 _drafts: OrderedDict[str, Product] = OrderedDict()

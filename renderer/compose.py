@@ -246,7 +246,7 @@ def warm(widths: tuple[int, ...] = (1200,)) -> None:
     """Build every product's scene ahead of the first shopper (about half a second each)."""
     for width in widths:
         for product in catalog.products():
-            scenes.scene(product, width)
+            scenes.scene(product.with_variant(product.default_variant), width)
 
 
 def placeholder(width: int, message: str) -> Image.Image:
@@ -264,10 +264,13 @@ def render(
     area: bool = False,
     *,
     keep_picture: bool = False,
+    view: int = 0,
 ) -> RenderResult:
     """`area` outlines every personalization area over the preview (proofmark_renderer.areas);
-    `keep_picture` hands back the image in memory too (the proof's email JPEG is made from it)."""
-    key = design.content_key(width, fmt, area)
+    `keep_picture` hands back the image in memory too (the proof's email JPEG is made from it).
+    `view` picks one of the product's views (0, the first, is what proofs show); the design's
+    variant picks the product's colours, finish and photos."""
+    key = design.content_key(width, fmt, area, view)
     issues: list[Issue] = []
     pil_fmt = FORMATS.get(str(fmt).lower())
     if pil_fmt is None:
@@ -300,9 +303,22 @@ def render(
         checked, plan = check(design)
         issues += checked
         product = catalog.product(design.product)
-        if product is None:
+        if product is not None and design.variant and product.variant_spec(design.variant) is None:
+            image = placeholder(px, "Unknown variant")
+        elif product is not None and not 0 <= int(view) < len(product.view_names):
+            issues.append(
+                Issue(
+                    "view-unknown",
+                    "error",
+                    f"{product.name} has no view {int(view) + 1} (it has {len(product.view_names)}).",
+                    data={"view": int(view), "views": list(product.view_names)},
+                )
+            )
+            image = placeholder(px, "Unknown view")
+        elif product is None:
             image = placeholder(px, "Unknown product")
         else:
+            product = product.with_variant(design.variant).with_view(int(view))
             scene = scenes.scene(product, px)
             image = scene.image
             font = catalog.font(design.font)

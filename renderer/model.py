@@ -25,6 +25,9 @@ class Design:
     fields: tuple[tuple[str, str], ...] = ()
     align: str = "center"
     size_mode: str = "auto"  # "auto" fits the largest size; "min" uses the product's minimum
+    # The product's variant (metal, colour), by id; "" for a product without variants. Left out
+    # of the canonical JSON when empty, so every design made before variants keeps its key.
+    variant: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))
@@ -42,7 +45,7 @@ class Design:
             "fields": dict(self.fields),
             "align": self.align,
             "size_mode": self.size_mode,
-        }
+        } | ({"variant": self.variant} if self.variant else {})
 
     @classmethod
     def from_dict(cls, data: dict) -> Design:
@@ -53,16 +56,19 @@ class Design:
             fields=tuple((str(k), str(v)) for k, v in dict(data.get("fields", {})).items()),
             align=str(data.get("align", "center")),
             size_mode=str(data.get("size_mode", "auto")),
+            variant=str(data.get("variant", "") or ""),
         )
 
     def canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-    def content_key(self, width: int, fmt: str, area: bool = False) -> str:
+    def content_key(self, width: int, fmt: str, area: bool = False, view: int = 0) -> str:
         """Hash of the design, the output options and the renderer version. `area` (the
         personalization areas outlined over the picture) is a different picture, so a
-        different key; without it the key is as it always was."""
-        blob = f"{RENDERER_VERSION}|{width}|{fmt}|{self.canonical_json()}{'|area' if area else ''}".encode()
+        different key, and so is any view but the product's first; without them the key is
+        as it always was."""
+        extra = ("|area" if area else "") + (f"|view={int(view)}" if view else "")
+        blob = f"{RENDERER_VERSION}|{width}|{fmt}|{self.canonical_json()}{extra}".encode()
         return hashlib.sha256(blob).hexdigest()[:32]
 
     def text_summary(self) -> str:

@@ -2,7 +2,7 @@
 
 Never corrects the text and never raises: a bad design is described, not refused.
 Codes (stable; the site keys its wording and tests on them):
-  errors:   raqm-missing, product-unknown, font-unknown, font-not-allowed, align-unknown,
+  errors:   raqm-missing, product-unknown, variant-unknown, font-unknown, font-not-allowed, align-unknown,
             size-mode-unknown, text-empty, too-many-lines, field-unknown, char-unsupported,
             emoji-unsupported, too-many-characters, glyph-missing, too-wide, too-tall
   warnings: space-leading, space-trailing, space-doubled, date-ambiguous, date-invalid,
@@ -262,6 +262,20 @@ def check(design: Design) -> tuple[list[Issue], Plan | None]:
                 f"There is no product {_quote(design.product)}.",
                 suggestions=tuple(known),
                 data={"product": design.product},
+            )
+        )
+        return issues, None
+
+    if design.variant and product.variant_spec(design.variant) is None:
+        # Never drawn as some other variant: the order would be made in a metal or colour the
+        # shopper did not see.
+        choices = ", ".join(v.id for v in product.variants) or "none"
+        issues.append(
+            Issue(
+                "variant-unknown",
+                "error",
+                f"{product.name} has no variant {_quote(design.variant)} (it comes as: {choices}).",
+                data={"variant": design.variant, "allowed": [v.id for v in product.variants]},
             )
         )
         return issues, None

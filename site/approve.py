@@ -63,6 +63,24 @@ def _state(proof: proofs.Proof, revision: proofs.Revision) -> str:
     return proof.status
 
 
+def _other_views(design) -> list[tuple[str, str]]:
+    """The product's other views of the same design, as (label, preview address): shown beside
+    the proof for a look from another side. The proof itself (the first view) is what is
+    approved and recorded; these are not part of the approval's content."""
+    from proofmark.personalizer.previews import preview_url
+    from proofmark.personalizer.state import view_label
+    from proofmark_renderer import catalog
+
+    product = catalog.product(design.product)
+    if product is None or len(product.view_names) < 2:
+        return []
+    return [
+        (view_label(name), preview_url(design, 600, "jpeg", view=i))
+        for i, name in enumerate(product.view_names)
+        if i
+    ]
+
+
 def _decision_event(proof_id: int, kind: str, revision: int) -> dict | None:
     for event in reversed(proofs.get_events(get_db(), proof_id)):
         if event["kind"] == kind and event["data"].get("revision") == revision:
@@ -100,6 +118,7 @@ def _page(
         revision=revision,
         shown=shown,
         shown_sha256=proofs.page_content_sha256(shown),
+        other_views=_other_views(revision.design),
         state=state,
         decision=decision,
         error=error,

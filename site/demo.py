@@ -31,7 +31,7 @@ def seed_products(database: sqlite_utils.Database) -> Iterator[str]:
     from pathlib import Path
 
     from proofmark import products
-    from proofmark_renderer import photo_samples
+    from proofmark_renderer import photo_variants
 
     if not has_app_context() or not current_app.config.get("DEMO"):
         return
@@ -39,7 +39,8 @@ def seed_products(database: sqlite_utils.Database) -> Iterator[str]:
     if {"dog-tag", "tumbler", "maple-sign", "round-plaque"} <= have:
         return
     with tempfile.TemporaryDirectory() as tmp:
-        for folder in photo_samples.write(Path(tmp)):
+        # The photo samples with their added views (close-ups) and the dog tag's black variant.
+        for folder in photo_variants.write(Path(tmp)):
             if folder.name in have:
                 continue
             product_id, version = products.import_folder(database, folder, "demo")

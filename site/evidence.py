@@ -64,6 +64,7 @@ class ProofRecord:
     product_name: str = ""
     product_description: str = ""
     product_version: dict | None = None
+    variant: dict | None = None  # the variant (metal, colour) the proof is made in, if any
     image_problems: dict[str, str] = field(default_factory=dict)  # sha -> problem
     ledger: dict | None = None  # the approval's log entry, inclusion proof, signed head, timestamp
     moved_on: list[str] = field(default_factory=list)  # what happened after the approval
@@ -103,6 +104,7 @@ def _revision(row) -> dict:
     rev["fields"] = {str(k): str(v) for k, v in dict(design.get("fields", {})).items()}
     rev["product"] = design.get("product", "")
     rev["align"] = design.get("align", "center")
+    rev["variant"] = str(design.get("variant", "") or "")
     rev["font_name"] = font_name(rev.get("font") or design.get("font", ""))
     rev["display_text"] = design_text(rev["lines"], rev["fields"]) if design else rev.get("text", "")
     return rev
@@ -188,6 +190,12 @@ def load_record(db: sqlite_utils.Database, proof_id: int, app: Flask | None = No
         record.moved_on = _after_approval(approvals[-1], events)
     product = catalog.product(proof["product"])
     record.product_name = product.name if product else proof["product"]
+    shown = record.approved_revision or (revisions[-1] if revisions else None)
+    if shown and shown.get("variant"):
+        record.variant = {
+            "id": shown["variant"],
+            "name": catalog.variant_name(proof["product"], shown["variant"]),
+        }
     record.product_description = product.description if product else ""
     if product is not None and product.base_id:
         # A shop's own product: the exact published version and its photo (never rewritten).
@@ -293,6 +301,7 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
             "product": proof["product"],
             "product_name": record.product_name,
             **({"product_version": record.product_version} if record.product_version else {}),
+            **({"variant": record.variant} if record.variant else {}),
             "created_at_utc": proof["created_at"],
             "decided_at_utc": proof.get("decided_at"),
             "current_revision": proof["current_revision"],
@@ -698,6 +707,8 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         "Product",
         record.product_name + (f" — {record.product_description}" if record.product_description else ""),
     )
+    if record.variant:
+        row("Variant", f"{record.variant['name']} ({record.variant['id']})")
     if record.product_version:
         v = record.product_version
         row("Product version", f"{v['id']} version {v['version']}, photo SHA-256 {v['photo_sha256']}")

@@ -121,7 +121,9 @@ def production_set(db: sqlite_utils.Database, proof: proofs.Proof) -> Production
 
 def download_name(pset: ProductionSet, f: ProductionFile) -> str:
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in pset.proof.order_ref)[:60]
-    return f"{safe or pset.proof.public_id}-r{pset.revision}-{f.name}"
+    # The variant (metal, colour) is in the job's name: the workshop picks the blank by it.
+    variant = pset.meta.get("variant") or ""
+    return f"{safe or pset.proof.public_id}-r{pset.revision}{f'-{variant}' if variant else ''}-{f.name}"
 
 
 def record_sent(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 from flask import current_app
+from PIL import Image
 
 from proofmark import uploads
 from proofmark.db import transaction
@@ -64,6 +65,137 @@ def store_photo(data: bytes, *, name: str = "the photo") -> tuple[str, int, int]
         name=name,
     )
     return uploads.put(PHOTO_FOLDER, photo.data), photo.width, photo.height
+
+
+def store_layer(data: bytes, *, name: str = "the picture") -> str:
+    """A view's mask or light layer: the upload checks, kept as a greyscale PNG by SHA-256;
+    returns the draft's name for it ("<sha256>.png")."""
+    config = current_app.config
+    layer = uploads.clean_greyscale(
+        data,
+        max_bytes=int(config["PRODUCT_PHOTO_MAX_BYTES"]),
+        max_pixels=int(config["PRODUCT_PHOTO_MAX_PIXELS"]),
+        name=name,
+    )
+    return uploads.put(PHOTO_FOLDER, layer.data, suffix=".png") + ".png"
+
+
+def _checked_draft(data: dict) -> dict:
+    """The changed draft if it reads as a product; ProductError (naming the field) if not."""
+    try:
+        draft_product(data)
+    except (ProductFileError, catalog.CatalogError) as exc:
+        raise ProductError(str(exc).split(": ", 1)[-1]) from exc
+    return data
+
+
+def _slug(text: str, taken: set[str], fallback: str) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in text.strip().lower()).strip("-")[:40] or fallback
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    if slug in taken:
+        raise ProductError(f"There is already one called {slug!r}.")
+    return slug
+
+
+def add_view(
+    db: sqlite_utils.Database, data: dict, photo: tuple[str, int, int], name: str, actor: str
+) -> int:
+    """A new view from an uploaded photo: every area placed where it is on the first view,
+    scaled to the new photo (then moved by staff). Returns the new view's index."""
+    out = json.loads(json.dumps(data))
+    first = out["views"][0]
+    sha, w, h = photo
+    with Image.open(photo_path(first["sha256"])) as im:
+        w0, h0 = im.size
+    view_name = _slug(name, {v["name"] for v in out["views"]}, f"view-{len(out['views']) + 1}")
+    areas = {
+        area: spec | {"corners": [[round(x * w / w0, 1), round(y * h / h0, 1)] for x, y in spec["corners"]]}
+        for area, spec in first["areas"].items()
+    }
+    out["views"].append({"name": view_name, "photo": f"{sha}.jpg", "sha256": sha, "areas": areas})
+    # A variant shows the new view in the view's own photo until one is uploaded for it.
+    save_draft(db, _checked_draft(out), actor)
+    return len(out["views"]) - 1
+
+
+def remove_view(db: sqlite_utils.Database, data: dict, index: int, actor: str) -> None:
+    out = json.loads(json.dumps(data))
+    if index == 0 or not 0 < index < len(out["views"]):
+        raise ProductError("The first view is the proof's picture: it cannot be removed.")
+    out["views"].pop(index)
+    for variant in out.get("variants", []):
+        if len(variant.get("photos") or []) > index:
+            variant["photos"].pop(index)
+    save_draft(db, _checked_draft(out), actor)
+
+
+def set_layer(
+    db: sqlite_utils.Database, data: dict, index: int, kind: str, name: str | None, actor: str
+) -> None:
+    """Set (or with `name` None, remove) a view's mask or light layer."""
+    if kind not in ("mask", "light"):
+        raise ProductError(f"Unknown layer {kind!r}: a view has a mask and a light layer.")
+    out = json.loads(json.dumps(data))
+    if not 0 <= index < len(out["views"]):
+        raise ProductError(f"There is no view {index + 1}.")
+    view = out["views"][index]
+    if name is None:
+        view.pop(kind, None)
+    else:
+        with Image.open(stored_path(name)) as layer, Image.open(photo_path(view["sha256"])) as ph:
+            if layer.size != ph.size:
+                raise ProductError(
+                    f"view[{index}].{kind}: the picture is {layer.size[0]}x{layer.size[1]} px; it must be "
+                    f"the size of the view's photo, {ph.size[0]}x{ph.size[1]} px."
+                )
+        view[kind] = name
+    save_draft(db, _checked_draft(out), actor)
+
+
+def add_variant(db: sqlite_utils.Database, data: dict, name: str, actor: str) -> str:
+    out = json.loads(json.dumps(data))
+    variants = out.setdefault("variants", [])
+    if len(variants) >= 24:
+        raise ProductError("A product has at most 24 variants.")
+    if not name.strip():
+        raise ProductError("Give the variant a name, e.g. Black or Rose gold.")
+    vid = _slug(name, {v["id"] for v in variants}, f"variant-{len(variants) + 1}")
+    variants.append({"id": vid, "name": name.strip()[:80]})
+    save_draft(db, _checked_draft(out), actor)
+    return vid
+
+
+def remove_variant(db: sqlite_utils.Database, data: dict, vid: str, actor: str) -> None:
+    out = json.loads(json.dumps(data))
+    variants = [v for v in out.get("variants", []) if v["id"] != vid]
+    if len(variants) == len(out.get("variants", [])):
+        raise ProductError(f"There is no variant {vid!r}.")
+    if variants:
+        out["variants"] = variants
+    else:
+        out.pop("variants", None)
+    save_draft(db, _checked_draft(out), actor)
+
+
+def set_variant_photo(
+    db: sqlite_utils.Database, data: dict, vid: str, index: int, sha: str, actor: str
+) -> None:
+    """The variant's photo for view `index` (earlier views it has none for show the view's own)."""
+    out = json.loads(json.dumps(data))
+    variant = next((v for v in out.get("variants", []) if v["id"] == vid), None)
+    if variant is None:
+        raise ProductError(f"There is no variant {vid!r}.")
+    if not 0 <= index < len(out["views"]):
+        raise ProductError(f"There is no view {index + 1}.")
+    photos = list(variant.pop("photos", None) or ([variant.pop("photo")] if variant.get("photo") else []))
+    variant.pop("photo", None)
+    variant.pop("sha256", None)
+    while len(photos) <= index:
+        photos.append(out["views"][len(photos)]["photo"])
+    photos[index] = f"{sha}.jpg"
+    variant["photos"] = photos
+    save_draft(db, _checked_draft(out), actor)
 
 
 def new_draft(
@@ -163,11 +295,50 @@ def versions(db: sqlite_utils.Database, product_id: str) -> list[dict]:
     ]
 
 
+def draft_files(data: dict) -> list[str]:
+    """Every stored file a draft names: each view's photo, mask and light layer, and each
+    variant's photos ("<sha256>.jpg" / "<sha256>.png")."""
+    names = []
+    for view in data.get("views", []):
+        names += [view[k] for k in ("photo", "mask", "light") if view.get(k)]
+    for variant in data.get("variants", []):
+        names += list(variant.get("photos") or ([variant["photo"]] if variant.get("photo") else []))
+    return names
+
+
+def stored_path(name: str) -> Path:
+    """The stored file of a draft's file name "<sha256><suffix>"."""
+    return uploads.path_for(PHOTO_FOLDER, name[:64], suffix=name[64:] or ".jpg")
+
+
+def _draft_folder(data: dict) -> Path:
+    """One folder holding (as links) every file the draft names, so the renderer reads the
+    draft like a product folder; the files themselves stay where they are stored, by hash."""
+    names = sorted(set(draft_files(data)))
+    digest = hashlib.sha256("\n".join(names).encode()).hexdigest()[:20]
+    folder = uploads.path_for(PHOTO_FOLDER, "0" * 64).parent.parent / "drafts" / digest
+    if folder.is_dir():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".links-", dir=folder.parent))
+    for name in names:
+        try:
+            path = stored_path(name)
+        except ValueError:
+            continue  # not a stored file's name: the product check says which field
+        if path.is_file():
+            os.symlink(path, tmp / name)
+    try:
+        os.rename(tmp, folder)
+    except OSError:  # another request made it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
 def draft_product(data: dict) -> catalog.Product:
     """The draft as the renderer's Product (checked like a file; ProductFileError says where).
     Its id is "<id>@draft" so its previews never share a cache entry with a published version."""
-    view = data["views"][0]
-    folder = photo_path(view["sha256"]).parent
+    folder = _draft_folder(data)
     raw = data | {"id": f"{data['id']}@draft", "base_id": data["id"], "view": "photo", "_dir": str(folder)}
     product = catalog.Product.from_toml(raw, f"draft {data['id']}")
     known = {f.id for f in catalog.fonts()}
@@ -186,7 +357,7 @@ def publish(db: sqlite_utils.Database, product_id: str, actor: str) -> int:
         draft_product(data)
     except (ProductFileError, catalog.CatalogError) as exc:
         raise ProductError(f"Not published: {exc}") from exc
-    return write_version(db, data, {v["photo"]: photo_path(v["sha256"]) for v in data["views"]}, actor)
+    return write_version(db, data, {name: stored_path(name) for name in draft_files(data)}, actor)
 
 
 def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path], actor: str) -> int:
@@ -202,19 +373,34 @@ def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path]
             or 0
         ) + 1
         tmp = Path(tempfile.mkdtemp(prefix=".publish-", dir=root))
+
+        def copy(source: str, name: str) -> tuple[str, str]:
+            name += Path(source).suffix.lower() or ".jpg"
+            shutil.copyfile(photos[source], tmp / name)
+            return name, hashlib.sha256((tmp / name).read_bytes()).hexdigest()
+
         views = []
         for i, view in enumerate(data["views"]):
-            name = f"photo-{i + 1}{Path(view['photo']).suffix.lower() or '.jpg'}"
-            shutil.copyfile(photos[view["photo"]], tmp / name)
-            sha = hashlib.sha256((tmp / name).read_bytes()).hexdigest()
-            for key in ("mask", "light"):  # the view's other pictures, copied byte for byte
-                if view.get(key) and view[key] in photos:
-                    extra = f"{key}-{i + 1}{Path(view[key]).suffix.lower()}"
-                    shutil.copyfile(photos[view[key]], tmp / extra)
-                    view = view | {key: extra}
-            views.append(view | {"photo": name, "sha256": sha})
-        entry = {k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view")}
+            name, sha = copy(view["photo"], f"photo-{i + 1}")
+            extra = {}
+            for layer in ("mask", "light"):  # optional per-view pictures, copied beside the photo
+                if view.get(layer):
+                    extra[layer] = copy(view[layer], f"{layer}-{i + 1}")[0]
+            views.append(view | {"photo": name, "sha256": sha} | extra)
+        variants = []
+        for variant in data.get("variants", []):
+            files = variant.get("photos") or ([variant["photo"]] if variant.get("photo") else [])
+            copied = [copy(f, f"variant-{variant['id']}-{j + 1}") for j, f in enumerate(files)]
+            entry_v = {k: v for k, v in variant.items() if k not in ("photo", "photos", "sha256")}
+            if copied:
+                entry_v |= {"photos": [n for n, _ in copied], "sha256": [h for _, h in copied]}
+            variants.append(entry_v)
+        entry = {
+            k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view", "variants")
+        }
         entry |= {"view": "photo", "version": version, "views": views}
+        if variants:
+            entry["variants"] = variants
         text = productfiles.dump_toml({"product": entry})
         (tmp / productfiles.PRODUCT_FILE).write_text(text, encoding="utf-8")
         try:
@@ -247,19 +433,34 @@ def import_folder(db: sqlite_utils.Database, folder: Path, actor: str) -> tuple[
     raw, _product = productfiles.read(folder)
     data = {k: v for k, v in raw.items() if k not in ("version", "base_id", "view")}
     photos = {}
+
+    def stored(file: str) -> str:
+        sha = store_photo((folder / file).read_bytes(), name=str(folder / file))[0]
+        photos[f"{sha}.jpg"] = photo_path(sha)
+        return f"{sha}.jpg"
+
+    def stored_layer(file: str) -> str:
+        # A mask or light layer is kept as it is (greyscale PNG), by its SHA-256.
+        sha = uploads.put(PHOTO_FOLDER, (folder / file).read_bytes(), suffix=".png")
+        photos[f"{sha}.png"] = uploads.path_for(PHOTO_FOLDER, sha, suffix=".png")
+        return f"{sha}.png"
+
     views = []
     for view in raw["views"]:
-        stored = store_photo((folder / view["photo"]).read_bytes(), name=str(folder / view["photo"]))
-        for key in ("mask", "light"):  # checked by productfiles.read above (size, greyscale)
-            if view.get(key):
-                photos[view[key]] = folder / view[key]
-        photos[f"{stored[0]}.jpg"] = photo_path(stored[0])
-        views.append(view | {"photo": f"{stored[0]}.jpg", "sha256": stored[0]})
+        name = stored(view["photo"])
+        layers = {k: stored_layer(view[k]) for k in ("mask", "light") if view.get(k)}
+        views.append(view | {"photo": name, "sha256": name[:64]} | layers)
     data["views"] = views
-    # The draft (the editor's copy) keeps photos only: a mask or light layer lives in the
-    # published version's folder, which the editor cannot hold yet.
-    plain = [{k: v for k, v in view.items() if k not in ("mask", "light", "light_sha256")} for view in views]
-    save_draft(db, data | {"views": plain}, actor)
+    variants = []
+    for variant in raw.get("variants", []):
+        files = variant.get("photos") or ([variant["photo"]] if variant.get("photo") else [])
+        entry = {k: v for k, v in variant.items() if k not in ("photo", "photos", "sha256")}
+        if files:
+            entry["photos"] = [stored(f) for f in files]
+        variants.append(entry)
+    if variants:
+        data["variants"] = variants
+    save_draft(db, data, actor)
     return data["id"], write_version(db, data, photos, actor)
 
 
@@ -334,7 +535,11 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
         out["allowed_fonts"] = fonts
     default = str(form.get("default_font", out["default_font"]))
     out["default_font"] = default if default in out["allowed_fonts"] else out["allowed_fonts"][0]
-    area = out["views"][0]["areas"]["lines"]
+    index, area_id = editing_target(out, form)
+    area = out["views"][index]["areas"][area_id]
+    for i, variant in enumerate(out.get("variants", [])):
+        if f"variant_name_{i}" in form:
+            variant["name"] = str(form.get(f"variant_name_{i}", "")).strip()[:80] or variant["id"]
     mapping = str(form.get("mapping", area["mapping"]))
     if mapping not in MAPPINGS:
         errors.append(f"Mapping: unknown mapping {mapping!r}.")
@@ -349,7 +554,11 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
         corners.append(point)
     if all(None not in p for p in corners):
         area["corners"] = corners
-    if mapping == "cylinder":
+    if area_id != "lines":
+        # A named field's mapping: its region stays the product's.
+        if mapping == "cylinder" and form.get("radius_mm"):
+            area["radius_mm"] = _number(form, "radius_mm", float, errors, "cylinder radius")
+    elif mapping == "cylinder":
         radius = (
             _number(form, "radius_mm", float, errors, "cylinder radius") if form.get("radius_mm") else None
         )
@@ -376,7 +585,19 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
     return out, errors
 
 
-def draft_design(data: dict, sample: list[str]):
+def editing_target(data: dict, args) -> tuple[int, str]:
+    """Which view (index) and which of its areas the editor works on (`view`, `area`): the
+    first view's main lines unless asked for another that exists."""
+    raw = str(args.get("view", "0"))
+    index = int(raw) if raw.isdigit() and int(raw) < len(data["views"]) else 0
+    areas = data["views"][index]["areas"]
+    area_id = str(args.get("area", "lines"))
+    if area_id not in areas:
+        area_id = "lines" if "lines" in areas else next(iter(areas))
+    return index, area_id
+
+
+def draft_design(data: dict, sample: list[str], variant: str = ""):
     """The draft's sample design (registers the draft with the renderer in this process)."""
     from proofmark_renderer import Design
 
@@ -385,4 +606,5 @@ def draft_design(data: dict, sample: list[str]):
     lines = [line[:80] for line in sample if line][: product.max_lines] or [
         product.name[: product.max_chars_per_line]
     ]
-    return Design(product=product.id, font=product.default_font, lines=tuple(lines))
+    variant = variant if product.variant_spec(variant) else product.default_variant
+    return Design(product=product.id, font=product.default_font, lines=tuple(lines), variant=variant)

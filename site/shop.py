@@ -108,6 +108,10 @@ def verify():
         design=design.to_dict(),
         summary=design.text_summary(),
         product_name=product.name if product else None,
+        # The variant the shopper chose (metal, colour), by id and name; "" for none.
+        variant=design.variant,
+        variant_name=catalog.variant_name(design.product, design.variant),
+        design_name=catalog.design_name(design.product, design.variant),
         renderer_version=design_token.renderer_version,
         current_renderer_version=RENDERER_VERSION,
         content_key=design_token.content_key,

@@ -42,6 +42,51 @@ class CleanPhoto:
 
 def clean(upload: bytes, *, max_bytes: int, max_pixels: int, name: str = "the photo") -> CleanPhoto:
     """Check and re-encode one upload (see the module docstring); PhotoError says why not."""
+    image, upright = _checked(upload, max_bytes=max_bytes, max_pixels=max_pixels, name=name)
+    if upright.mode not in ("RGB", "L"):
+        background = Image.new("RGB", upright.size, "white")
+        rgba = upright.convert("RGBA")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        upright = background
+    out = io.BytesIO()
+    # No exif=, no icc_profile=, no comment: nothing from the original file is carried over.
+    upright.convert("RGB").save(out, "JPEG", quality=90, optimize=True)
+    return CleanPhoto(
+        data=out.getvalue(),
+        width=upright.width,
+        height=upright.height,
+        original_format=image.format,
+        original_sha256=hashlib.sha256(upload).hexdigest(),
+        original_bytes=len(upload),
+    )
+
+
+def clean_greyscale(
+    upload: bytes, *, max_bytes: int, max_pixels: int, name: str = "the picture"
+) -> CleanPhoto:
+    """The same checks as `clean`, kept as a greyscale PNG (a product view's mask or light
+    layer: exact values, no JPEG blur); transparency counts as black."""
+    image, upright = _checked(upload, max_bytes=max_bytes, max_pixels=max_pixels, name=name)
+    if upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info:
+        rgba = upright.convert("RGBA")
+        grey = Image.new("L", upright.size, 0)
+        grey.paste(rgba.convert("L"), mask=rgba.getchannel("A"))
+    else:
+        grey = upright.convert("L")
+    out = io.BytesIO()
+    grey.save(out, "PNG", optimize=True)
+    return CleanPhoto(
+        data=out.getvalue(),
+        width=grey.width,
+        height=grey.height,
+        original_format=image.format,
+        original_sha256=hashlib.sha256(upload).hexdigest(),
+        original_bytes=len(upload),
+    )
+
+
+def _checked(upload: bytes, *, max_bytes: int, max_pixels: int, name: str):
+    """The upload opened, checked and turned upright: (the image as read, the upright one)."""
     if not upload:
         raise PhotoError(f"{name} is empty.")
     if len(upload) > max_bytes:
@@ -73,22 +118,7 @@ def clean(upload: bytes, *, max_bytes: int, max_pixels: int, name: str = "the ph
         raise PhotoError(f"{name} is not a JPEG, PNG or WebP photo we can read ({exc}).") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise PhotoError(f"{name} could not be read: it is damaged or not a photo ({exc}).") from exc
-    if upright.mode not in ("RGB", "L"):
-        background = Image.new("RGB", upright.size, "white")
-        rgba = upright.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        upright = background
-    out = io.BytesIO()
-    # No exif=, no icc_profile=, no comment: nothing from the original file is carried over.
-    upright.convert("RGB").save(out, "JPEG", quality=90, optimize=True)
-    return CleanPhoto(
-        data=out.getvalue(),
-        width=upright.width,
-        height=upright.height,
-        original_format=image.format,
-        original_sha256=hashlib.sha256(upload).hexdigest(),
-        original_bytes=len(upload),
-    )
+    return image, upright
 
 
 def path_for(folder: str, sha256: str, app: Flask | None = None, suffix: str = ".jpg") -> Path:

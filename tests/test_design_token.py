@@ -25,7 +25,8 @@ def test_confirmation_view_spells_out_letters_dates_and_disclosure(client, app):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     # Large preview: the confirmation width.
-    design = Design("pendant-round", "dancing-script", ("Anna", "03/04/2025"))
+    # The pendant's first variant is the one shown and confirmed unless another is chosen.
+    design = Design("pendant-round", "dancing-script", ("Anna", "03/04/2025"), variant="sterling-silver")
     assert f"/preview/{design.content_key(1600, 'jpeg')}.jpg" in html
     # Letter by letter, numbered.
     assert re.findall(r'<span class="glyph" aria-hidden="true">(.*?)</span>', html)[:4] == [
@@ -81,7 +82,9 @@ def test_confirming_produces_a_token_with_what_was_shown_and_chosen(client, app)
     token = token_in(html)
     with app.test_request_context():
         confirmed = tokens.verify_design(token)
-    assert confirmed.design == Design("pendant-round", "dancing-script", ("Anna", "03/04/2025"))
+    assert confirmed.design == Design(
+        "pendant-round", "dancing-script", ("Anna", "03/04/2025"), variant="sterling-silver"
+    )
     assert confirmed.content_key == confirmed.design.content_key(1600, "jpeg")
     options = confirmed.options
     assert options["disclosure_version"] == app.config["DISCLOSURE_VERSION"]

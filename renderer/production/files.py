@@ -63,7 +63,11 @@ def metadata(design: Design, product: Product, font: Font, **ids) -> dict:
         **ids,
         "product": product.id,
         "product_version": product_version(product),
-        "finish": product.finish,
+        "finish": product.with_variant(design.variant).finish
+        if product.variant_spec(design.variant)
+        else product.finish,
+        # The variant the order is made in (a metal, a colour); "" for none.
+        "variant": design.variant,
         "font": font.id,
         "font_name": info["full_name"] or font.name,
         "font_version": info["version"],

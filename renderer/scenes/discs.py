@@ -33,6 +33,8 @@ from proofmark_renderer.substrates import blur
 
 def pendant(p: Product, width: int) -> Scene:
     w, h = frame(width)
+    # The variant's metal (catalog.Variant.colour: yellow or rose gold); sterling silver by default.
+    silver = np.array(p.tint, np.float32) if p.tint else substrates.SILVER
     r = p.width_mm / 2
     scale, (ox, oy) = fit(w, h, -1, -6.5, p.width_mm + 1, p.height_mm + 0.5)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -51,7 +53,7 @@ def pendant(p: Product, width: int) -> Scene:
         chain(draw, ss, (bx, by - rr * 0.9), (bx - 0.3 * w, -0.1 * h), 2.6 * scale, 0.45 * scale)
         chain(draw, ss, (bx, by - rr * 0.9), (bx + 0.3 * w, -0.1 * h), 2.6 * scale, 0.45 * scale)
 
-    wire_rgb, wire_a = metal_wire(w, h, bail, 0.6 * scale, substrates.SILVER)
+    wire_rgb, wire_a = metal_wire(w, h, bail, 0.6 * scale, silver)
     rgb = shadow(rgb, np.maximum(alpha, wire_a), 0.5 * scale, 0.8 * scale, 0.9 * scale, 0.42)
     rgb = over(rgb, wire_rgb, wire_a * (1 - alpha))
 
@@ -63,7 +65,7 @@ def pendant(p: Product, width: int) -> Scene:
     bev = np.clip((d - (rp - 0.9 * scale)) / (0.9 * scale), 0, 1)
     facing = (xx - cx) / d * LIGHT[0] + (yy - cy) / d * LIGHT[1]
     tone = tone * (1 - bev) + bev * (0.55 + 0.5 * facing) * (1.0 - 0.25 * bev)
-    metal = substrates.SILVER * np.clip(tone, 0, 1.3)[..., None]
+    metal = silver * np.clip(tone, 0, 1.3)[..., None]
     metal += np.clip(tone - 0.95, 0, 1)[..., None] * 0.5
     rgb = over(rgb, metal, alpha)
     rgb = over(
@@ -86,8 +88,8 @@ def pendant(p: Product, width: int) -> Scene:
         (ox, oy),
         surfaces,
         {},
-        cut_metal_layers(h, w, substrates.SILVER, 7, floor),
-        spark_of(substrates.SILVER),
+        cut_metal_layers(h, w, silver, 7, floor),
+        spark_of(silver),
     )
 
 

@@ -167,7 +167,8 @@ def shirt(p: Product, width: int) -> Scene:
     shade *= 0.82 + 0.18 * edge_distance(alpha, 10 * scale)
     knit = substrates.jersey(h, w, 55, period=max(2.0, 1.4 * scale))
     heather = substrates.fractal(h, w, 1.5, 57, 2)
-    base = np.array([0.15, 0.20, 0.30], np.float32)  # navy
+    # navy, or the variant's cloth colour (catalog.Variant.colour)
+    base = np.array(p.tint or (0.15, 0.20, 0.30), np.float32)
     cloth = base * (shade * (0.86 + 0.22 * knit) * (1 + 0.08 * heather))[..., None]
 
     # Light and cloth thickness: the edges roll over and catch the key light on the upper
@@ -288,7 +289,10 @@ def shirt(p: Product, width: int) -> Scene:
         int(oy + (region.y_mm + region.h_mm + margin) * scale),
     )
     surf = warp_surface(region, scale, margin + 4, inverse_mm, box)
-    ink = np.array([0.93, 0.90, 0.82], np.float32) * (shade * light * (0.80 + 0.26 * knit))[..., None]
+    ink = (
+        np.array(p.ink_tint or (0.93, 0.90, 0.82), np.float32)
+        * (shade * light * (0.80 + 0.26 * knit))[..., None]
+    )
     # How much ink each spot of cloth holds: full on the loops' tops, thinner in the valleys
     # and where the yarn is fuzzier; at preview sizes the loops are about a pixel, so the
     # weave shows as an uneven, slightly grainy print, not as a pattern.

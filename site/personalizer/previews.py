@@ -66,12 +66,20 @@ def decode_design(param: str) -> Design:
 
 
 def preview_url(
-    design: Design, width: int, fmt: str = "jpeg", external: bool = False, area: bool = False
+    design: Design,
+    width: int,
+    fmt: str = "jpeg",
+    external: bool = False,
+    area: bool = False,
+    view: int = 0,
 ) -> str:
     """`area` adds `area=1`: the same preview with the personalization areas outlined (its
-    own content key, so it is cached apart from the plain picture)."""
-    key = design.content_key(width, fmt, area)
+    own content key, so it is cached apart from the plain picture); `view` adds `v=<n>`, the
+    product's view n (0, the first, is the proof's and carries no argument)."""
+    key = design.content_key(width, fmt, area, view)
     extra = {"area": "1"} if area else {}
+    if view:
+        extra["v"] = str(int(view))
     return url_for(
         "previews.image",
         key=key,
@@ -81,6 +89,12 @@ def preview_url(
         _external=external,
         **extra,
     )
+
+
+def view_of(args) -> int | None:
+    """The product view a preview address asks for (`v`, default 0), or None if unreadable."""
+    raw = args.get("v") or "0"
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else None
 
 
 def wants_area(args) -> bool:
@@ -259,9 +273,9 @@ def _prune(max_bytes: int) -> tuple[int, int]:
     return removed, freed
 
 
-def get_image(design: Design, width: int, fmt: str, area: bool = False) -> Image:
+def get_image(design: Design, width: int, fmt: str, area: bool = False, view: int = 0) -> Image:
     """The preview for a design: from memory, from disk, or rendered now (and cached)."""
-    key = design.content_key(width, fmt, area)
+    key = design.content_key(width, fmt, area, view)
     limit = current_app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024
     image = _memory.get(key)
     if image is not None:
@@ -275,7 +289,7 @@ def get_image(design: Design, width: int, fmt: str, area: bool = False) -> Image
                 return image
             data = _read_disk(key, fmt)
             if data is None:
-                result = render(design, width=width, fmt=fmt, area=area)
+                result = render(design, width=width, fmt=fmt, area=area, view=view)
                 data = result.image
                 _disk_writer.submit(current_app._get_current_object(), key, fmt, data)
             image = Image(key, data, CONTENT_TYPES[fmt])
@@ -328,12 +342,15 @@ def image(key: str, ext: str):
     except PreviewAddressError as exc:
         return _not_a_preview(str(exc))
     area = wants_area(request.args)
-    if design.content_key(width, fmt, area) != key:
+    view = view_of(request.args)
+    if view is None:
+        return _not_a_preview("The view in the preview address (v) must be a small whole number.")
+    if design.content_key(width, fmt, area, view) != key:
         return _not_a_preview(
             "This preview address does not match its design: the key, the width, the format or "
             "the design was changed (or the renderer was updated; reload the page)."
         )
-    img = get_image(design, width, fmt, area)
+    img = get_image(design, width, fmt, area, view)
     if not img.data:
         return _not_a_preview("This design cannot be drawn.", status=422)
     response = Response(img.data, mimetype=img.content_type)
@@ -415,7 +432,8 @@ class CachedPreviewFastPath:
         except (ValueError, PreviewAddressError):
             return None  # Flask says what is wrong with it
         area = query.get("area", [""])[0] == "1"
-        if design.content_key(width, fmt, area) != key:
+        view = view_of({"v": query.get("v", [""])[0]})
+        if view is None or design.content_key(width, fmt, area, view) != key:
             return None
         headers = [*common, ("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
         return "200 OK", headers, image.data
@@ -449,7 +467,8 @@ def prepare_scenes(app: Flask, *, first: tuple[int, ...] = (), background: bool 
     from proofmark_renderer import catalog as renderer_catalog
     from proofmark_renderer import scene_cache, scenes
 
-    products = renderer_catalog.products()
+    # Each product as shoppers first see it: in its default variant (its own scene).
+    products = [p.with_variant(p.default_variant) for p in renderer_catalog.products()]
     scene_cache.prepare(products, first, scenes.scene)
     rest = [w for w in scene_widths(app) if w not in first]
 

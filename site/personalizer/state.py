@@ -94,6 +94,20 @@ class DateQuestion:
         return f"date-{self.slot}-{self.mention.start}"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One of the product's variants or views, as the personalizer offers it."""
+
+    value: str  # the form value: a variant's id, a view's index
+    label: str
+    selected: bool
+    swatch: str = ""  # a variant's colour as CSS, for its little sample
+
+
+class ChoiceError(ValueError):
+    """A variant or view the product does not have (the views answer 400 with this text)."""
+
+
 @dataclass
 class State:
     product: Product
@@ -103,6 +117,26 @@ class State:
     issues: list[Issue]
     editing: bool = True  # quiet about an empty design while the shopper is still typing
     form_problems: list[str] = field(default_factory=list)  # e.g. a value far too long
+    view: int = 0  # which of the product's views the preview shows (0: the proof's)
+
+    @property
+    def variants(self) -> list[Choice]:
+        return [
+            Choice(v.id, _(v.name), v.id == self.design.variant, _css(v.colour))
+            for v in self.product.variants
+        ]
+
+    @property
+    def views(self) -> list[Choice]:
+        names = self.product.view_names
+        if len(names) < 2:
+            return []
+        return [Choice(str(i), view_label(n), i == self.view) for i, n in enumerate(names)]
+
+    @property
+    def variant_name(self) -> str:
+        spec = self.product.variant_spec(self.design.variant)
+        return _(spec.name) if spec else ""
 
     @property
     def shown_issues(self) -> list[Issue]:
@@ -169,7 +203,47 @@ class State:
         args["font"] = self.design.font
         if self.design.align != "center":
             args["align"] = self.design.align
+        if self.design.variant:
+            args["variant"] = self.design.variant
         return args
+
+
+def view_label(name: str) -> str:
+    """A view's name as a tab says it: "close-up" -> "Close-up"."""
+    label = name.replace("_", " ")
+    return _(label[:1].upper() + label[1:])
+
+
+def _css(colour: tuple[float, ...]) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in colour) if len(colour) == 3 else ""
+
+
+def choices(product: Product, form: Mapping[str, str]) -> tuple[str, int]:
+    """The variant and the view a form asks for (the product's first of each when it names
+    none). One the product does not have raises ChoiceError naming it: never shown or made
+    as some other variant."""
+    variant = form.get("variant")
+    if not isinstance(variant, str) or not variant:
+        variant = product.default_variant
+    elif product.variant_spec(variant) is None:
+        have = ", ".join(v.id for v in product.variants)
+        raise ChoiceError(
+            _("%(product)s has no variant %(variant)s.", product=product.name, variant=quote(variant, 40))
+            + " "
+            + (_("It comes as: %(variants)s.", variants=have) if have else _("It comes in one version only."))
+        )
+    raw = form.get("view") or "0"
+    names = product.view_names
+    if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and int(raw) < len(names)):
+        raise ChoiceError(
+            _(
+                "%(product)s has no view %(view)s (it has %(count)d).",
+                product=product.name,
+                view=quote(str(raw), 20),
+                count=len(names),
+            )
+        )
+    return variant, int(raw)
 
 
 def where_label(inp: TextInput) -> str:
@@ -343,7 +417,10 @@ def state_from_form(product: Product, form: Mapping[str, str], *, editing: bool 
     while lines and not lines[-1]:
         lines.pop()
     fields = {inp.field: inp.value for inp in inputs if inp.field and inp.value}
-    design = Design(product=product.id, font=font_id, lines=tuple(lines), fields=fields, align=align)
+    variant, view = choices(product, form)
+    design = Design(
+        product=product.id, font=font_id, lines=tuple(lines), fields=fields, align=align, variant=variant
+    )
 
     # Nothing is laid out, measured or drawn for a form that cannot be made as sent.
     issues = [] if problems else list(validate(design))
@@ -371,6 +448,7 @@ def state_from_form(product: Product, form: Mapping[str, str], *, editing: bool 
         issues=issues,
         editing=editing,
         form_problems=problems,
+        view=view,
     )
 
 
@@ -383,7 +461,12 @@ def state_from_design(design: Design, *, editing: bool = False) -> State | None:
     form.update({f"field-{k}": v for k, v in design.fields})
     form["font"] = design.font
     form["align"] = design.align
-    return state_from_form(product, form, editing=editing)
+    if design.variant:
+        form["variant"] = design.variant
+    try:
+        return state_from_form(product, form, editing=editing)
+    except ChoiceError:
+        return None
 
 
 # --- confirming ----------------------------------------------------------------------------

@@ -118,8 +118,24 @@ def _shown_design(state: personalize.State) -> Design:
 
 def live_preview(state: personalize.State, external: bool = False, area: bool = False) -> str:
     return previews.preview_url(
-        _shown_design(state), current_app.config["PREVIEW_WIDTH"], "jpeg", external=external, area=area
+        _shown_design(state),
+        current_app.config["PREVIEW_WIDTH"],
+        "jpeg",
+        external=external,
+        area=area,
+        view=state.view,
     )
+
+
+def _state(product, form, ctx: Context, **kwargs) -> personalize.State:
+    """The state of a form, or a 400 page naming the variant or view the product lacks."""
+    try:
+        return personalize.state_from_form(product, form, **kwargs)
+    except personalize.ChoiceError as exc:
+        page = render_template(
+            f"{ctx.templates}/error.html", pz=ctx, title=_("No such choice"), message=str(exc)
+        )
+        abort(make_response(page, 400))
 
 
 def large_preview(state: personalize.State, external: bool = False, area: bool = False) -> str:
@@ -158,7 +174,7 @@ def personalize_page(product_id: str):
     ctx = context()
     product = _product_or_404(product_id, ctx)
     form = request.form if request.method == "POST" else request.args
-    state = personalize.state_from_form(product, form)
+    state = _state(product, form, ctx)
     template = "_personalizer_update.html" if request.htmx else f"{ctx.templates}/personalize.html"
     area = previews.wants_area(form)
     return _render(template, ctx, state=state, show_area=area, preview_src=live_preview(state, area=area))
@@ -170,7 +186,7 @@ def confirm(product_id: str):
     ctx = context()
     product = _product_or_404(product_id, ctx)
     form = request.form if request.method == "POST" else request.args
-    state = personalize.state_from_form(product, form, editing=False)
+    state = _state(product, form, ctx, editing=False)
     disclosure = i18n.disclosure()
     values = dict(
         state=state,

@@ -130,7 +130,15 @@ def _page_content(proof: Proof, revision: Revision, config) -> dict:
             "text": disclosure,
         },
         "statements": statements(config),
-    }
+    } | _variant(design)
+
+
+def _variant(design: Design) -> dict:
+    """The variant the proof is made in (metal, colour), only for a design that has one: the
+    content (and so the hash) of every other approval page stays exactly as it was."""
+    if not design.variant:
+        return {}
+    return {"variant": {"id": design.variant, "name": catalog.variant_name(design.product, design.variant)}}
 
 
 def page_content_sha256(shown: dict) -> str:

@@ -21,6 +21,7 @@ class DesignForm:
     lines: str = ""  # one engraved line per text line
     fields: dict = field(default_factory=dict)
     align: str = "center"
+    variant: str = ""  # the product's variant (metal, colour); its first when not chosen
     errors: list[str] = field(default_factory=list)
 
     @classmethod
@@ -31,6 +32,7 @@ class DesignForm:
             lines="\n".join(design.get("lines", [])),
             fields=dict(design.get("fields", {})),
             align=design.get("align", "center"),
+            variant=design.get("variant", ""),
         )
 
     @classmethod
@@ -41,6 +43,7 @@ class DesignForm:
             font=form.get("font", ""),
             lines=(form.get("lines") or "").replace("\r\n", "\n").replace("\r", "\n"),
             align=form.get("align") or "center",
+            variant=str(form.get("variant") or "")[:64],
         )
         if product is not None:
             values.fields = {f: form.get(f"field_{f}", "") for f in product.fields}
@@ -77,9 +80,16 @@ class DesignForm:
                     count=len(lines),
                 )
             )
+        variant = self.variant or product.default_variant
+        if product.variants and product.variant_spec(variant) is None:
+            choices = ", ".join(v.name for v in product.variants)
+            self.errors.append(f"{product.name} does not come in {variant!r}; choose one of: {choices}.")
+        elif variant and not product.variants:
+            self.errors.append(f"{product.name} comes in one version only; it has no variant {variant!r}.")
         if self.errors:
             return None
         return Design(
+            variant=variant,
             product=product.id,
             font=self.font,
             lines=tuple(lines),

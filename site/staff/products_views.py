@@ -64,17 +64,27 @@ def products_new():
     return redirect(url_for("staff.product_edit", product_id=product_id)), 303
 
 
-def _editor_values(data: dict, errors: list[str], sample: list[str]) -> dict:
-    view = data["views"][0]
-    area = view["areas"]["lines"]
+def _editor_values(data: dict, errors: list[str], sample: list[str], args=None) -> dict:
+    args = args if args is not None else request.values
+    index, area_id = products.editing_target(data, args)
+    view = data["views"][index]
+    area = view["areas"][area_id]
     photo = products.photo_path(view["sha256"])
     from PIL import Image
 
     with Image.open(photo) as im:
         size = im.size
+    variants = data.get("variants", [])
+    variant = str(args.get("variant", ""))
+    if variant not in {v["id"] for v in variants}:
+        variant = variants[0]["id"] if variants else ""
     return dict(
         p=data,
         area=area,
+        area_id=area_id,
+        view_index=index,
+        view=view,
+        variant=variant,
         photo_size=size,
         photo_url=url_for("staff.product_photo", sha256=view["sha256"]),
         errors=errors,
@@ -83,7 +93,7 @@ def _editor_values(data: dict, errors: list[str], sample: list[str]) -> dict:
         mappings=products.MAPPINGS,
         fonts=catalog.fonts(),
         versions=products.versions(get_db(), data["id"]),
-        preview_src=_preview_url(data, sample) if not errors else None,
+        preview_src=_preview_url(data, sample, index, variant) if not errors else None,
         corner_names={"tl": "top left", "tr": "top right", "br": "bottom right", "bl": "bottom left"},
     )
 
@@ -92,9 +102,13 @@ def _sample(form) -> list[str]:
     return [str(form.get(f"sample_{i}", ""))[:80] for i in (1, 2, 3)]
 
 
-def _preview_url(data: dict, sample: list[str]) -> str:
+def _preview_url(data: dict, sample: list[str], view: int = 0, variant: str = "") -> str:
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
     args = {f"sample_{i + 1}": s for i, s in enumerate(sample) if s}
+    if view:
+        args["view"] = str(view)
+    if variant:
+        args["variant"] = variant
     return url_for("staff.product_preview", product_id=data["id"], v=digest, **args)
 
 
@@ -123,10 +137,11 @@ def product_save(product_id: str):
 def product_preview(product_id: str):
     data = _draft_or_404(product_id)
     try:
-        design = products.draft_design(data, _sample(request.args))
+        design = products.draft_design(data, _sample(request.args), str(request.args.get("variant", "")))
     except Exception as exc:  # noqa: BLE001 - a draft that cannot be drawn says why
         abort(422, f"The draft cannot be drawn: {exc}")
-    result = render_design(design, PREVIEW_WIDTH, "jpeg")
+    index, _area = products.editing_target(data, request.args)
+    result = render_design(design, PREVIEW_WIDTH, "jpeg", view=index)
     return Response(result.image, mimetype=result.content_type, headers={"Cache-Control": "no-store"})
 
 
@@ -149,3 +164,93 @@ def product_photo(sha256: str):
     except (ValueError, storage.StoredImageMissing):
         abort(404, "There is no such product photo.")
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+# --- views, layers and variants (each its own small form beside the editor) --------------------
+
+
+def _back(product_id: str, **args):
+    return redirect(url_for("staff.product_edit", product_id=product_id, **args)), 303
+
+
+def _upload(field: str = "photo") -> bytes:
+    request.max_content_length = int(current_app.config["PRODUCT_PHOTO_MAX_BYTES"]) + 64 * 1024
+    upload = request.files.get(field)
+    return upload.read() if upload is not None else b""
+
+
+def _failed(product_id: str, message: str, **args):
+    """The editor again, with what was refused (400); nothing was changed."""
+    data = _draft_or_404(product_id)
+    values = _editor_values(data, [message], [], {k: str(v) for k, v in args.items()})
+    return render("staff/product_edit.html", **values), 400
+
+
+@bp.post("/products/<product_id>/views")
+def product_add_view(product_id: str):
+    """Add a view: upload its photo; the areas start where they are on the first view."""
+    data = _draft_or_404(product_id)
+    try:
+        photo = products.store_photo(_upload(), name="the view's photo")
+        index = products.add_view(get_db(), data, photo, str(request.form.get("name", "")), who().actor)
+    except (uploads.PhotoError, products.ProductError) as exc:
+        return _failed(product_id, f"View not added: {exc}")
+    flash("View added: drag its corners onto this photo.", "ok")
+    return _back(product_id, view=index)
+
+
+@bp.post("/products/<product_id>/views/<int:index>/remove")
+def product_remove_view(product_id: str, index: int):
+    data = _draft_or_404(product_id)
+    try:
+        products.remove_view(get_db(), data, index, who().actor)
+    except products.ProductError as exc:
+        return _failed(product_id, str(exc), view=index)
+    return _back(product_id)
+
+
+@bp.post("/products/<product_id>/views/<int:index>/mask", defaults={"kind": "mask"})
+@bp.post("/products/<product_id>/views/<int:index>/light", defaults={"kind": "light"})
+def product_view_layer(product_id: str, index: int, kind: str):
+    """A view's mask (white where something lies over the text) or light layer (a greyscale
+    picture of the photo's size), through the upload checks; `remove` takes it off."""
+    data = _draft_or_404(product_id)
+    try:
+        name = None if request.form.get("remove") else products.store_layer(_upload(kind), name=f"the {kind}")
+        products.set_layer(get_db(), data, index, kind, name, who().actor)
+    except (uploads.PhotoError, products.ProductError) as exc:
+        return _failed(product_id, f"{kind.capitalize()} not saved: {exc}", view=index)
+    return _back(product_id, view=index)
+
+
+@bp.post("/products/<product_id>/variants")
+def product_add_variant(product_id: str):
+    data = _draft_or_404(product_id)
+    try:
+        vid = products.add_variant(get_db(), data, str(request.form.get("name", "")), who().actor)
+    except products.ProductError as exc:
+        return _failed(product_id, f"Variant not added: {exc}")
+    return _back(product_id, variant=vid)
+
+
+@bp.post("/products/<product_id>/variants/<vid>/remove")
+def product_remove_variant(product_id: str, vid: str):
+    data = _draft_or_404(product_id)
+    try:
+        products.remove_variant(get_db(), data, vid, who().actor)
+    except products.ProductError as exc:
+        return _failed(product_id, str(exc))
+    return _back(product_id)
+
+
+@bp.post("/products/<product_id>/variants/<vid>/photo")
+def product_variant_photo(product_id: str, vid: str):
+    """The variant's photo for one view (the same shot: the same pixel size)."""
+    data = _draft_or_404(product_id)
+    index, _area = products.editing_target(data, request.form)
+    try:
+        photo = products.store_photo(_upload(), name="the variant's photo")
+        products.set_variant_photo(get_db(), data, vid, index, photo[0], who().actor)
+    except (uploads.PhotoError, products.ProductError) as exc:
+        return _failed(product_id, f"Photo not saved: {exc}", view=index, variant=vid)
+    return _back(product_id, view=index, variant=vid)

@@ -27,7 +27,7 @@
       fieldset.querySelectorAll("[data-field-of]").forEach(function (label) {
         var mine = label.getAttribute("data-field-of") === productSelect.value;
         label.hidden = !mine;
-        label.querySelectorAll("input").forEach(function (input) { input.disabled = !mine; });
+        label.querySelectorAll("input, select").forEach(function (input) { input.disabled = !mine; });
       });
     }
     productSelect.addEventListener("change", apply);
