@@ -1,7 +1,7 @@
 """Command line: render one design, benchmark, regenerate goldens, draw the contact sheet.
 
 python -m proofmark_renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
-python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15] [--widths 600,900,1000,1600,2400]
+python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15] [--no-photos] [--widths 600,900,1000,1600,2400]
 python -m proofmark_renderer bench-memory [--previews 10000] [--widths 600,900,1000,1200,1600]
 python -m proofmark_renderer proof-encode [--width 2400]
 python -m proofmark_renderer goldens [NAME.png ...]
@@ -60,7 +60,7 @@ def _bench(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         print(bench.widths_table(result), file=sys.stderr)
         return 0
-    result = bench.run(args.width, args.format, args.repeat)
+    result = bench.run(args.width, args.format, args.repeat, photos=not args.no_photos)
     print(json.dumps(result))
     print(bench.run_table(result), file=sys.stderr)
     return 0
@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--width", type=int, default=1200)
     b.add_argument("--format", default="jpeg", choices=["jpeg", "webp", "png"])
     b.add_argument("--repeat", type=int, default=15)
+    b.add_argument("--no-photos", action="store_true", help="only the built-in products")
     b.add_argument(
         "--widths",
         help="comma-separated widths: cold (scene built) and warm ms, scene MB and RSS per product and width",
