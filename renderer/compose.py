@@ -23,7 +23,7 @@ from proofmark_renderer import text as textmod
 from proofmark_renderer.layout import PlacedLine, Plan
 from proofmark_renderer.model import Design, Issue, RenderResult
 from proofmark_renderer.validation import check
-from proofmark_renderer.warp import MeshWarp
+from proofmark_renderer.warp import ColumnWarp, MeshWarp
 
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "png": "PNG"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "WEBP": "image/webp", "PNG": "image/png"}
@@ -215,7 +215,7 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
                 canvas = canvas.resize(size, Image.Resampling.BILINEAR)
             yield canvas, (x0, y0, x1, y1)
             continue
-        if isinstance(surf.warp, MeshWarp):
+        if isinstance(surf.warp, (MeshWarp, ColumnWarp)):
             bent = surf.warp.apply(canvas, (x0, x1), k, (y0, y1))
         else:
             if k < 1.0:

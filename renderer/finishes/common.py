@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
@@ -50,7 +52,12 @@ _SHADE = [min(255, max(0, (128 - v) * 2)) for v in range(256)]
 
 
 def scaled(im: Image.Image, factor: float) -> Image.Image:
-    return im.point([min(255, int(v * factor)) for v in range(256)])
+    return im.point(_scale_lut(factor))
+
+
+@lru_cache(maxsize=64)
+def _scale_lut(factor: float) -> tuple[int, ...]:
+    return tuple(min(255, int(v * factor)) for v in range(256))
 
 
 def wide_blur(mask: Image.Image, radius: float) -> Image.Image:

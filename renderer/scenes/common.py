@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from proofmark_renderer import catalog, substrates
 from proofmark_renderer.catalog import Product, Region
 from proofmark_renderer.substrates import blur
-from proofmark_renderer.warp import MeshWarp, Warp, build, build_strips
+from proofmark_renderer.warp import ColumnWarp, MeshWarp, Warp, build, build_columns
 
 ASPECT = 0.75  # height / width of every preview
 LIGHT = np.array([-0.62, -0.78], np.float32)  # towards the key light, image coordinates (x right, y down)
@@ -29,7 +29,7 @@ class Surface:
     cs: float  # canvas pixels per millimetre
     fx0: float  # millimetre coordinate at canvas x = 0
     fy0: float
-    warp: Warp | MeshWarp | None = None
+    warp: Warp | MeshWarp | ColumnWarp | None = None
 
 
 @dataclass(eq=False)
@@ -267,7 +267,7 @@ def warp_surface(
         x0, y0, x1, y1 = box
         vis = visible[y0:y1, x0:x1]
     if cylinder:
-        return Surface(cs, fx0, fy0, build_strips((cw, ch), box, inverse, 4, vis))
+        return Surface(cs, fx0, fy0, build_columns((cw, ch), box, inverse, vis))
     return Surface(cs, fx0, fy0, build((cw, ch), box, inverse, vis))
 
 
