@@ -231,31 +231,64 @@ def widths(widths: tuple[int, ...] = SITE_WIDTHS, fmt: str = "jpeg", repeat: int
     }
 
 
-def memory(previews: int = 10_000, widths: tuple[int, ...] = SITE_WIDTHS, fmt: str = "jpeg") -> dict:
+def memory(
+    previews: int = 10_000,
+    widths: tuple[int, ...] = SITE_WIDTHS,
+    fmt: str = "jpeg",
+    proofs: int = 0,
+    proof_width: int = 2400,
+    store_dir: str | None = None,
+) -> dict:
     """Render `previews` previews cycling every product and width (as a worker does under
-    mixed traffic) and report RSS along the way. The target: at most 500 MB at the end."""
+    mixed traffic) and report RSS along the way. With `proofs`, that many proof images are
+    drawn in between, spread evenly, as the site draws them (`proof_width` px, lossless PNG,
+    the picture kept for the email JPEG, which is made from it at 1200 px). Scenes are
+    stored in `store_dir` (a throwaway folder by default), as a worker stores them in the
+    instance folder, so a scene the budget dropped is loaded again, not rebuilt.
+    The target: at most 500 MB at the end."""
     from proofmark_renderer import scene_cache
 
     designs = [(d, w) for w in widths for ds in SAMPLES.values() for d in ds]
+    proof_designs = [d for ds in SAMPLES.values() for d in ds]
+    every = previews // proofs if proofs else 0
     samples = []
-    t0 = time.perf_counter()
     peak = 0.0
-    for i in range(previews):
-        design, width = designs[(i * 7919) % len(designs)]
-        render(design, width, fmt)
-        if i % 500 == 0 or i == previews - 1:
-            rss = rss_mb() or 0.0
-            peak = max(peak, rss)
-            samples.append({"previews": i + 1, "rss_mb": rss})
-    seconds = time.perf_counter() - t0
+    proof_ms: list[float] = []
+    previous_store = scene_cache.CACHE.store_dir
+    with tempfile.TemporaryDirectory() as tmp:
+        scene_cache.CACHE.store_dir = Path(store_dir or tmp)
+        scene_cache.CACHE.store_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        try:
+            for i in range(previews):
+                design, width = designs[(i * 7919) % len(designs)]
+                render(design, width, fmt)
+                if every and i % every == every - 1 and len(proof_ms) < proofs:
+                    p0 = time.perf_counter()
+                    _proof(proof_designs[len(proof_ms) % len(proof_designs)], proof_width)
+                    proof_ms.append((time.perf_counter() - p0) * 1000)
+                if i % 500 == 0 or i == previews - 1:
+                    rss = rss_mb() or 0.0
+                    peak = max(peak, rss)
+                    samples.append({"previews": i + 1, "proofs": len(proof_ms), "rss_mb": rss})
+        finally:
+            scene_cache.CACHE.store_dir = previous_store
+        seconds = time.perf_counter() - t0
+        cpu = time.process_time() - c0
     end = rss_mb()
     return {
         "previews": previews,
         "widths": list(widths),
+        "proofs": len(proof_ms),
+        "proof_width": proof_width,
+        "proof_median_ms": round(statistics.median(proof_ms), 1) if proof_ms else None,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "per_second": round(previews / seconds, 1),
         "load_average_1min": _load(),
         "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
+        "scene_budget_mb": round(scene_cache.CACHE.budget / 2**20),
         "rss_end_mb": end,
         "rss_peak_sampled_mb": peak,
         "target_mb": 500,
@@ -263,6 +296,15 @@ def memory(previews: int = 10_000, widths: tuple[int, ...] = SITE_WIDTHS, fmt: s
         "cache": scene_cache.CACHE.stats(),
         "samples": samples,
     }
+
+
+def _proof(design, width: int) -> None:
+    """One proof image as the site makes it: the PNG, and the email JPEG from the picture."""
+    result = render(design, width, "png", keep_picture=True)
+    picture = result.picture
+    if picture is not None:
+        small = picture.reduce(max(1, picture.width // 1200))
+        small.save(io.BytesIO(), "JPEG", quality=88, optimize=True, progressive=True)
 
 
 def proof_encode(width: int = 2400, repeat: int = 5) -> dict:

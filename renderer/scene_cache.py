@@ -182,12 +182,15 @@ class SceneCache:
                     self.loads += 1
                 self._scenes[key] = (built, size)
                 self.bytes += size
+                evicted = 0
                 while self.bytes > self.budget and len(self._scenes) > 1:
                     _, (_, freed) = self._scenes.popitem(last=False)
                     self.bytes -= freed
-                    self.evictions += 1
+                    evicted += 1
+                self.evictions += evicted
             flight.scene = built
-            if fresh:
+            if fresh or evicted:
+                # A build's temporaries, or a dropped scene: hand the freed heap back.
                 trim_allocator()
             return built
         except BaseException as exc:
