@@ -13,6 +13,7 @@ from PIL import Image, ImageDraw
 from proofmark_renderer import bench, catalog, scenes
 from proofmark_renderer.compose import (
     JPEG_OPTIONS,
+    _text_layers,
     design_seed,
     draw_design,
     encode,
@@ -23,6 +24,7 @@ from proofmark_renderer.compose import (
 )
 from proofmark_renderer.model import Design
 from proofmark_renderer.samples import SAMPLES
+from proofmark_renderer.scenes.common import LayerCrop
 from proofmark_renderer.validation import check
 from proofmark_renderer.warp import build_columns, build_strips
 
@@ -150,3 +152,30 @@ def test_bench_reports_preview_floor_ratio_cpu_and_load():
     assert "load_average_1min" in result and "load_average_before" in result
     table = bench.run_table(result)
     assert "floor cpu" in table and "load average" in table
+
+
+@pytest.mark.parametrize("product_id", list(SAMPLES))
+def test_the_longest_text_stays_where_the_layers_are_kept(product_id):
+    """The finish layers are kept only where text can land: the widest, tallest text any
+    font makes must stay inside (outside, the layer reads black)."""
+    product = catalog.product(product_id)
+    scene = scenes.scene(product, WIDTH)
+    kept = [layer for layer in scene.layers.values() if isinstance(layer, LayerCrop)]
+    fields = {f.id: "W" * f.max_chars for f in product.field_specs}
+    longest = ("W" * product.max_chars_per_line,) * product.max_lines
+    for font_id in product.allowed_fonts:
+        for lines in (longest, ("Wg" * (product.max_chars_per_line // 2),), ("j",)):
+            for size_mode in ("auto", "min"):
+                design = Design(product_id, font_id, lines, fields, size_mode=size_mode)
+                plan = check(design)[1]
+                if plan is None or not plan.lines:
+                    continue
+                for mask, box in _text_layers(scene, plan, catalog.font(font_id), design_seed(design)):
+                    ink = mask.getbbox()
+                    if ink is None:
+                        continue
+                    for layer in kept:
+                        ox, oy = layer.origin
+                        assert box[0] + ink[0] >= ox and box[1] + ink[1] >= oy, (font_id, lines)
+                        assert box[0] + ink[2] <= ox + layer.width, (font_id, lines)
+                        assert box[1] + ink[3] <= oy + layer.height, (font_id, lines)
