@@ -248,6 +248,7 @@ def memory(
     The target: at most 500 MB at the end."""
     from proofmark_renderer import scene_cache
 
+    allocator_tuned = scene_cache.tune_allocator()  # as the site's configure() does
     designs = [(d, w) for w in widths for ds in SAMPLES.values() for d in ds]
     proof_designs = [d for ds in SAMPLES.values() for d in ds]
     every = previews // proofs if proofs else 0
@@ -288,6 +289,8 @@ def memory(
         "per_second": round(previews / seconds, 1),
         "load_average_1min": _load(),
         "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
+        "mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")
+        or (scene_cache.MMAP_THRESHOLD if allocator_tuned else None),
         "scene_budget_mb": round(scene_cache.CACHE.budget / 2**20),
         "rss_end_mb": end,
         "rss_peak_sampled_mb": peak,
