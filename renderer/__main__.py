@@ -1,8 +1,8 @@
 """Command line: render one design, benchmark, regenerate goldens, draw the contact sheet.
 
 python -m proofmark_renderer render --product P --font F --line "..." [--line "..."] [--field rim="..."] -o out.jpg
-python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15] [--widths 600,900,1000,1600,2400]
-python -m proofmark_renderer bench-memory [--previews 10000] [--widths 600,900,1000,1200,1600]
+python -m proofmark_renderer bench [--width 1200] [--format jpeg] [--repeat 15] [--no-photos] [--widths 600,900,1000,1600,2400]
+python -m proofmark_renderer bench-memory [--previews 10000] [--widths 600,900,1000,1200,1600] [--proofs 200]
 python -m proofmark_renderer proof-encode [--width 2400]
 python -m proofmark_renderer goldens [NAME.png ...]
 python -m proofmark_renderer contact-sheet -o docs/contact-sheet.jpg
@@ -60,7 +60,7 @@ def _bench(args: argparse.Namespace) -> int:
         print(json.dumps(result))
         print(bench.widths_table(result), file=sys.stderr)
         return 0
-    result = bench.run(args.width, args.format, args.repeat)
+    result = bench.run(args.width, args.format, args.repeat, photos=not args.no_photos)
     print(json.dumps(result))
     print(bench.run_table(result), file=sys.stderr)
     return 0
@@ -70,11 +70,13 @@ def _bench_memory(args: argparse.Namespace) -> int:
     from proofmark_renderer import bench
 
     widths = tuple(int(w) for w in args.widths.split(","))
-    result = bench.memory(args.previews, widths)
+    result = bench.memory(args.previews, widths, proofs=args.proofs, store_dir=args.store)
     print(json.dumps(result))
     print(
-        f"{result['previews']} previews at {widths}: RSS {result['rss_end_mb']} MB at the end "
-        f"(target <= 500), {result['per_second']}/s, load average {result['load_average_1min']}",
+        f"{result['previews']} previews at {widths} and {result['proofs']} proofs at "
+        f"{result['proof_width']} px: RSS {result['rss_end_mb']} MB at the end, peak sampled "
+        f"{result['rss_peak_sampled_mb']} MB (target <= 500), {result['per_second']}/s, "
+        f"cache {result['cache']}, load average {result['load_average_1min']}",
         file=sys.stderr,
     )
     return 0 if result["meets_target"] else 1
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--width", type=int, default=1200)
     b.add_argument("--format", default="jpeg", choices=["jpeg", "webp", "png"])
     b.add_argument("--repeat", type=int, default=15)
+    b.add_argument("--no-photos", action="store_true", help="only the built-in products")
     b.add_argument(
         "--widths",
         help="comma-separated widths: cold (scene built) and warm ms, scene MB and RSS per product and width",
@@ -165,6 +168,10 @@ def main(argv: list[str] | None = None) -> int:
     bm = sub.add_parser("bench-memory", help="RSS after many previews cycling products and widths, as JSON")
     bm.add_argument("--previews", type=int, default=10_000)
     bm.add_argument("--widths", default="600,900,1000,1200,1600")
+    bm.add_argument(
+        "--proofs", type=int, default=0, help="also draw this many 2400-px proof images in between"
+    )
+    bm.add_argument("--store", help="folder for built scenes (default: a throwaway one)")
     bm.set_defaults(func=_bench_memory)
 
     pe = sub.add_parser("proof-encode", help="ms and KB of the proof image per lossless encoding, as JSON")

@@ -8,6 +8,7 @@ alone, in the same format and settings.
 from __future__ import annotations
 
 import io
+import math
 import os
 import platform
 import shutil
@@ -16,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from PIL import Image, features
+from PIL import Image, ImageDraw, features
 
 from proofmark_renderer import catalog, photo_samples
 from proofmark_renderer.compose import FORMATS, PROOF_PNG_OPTIONS, encode, encode_png, render
@@ -36,9 +37,15 @@ def _median_ms(fn, repeat: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+# Targets of issue 16 item 6, for a warm 1200-px JPEG preview.
+TARGET_MEDIAN_MS = 8.0
+TARGET_RATIO = 1.5
+
+
 def run(width: int = 1200, fmt: str = "jpeg", repeat: int = 15, photos: bool = True) -> dict:
     """Every built-in product, then (with `photos`) the three photo-based demo products,
     published into a throwaway instance folder (their photos are drawn first, untimed)."""
+    load_before = _load()
     products = _run(catalog.products(), SAMPLES, width, fmt, repeat)
     if photos:
         with tempfile.TemporaryDirectory() as tmp:
@@ -56,52 +63,89 @@ def run(width: int = 1200, fmt: str = "jpeg", repeat: int = 15, photos: bool = T
                 }
             finally:
                 catalog.configure(*previous)
-    return _report(products, width, fmt, repeat)
+    return _report(products, width, fmt, repeat, load_before)
+
+
+def _floor_draw(width: int, design) -> tuple[Image.Image, list]:
+    from proofmark_renderer import scenes
+    from proofmark_renderer import text as textmod
+    from proofmark_renderer.compose import _em_px
+    from proofmark_renderer.validation import check
+
+    product, font = catalog.product(design.product), catalog.font(design.font)
+    plan = check(design)[1]
+    scene = scenes.scene(product, width)
+    ops = []
+    for line in plan.lines if plan is not None and font is not None else ():
+        surf = scene.surfaces.get(line.field or "lines") or scene.flat()
+        x = (line.origin_x_mm - surf.fx0) * surf.cs
+        y = (line.baseline_mm - surf.fy0) * surf.cs
+        if surf.warp is not None:
+            x, y = x + surf.warp.box[0], y + surf.warp.box[1]
+        ops.append(((x, y), line.text, textmod.pil_font(font, _em_px(line, font, surf.cs))))
+    return scene.image, ops
+
+
+def plain_pillow(base: Image.Image, ops: list, pil_fmt: str) -> bytes:
+    """The floor: copy the picture, draw the text with ImageDraw, encode with the preview's settings."""
+    im = base.copy()
+    draw = ImageDraw.Draw(im)
+    for xy, text, face in ops:
+        draw.text(xy, text, font=face, fill=(40, 34, 30), anchor="ls")
+    return encode(im, pil_fmt)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 def _run(candidates, samples, width: int, fmt: str, repeat: int) -> dict[str, dict]:
+    """Per product: every sample design rendered `repeat` times, each render followed by the
+    plain-Pillow floor of the same design, so both see the same load."""
     pil_fmt = FORMATS[fmt]
     products: dict[str, dict] = {}
     for product in candidates:
         designs = samples.get(product.id) or ()
         if not designs:
             continue
+        floors = []
         for d in designs:
-            render(d, width, fmt)  # warm: scene, fonts, measurements
-
-        def one_round(designs=designs):
-            for d in designs:
+            render(d, width, fmt)  # warm: scene, fonts, measurements, the scene's JPEG rows
+            floors.append(_floor_draw(width, d))
+            plain_pillow(*floors[-1], pil_fmt)
+        wall, cpu, floor_wall, floor_cpu = [], [], [], []
+        for _ in range(repeat):
+            for d, (base, ops) in zip(designs, floors, strict=True):
+                t0, c0 = time.perf_counter(), time.process_time()
                 render(d, width, fmt)
-
-        render_ms, render_cpu = (t / len(designs) for t in _median_ms(one_round, repeat))
-        pictures = [Image.open(io.BytesIO(render(d, width, fmt).image)).convert("RGB") for d in designs]
-        for p in pictures:
-            p.load()
-
-        def encode_round(pictures=pictures):
-            for p in pictures:
-                encode(p, pil_fmt)
-
-        floor_ms, floor_cpu = (t / len(designs) for t in _median_ms(encode_round, repeat))
+                wall.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
+                t0, c0 = time.perf_counter(), time.process_time()
+                plain_pillow(base, ops, pil_fmt)
+                floor_wall.append((time.perf_counter() - t0) * 1000)
+                floor_cpu.append((time.process_time() - c0) * 1000)
+        median, floor = statistics.median(wall), statistics.median(floor_wall)
+        median_cpu, floor_cpu_median = statistics.median(cpu), statistics.median(floor_cpu)
         products[product.id] = {
             "finish": product.finish,
-            "median_ms": round(render_ms, 2),
-            "encode_floor_ms": round(floor_ms, 2),
-            "ratio": round(render_ms / floor_ms, 2) if floor_ms else None,
-            "cpu_ms": round(render_cpu, 2),
-            "encode_floor_cpu_ms": round(floor_cpu, 2),
+            "median_ms": round(median, 2),
+            "p95_ms": round(_p95(wall), 2),
+            "cpu_ms": round(median_cpu, 2),
+            "floor_ms": round(floor, 2),
+            "floor_cpu_ms": round(floor_cpu_median, 2),
+            "ratio": round(median / floor, 2) if floor else None,
+            "cpu_ratio": round(median_cpu / floor_cpu_median, 2) if floor_cpu_median else None,
             "designs": len(designs),
+            "samples": len(wall),
         }
     return products
 
 
-def _report(products: dict, width: int, fmt: str, repeat: int) -> dict:
-    worst = max((p["median_ms"] for p in products.values()), default=0.0)
-    worst_ratio = max((p["ratio"] or 0 for p in products.values()), default=0.0)
-    try:
-        load = round(os.getloadavg()[0], 2)
-    except OSError:
-        load = None
+def _report(products: dict, width: int, fmt: str, repeat: int, load_before: float | None = None) -> dict:
+    def worst(key: str) -> float:
+        return round(max((p[key] or 0 for p in products.values()), default=0.0), 2)
+
     return {
         "renderer_version": RENDERER_VERSION,
         "width": width,
@@ -110,12 +154,20 @@ def _report(products: dict, width: int, fmt: str, repeat: int) -> dict:
         "python": platform.python_version(),
         "raqm": bool(features.check("raqm")),
         "cpus": os.cpu_count(),
-        "load_average_1min": load,
+        "load_average_1min": _load(),
+        "load_average_before": load_before,
+        "floor": "plain Pillow: copy the scene's picture, ImageDraw.text each line at its size, "
+        "encode with the same settings (measured right after each render)",
         "products": products,
-        "max_median_ms": round(worst, 2),
-        "max_ratio": round(worst_ratio, 2),
-        "targets": {"median_ms": 15, "ratio": 3},
-        "meets_targets": worst <= 15 and worst_ratio <= 3,
+        "max_median_ms": worst("median_ms"),
+        "max_p95_ms": worst("p95_ms"),
+        "max_cpu_ms": worst("cpu_ms"),
+        "max_ratio": worst("ratio"),
+        "max_cpu_ratio": worst("cpu_ratio"),
+        "targets": {"median_ms": TARGET_MEDIAN_MS, "ratio": TARGET_RATIO},
+        # Wall clock counts other processes' turns on a loaded machine; CPU time does not.
+        "meets_targets_wall": worst("median_ms") <= TARGET_MEDIAN_MS and worst("ratio") <= TARGET_RATIO,
+        "meets_targets_cpu": worst("cpu_ms") <= TARGET_MEDIAN_MS and worst("cpu_ratio") <= TARGET_RATIO,
     }
 
 
@@ -179,31 +231,67 @@ def widths(widths: tuple[int, ...] = SITE_WIDTHS, fmt: str = "jpeg", repeat: int
     }
 
 
-def memory(previews: int = 10_000, widths: tuple[int, ...] = SITE_WIDTHS, fmt: str = "jpeg") -> dict:
+def memory(
+    previews: int = 10_000,
+    widths: tuple[int, ...] = SITE_WIDTHS,
+    fmt: str = "jpeg",
+    proofs: int = 0,
+    proof_width: int = 2400,
+    store_dir: str | None = None,
+) -> dict:
     """Render `previews` previews cycling every product and width (as a worker does under
-    mixed traffic) and report RSS along the way. The target: at most 500 MB at the end."""
+    mixed traffic) and report RSS along the way. With `proofs`, that many proof images are
+    drawn in between, spread evenly, as the site draws them (`proof_width` px, lossless PNG,
+    the picture kept for the email JPEG, which is made from it at 1200 px). Scenes are
+    stored in `store_dir` (a throwaway folder by default), as a worker stores them in the
+    instance folder, so a scene the budget dropped is loaded again, not rebuilt.
+    The target: at most 500 MB at the end."""
     from proofmark_renderer import scene_cache
 
+    allocator_tuned = scene_cache.tune_allocator()  # as the site's configure() does
     designs = [(d, w) for w in widths for ds in SAMPLES.values() for d in ds]
+    proof_designs = [d for ds in SAMPLES.values() for d in ds]
+    every = previews // proofs if proofs else 0
     samples = []
-    t0 = time.perf_counter()
     peak = 0.0
-    for i in range(previews):
-        design, width = designs[(i * 7919) % len(designs)]
-        render(design, width, fmt)
-        if i % 500 == 0 or i == previews - 1:
-            rss = rss_mb() or 0.0
-            peak = max(peak, rss)
-            samples.append({"previews": i + 1, "rss_mb": rss})
-    seconds = time.perf_counter() - t0
+    proof_ms: list[float] = []
+    previous_store = scene_cache.CACHE.store_dir
+    with tempfile.TemporaryDirectory() as tmp:
+        scene_cache.CACHE.store_dir = Path(store_dir or tmp)
+        scene_cache.CACHE.store_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        try:
+            for i in range(previews):
+                design, width = designs[(i * 7919) % len(designs)]
+                render(design, width, fmt)
+                if every and i % every == every - 1 and len(proof_ms) < proofs:
+                    p0 = time.perf_counter()
+                    _proof(proof_designs[len(proof_ms) % len(proof_designs)], proof_width)
+                    proof_ms.append((time.perf_counter() - p0) * 1000)
+                if i % 500 == 0 or i == previews - 1:
+                    rss = rss_mb() or 0.0
+                    peak = max(peak, rss)
+                    samples.append({"previews": i + 1, "proofs": len(proof_ms), "rss_mb": rss})
+        finally:
+            scene_cache.CACHE.store_dir = previous_store
+        seconds = time.perf_counter() - t0
+        cpu = time.process_time() - c0
     end = rss_mb()
     return {
         "previews": previews,
         "widths": list(widths),
+        "proofs": len(proof_ms),
+        "proof_width": proof_width,
+        "proof_median_ms": round(statistics.median(proof_ms), 1) if proof_ms else None,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "per_second": round(previews / seconds, 1),
         "load_average_1min": _load(),
         "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
+        "mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")
+        or (scene_cache.MMAP_THRESHOLD if allocator_tuned else None),
+        "scene_budget_mb": round(scene_cache.CACHE.budget / 2**20),
         "rss_end_mb": end,
         "rss_peak_sampled_mb": peak,
         "target_mb": 500,
@@ -211,6 +299,15 @@ def memory(previews: int = 10_000, widths: tuple[int, ...] = SITE_WIDTHS, fmt: s
         "cache": scene_cache.CACHE.stats(),
         "samples": samples,
     }
+
+
+def _proof(design, width: int) -> None:
+    """One proof image as the site makes it: the PNG, and the email JPEG from the picture."""
+    result = render(design, width, "png", keep_picture=True)
+    picture = result.picture
+    if picture is not None:
+        small = picture.reduce(max(1, picture.width // 1200))
+        small.save(io.BytesIO(), "JPEG", quality=88, optimize=True, progressive=True)
 
 
 def proof_encode(width: int = 2400, repeat: int = 5) -> dict:
@@ -272,11 +369,40 @@ def _table(headers: list[str], rows: list[list]) -> str:
 
 def run_table(result: dict) -> str:
     rows = [
-        [pid, p["finish"], p["median_ms"], p["encode_floor_ms"], p["ratio"], p["cpu_ms"]]
+        [
+            pid,
+            p["finish"],
+            p["median_ms"],
+            p["p95_ms"],
+            p["floor_ms"],
+            p["ratio"],
+            p["cpu_ms"],
+            p["floor_cpu_ms"],
+            p["cpu_ratio"],
+        ]
         for pid, p in result["products"].items()
     ]
-    head = f"{result['width']} px {result['format']}, load average {result['load_average_1min']}"
-    return head + "\n" + _table(["product", "finish", "median ms", "floor ms", "ratio", "cpu ms"], rows)
+    head = (
+        f"{result['width']} px {result['format']}, load average {result['load_average_before']} before, "
+        f"{result['load_average_1min']} after; targets: median <= {TARGET_MEDIAN_MS} ms and <= "
+        f"{TARGET_RATIO}x the plain-Pillow floor (judge by CPU on a loaded machine)"
+    )
+    headers = [
+        "product",
+        "finish",
+        "median ms",
+        "p95 ms",
+        "floor ms",
+        "ratio",
+        "cpu ms",
+        "floor cpu",
+        "cpu ratio",
+    ]
+    foot = (
+        f"wall: {'met' if result['meets_targets_wall'] else 'NOT met'}; "
+        f"cpu: {'met' if result['meets_targets_cpu'] else 'NOT met'}"
+    )
+    return head + "\n" + _table(headers, rows) + "\n" + foot
 
 
 def widths_table(result: dict) -> str:

@@ -6,8 +6,12 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import struct
+import threading
+import weakref
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +23,7 @@ from proofmark_renderer import text as textmod
 from proofmark_renderer.layout import PlacedLine, Plan
 from proofmark_renderer.model import Design, Issue, RenderResult
 from proofmark_renderer.validation import check
-from proofmark_renderer.warp import MeshWarp
+from proofmark_renderer.warp import ColumnWarp, MeshWarp
 
 FORMATS = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP", "png": "PNG"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "WEBP": "image/webp", "PNG": "image/png"}
@@ -27,12 +31,15 @@ MIN_WIDTH, MAX_WIDTH = 64, 4096
 RASTER_EM_CAP = 100.0  # px
 
 
+# Full-resolution colour (4:4:4): thin gold, navy or charred strokes would bleed with the
+# usual halved chroma, and the letters are what the shopper checks.
+JPEG_OPTIONS = {"quality": 86, "subsampling": 0}
+
+
 def encode(image: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     if fmt == "JPEG":
-        # Full-resolution colour (4:4:4): thin gold, navy or charred strokes would bleed
-        # with the usual halved chroma, and the letters are what the shopper checks.
-        image.save(buf, "JPEG", quality=86, subsampling=0)
+        image.save(buf, "JPEG", **JPEG_OPTIONS)
     elif fmt == "WEBP":
         image.save(buf, "WEBP", quality=82, method=0)
     else:
@@ -208,7 +215,7 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
                 canvas = canvas.resize(size, Image.Resampling.BILINEAR)
             yield canvas, (x0, y0, x1, y1)
             continue
-        if isinstance(surf.warp, MeshWarp):
+        if isinstance(surf.warp, (MeshWarp, ColumnWarp)):
             bent = surf.warp.apply(canvas, (x0, x1), k, (y0, y1))
         else:
             if k < 1.0:
@@ -231,15 +238,98 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
         yield bent.crop((box[0] - bx0, box[1] - by0, box[2] - bx0, box[3] - by0)), box
 
 
-def draw_design(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int) -> Image.Image:
+def design_patches(
+    scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int
+) -> list[tuple[Image.Image, tuple[int, int, int, int]]]:
+    """The picture's pixels around the text, finished, each with its box."""
     apply = finishes.for_finish(scene.product.finish)
-    out = scene.image.copy()
+    patches = []
     for mask, box in _text_layers(scene, plan, font, seed):
         made = apply(scene, box, mask, seed)
         if "light" in scene.layers:  # a photo view's light layer, over the text after the finish
             made = scenes.photo.relight(scene, box, mask, made)
-        out.paste(made, box[:2])
+        patches.append((made, box))
+    return patches
+
+
+def draw_design(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int) -> Image.Image:
+    out = scene.image.copy()
+    for patch, box in design_patches(scene, plan, font, seed):
+        out.paste(patch, box[:2])
     return out
+
+
+# --- JPEG previews: only the rows with text are encoded ----------------------------------
+#
+# A preview is the scene's picture with text in a band of it. The scene's picture is
+# encoded once (per scene) as a baseline JPEG with a restart marker after every row of
+# 8 x 8 blocks: each such row is then coded on its own (the DC prediction starts afresh),
+# so a preview is the scene's rows above the text, the text's rows encoded now with the
+# same tables, and the scene's rows below. The bytes are exactly those of encoding the
+# whole picture with the same settings (tests/renderer/test_jpeg_rows.py), and its pixels
+# those of the plain JPEG_OPTIONS encode; the markers add about 2 bytes per row.
+JPEG_ROW = 8  # pixel rows per block row at 4:4:4
+_RST = re.compile(rb"\xff[\xd0-\xd7]")
+
+
+@dataclass(frozen=True)
+class JpegRows:
+    head: bytes  # SOI .. the scan header
+    rows: tuple[bytes, ...]  # entropy-coded data of each block row, without markers
+
+
+def jpeg_rows(image: Image.Image) -> JpegRows:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", restart_marker_rows=1, **JPEG_OPTIONS)
+    data = buf.getvalue()
+    sos = data.index(b"\xff\xda")
+    start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
+    end = data.rindex(b"\xff\xd9")
+    # In entropy-coded data a 0xFF byte is always followed by 0x00 (stuffing) or a marker.
+    return JpegRows(data[:start], tuple(_RST.split(data[start:end])))
+
+
+def join_jpeg(head: bytes, rows: list[bytes] | tuple[bytes, ...]) -> bytes:
+    parts = [head]
+    for i, row in enumerate(rows):
+        if i:
+            parts.append(bytes((0xFF, 0xD0 + (i - 1) % 8)))
+        parts.append(row)
+    parts.append(b"\xff\xd9")
+    return b"".join(parts)
+
+
+_scene_jpegs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_scene_jpegs_lock = threading.Lock()
+
+
+def scene_jpeg(scene: scenes.Scene) -> JpegRows:
+    """The scene's picture as JPEG rows, made on first use and kept while the scene is cached."""
+    with _scene_jpegs_lock:
+        rows = _scene_jpegs.get(scene)
+    if rows is None:
+        rows = jpeg_rows(scene.image)
+        with _scene_jpegs_lock:
+            _scene_jpegs[scene] = rows
+    return rows
+
+
+def encode_on_scene(
+    scene: scenes.Scene, patches: list[tuple[Image.Image, tuple[int, int, int, int]]]
+) -> bytes:
+    """The JPEG of the scene's picture with `patches` pasted in, encoding only their rows."""
+    base = scene_jpeg(scene)
+    if not patches:
+        return join_jpeg(base.head, base.rows)
+    w, h = scene.size
+    r0 = max(0, min(box[1] for _, box in patches)) // JPEG_ROW
+    r1 = min(len(base.rows), -(-max(box[3] for _, box in patches) // JPEG_ROW))
+    top = r0 * JPEG_ROW
+    band = scene.image.crop((0, top, w, min(h, r1 * JPEG_ROW)))
+    for patch, box in patches:
+        band.paste(patch, (box[0], box[1] - top))
+    middle = jpeg_rows(band).rows
+    return join_jpeg(base.head, base.rows[:r0] + middle + base.rows[r1:])
 
 
 def warm(widths: tuple[int, ...] = (1200,)) -> None:
@@ -299,6 +389,7 @@ def render(
         px = min(max(px, MIN_WIDTH), MAX_WIDTH)
 
     layout = None
+    data = None
     try:
         checked, plan = check(design)
         issues += checked
@@ -322,12 +413,21 @@ def render(
             scene = scenes.scene(product, px)
             image = scene.image
             font = catalog.font(design.font)
+            patches = []
             if plan is not None and font is not None and textmod.raqm_available():
                 layout = plan.layout
                 if plan.lines:
-                    image = draw_design(scene, plan, font, design_seed(design))
-            if area:
-                image = areas.outline_areas(scene, image)
+                    patches = design_patches(scene, plan, font, design_seed(design))
+            if pil_fmt == "JPEG" and not area and not keep_picture:
+                # The common case, a shopper's preview: encode only the rows with text.
+                data = encode_on_scene(scene, patches)
+            else:
+                if patches:
+                    image = image.copy()
+                    for patch, box in patches:
+                        image.paste(patch, box[:2])
+                if area:
+                    image = areas.outline_areas(scene, image)
     except Exception as exc:  # noqa: BLE001 - the site shows a picture and a reason, never a traceback
         issues.append(
             Issue(
@@ -338,7 +438,9 @@ def render(
             )
         )
         image = placeholder(px, "Preview unavailable")
-    data = encode(image, pil_fmt)
+        data = None
+    if data is None:
+        data = encode(image, pil_fmt)
     return RenderResult(
         image=data,
         content_type=CONTENT_TYPES[pil_fmt],

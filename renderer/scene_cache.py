@@ -124,6 +124,25 @@ def trim_allocator() -> bool:
     return True
 
 
+# Allocations of at least this many bytes get their own mapping, returned to the system when
+# freed. glibc raises its threshold (up to 32 MB) each time such a block is freed, after which a
+# proof's 13 MB picture and its encoder's buffers come from the heap and stay in the worker's
+# RSS; a fixed threshold stops that (bench-memory: see README).
+MMAP_THRESHOLD = 1 << 20
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def tune_allocator() -> bool:
+    """Fix glibc's mmap threshold (MMAP_THRESHOLD) unless MALLOC_MMAP_THRESHOLD_ is set.
+    False where there is no glibc."""
+    trim_allocator()
+    if not _libc or not hasattr(_libc, "mallopt"):
+        return False
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return True
+    return bool(_libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
 class _Flight:
     __slots__ = ("done", "scene", "error")
 
@@ -182,12 +201,15 @@ class SceneCache:
                     self.loads += 1
                 self._scenes[key] = (built, size)
                 self.bytes += size
+                evicted = 0
                 while self.bytes > self.budget and len(self._scenes) > 1:
                     _, (_, freed) = self._scenes.popitem(last=False)
                     self.bytes -= freed
-                    self.evictions += 1
+                    evicted += 1
+                self.evictions += evicted
             flight.scene = built
-            if fresh:
+            if fresh or evicted:
+                # A build's temporaries, or a dropped scene: hand the freed heap back.
                 trim_allocator()
             return built
         except BaseException as exc:
@@ -267,7 +289,9 @@ CACHE = SceneCache(_budget_from_env())
 
 def configure(budget_mb: float | None = None, store_dir: str | Path | None = None) -> None:
     """Set the budget (the site passes SCENE_CACHE_MB; scenes past it are dropped at the next
-    build) and the folder where built scenes are kept (the site passes instance/scenes)."""
+    build) and the folder where built scenes are kept (the site passes instance/scenes).
+    Also fixes the allocator's mmap threshold (tune_allocator)."""
+    tune_allocator()
     if budget_mb is not None:
         CACHE.budget = int(max(budget_mb, 1) * 1024 * 1024)
     if store_dir is not None:

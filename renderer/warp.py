@@ -200,3 +200,115 @@ def build_strips(
     if visible is not None:
         vis = Image.fromarray((np.clip(visible, 0, 1) * 255 + 0.5).astype(np.uint8))
     return MeshWarp(canvas_size, box, tuple(quads), np.array(lo, np.float32), np.array(hi, np.float32), vis)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnWarp:
+    """A cylinder seen from the side (a mug, the inside of a ring): each output column reads
+    one column of the canvas (at `u`), and down the column the canvas row moves linearly
+    (`v_top` at the box's first row, `v_step` per row). Applied with numpy on the text's
+    columns and rows only: exact per column, and a few array passes instead of one Pillow
+    transform per strip."""
+
+    canvas_size: tuple[int, int]
+    box: tuple[int, int, int, int]
+    u: np.ndarray  # float32 per box column: canvas x (continuous, pixel i spans i..i+1)
+    v_top: np.ndarray  # float32 per box column: canvas y at the first row's centre
+    v_step: np.ndarray  # float32 per box column: canvas y per output row
+    ok: np.ndarray  # bool per box column: the column shows the canvas at all
+    visible: np.ndarray | None = None  # uint8 over the box: what is not hidden
+
+    def apply(
+        self,
+        canvas: Image.Image,
+        x_range: tuple[float, float] | None = None,
+        canvas_scale: float = 1.0,
+        y_range: tuple[float, float] | None = None,
+    ) -> Image.Image:
+        """As MeshWarp.apply: `canvas_scale` < 1 when the text was rasterised smaller; the
+        ranges (canvas pixels at full scale) say where the text is."""
+        x0, y0, x1, y1 = self.box
+        width, height = x1 - x0, y1 - y0
+        out = np.zeros((height, width), np.uint8)
+        take = self.ok
+        if x_range is not None:
+            take = take & (self.u >= x_range[0] - 2) & (self.u <= x_range[1] + 2)
+        cols = np.flatnonzero(take)
+        if not len(cols):
+            return Image.fromarray(out)
+        c0, c1 = int(cols[0]), int(cols[-1]) + 1
+        k = canvas_scale
+        src = np.asarray(canvas, np.float32)
+        ch, cw = src.shape
+        vt, dv = self.v_top[c0:c1], self.v_step[c0:c1]
+        j0, j1 = 0, height
+        if y_range is not None and bool(np.all(dv > 0)):
+            j0 = max(0, int(np.floor(np.min((y_range[0] - 2 - vt) / dv))))
+            j1 = min(height, int(np.ceil(np.max((y_range[1] + 2 - vt) / dv))) + 1)
+        if j1 <= j0:
+            return Image.fromarray(out)
+        n = c1 - c0
+        # Across: each column's canvas column, interpolated between its two neighbours, in a
+        # copy with a zero row above and below (reads past the canvas give 0).
+        uu = self.u[c0:c1] * k - 0.5
+        iu = np.floor(uu)
+        fu = (uu - iu).astype(np.float32)
+        iu = iu.astype(np.intp)
+        inside = (iu >= -1) & (iu < cw)
+        left = np.clip(iu, 0, cw - 1)
+        right = np.clip(iu + 1, 0, cw - 1)
+        columns = np.zeros((ch + 3, n), np.float32)
+        columns[1 : ch + 1] = src[:, left] * np.where(iu >= 0, 1 - fu, 0) + src[:, right] * np.where(
+            iu + 1 < cw, fu, 0
+        )
+        columns *= inside
+        # Down: row j of column c reads the canvas at v_top + j * v_step (one flat gather).
+        rows = np.arange(j0, j1, dtype=np.float32)[:, None]
+        vv = (vt * k - 0.5 + 1)[None, :] + (dv * k)[None, :] * rows  # +1: the zero row above
+        np.clip(vv, 0, ch + 1, out=vv)
+        iv = vv.astype(np.int32)  # floor: vv >= 0
+        fv = vv - iv
+        index = iv * np.int32(n) + np.arange(n, dtype=np.int32)[None, :]
+        flat = columns.ravel()
+        top = flat.take(index)
+        block = top + (flat.take(index + n) - top) * fv
+        block *= self.ok[None, c0:c1]
+        if self.visible is not None:
+            block *= self.visible[j0:j1, c0:c1]
+            block *= np.float32(1 / 255)
+        block += 0.5
+        np.clip(block, 0, 255, out=block)
+        out[j0:j1, c0:c1] = block
+        return Image.fromarray(out)
+
+
+def build_columns(
+    canvas_size: tuple[int, int],
+    box: tuple[int, int, int, int],
+    inverse: Inverse,
+    visible: np.ndarray | None = None,
+) -> ColumnWarp:
+    """For maps where each output column reads along one canvas column, linearly in y.
+    `inverse` maps output pixel coordinates (x, y) (the pixel's centre is x + 0.5) to canvas
+    coordinates; evaluated along the box's first and last rows."""
+    x0, y0, x1, y1 = box
+    # Read half a pixel right of and below each centre, as the strips of Pillow's MESH
+    # transform did before (build_strips), so the pictures stay as they were.
+    xs = np.arange(x0, x1, dtype=np.float64) + 0.5
+    ut, vt, okt = inverse(xs, np.full_like(xs, y0 + 0.5))
+    ub, vb, okb = inverse(xs, np.full_like(xs, y1 - 0.5))
+    cw, _ = canvas_size
+    rows = max(1, y1 - 1 - y0)
+    ok = okt & okb & (ut > -2) & (ut < cw + 2)
+    vis = None
+    if visible is not None:
+        vis = (np.clip(visible, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return ColumnWarp(
+        canvas_size,
+        box,
+        ((ut + ub) / 2).astype(np.float32),
+        vt.astype(np.float32),
+        ((vb - vt) / rows).astype(np.float32),
+        np.asarray(ok, bool),
+        vis,
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
@@ -49,8 +51,19 @@ _LIT = [min(255, max(0, (v - 128) * 2)) for v in range(256)]
 _SHADE = [min(255, max(0, (128 - v) * 2)) for v in range(256)]
 
 
+def tint(out: Image.Image, color: tuple[int, int, int], alpha: Image.Image) -> None:
+    """Paint a colour into `out` through an alpha of the same size. A solid image pasted
+    through it costs well under half of Pillow's paste of a bare colour."""
+    out.paste(Image.new(out.mode, out.size, color), (0, 0), alpha)
+
+
 def scaled(im: Image.Image, factor: float) -> Image.Image:
-    return im.point([min(255, int(v * factor)) for v in range(256)])
+    return im.point(_scale_lut(factor))
+
+
+@lru_cache(maxsize=64)
+def _scale_lut(factor: float) -> tuple[int, ...]:
+    return tuple(min(255, int(v * factor)) for v in range(256))
 
 
 def wide_blur(mask: Image.Image, radius: float) -> Image.Image:

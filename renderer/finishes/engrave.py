@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PIL import Image
 
-from proofmark_renderer.finishes.common import cut_light, scaled
+from proofmark_renderer.finishes.common import cut_light, scaled, tint
 
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
@@ -13,8 +13,8 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
     out.paste(scene.layers["floor"].crop(box), (0, 0), mask)
     # The walls slope over about 0.05 mm: one pixel each way at preview sizes, two when large.
     lit, shade = cut_light(mask, 2 if scene.scale > 60 else 1)
-    out.paste((0, 0, 0), (0, 0, out.width, out.height), scaled(shade, 0.7))
-    out.paste(scene.spark, (0, 0, out.width, out.height), scaled(lit, 0.85))
+    tint(out, (0, 0, 0), scaled(shade, 0.7))
+    tint(out, scene.spark, scaled(lit, 0.85))
     return out
 
 

@@ -4,7 +4,8 @@ it lies under the glaze, so the glaze's reflections pass over it (also in the la
 
 from __future__ import annotations
 
-from PIL import Image
+import numpy as np
+from PIL import Image, ImageChops
 
 from proofmark_renderer.finishes.common import arr, to_l
 
@@ -12,8 +13,12 @@ from proofmark_renderer.finishes.common import arr, to_l
 def apply_cotton(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
     base = scene.image.crop(box)
     x0, y0, x1, y1 = box
-    cover = arr(mask) * scene.maps["cover"][y0:y1, x0:x1]
-    return Image.composite(scene.layers["ink"].crop(box), base, to_l(cover))
+    cover = scene.maps["cover"][y0:y1, x0:x1]
+    if cover.dtype == np.uint8:  # 0..255 (the built-in shirt): one C multiply
+        alpha = ImageChops.multiply(mask, Image.fromarray(np.ascontiguousarray(cover)))
+    else:  # 0..1 floats
+        alpha = to_l(arr(mask) * cover)
+    return Image.composite(scene.layers["ink"].crop(box), base, alpha)
 
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageChops
 
-from proofmark_renderer.finishes.common import cut_light, scaled, wide_blur
+from proofmark_renderer.finishes.common import cut_light, scaled, tint, wide_blur
 
 SCORCH = (150, 96, 52)
 
@@ -16,17 +16,11 @@ def halo_radius(scale: float) -> float:
     return max(2.0, 0.6 * scale)
 
 
-def _tint(out: Image.Image, color: tuple[int, int, int], alpha: Image.Image) -> None:
-    """Paint a colour through an alpha; a solid image pasted through it costs well under
-    half of Pillow's paste of a bare colour."""
-    out.paste(Image.new("RGB", out.size, color), (0, 0), alpha)
-
-
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
     out = scene.image.crop(box)
     # The heat spreads about 0.6 mm past the beam.
     spread = wide_blur(mask, halo_radius(scene.scale))
-    _tint(out, SCORCH, ImageChops.subtract(scaled(spread, 0.45), mask))
+    tint(out, SCORCH, ImageChops.subtract(scaled(spread, 0.45), mask))
     # The mask's own anti-aliased edge is as soft as the beam's; no further blur needed.
     out.paste(scene.layers["char"].crop(box), (0, 0), mask)
     # Each letter's rim burns darker than its middle (the beam turns and slows there, and
@@ -35,8 +29,8 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
     # the light in the colour of fresh-cut wood.
     rim = ImageChops.multiply(mask, ImageChops.invert(spread))
     lit, shade = cut_light(mask, 2 if scene.scale > 12 else 1)
-    _tint(out, (22, 11, 5), ImageChops.lighter(scaled(rim, 0.9), scaled(shade, 0.45)))
-    _tint(out, scene.spark, scaled(lit, 0.35))
+    tint(out, (22, 11, 5), ImageChops.lighter(scaled(rim, 0.9), scaled(shade, 0.45)))
+    tint(out, scene.spark, scaled(lit, 0.35))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageChops
 
-from proofmark_renderer.finishes.common import cut_light, scaled, wall_light, wide_blur
+from proofmark_renderer.finishes.common import cut_light, scaled, tint, wall_light, wide_blur
 
 # A shallow strike holds less blackening: the mask carries each letter's depth.
 _FILL = [min(255, int(min(1.0, v / 85) * (0.45 + 0.6 * v / 255) * 255)) for v in range(256)]
@@ -32,9 +32,8 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
     outside = ImageChops.invert(mask)
     lip_lit = scaled(ImageChops.multiply(away, outside), 0.4)
     lip_shade = scaled(ImageChops.multiply(toward, outside), 0.4)
-    full = (0, 0, out.width, out.height)
-    out.paste((0, 0, 0), full, scaled(ImageChops.lighter(shade, lip_shade), 0.6))
-    out.paste(scene.spark, full, ImageChops.lighter(scaled(lit, 0.8), lip_lit))
+    tint(out, (0, 0, 0), scaled(ImageChops.lighter(shade, lip_shade), 0.6))
+    tint(out, scene.spark, ImageChops.lighter(scaled(lit, 0.8), lip_lit))
     return out
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from proofmark_renderer import scene_cache
+from proofmark_renderer import finishes, scene_cache
 from proofmark_renderer.catalog import Product
 from proofmark_renderer.scenes import bar, board, discs, mug, photo, ring, shirt
-from proofmark_renderer.scenes.common import Scene, Surface, frame, plain, ui_font
+from proofmark_renderer.scenes.common import Scene, Surface, crop_layers, frame, plain, ui_font
 
 __all__ = ["SCENES", "Scene", "Surface", "frame", "scene", "ui_font"]
 
@@ -30,6 +30,8 @@ SCENES: dict[str, Callable[[Product, int], Scene]] = {
     # A shop's own product: its photo is the picture (proofmark_renderer.photo).
     "photo": photo.photo,
 }
+# The scenes drawn here (not a shop's photo), whose layers are kept only where text lands.
+BUILT_IN = frozenset(SCENES) - {"photo"}
 
 
 def scene(product: Product, width: int) -> Scene:
@@ -39,4 +41,9 @@ def scene(product: Product, width: int) -> Scene:
 
 
 def _build(product: Product, width: int) -> Scene:
-    return SCENES.get(product.view, plain)(product, width)
+    built = SCENES.get(product.view, plain)(product, width)
+    if product.view in BUILT_IN:
+        # What the finish spreads past the letters, plus the compose's own margin.
+        pad = finishes.reach(product.finish, built.scale) + 0.6 * built.scale + 8
+        crop_layers(built, pad)
+    return built

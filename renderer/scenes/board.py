@@ -53,15 +53,14 @@ def board(p: Product, width: int) -> Scene:
     speck = substrates.rng(45).standard_normal((h, w)).astype(np.float32) * 0.06
     burn = np.array([0.36, 0.23, 0.14], np.float32)
     char = face * burn * (1.08 - 0.42 * latewood + speck)[..., None]
-    scorch = face * np.array([0.78, 0.62, 0.48], np.float32)
-    layers = {"char": to_image(char), "scorch": to_image(scorch)}
+    layers = {"char": to_image(char)}
     return Scene(
         p,
         im,
         scale,
         (ox, oy),
         {"lines": Surface(scale, -ox / scale, -oy / scale)},
-        {"latewood": latewood},
+        {},
         layers,
         (246, 214, 170),  # the burn's far wall catches the light: pale fresh-cut wood
     )

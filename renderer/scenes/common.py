@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from proofmark_renderer import catalog, substrates
 from proofmark_renderer.catalog import Product, Region
 from proofmark_renderer.substrates import blur
-from proofmark_renderer.warp import MeshWarp, Warp, build, build_strips
+from proofmark_renderer.warp import ColumnWarp, MeshWarp, Warp, build, build_columns
 
 ASPECT = 0.75  # height / width of every preview
 LIGHT = np.array([-0.62, -0.78], np.float32)  # towards the key light, image coordinates (x right, y down)
@@ -29,7 +29,39 @@ class Surface:
     cs: float  # canvas pixels per millimetre
     fx0: float  # millimetre coordinate at canvas x = 0
     fy0: float
-    warp: Warp | MeshWarp | None = None
+    warp: Warp | MeshWarp | ColumnWarp | None = None
+
+
+class LayerCrop:
+    """A full-frame layer kept only over the part of the picture where text can land (see
+    `crop_layers`). `crop(box)` reads it in picture coordinates, as the full layer; outside
+    the kept part it reads black, which no text reaches."""
+
+    def __init__(self, image: Image.Image, origin: tuple[int, int], frame_size: tuple[int, int]) -> None:
+        self.image, self.origin, self.frame_size = image, origin, frame_size
+
+    @property
+    def mode(self) -> str:
+        return self.image.mode
+
+    @property
+    def size(self) -> tuple[int, int]:  # the kept part, for memory accounting
+        return self.image.size
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+    def getbands(self) -> tuple[str, ...]:
+        return self.image.getbands()
+
+    def crop(self, box: tuple[int, int, int, int]) -> Image.Image:
+        ox, oy = self.origin
+        return self.image.crop((box[0] - ox, box[1] - oy, box[2] - ox, box[3] - oy))
 
 
 @dataclass(eq=False)
@@ -42,7 +74,7 @@ class Scene:
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # full-frame float32 maps for finishes
     # Full-frame pictures of the material as a finish turns it (the floor of a cut, charred
     # wood, ink under this light), precomputed so a render only blends them in.
-    layers: dict[str, Image.Image] = field(default_factory=dict)
+    layers: dict[str, Image.Image | LayerCrop] = field(default_factory=dict)
     spark: tuple[int, int, int] = (255, 255, 255)  # colour of a cut wall catching the light
 
     @property
@@ -267,7 +299,7 @@ def warp_surface(
         x0, y0, x1, y1 = box
         vis = visible[y0:y1, x0:x1]
     if cylinder:
-        return Surface(cs, fx0, fy0, build_strips((cw, ch), box, inverse, 4, vis))
+        return Surface(cs, fx0, fy0, build_columns((cw, ch), box, inverse, vis))
     return Surface(cs, fx0, fy0, build((cw, ch), box, inverse, vis))
 
 
@@ -286,3 +318,55 @@ def plain(p: Product, width: int) -> Scene:
     return Scene(
         p, im, scale, (ox, oy), {"lines": Surface(scale, -ox / scale, -oy / scale)}, {}, {"ink": ink}
     )
+
+
+def text_reach_box(scene: Scene, pad_px: float) -> tuple[int, int, int, int]:
+    """Where any text of the product can land in the picture: each surface's warp box, or
+    its region (mm) mapped flat, grown by a quarter of the region each way (swashes, extents)
+    and by `pad_px` (what the finish spreads)."""
+    w, h = scene.size
+    boxes = []
+    for key, surf in scene.surfaces.items():
+        if surf.warp is not None:
+            x0, y0, x1, y1 = surf.warp.box
+            boxes.append((x0 - pad_px, y0 - pad_px, x1 + pad_px, y1 + pad_px))
+            continue
+        spec = scene.product.field_spec(key) if key != "lines" else None
+        region = spec.region if spec is not None else scene.product.region
+        if region.shape in ("circle", "arc"):
+            reach = region.r_mm + (spec.max_letter_height_mm if spec else scene.product.max_letter_height_mm)
+            mx0, my0 = region.cx_mm - reach, region.cy_mm - reach
+            mx1, my1 = region.cx_mm + reach, region.cy_mm + reach
+        else:
+            mx0, my0 = region.x_mm, region.y_mm
+            mx1, my1 = region.x_mm + region.w_mm, region.y_mm + region.h_mm
+        gx, gy = 0.25 * (mx1 - mx0) * surf.cs + pad_px, 0.25 * (my1 - my0) * surf.cs + pad_px
+        boxes.append(
+            (
+                (mx0 - surf.fx0) * surf.cs - gx,
+                (my0 - surf.fy0) * surf.cs - gy,
+                (mx1 - surf.fx0) * surf.cs + gx,
+                (my1 - surf.fy0) * surf.cs + gy,
+            )
+        )
+    if not boxes:
+        return (0, 0, w, h)
+    return (
+        max(0, int(math.floor(min(b[0] for b in boxes)))),
+        max(0, int(math.floor(min(b[1] for b in boxes)))),
+        min(w, int(math.ceil(max(b[2] for b in boxes)))),
+        min(h, int(math.ceil(max(b[3] for b in boxes)))),
+    )
+
+
+def crop_layers(scene: Scene, pad_px: float) -> Scene:
+    """Keep the finish layers only where text can land: they are full-frame pictures, as
+    large as the scene's own, and most of each is never read (issue 16: memory)."""
+    box = text_reach_box(scene, pad_px)
+    w, h = scene.size
+    if (box[2] - box[0]) * (box[3] - box[1]) > 0.8 * w * h:
+        return scene
+    for name, layer in list(scene.layers.items()):
+        if isinstance(layer, Image.Image) and layer.size == (w, h):
+            scene.layers[name] = LayerCrop(layer.crop(box), box[:2], (w, h))
+    return scene

@@ -1,0 +1,181 @@
+"""The parts that make a warm preview cheap (issue 16 item 6) give the same pictures as the
+plain way: JPEG previews encoded row band by row band onto the scene's JPEG, the cylinder's
+per-column warp, and the benchmark that compares a preview with the plain-Pillow floor."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from proofmark_renderer import bench, catalog, scenes
+from proofmark_renderer.compose import (
+    JPEG_OPTIONS,
+    _text_layers,
+    design_seed,
+    draw_design,
+    encode,
+    encode_on_scene,
+    join_jpeg,
+    jpeg_rows,
+    render,
+)
+from proofmark_renderer.model import Design
+from proofmark_renderer.samples import SAMPLES
+from proofmark_renderer.scenes.common import LayerCrop
+from proofmark_renderer.validation import check
+from proofmark_renderer.warp import build_columns, build_strips
+
+WIDTH = 600  # 450 rows: the last row of 8 x 8 blocks is a partial one
+
+
+def full_jpeg_with_row_markers(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", restart_marker_rows=1, **JPEG_OPTIONS)
+    return buf.getvalue()
+
+
+def pixels(jpeg: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"))
+
+
+@pytest.mark.parametrize("product_id", list(SAMPLES))
+def test_jpeg_preview_is_the_whole_picture_encoded(product_id):
+    design = SAMPLES[product_id][0]
+    result = render(design, WIDTH, "jpeg")
+    scene = scenes.scene(catalog.product(product_id), WIDTH)
+    plan = check(design)[1]
+    picture = draw_design(scene, plan, catalog.font(design.font), design_seed(design))
+    # Byte for byte the JPEG of the whole picture (with a restart marker per block row) ...
+    assert result.image == full_jpeg_with_row_markers(picture)
+    # ... whose pixels are exactly those of the plain encode with the preview's settings.
+    assert np.array_equal(pixels(result.image), pixels(encode(picture, "JPEG")))
+    assert (result.width, result.height) == picture.size
+
+
+def test_jpeg_rows_at_the_top_and_the_partial_bottom_row():
+    scene = scenes.scene(catalog.product("bar-necklace"), WIDTH)
+    w, h = scene.size
+    assert h % 8, "the test needs a picture whose last block row is partial"
+    top = Image.new("RGB", (40, 5), (200, 10, 10))
+    bottom = Image.new("RGB", (w, 3), (10, 10, 200))
+    patches = [(top, (10, 0, 50, 5)), (bottom, (0, h - 3, w, h))]
+    picture = scene.image.copy()
+    for patch, box in patches:
+        picture.paste(patch, box[:2])
+    assert encode_on_scene(scene, patches) == full_jpeg_with_row_markers(picture)
+    assert encode_on_scene(scene, []) == full_jpeg_with_row_markers(scene.image)
+
+
+def test_jpeg_rows_split_and_join_round_trip():
+    image = Image.effect_noise((123, 77), 90).convert("RGB")
+    rows = jpeg_rows(image)
+    assert len(rows.rows) == -(-77 // 8)
+    assert join_jpeg(rows.head, rows.rows) == full_jpeg_with_row_markers(image)
+
+
+def test_text_free_design_is_the_scene_picture():
+    design = Design("mug", "lato", ())
+    result = render(design, WIDTH, "jpeg")
+    scene = scenes.scene(catalog.product("mug"), WIDTH)
+    assert np.array_equal(pixels(result.image), pixels(encode(scene.image, "JPEG")))
+
+
+def test_other_formats_and_area_outline_draw_the_same_picture():
+    design = SAMPLES["cutting-board"][0]
+    as_jpeg = pixels(render(design, WIDTH, "jpeg").image)
+    kept = render(design, WIDTH, "png", keep_picture=True)
+    assert np.array_equal(np.asarray(kept.picture.convert("RGB")), pixels(kept.image))
+    assert np.array_equal(as_jpeg, pixels(encode(kept.picture, "JPEG")))
+    outlined = render(design, WIDTH, "jpeg", area=True)
+    assert not np.array_equal(pixels(outlined.image), as_jpeg)  # the outline is drawn over it
+
+
+def _cylinder(width: int = 200, height: int = 120, canvas=(300, 90)):
+    cx, r = width / 2, width * 0.48
+
+    def inverse(x, y):
+        s = np.clip((x - cx) / r, -1, 1)
+        th = np.arcsin(s)
+        u = canvas[0] / 2 + r * th * 0.9
+        v = (y - 10) * 0.8 - 6 * np.cos(th)
+        return u, v, np.abs((x - cx) / r) < 0.995
+
+    return inverse, (10, 5, 10 + width, 5 + height)
+
+
+def test_column_warp_matches_the_strips_it_replaced():
+    inverse, box = _cylinder(400)  # about a mug's size at 1200 px
+    canvas = Image.new("L", (300, 90), 0)
+    ImageDraw.Draw(canvas).text((40, 20), "Grandma 1987", fill=255, font_size=40)
+    columns = build_columns((300, 90), box, inverse).apply(canvas)
+    strips = build_strips((300, 90), box, inverse, 4).apply(canvas)
+    a, b = np.asarray(columns, np.int16), np.asarray(strips, np.int16)
+    assert a.max() == 255  # the text is there
+    assert np.abs(a - b).mean() < 0.5
+    assert (np.abs(a - b) > 40).mean() < 0.002
+
+
+def test_column_warp_on_a_smaller_canvas_and_within_ranges():
+    inverse, box = _cylinder()
+    warp = build_columns((300, 90), box, inverse)
+    full = Image.new("L", (300, 90), 0)
+    ImageDraw.Draw(full).text((100, 30), "Dad", fill=255, font_size=40)
+    everything = np.asarray(warp.apply(full), np.int16)
+    ink = full.getbbox()
+    # Only the text's columns and rows are bent; nothing of the text is lost.
+    ranged = np.asarray(warp.apply(full, (ink[0], ink[2]), 1.0, (ink[1], ink[3])), np.int16)
+    assert np.array_equal(ranged, everything)
+    # Text rasterised at half size is read as the strips read it.
+    inverse, box = _cylinder(400)
+    half = full.resize((150, 45), Image.Resampling.BILINEAR)
+    ranges = (ink[0], ink[2]), 0.5, (ink[1], ink[3])
+    a = np.asarray(build_columns((300, 90), box, inverse).apply(half, *ranges), np.int16)
+    b = np.asarray(build_strips((300, 90), box, inverse, 4).apply(half, *ranges), np.int16)
+    assert a.max() > 200
+    assert np.abs(a - b).mean() < 0.5
+
+
+def test_bench_reports_preview_floor_ratio_cpu_and_load():
+    result = bench.run(width=320, repeat=2, photos=False)
+    assert set(result["products"]) == set(SAMPLES)
+    for row in result["products"].values():
+        for key in ("median_ms", "p95_ms", "cpu_ms", "floor_ms", "floor_cpu_ms"):
+            assert row[key] > 0, key
+        assert row["p95_ms"] >= row["median_ms"]
+        # Both medians are rounded to 0.01 ms in the report; the ratio is of the unrounded.
+        assert row["ratio"] == pytest.approx(row["median_ms"] / row["floor_ms"], rel=0.02, abs=0.01)
+        assert row["samples"] == 2 * row["designs"]
+    assert result["targets"] == {"median_ms": 8.0, "ratio": 1.5}
+    assert "load_average_1min" in result and "load_average_before" in result
+    table = bench.run_table(result)
+    assert "floor cpu" in table and "load average" in table
+
+
+@pytest.mark.parametrize("product_id", list(SAMPLES))
+def test_the_longest_text_stays_where_the_layers_are_kept(product_id):
+    """The finish layers are kept only where text can land: the widest, tallest text any
+    font makes must stay inside (outside, the layer reads black)."""
+    product = catalog.product(product_id)
+    scene = scenes.scene(product, WIDTH)
+    kept = [layer for layer in scene.layers.values() if isinstance(layer, LayerCrop)]
+    fields = {f.id: "W" * f.max_chars for f in product.field_specs}
+    longest = ("W" * product.max_chars_per_line,) * product.max_lines
+    for font_id in product.allowed_fonts:
+        for lines in (longest, ("Wg" * (product.max_chars_per_line // 2),), ("j",)):
+            for size_mode in ("auto", "min"):
+                design = Design(product_id, font_id, lines, fields, size_mode=size_mode)
+                plan = check(design)[1]
+                if plan is None or not plan.lines:
+                    continue
+                for mask, box in _text_layers(scene, plan, catalog.font(font_id), design_seed(design)):
+                    ink = mask.getbbox()
+                    if ink is None:
+                        continue
+                    for layer in kept:
+                        ox, oy = layer.origin
+                        assert box[0] + ink[0] >= ox and box[1] + ink[1] >= oy, (font_id, lines)
+                        assert box[0] + ink[2] <= ox + layer.width, (font_id, lines)
+                        assert box[1] + ink[3] <= oy + layer.height, (font_id, lines)
