@@ -352,6 +352,7 @@ class Product:
 
     def text_in(self, key: str, language: str) -> str | None:
         return next((t for lang, k, t in self.texts if lang == language and k == key), None)
+
     # The ways the product comes (products.toml `[[product.variants]]`); the first is the
     # default. `variant` is the one this Product object draws ("" = the product as listed),
     # with its colours in `tint` and `ink_tint` (read by the built-in scenes); see with_variant.
@@ -470,6 +471,8 @@ def language_texts(raw: dict) -> tuple[tuple[str, str, str], ...]:
                 raise ValueError(f"{key} in {lang!r} must be text of 1 to 500 characters")
             out.append((str(lang).lower(), key, text))
     return tuple(out)
+
+
 @lru_cache(maxsize=512)
 def _derive(p: Product, variant_id: str, view: int) -> Product:
     if variant_id:
