@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 from fontTools.unicodedata import block
+from PIL import Image
 
 from proofmark_renderer.photo import ProductFileError, parse_view
 
@@ -639,11 +640,25 @@ def _variant_views(item: dict, raw: dict, product: Product, file: str, where: st
         base_raw.pop("sha256", None)
         if j < len(shas):
             base_raw["sha256"] = shas[j]
+        base = product.views[j]
+        if Path(name).name == name and (folder / name).is_file():
+            # The shot's size first: a light layer or mask of the view would otherwise be
+            # reported as the wrong size for this photo.
+            try:
+                with Image.open(folder / name) as im:
+                    size = im.size
+            except Exception:  # noqa: BLE001 - parse_view below names an unreadable photo
+                size = None
+            if size is not None and size != (base.width_px, base.height_px):
+                fail(
+                    field,
+                    f"{name!r} is {size[0]}x{size[1]} px, but view {base.name!r} is "
+                    f"{base.width_px}x{base.height_px} px: a variant's photo must be the same shot",
+                )
         try:
             view = parse_view(base_raw, folder, file, j, areas)
         except ProductFileError as exc:
             fail(field, exc.message)
-        base = product.views[j]
         if (view.width_px, view.height_px) != (base.width_px, base.height_px):
             fail(
                 field,

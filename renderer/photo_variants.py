@@ -82,9 +82,15 @@ def samples() -> list[tuple[dict[str, Image.Image], dict]]:
     for image, product in photo_samples.samples():
         files = {view["photo"]: image for view in product["views"][:1]}
         main = product["views"][0]
+        light = product.pop("_light", None)  # the main view's light layer (photo_samples)
+        if light is not None:
+            files[main["light"]] = light
         if product["id"] in ("dog-tag", "tumbler"):
             crop, view = close_up(image, main)
             files[view["photo"]] = crop
+            if light is not None:  # the same crop of the light layer, so it still lies on the photo
+                view["light"] = "closeup-light.png"
+                files[view["light"]] = close_up(light, main)[0]
             product["views"] = [main, view]
         if product["id"] == "dog-tag":
             steel_views = product["views"]
@@ -111,7 +117,10 @@ def write(folder: str | Path) -> list[Path]:
         target = Path(folder) / product["id"]
         target.mkdir(parents=True, exist_ok=True)
         for name, picture in files.items():
-            picture.save(target / name, "JPEG", quality=90)
+            if name.endswith(".png"):
+                picture.save(target / name, "PNG")
+            else:
+                picture.save(target / name, "JPEG", quality=90)
         (target / "product.toml").write_text(dump_toml({"product": product}), encoding="utf-8")
         written.append(target)
     return written

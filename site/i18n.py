@@ -233,6 +233,10 @@ _ISSUES = {
     "product-unknown": lambda i, p: gettext(
         "There is no product %(product)s.", product=_quoted(i.data["product"])
     ),
+    "variant-unknown": lambda i, p: gettext(
+        "This item does not come as %(variant)s.", variant=_quoted(i.data["variant"])
+    ),
+    "view-unknown": lambda i, p: gettext("This item has no view %(number)s.", number=i.data["view"] + 1),
     "align-unknown": lambda i, p: gettext(
         "The alignment must be left, centre or right, not %(align)s.", align=_quoted(i.data["align"])
     ),

@@ -175,11 +175,11 @@ def test_a_failing_render_is_retried_then_shown_to_staff_who_can_start_it_again(
     response = staff.post(f"/staff/proofs/{proof_id}/revisions/1/render")
     assert response.status_code == 303
     html = staff.get(f"/staff/proofs/{proof_id}").get_data(as_text=True)
-    assert "Preparing your proof..." in html
+    assert "Preparing the proof image..." in html
     assert re.search(r'hx-get="/staff/proofs/\d+/revisions/1/progress" hx-trigger="every 2s"', html)
-    assert "Preparing your proof..." in staff.get(f"/staff/proofs/{proof_id}/revisions/1/progress").get_data(
-        as_text=True
-    )
+    assert "Preparing the proof image..." in staff.get(
+        f"/staff/proofs/{proof_id}/revisions/1/progress"
+    ).get_data(as_text=True)
     assert rapp.test_cli_runner().invoke(args=["render-proofs"]).exit_code == 0
     fragment = staff.get(f"/staff/proofs/{proof_id}/revisions/1/progress").get_data(as_text=True)
     assert f"/staff/proofs/{proof_id}/revisions/1.png" in fragment and "hx-trigger" not in fragment

@@ -71,6 +71,7 @@ PROVOKED = {
     "char-unsupported": Design("mug", "lato", ("Anna\tBen",)),
     "emoji-unsupported": Design("pendant-round", "lato", ("Anna 🙂",)),
     "product-unknown": Design("no-such-thing", "lato", ("Anna",)),
+    "variant-unknown": Design("pendant-round", "lato", ("Anna",), variant="platinum"),
     "align-unknown": Design("mug", "lato", ("Anna",), align="justify"),
     "size-mode-unknown": Design("mug", "lato", ("Anna",), size_mode="huge"),
     "font-unknown": Design("mug", "no-such-font", ("Anna",)),
@@ -90,6 +91,10 @@ BUILT = {
         )
     ],
     "raqm-missing": [Issue("raqm-missing", "error", "This server cannot shape text correctly (...).")],
+    # Given by render() for a view number the product does not have.
+    "view-unknown": [
+        Issue("view-unknown", "error", "Mug has no view 3 (it has 1).", data={"view": 2, "views": ["mug"]})
+    ],
     "internal-error": [
         Issue(
             "internal-error",

@@ -137,7 +137,7 @@ def test_bad_variants_and_views_in_a_product_file_name_the_file_and_field(app, t
             "missing",
         ),
         (
-            toml.replace('photo = "closeup.jpg"', 'photo = "closeup.jpg"\nlight = "light-small.png"'),
+            toml.replace('light = "closeup-light.png"', 'light = "light-small.png"'),
             "view[1].light",
             "photo's size",
         ),
