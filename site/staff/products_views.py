@@ -8,7 +8,7 @@ import json
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
 
-from proofmark import products, storage, uploads
+from proofmark import catalog_text, products, storage, uploads
 from proofmark.db import get_db
 from proofmark.staff.blueprint import bp, render
 from proofmark.staff.views import who
@@ -21,6 +21,24 @@ SIZE_ERRORS = {
     "width_mm": lambda: gettext("width mm: give the size in millimetres (more than 0)."),
     "height_mm": lambda: gettext("height mm: give the size in millimetres (more than 0)."),
 }
+
+
+# How the editor's menus name a finish and a mapping (the value sent stays the code).
+PRINT_FINISHES = {
+    "print-black": lambda: gettext("printed black"),
+    "print-navy": lambda: gettext("printed navy"),
+    "print-white": lambda: gettext("printed white"),
+}
+MAPPING_LABELS = {
+    "flat": lambda: gettext("flat"),
+    "perspective": lambda: gettext("perspective"),
+    "cylinder": lambda: gettext("cylinder"),
+    "arc": lambda: gettext("arc"),
+}
+
+
+def _finish_label(finish: str) -> str:
+    return PRINT_FINISHES[finish]() if finish in PRINT_FINISHES else catalog_text.finish_name(finish)
 
 
 def _draft_or_404(product_id: str) -> dict:
@@ -95,8 +113,8 @@ def _editor_values(data: dict, errors: list[str], sample: list[str], args=None) 
         photo_url=url_for("staff.product_photo", sha256=view["sha256"]),
         errors=errors,
         sample=sample,
-        finishes=products.FINISHES,
-        mappings=products.MAPPINGS,
+        finishes=[(f, _finish_label(f)) for f in products.FINISHES],
+        mappings=[(m, MAPPING_LABELS[m]() if m in MAPPING_LABELS else m) for m in products.MAPPINGS],
         fonts=catalog.fonts(),
         versions=products.versions(get_db(), data["id"]),
         preview_src=_preview_url(data, sample, index, variant) if not errors else None,
