@@ -21,6 +21,7 @@ from e2e.test_languages_browser import (
     assert_accessible,
     english_fragments,
 )
+from e2e.test_products_browser import shop_photo
 
 PASSWORD = "e2e staff password"
 # The staff pages in English, the shop's default, and in each language a shop may set.
@@ -165,5 +166,37 @@ def test_staff_pages_in_the_shop_language(tmp_path_factory, staff_page, artifact
         check(page, lang, "verify", artifacts)
         page.goto(server.url + "/staff/products")
         check(page, lang, "products", artifacts)
+
+        # A product of the shop's own: a refused form (its problem in the language), then the
+        # editor, a refused number in the editor's form, and a publish (its flash).
+        photo = shop_photo(tmp_path_factory.mktemp(f"photo-{lang}") / "tag.jpg")
+        page.set_input_files("input[name=photo]", str(photo))
+        page.fill("input[name=id]", f"tag-{lang}")
+        page.fill("input[name=name]", "Tag")
+        page.fill("input[name=width_mm]", "0")
+        page.fill("input[name=height_mm]", "40")
+        page.click("form.product-new button[type=submit]")
+        expect(page.locator("p.error")).to_be_visible()
+        check(page, lang, "products refused", artifacts)
+        page.set_input_files("input[name=photo]", str(photo))
+        page.fill("input[name=width_mm]", "60")
+        page.click("form.product-new button[type=submit]")
+        page.wait_for_url(f"**/staff/products/tag-{lang}")
+        expect(page.locator("#product-preview img")).to_be_visible()
+        check(page, lang, "product editor", artifacts)
+        # The corner handle's spoken position is written by product_editor.js in the language.
+        page.locator('circle[data-corner="tr"]').focus()
+        page.keyboard.press("ArrowLeft")
+        expect(page.locator('circle[data-corner="tr"]')).to_have_attribute(
+            "aria-valuetext", re.compile(r"^x \d+, y \d+$")
+        )
+        page.fill("input[name=max_lines]", "many")
+        expect(page.locator("#product-preview p.error")).to_be_visible()
+        check(page, lang, "product editor refused", artifacts)
+        page.fill("input[name=max_lines]", "3")
+        expect(page.locator("#product-preview img")).to_be_visible()
+        page.click("#publish")
+        expect(page.locator(".flash-ok")).to_be_visible()
+        check(page, lang, "product published", artifacts)
     finally:
         server.stop()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 from flask import current_app
+from flask_babel import gettext
 from PIL import Image
 
 from proofmark import uploads
@@ -94,7 +95,7 @@ def _slug(text: str, taken: set[str], fallback: str) -> str:
     while "--" in slug:
         slug = slug.replace("--", "-")
     if slug in taken:
-        raise ProductError(f"There is already one called {slug!r}.")
+        raise ProductError(gettext("There is already one called %(name)s.", name=repr(slug)))
     return slug
 
 
@@ -122,7 +123,7 @@ def add_view(
 def remove_view(db: sqlite_utils.Database, data: dict, index: int, actor: str) -> None:
     out = json.loads(json.dumps(data))
     if index == 0 or not 0 < index < len(out["views"]):
-        raise ProductError("The first view is the proof's picture: it cannot be removed.")
+        raise ProductError(gettext("The first view is the proof's picture: it cannot be removed."))
     out["views"].pop(index)
     for variant in out.get("variants", []):
         if len(variant.get("photos") or []) > index:
@@ -138,7 +139,7 @@ def set_layer(
         raise ProductError(f"Unknown layer {kind!r}: a view has a mask and a light layer.")
     out = json.loads(json.dumps(data))
     if not 0 <= index < len(out["views"]):
-        raise ProductError(f"There is no view {index + 1}.")
+        raise ProductError(gettext("There is no view %(number)s.", number=index + 1))
     view = out["views"][index]
     if name is None:
         view.pop(kind, None)
@@ -146,8 +147,16 @@ def set_layer(
         with Image.open(stored_path(name)) as layer, Image.open(photo_path(view["sha256"])) as ph:
             if layer.size != ph.size:
                 raise ProductError(
-                    f"view[{index}].{kind}: the picture is {layer.size[0]}x{layer.size[1]} px; it must be "
-                    f"the size of the view's photo, {ph.size[0]}x{ph.size[1]} px."
+                    gettext(
+                        "view[%(index)s].%(kind)s: the picture is %(width)sx%(height)s px; it must be "
+                        "the size of the view's photo, %(photo_width)sx%(photo_height)s px.",
+                        index=index,
+                        kind=kind,
+                        width=layer.size[0],
+                        height=layer.size[1],
+                        photo_width=ph.size[0],
+                        photo_height=ph.size[1],
+                    )
                 )
         view[kind] = name
     save_draft(db, _checked_draft(out), actor)
@@ -157,9 +166,9 @@ def add_variant(db: sqlite_utils.Database, data: dict, name: str, actor: str) ->
     out = json.loads(json.dumps(data))
     variants = out.setdefault("variants", [])
     if len(variants) >= 24:
-        raise ProductError("A product has at most 24 variants.")
+        raise ProductError(gettext("A product has at most 24 variants."))
     if not name.strip():
-        raise ProductError("Give the variant a name, e.g. Black or Rose gold.")
+        raise ProductError(gettext("Give the variant a name, e.g. Black or Rose gold."))
     vid = _slug(name, {v["id"] for v in variants}, f"variant-{len(variants) + 1}")
     variants.append({"id": vid, "name": name.strip()[:80]})
     save_draft(db, _checked_draft(out), actor)
@@ -170,7 +179,7 @@ def remove_variant(db: sqlite_utils.Database, data: dict, vid: str, actor: str) 
     out = json.loads(json.dumps(data))
     variants = [v for v in out.get("variants", []) if v["id"] != vid]
     if len(variants) == len(out.get("variants", [])):
-        raise ProductError(f"There is no variant {vid!r}.")
+        raise ProductError(gettext("There is no variant %(id)s.", id=repr(vid)))
     if variants:
         out["variants"] = variants
     else:
@@ -185,9 +194,9 @@ def set_variant_photo(
     out = json.loads(json.dumps(data))
     variant = next((v for v in out.get("variants", []) if v["id"] == vid), None)
     if variant is None:
-        raise ProductError(f"There is no variant {vid!r}.")
+        raise ProductError(gettext("There is no variant %(id)s.", id=repr(vid)))
     if not 0 <= index < len(out["views"]):
-        raise ProductError(f"There is no view {index + 1}.")
+        raise ProductError(gettext("There is no view %(number)s.", number=index + 1))
     photos = list(variant.pop("photos", None) or ([variant.pop("photo")] if variant.get("photo") else []))
     variant.pop("photo", None)
     variant.pop("sha256", None)
@@ -208,13 +217,13 @@ def new_draft(
     height_mm: float,
 ) -> dict:
     if not product_id or len(product_id) > 60 or not all(c.isalnum() or c == "-" for c in product_id):
-        raise ProductError("The product id may hold letters, digits and hyphens (at most 60).")
+        raise ProductError(gettext("The product id may hold letters, digits and hyphens (at most 60)."))
     if not product_id[0].isalnum() or product_id != product_id.lower():
-        raise ProductError("The product id must be lower case and start with a letter or digit.")
+        raise ProductError(gettext("The product id must be lower case and start with a letter or digit."))
     if catalog.product(product_id) is not None and not catalog.product(product_id).base_id:
-        raise ProductError(f"{product_id!r} is a built-in product; choose another id.")
+        raise ProductError(gettext("%(id)s is a built-in product; choose another id.", id=repr(product_id)))
     if db.execute("SELECT 1 FROM product_drafts WHERE id = ?", (product_id,)).fetchone():
-        raise ProductError(f"There is already a product {product_id!r}.")
+        raise ProductError(gettext("There is already a product %(id)s.", id=repr(product_id)))
     sha, w, h = photo
     # A first guess: the area in the middle third of the photo, flat.
     rw, rh = width_mm * 0.8, height_mm * 0.5
@@ -352,11 +361,11 @@ def publish(db: sqlite_utils.Database, product_id: str, actor: str) -> int:
     """Write the draft as the next immutable version; returns its number."""
     data = draft(db, product_id)
     if data is None:
-        raise ProductError(f"There is no product {product_id!r}.")
+        raise ProductError(gettext("There is no product %(id)s.", id=repr(product_id)))
     try:
         draft_product(data)
     except (ProductFileError, catalog.CatalogError) as exc:
-        raise ProductError(f"Not published: {exc}") from exc
+        raise ProductError(gettext("Not published: %(error)s", error=exc)) from exc
     return write_version(db, data, {name: stored_path(name) for name in draft_files(data)}, actor)
 
 
@@ -407,7 +416,7 @@ def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path]
             productfiles.read(tmp)
         except (ProductFileError, catalog.CatalogError) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise ProductError(f"Not published: {exc}") from exc
+            raise ProductError(gettext("Not published: %(error)s", error=exc)) from exc
         db.execute(
             "INSERT INTO product_versions (product_id, version, toml_sha256, photo_sha256, published_at, published_by)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -492,6 +501,16 @@ FIELD_NUMBERS = {
     "line_spacing": float,
 }
 REGION_NUMBERS = ("x_mm", "y_mm", "w_mm", "h_mm")
+# How a problem names each number (English: the field's name with spaces).
+FIELD_LABELS = {
+    "width_mm": lambda: gettext("width mm"),
+    "height_mm": lambda: gettext("height mm"),
+    "max_lines": lambda: gettext("max lines"),
+    "max_chars_per_line": lambda: gettext("max chars per line"),
+    "min_letter_height_mm": lambda: gettext("min letter height mm"),
+    "max_letter_height_mm": lambda: gettext("max letter height mm"),
+    "line_spacing": lambda: gettext("line spacing"),
+}
 
 
 def _number(form, key: str, kind, errors: list[str], label: str):
@@ -499,10 +518,10 @@ def _number(form, key: str, kind, errors: list[str], label: str):
     try:
         value = kind(raw)
     except ValueError:
-        errors.append(f"{label}: {raw!r} is not a number.")
+        errors.append(gettext("%(field)s: %(value)s is not a number.", field=label, value=repr(raw)))
         return None
     if kind is float and not (value == value and abs(value) < 1e6):
-        errors.append(f"{label}: {raw!r} is not a usable number.")
+        errors.append(gettext("%(field)s: %(value)s is not a usable number.", field=label, value=repr(raw)))
         return None
     return value
 
@@ -516,16 +535,16 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
     out["description"] = str(form.get("description", out.get("description", "")))[:500]
     finish = str(form.get("finish", out["finish"]))
     if finish not in FINISHES:
-        errors.append(f"Finish: unknown finish {finish!r}.")
+        errors.append(gettext("Finish: unknown finish %(value)s.", value=repr(finish)))
     out["finish"] = finish
     for key, kind in FIELD_NUMBERS.items():
         if key in form:
-            value = _number(form, key, kind, errors, key.replace("_", " "))
+            value = _number(form, key, kind, errors, FIELD_LABELS[key]())
             if value is not None:
                 out[key] = value
     for key in REGION_NUMBERS:
         if f"region_{key}" in form:
-            value = _number(form, f"region_{key}", float, errors, f"area {key}")
+            value = _number(form, f"region_{key}", float, errors, gettext("area %(key)s", key=key))
             if value is not None:
                 out["region"][key] = value
     fonts = (
@@ -542,14 +561,15 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
             variant["name"] = str(form.get(f"variant_name_{i}", "")).strip()[:80] or variant["id"]
     mapping = str(form.get("mapping", area["mapping"]))
     if mapping not in MAPPINGS:
-        errors.append(f"Mapping: unknown mapping {mapping!r}.")
+        errors.append(gettext("Mapping: unknown mapping %(value)s.", value=repr(mapping)))
     area["mapping"] = mapping
     corners = []
     for corner in ("tl", "tr", "br", "bl"):
         point = []
         for axis in ("x", "y"):
             key = f"{corner}_{axis}"
-            value = _number(form, key, float, errors, f"corner {corner} {axis}") if key in form else None
+            label = gettext("corner %(corner)s %(axis)s", corner=corner, axis=axis)
+            value = _number(form, key, float, errors, label) if key in form else None
             point.append(value)
         corners.append(point)
     if all(None not in p for p in corners):
@@ -557,14 +577,16 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
     if area_id != "lines":
         # A named field's mapping: its region stays the product's.
         if mapping == "cylinder" and form.get("radius_mm"):
-            area["radius_mm"] = _number(form, "radius_mm", float, errors, "cylinder radius")
+            area["radius_mm"] = _number(form, "radius_mm", float, errors, gettext("cylinder radius"))
     elif mapping == "cylinder":
         radius = (
-            _number(form, "radius_mm", float, errors, "cylinder radius") if form.get("radius_mm") else None
+            _number(form, "radius_mm", float, errors, gettext("cylinder radius"))
+            if form.get("radius_mm")
+            else None
         )
         area["radius_mm"] = radius or area.get("radius_mm") or out["width_mm"] / 2
         out["region"]["radius_mm"] = area["radius_mm"]
-        tilt = _number(form, "tilt", float, errors, "tilt") if form.get("tilt") else None
+        tilt = _number(form, "tilt", float, errors, gettext("tilt")) if form.get("tilt") else None
         area["tilt"] = tilt if tilt is not None else area.get("tilt", 0.12)
         out["region"]["shape"] = "band"
     else:
@@ -573,7 +595,7 @@ def apply_form(data: dict, form) -> tuple[dict, list[str]]:
         out["region"].pop("radius_mm", None)
         out["region"]["shape"] = "rect"
     if mapping == "arc":
-        bend = _number(form, "bend_deg", float, errors, "arc bend") if form.get("bend_deg") else None
+        bend = _number(form, "bend_deg", float, errors, gettext("arc bend")) if form.get("bend_deg") else None
         area["bend_deg"] = bend if bend is not None else area.get("bend_deg", 30.0)
     else:
         area.pop("bend_deg", None)

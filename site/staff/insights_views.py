@@ -6,7 +6,7 @@ from babel.numbers import format_decimal, format_percent
 from flask import render_template, request
 from flask_babel import get_locale, gettext
 
-from proofmark import insights
+from proofmark import catalog_text, insights
 from proofmark.claims import OUTCOMES
 from proofmark.db import get_db
 from proofmark.staff.blueprint import bp, translated
@@ -49,7 +49,7 @@ def insights_page():
     data = insights.compute(
         get_db(),
         period,
-        product_names={p.id: p.name for p in catalog.products()},
+        product_names={p.id: catalog_text.product_name(p) for p in catalog.products()},
         font_names={f.id: f.name for f in catalog.fonts()},
     )
     pct = percent

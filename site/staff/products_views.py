@@ -6,8 +6,9 @@ import hashlib
 import json
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
 
-from proofmark import products, storage, uploads
+from proofmark import catalog_text, products, storage, uploads
 from proofmark.db import get_db
 from proofmark.staff.blueprint import bp, render
 from proofmark.staff.views import who
@@ -15,12 +16,35 @@ from proofmark_renderer import catalog
 from proofmark_renderer import render as render_design
 
 PREVIEW_WIDTH = 1000
+# The new-product form's size problems (English: "width mm: give the size ...").
+SIZE_ERRORS = {
+    "width_mm": lambda: gettext("width mm: give the size in millimetres (more than 0)."),
+    "height_mm": lambda: gettext("height mm: give the size in millimetres (more than 0)."),
+}
+
+
+# How the editor's menus name a finish and a mapping (the value sent stays the code).
+PRINT_FINISHES = {
+    "print-black": lambda: gettext("printed black"),
+    "print-navy": lambda: gettext("printed navy"),
+    "print-white": lambda: gettext("printed white"),
+}
+MAPPING_LABELS = {
+    "flat": lambda: gettext("flat"),
+    "perspective": lambda: gettext("perspective"),
+    "cylinder": lambda: gettext("cylinder"),
+    "arc": lambda: gettext("arc"),
+}
+
+
+def _finish_label(finish: str) -> str:
+    return PRINT_FINISHES[finish]() if finish in PRINT_FINISHES else catalog_text.finish_name(finish)
 
 
 def _draft_or_404(product_id: str) -> dict:
     data = products.draft(get_db(), product_id)
     if data is None:
-        abort(404, f"There is no product {product_id!r}.")
+        abort(404, gettext("There is no product %(id)s.", id=repr(product_id)))
     return data
 
 
@@ -47,7 +71,7 @@ def products_new():
                 raise ValueError
             sizes.append(value)
         except ValueError:
-            errors.append(f"{key.replace('_', ' ')}: give the size in millimetres (more than 0).")
+            errors.append(SIZE_ERRORS[key]())
     data = upload.read() if upload is not None else b""
     if not errors:
         try:
@@ -89,12 +113,17 @@ def _editor_values(data: dict, errors: list[str], sample: list[str], args=None) 
         photo_url=url_for("staff.product_photo", sha256=view["sha256"]),
         errors=errors,
         sample=sample,
-        finishes=products.FINISHES,
-        mappings=products.MAPPINGS,
+        finishes=[(f, _finish_label(f)) for f in products.FINISHES],
+        mappings=[(m, MAPPING_LABELS[m]() if m in MAPPING_LABELS else m) for m in products.MAPPINGS],
         fonts=catalog.fonts(),
         versions=products.versions(get_db(), data["id"]),
         preview_src=_preview_url(data, sample, index, variant) if not errors else None,
-        corner_names={"tl": "top left", "tr": "top right", "br": "bottom right", "bl": "bottom left"},
+        corner_names={
+            "tl": gettext("top left"),
+            "tr": gettext("top right"),
+            "br": gettext("bottom right"),
+            "bl": gettext("bottom left"),
+        },
     )
 
 
@@ -139,7 +168,7 @@ def product_preview(product_id: str):
     try:
         design = products.draft_design(data, _sample(request.args), str(request.args.get("variant", "")))
     except Exception as exc:  # noqa: BLE001 - a draft that cannot be drawn says why
-        abort(422, f"The draft cannot be drawn: {exc}")
+        abort(422, gettext("The draft cannot be drawn: %(error)s", error=exc))
     index, _area = products.editing_target(data, request.args)
     result = render_design(design, PREVIEW_WIDTH, "jpeg", view=index)
     return Response(result.image, mimetype=result.content_type, headers={"Cache-Control": "no-store"})
@@ -153,7 +182,14 @@ def product_publish(product_id: str):
     except products.ProductError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.product_edit", product_id=product_id)), 303
-    flash(f"Published {product_id} version {version}: shoppers now see it; earlier proofs keep theirs.", "ok")
+    flash(
+        gettext(
+            "Published %(id)s version %(version)s: shoppers now see it; earlier proofs keep theirs.",
+            id=product_id,
+            version=version,
+        ),
+        "ok",
+    )
     return redirect(url_for("staff.product_edit", product_id=product_id)), 303
 
 
@@ -162,7 +198,7 @@ def product_photo(sha256: str):
     try:
         data = uploads.get(products.PHOTO_FOLDER, sha256)
     except (ValueError, storage.StoredImageMissing):
-        abort(404, "There is no such product photo.")
+        abort(404, gettext("There is no such product photo."))
     return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -194,8 +230,8 @@ def product_add_view(product_id: str):
         photo = products.store_photo(_upload(), name="the view's photo")
         index = products.add_view(get_db(), data, photo, str(request.form.get("name", "")), who().actor)
     except (uploads.PhotoError, products.ProductError) as exc:
-        return _failed(product_id, f"View not added: {exc}")
-    flash("View added: drag its corners onto this photo.", "ok")
+        return _failed(product_id, gettext("View not added: %(error)s", error=exc))
+    flash(gettext("View added: drag its corners onto this photo."), "ok")
     return _back(product_id, view=index)
 
 
@@ -219,7 +255,9 @@ def product_view_layer(product_id: str, index: int, kind: str):
         name = None if request.form.get("remove") else products.store_layer(_upload(kind), name=f"the {kind}")
         products.set_layer(get_db(), data, index, kind, name, who().actor)
     except (uploads.PhotoError, products.ProductError) as exc:
-        return _failed(product_id, f"{kind.capitalize()} not saved: {exc}", view=index)
+        message = gettext("Mask not saved: %(error)s", error=exc) if kind == "mask" else None
+        message = message or gettext("Light not saved: %(error)s", error=exc)
+        return _failed(product_id, message, view=index)
     return _back(product_id, view=index)
 
 
@@ -229,7 +267,7 @@ def product_add_variant(product_id: str):
     try:
         vid = products.add_variant(get_db(), data, str(request.form.get("name", "")), who().actor)
     except products.ProductError as exc:
-        return _failed(product_id, f"Variant not added: {exc}")
+        return _failed(product_id, gettext("Variant not added: %(error)s", error=exc))
     return _back(product_id, variant=vid)
 
 
@@ -252,5 +290,5 @@ def product_variant_photo(product_id: str, vid: str):
         photo = products.store_photo(_upload(), name="the variant's photo")
         products.set_variant_photo(get_db(), data, vid, index, photo[0], who().actor)
     except (uploads.PhotoError, products.ProductError) as exc:
-        return _failed(product_id, f"Photo not saved: {exc}", view=index, variant=vid)
+        return _failed(product_id, gettext("Photo not saved: %(error)s", error=exc), view=index, variant=vid)
     return _back(product_id, view=index, variant=vid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from proofmark import mail, production, storage
+from proofmark import catalog_text, mail, production, storage
 from proofmark import proofs as proofs_service
 from proofmark.claims import CLAIM_KINDS, OUTCOMES, char_diff, resolutions_for
 from proofmark.db import get_db
@@ -38,7 +38,7 @@ def proofs():
         page=page,
         products=products,
         statuses=translated(records_search.STATUS_LABELS),
-        product_names={p.id: p.name for p in products},
+        product_names={p.id: catalog_text.product_name(p) for p in products},
     )
 
 

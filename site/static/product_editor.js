@@ -2,7 +2,9 @@
 // touch: Pointer Events), or focus one and nudge it with the arrow keys (Shift: 10 px); the
 // coordinate fields follow, and typing into a field moves its handle. Each finished move
 // fires `change` on the field, which the form's htmx trigger turns into a saved draft and a
-// fresh preview. Coordinates are photo pixels (the SVG's viewBox is the photo's size).
+// fresh preview. Coordinates are photo pixels (the SVG's viewBox is the photo's size). The
+// texts it writes come from the template (data-valuetext), in the page's language. A handle is a
+// slider for assistive technology: its value is x (aria-valuenow), spoken as "x …, y …".
 (function () {
   "use strict";
   var svg = document.getElementById("area-editor");
@@ -11,6 +13,8 @@
   var order = ["tl", "tr", "br", "bl"];
   var width = parseFloat(svg.viewBox.baseVal.width);
   var height = parseFloat(svg.viewBox.baseVal.height);
+  // The handle's spoken position, in the page's language ("x {x}, y {y}" in English).
+  var valuetext = svg.getAttribute("data-valuetext") || "x {x}, y {y}";
 
   function handle(c) { return svg.querySelector('circle[data-corner="' + c + '"]'); }
   function field(c, axis) { return document.querySelector('input[data-corner="' + c + '"][data-axis="' + axis + '"]'); }
@@ -28,7 +32,8 @@
     var h = handle(c);
     h.setAttribute("cx", x.toFixed(1));
     h.setAttribute("cy", y.toFixed(1));
-    h.setAttribute("aria-valuetext", "x " + Math.round(x) + ", y " + Math.round(y));
+    h.setAttribute("aria-valuenow", Math.round(x));
+    h.setAttribute("aria-valuetext", valuetext.replace("{x}", Math.round(x)).replace("{y}", Math.round(y)));
     field(c, "x").value = x.toFixed(1);
     field(c, "y").value = y.toFixed(1);
     redraw();
@@ -84,4 +89,14 @@
     });
   });
   redraw();
+
+  // A refused form (422) carries the problems, in the page's language, in the preview's
+  // place: htmx leaves error responses unswapped unless told to swap this one.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr.status === 422 && target && target.id === "product-preview") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
 })();
