@@ -112,6 +112,9 @@ def write(folder: str | Path) -> list[Path]:
         target.mkdir(parents=True, exist_ok=True)
         for name, picture in files.items():
             picture.save(target / name, "JPEG", quality=90)
+        light = product.pop("_light", None)
+        if light is not None:  # the first view's light layer (photo_samples.LIGHT_FILE)
+            light.save(target / photo_samples.LIGHT_FILE)
         (target / "product.toml").write_text(dump_toml({"product": product}), encoding="utf-8")
         written.append(target)
     return written

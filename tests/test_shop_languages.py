@@ -116,7 +116,7 @@ def test_the_catalog_page_names_products_in_the_language(client, lang):
         "Bar necklace",
         "Cutting board",
         "engraved silver",
-        "Sterling silver disc",
+        "Round disc, 25 mm, in sterling silver",
     ):
         assert english not in text, english
     assert "Personalise a keepsake" not in text
