@@ -639,6 +639,9 @@ def _variant_views(item: dict, raw: dict, product: Product, file: str, where: st
         base_raw.pop("sha256", None)
         if j < len(shas):
             base_raw["sha256"] = shas[j]
+        # The photo first without the view's light layer: a photo of another size is "not the
+        # same shot" (the real fault), not a light layer of the wrong size.
+        light = base_raw.pop("light", None)
         try:
             view = parse_view(base_raw, folder, file, j, areas)
         except ProductFileError as exc:
@@ -650,6 +653,11 @@ def _variant_views(item: dict, raw: dict, product: Product, file: str, where: st
                 f"{name!r} is {view.width_px}x{view.height_px} px, but view {base.name!r} is "
                 f"{base.width_px}x{base.height_px} px: a variant's photo must be the same shot",
             )
+        if light is not None:
+            try:
+                view = parse_view(base_raw | {"light": light}, folder, file, j, areas)
+            except ProductFileError as exc:
+                fail(field, exc.message)
         views[j] = view
     return tuple(views)
 
