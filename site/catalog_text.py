@@ -34,8 +34,8 @@ BUILTIN = frozenset(
     {
         N_("Round pendant"),
         N_(
-            "Sterling silver disc, 25 mm, hand-polished and engraved with up to three lines, plus optional "
-            "text around the rim."
+            "Round disc, 25 mm, in sterling silver, yellow gold or rose gold, hand-polished and engraved with "
+            "up to three lines, plus optional text around the rim."
         ),
         N_("Around the rim"),
         N_("Bar necklace"),

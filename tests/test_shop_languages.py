@@ -98,10 +98,10 @@ def test_the_form_expired_page_in_the_language(tmp_path):
 
 
 CATALOG = {
-    "de": ["Runder Anhänger", "Stabkette", "Gravierter Ring", "Schneidebrett", "Tasse", "Silber graviert"],
-    "fr": ["Pendentif rond", "Collier barrette", "Bague gravée", "Planche à découper", "argent gravé"],
-    "es": ["Colgante redondo", "Collar de barra", "Anillo grabado", "Tabla de cortar", "plata grabada"],
-    "nl": ["Ronde hanger", "Bar-ketting", "Gegraveerde ring", "Snijplank", "Mok", "gegraveerd zilver"],
+    "de": ["Runder Anhänger", "Stabkette", "Gravierter Ring", "Schneidebrett", "Tasse", "Gold graviert"],
+    "fr": ["Pendentif rond", "Collier barrette", "Bague gravée", "Planche à découper", "or gravé"],
+    "es": ["Colgante redondo", "Collar de barra", "Anillo grabado", "Tabla de cortar", "oro grabado"],
+    "nl": ["Ronde hanger", "Bar-ketting", "Gegraveerde ring", "Snijplank", "Mok", "gegraveerd goud"],
 }
 
 
@@ -116,7 +116,7 @@ def test_the_catalog_page_names_products_in_the_language(client, lang):
         "Bar necklace",
         "Cutting board",
         "engraved silver",
-        "Sterling silver disc",
+        "Round disc, 25 mm, in sterling silver",
     ):
         assert english not in text, english
     assert "Personalise a keepsake" not in text

@@ -492,3 +492,15 @@ def test_staff_choose_the_variant_of_a_proof_they_make(app, staff):
         }
     assert rows["S-1"]["variant"] == "rose-gold"
     assert rows["S-2"]["variant"] == "sterling-silver"  # not chosen: the product's first, recorded
+
+
+def test_the_shop_never_names_a_material_the_chosen_variant_contradicts(client):
+    """The pendant comes in silver and two golds: the shop names all three and does not call it
+    "engraved silver"; the bar (one finish) keeps its finish label."""
+    text = client.get("/?lang=en").get_data(as_text=True)
+    assert "in sterling silver, yellow gold or rose gold" in text
+    assert "engraved silver" not in text
+    assert "engraved gold" in text
+    assert "Sterling silver disc" not in client.get("/p/pendant-round?variant=rose-gold").get_data(
+        as_text=True
+    )

@@ -16,13 +16,14 @@ from proofmark_renderer.scenes.common import (
     fit,
     frame,
     gold,
+    gold_floor,
+    gold_spark,
     metal_wire,
     over,
     relief_light,
     rounded_rect_alpha,
     shadow,
     size_label,
-    spark_of,
     to_image,
 )
 from proofmark_renderer.substrates import blur
@@ -77,6 +78,6 @@ def bar(p: Product, width: int) -> Scene:
         (ox, oy),
         {"lines": Surface(scale, -ox / scale, -oy / scale)},
         {},
-        cut_metal_layers(h, w, substrates.GOLD, 27, 0.45),
-        spark_of(substrates.GOLD),
+        cut_metal_layers(h, w, gold_floor(substrates.GOLD), 27, 0.62),
+        gold_spark(substrates.GOLD),
     )

@@ -270,6 +270,24 @@ def frosted_floor(
     return light + (dark - light) * smoothstep(lo, hi, blur(tone, radius))
 
 
+def warm_metal(color) -> bool:
+    """A gold (yellow, rose): its red clearly above its blue; silver, steel and aluminium are not."""
+    return float(color[0]) - float(color[2]) > 0.15
+
+
+def gold_floor(color) -> np.ndarray:
+    """The colour a frosted cut in a gold scatters: the metal's colour deepened (each channel
+    to a power, so the colour saturates as gold does in its own inter-reflections)."""
+    return (np.asarray(color, np.float32) ** 1.8).astype(np.float32)
+
+
+def gold_spark(color) -> tuple[int, int, int]:
+    """A gold cut's lit wall: bright, and still gold (not the near-white of spark_of)."""
+    c = np.asarray(color, np.float32)
+    r, g, b = (int(min(1.0, v) * 255) for v in c**0.7 * 1.08)
+    return r, g, b
+
+
 def spark_of(color: np.ndarray) -> tuple[int, int, int]:
     r, g, b = (int(min(1.0, c * 1.18 + 0.12) * 255) for c in color)
     return r, g, b

@@ -19,6 +19,8 @@ from proofmark_renderer.scenes.common import (
     fit,
     frame,
     frosted_floor,
+    gold_floor,
+    gold_spark,
     metal_wire,
     over,
     relief_light,
@@ -26,6 +28,7 @@ from proofmark_renderer.scenes.common import (
     size_label,
     spark_of,
     to_image,
+    warm_metal,
     warp_surface,
 )
 from proofmark_renderer.substrates import blur
@@ -80,17 +83,16 @@ def pendant(p: Product, width: int) -> Scene:
         surfaces["rim"] = _arc_surface(spec.region, spec.max_letter_height_mm, scale, (ox, oy), (w, h))
     # The frosted floor of the cut is a matte mid grey: darker than the mirror face nearly
     # everywhere, so the letters read dark with the lit wall as a bright bevel line.
-    floor = frosted_floor(tone, 0.25 * scale, light=0.36, dark=0.26, lo=0.5, hi=0.95)
-    return Scene(
-        p,
-        im,
-        scale,
-        (ox, oy),
-        surfaces,
-        {},
-        cut_metal_layers(h, w, silver, 7, floor),
-        spark_of(silver),
-    )
+    if warm_metal(silver):
+        # Gold: the frosted floor scatters the metal's own deep colour, so a cut in gold reads
+        # as a warm gold-brown (never the grey a dark silver-like floor would give), and its lit
+        # wall flashes a saturated bright gold.
+        floor = frosted_floor(tone, 0.25 * scale, light=0.62, dark=0.50, lo=0.5, hi=0.95)
+        layers, spark = cut_metal_layers(h, w, gold_floor(silver), 7, floor), gold_spark(silver)
+    else:
+        floor = frosted_floor(tone, 0.25 * scale, light=0.36, dark=0.26, lo=0.5, hi=0.95)
+        layers, spark = cut_metal_layers(h, w, silver, 7, floor), spark_of(silver)
+    return Scene(p, im, scale, (ox, oy), surfaces, {}, layers, spark)
 
 
 def _silver_studio(xx: np.ndarray, yy: np.ndarray, cx: float, cy: float, rp: float) -> np.ndarray:

@@ -99,7 +99,17 @@ def photo(p: Product, width: int) -> Scene:
     local = blur(lum, max(2.0, 3 * scale))
     layers: dict[str, Image.Image] = {}
     out_maps: dict[str, np.ndarray] = {}
-    if p.finish.startswith("engraved"):
+    if p.finish.startswith("engraved") and float(tint.max()) < 0.22:
+        # A dark coating (black-coated or anodised steel): the cutter takes the coating off and
+        # shows the bare steel under it, bright and neutral with a metallic sheen, high contrast.
+        # The photo's light still shades it a little; the frosting gives the sheen.
+        floor = 0.80 + 0.12 * np.clip(
+            lum / max(float(np.median(local[y0:y1, x0:x1])) if y1 > y0 else 0.2, 1e-3) - 1, -1, 1
+        )
+        floor = floor + 0.8 * _frost_and_sheen(lum, (x0, y0, x1, y1), scale, p.base_id or p.id)
+        layers["floor"] = to_image(np.array([0.86, 0.87, 0.89], np.float32) * floor[..., None])
+        spark = (250, 251, 255)
+    elif p.finish.startswith("engraved"):
         metal = np.clip(tint / max(float(tint.max()), 1e-3), 0, 1) * 0.85
         floor = frosted_floor(lum, max(1.0, 0.8 * scale), light=0.78, dark=0.32, lo=0.45, hi=0.85)
         floor = floor + _frost_and_sheen(lum, (x0, y0, x1, y1), scale, p.base_id or p.id)

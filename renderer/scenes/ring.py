@@ -15,10 +15,11 @@ from proofmark_renderer.scenes.common import (
     fit,
     frame,
     gold,
+    gold_floor,
+    gold_spark,
     over,
     shadow,
     size_label,
-    spark_of,
     to_image,
     warp_surface,
 )
@@ -149,6 +150,6 @@ def ring(p: Product, width: int) -> Scene:
         (ox, oy),
         {"lines": surf},
         {},
-        cut_metal_layers(h, w, substrates.GOLD * 0.8, 77, 0.4),
-        spark_of(substrates.GOLD),
+        cut_metal_layers(h, w, gold_floor(substrates.GOLD), 77, 0.5),
+        gold_spark(substrates.GOLD),
     )

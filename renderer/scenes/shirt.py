@@ -169,7 +169,20 @@ def shirt(p: Product, width: int) -> Scene:
     heather = substrates.fractal(h, w, 1.5, 57, 2)
     # navy, or the variant's cloth colour (catalog.Variant.colour)
     base = np.array(p.tint or (0.15, 0.20, 0.30), np.float32)
-    cloth = base * (shade * (0.86 + 0.22 * knit) * (1 + 0.08 * heather))[..., None]
+    brightness = float(base @ np.array([0.299, 0.587, 0.114], np.float32))
+    if brightness <= 0.25:
+        cloth = base * (shade * (0.86 + 0.22 * knit) * (1 + 0.08 * heather))[..., None]
+    else:
+        # A light cloth shows its knit far less than a dark one (the loops' shadows are filled
+        # by light scattered through the pale fibres): the texture's amplitude falls with the
+        # colour, and the pixel-fine heather noise gives way to a soft mottle of lighter and
+        # darker fibres, a few millimetres across, like a heathered yarn.
+        soft = float(np.clip(1 - (brightness - 0.25) * 1.6, 0.25, 1))
+        knit_term = 1 - 0.22 * soft * 0.64 + 0.22 * soft * knit
+        mottle = substrates.fractal(h, w, max(5.0, 6 * scale), 59, 2)
+        heathered = "heather" in p.variant
+        mix = 1 + (0.07 if heathered else 0.015) * mottle
+        cloth = base * (shade * knit_term * mix)[..., None]
 
     # Light and cloth thickness: the edges roll over and catch the key light on the upper
     # left, and the whole garment is lit a little more from the upper left.
