@@ -75,7 +75,7 @@ def test_staff_find_open_download_and_claim(live_server, page, artifacts):
     # Answered before the proof image exists: the record shows its progress, then swaps in
     # the image by itself (htmx) once the render job has stored it.
     if page.locator("#revision-image-1.image-progress").count():
-        expect(page.locator("#revision-image-1")).to_contain_text("Preparing your proof...")
+        expect(page.locator("#revision-image-1")).to_contain_text("Preparing the proof image...")
         page.screenshot(path=str(artifacts / "staff-proof-preparing.png"), full_page=True)
     page.wait_for_selector("#revision-image-1 img", timeout=120_000)
     image_sha = _approve_in_server_instance(live_server, proof_id)

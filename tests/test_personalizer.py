@@ -183,6 +183,7 @@ def test_preview_image_is_cacheable_and_rendered_once(app, client, design):
         body = first.data
     # Deterministic: the same bytes the renderer makes for this design.
     assert body == render(design, width=1000, fmt="jpeg").image
+    previews.flush_disk_writes()  # the disk cache is written off the request, by one thread
     cached = list((previews.Path(app.instance_path) / "images" / "previews").glob("*/*.jpg"))
     assert [p.name for p in cached] == [f"{design.content_key(1000, 'jpeg')}.jpg"]
     mtime = cached[0].stat().st_mtime_ns

@@ -74,6 +74,7 @@ def test_area_preview_is_its_own_picture_with_its_own_key_and_cache_entry(app, c
     region = catalog.product("cutting-board").region
     assert abs((xs.min() - ox) / scale - region.x_mm) < 2
     assert abs((xs.max() - ox) / scale - (region.x_mm + region.w_mm)) < 2
+    previews.flush_disk_writes()  # the disk cache is written off the request, by one thread
     cached = sorted(
         p.name for p in (previews.Path(app.instance_path) / "images" / "previews").glob("*/*.png")
     )
