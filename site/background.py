@@ -1,6 +1,6 @@
 """One daemon thread per process that works a durable queue: woken after a request queued
-something, and every few seconds for retries that have come due. The mail outbox and the
-webhook queues each run one."""
+something, and every few seconds for retries that have come due. The mail outbox, the
+webhook queues and the proof render jobs each run one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,23 @@ import threading
 from collections.abc import Callable
 
 from flask import Flask
+
+
+def after_request_mode(app: Flask, setting: str) -> str:
+    """How a queue's work runs after a request: `setting` (inline, thread or off); unset means
+    inline under TESTING, else on the worker thread."""
+    mode = app.config.get(setting)
+    if mode in (None, ""):
+        return "inline" if app.testing else "thread"
+    return str(mode)
+
+
+def worker_for(app: Flask, key: str, make: Callable[[Flask], QueueWorker]) -> QueueWorker:
+    """The app's one worker for a queue, kept in `app.extensions[key]`."""
+    worker = app.extensions.get(key)
+    if worker is None:
+        worker = app.extensions[key] = make(app)
+    return worker
 
 
 class QueueWorker:

@@ -43,8 +43,8 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask, current_app, g, has_request_context, render_template
 
+from proofmark import background, storage
 from proofmark import db as dbmod
-from proofmark import storage
 from proofmark.background import QueueWorker
 from proofmark.db import transaction
 from proofmark.records import append_event, timestamp, utcnow
@@ -813,17 +813,11 @@ def _move_old_rows(app: Flask) -> None:
 
 
 def send_mode(app: Flask) -> str:
-    mode = app.config.get("MAIL_SEND_AFTER_REQUEST")
-    if mode in (None, ""):
-        return "inline" if app.testing else "thread"
-    return str(mode)
+    return background.after_request_mode(app, "MAIL_SEND_AFTER_REQUEST")
 
 
 def sender_for(app: Flask) -> BackgroundSender:
-    sender = app.extensions.get(EXTENSION_KEY)
-    if sender is None:
-        sender = app.extensions[EXTENSION_KEY] = BackgroundSender(app)
-    return sender
+    return background.worker_for(app, EXTENSION_KEY, BackgroundSender)
 
 
 def after_commit(app: Flask) -> None:

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from flask import Flask, g
 
+from proofmark import background, mail
 from proofmark import db as dbmod
-from proofmark import mail
 from proofmark.background import QueueWorker
 from proofmark.integrations import inbound, outbound
 
@@ -75,17 +75,11 @@ class BackgroundWorker(QueueWorker):
 
 
 def work_mode(app: Flask) -> str:
-    mode = app.config.get("INTEGRATIONS_WORK_AFTER_REQUEST")
-    if mode in (None, ""):
-        return "inline" if app.testing else "thread"
-    return str(mode)
+    return background.after_request_mode(app, "INTEGRATIONS_WORK_AFTER_REQUEST")
 
 
 def worker_for(app: Flask) -> BackgroundWorker:
-    worker = app.extensions.get(EXTENSION_KEY)
-    if worker is None:
-        worker = app.extensions[EXTENSION_KEY] = BackgroundWorker(app)
-    return worker
+    return background.worker_for(app, EXTENSION_KEY, BackgroundWorker)
 
 
 def init_app(app: Flask) -> None:

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 import sqlite_utils
 from flask import Flask, current_app
 
+from proofmark import background, mail
 from proofmark import db as dbmod
-from proofmark import mail
 from proofmark.background import QueueWorker
 from proofmark.db import transaction
 from proofmark.proofs.emails import queue_email
@@ -324,17 +324,11 @@ def _work(app: Flask) -> None:
 
 
 def render_mode(app: Flask) -> str:
-    mode = app.config.get("RENDER_AFTER_REQUEST")
-    if mode in (None, ""):
-        return "inline" if app.testing else "thread"
-    return str(mode)
+    return background.after_request_mode(app, "RENDER_AFTER_REQUEST")
 
 
 def worker_for(app: Flask) -> RenderWorker:
-    worker = app.extensions.get(EXTENSION_KEY)
-    if worker is None:
-        worker = app.extensions[EXTENSION_KEY] = RenderWorker(app)
-    return worker
+    return background.worker_for(app, EXTENSION_KEY, RenderWorker)
 
 
 def after_commit(db: sqlite_utils.Database, job_id: int, *, now: datetime | None = None) -> None:
