@@ -328,7 +328,9 @@ def plaque() -> tuple[Image.Image, dict]:
         a = math.radians(bend / 2) * side
         rr = (radius_mm + out * depth_mm / 2) * s
         corners.append((round(cx + rr * math.sin(a), 2), round(cy - rr * math.cos(a), 2)))
-    region = (0.0, 0.0, round(length, 2), depth_mm)
+    # In mm the area sits where it is made: its middle arc 75 mm from the disc's centre, so
+    # the production files bend it along the same arc about the centre (100, 100).
+    region = (round(100.0 - length / 2, 2), 100.0 - radius_mm - depth_mm / 2, round(length, 2), depth_mm)
     product = {
         "id": "round-plaque",
         "name": "Round maple plaque",

@@ -154,6 +154,61 @@ def arc_mapping(region: Region) -> Callable[[float, float], Point]:
     return forward
 
 
+def bent_mapping(region: Region, bend_deg: float) -> Callable[[float, float], Point]:
+    """A rectangular area bent along a circular arc in millimetres, as a photo view's `arc`
+    mapping shows it: x in mm runs uniformly along the arc through the area's middle (its
+    length stays `w_mm`, turning through `bend_deg`), y runs radially with the same millimetres.
+    The middle of the area stays where the rectangle puts it; positive bends arch upwards (the
+    centre below), negative ones sag (the centre above)."""
+    theta = math.radians(bend_deg)
+    radius = region.w_mm / abs(theta)
+    xm, ym = region.x_mm + region.w_mm / 2, region.y_mm + region.h_mm / 2
+    if theta > 0:
+        cy = ym + radius
+
+        def forward(u: float, v: float) -> Point:
+            a = (u - xm) / radius
+            rho = radius - (v - ym)
+            return xm + rho * math.sin(a), cy - rho * math.cos(a)
+
+    else:
+        cy = ym - radius
+
+        def forward(u: float, v: float) -> Point:
+            a = (u - xm) / radius
+            rho = radius + (v - ym)
+            return xm + rho * math.sin(a), cy + rho * math.cos(a)
+
+    return forward
+
+
+def area_bend(product: Product, area_id: str) -> float:
+    """The bend (degrees) of an area whose proof view (the first) maps it with `arc`; 0 if
+    the area is straight. The proof is what the customer approves, so its arc is the one made."""
+    views = getattr(product, "views", ()) or ()
+    amap = views[0].area(area_id) if views else None
+    if amap is None or amap.kind != "arc" or not amap.bend_deg:
+        return 0.0
+    return float(amap.bend_deg)
+
+
+def _bent_guide(region: Region, bend_deg: float) -> str:
+    """The outline of a bent area: its two arcs and the radial ends."""
+    forward = bent_mapping(region, bend_deg)
+    x0, y0, x1, y1 = region.x_mm, region.y_mm, region.x_mm + region.w_mm, region.y_mm + region.h_mm
+    radius = region.w_mm / abs(math.radians(bend_deg))
+    r_top = radius + (region.h_mm / 2 if bend_deg > 0 else -region.h_mm / 2)
+    r_bottom = radius - (region.h_mm / 2 if bend_deg > 0 else -region.h_mm / 2)
+    large = 1 if abs(bend_deg) > 180 else 0
+    sweep_top = 1 if bend_deg > 0 else 0
+    pts = [forward(x0, y0), forward(x1, y0), forward(x1, y1), forward(x0, y1)]
+    (ax, ay), (bx, by), (cx, cy), (dx, dy) = pts
+    return (
+        f"M{_fmt(ax)} {_fmt(ay)}A{_fmt(r_top)} {_fmt(r_top)} 0 {large} {sweep_top} {_fmt(bx)} {_fmt(by)}"
+        f"L{_fmt(cx)} {_fmt(cy)}A{_fmt(r_bottom)} {_fmt(r_bottom)} 0 {large} {1 - sweep_top} {_fmt(dx)} {_fmt(dy)}Z"
+    )
+
+
 def _bezier(points: list[Point], t: float) -> Point:
     while len(points) > 1:
         points = [
@@ -344,12 +399,22 @@ def areas(plan: Plan, product: Product, font: Font) -> list[Area]:
     product with a back or a lid can add its own."""
     area_id, box = artboard(product)
     lines: list[AreaLine] = []
-    guides = [("guide-region", _region_guide(product.region))]
+
+    def guide(region: Region, area: str) -> str:
+        bend = area_bend(product, area) if region.shape == "rect" else 0.0
+        return _bent_guide(region, bend) if bend else _region_guide(region)
+
+    guides = [("guide-region", guide(product.region, "lines"))]
     for spec in product.field_specs:
-        guides.append((f"guide-{spec.id}", _region_guide(spec.region)))
+        guides.append((f"guide-{spec.id}", guide(spec.region, spec.id)))
     for placed in plan.lines:
         outline = line_glyphs(placed, font)
-        mapping = arc_mapping(placed.region) if placed.region.shape == "arc" else None
+        mapping = None
+        if placed.region.shape == "arc":
+            mapping = arc_mapping(placed.region)
+        elif placed.region.shape == "rect" and (bend := area_bend(product, placed.field or "lines")):
+            # What the proof showed along an arc is made along the same arc (in mm).
+            mapping = bent_mapping(placed.region, bend)
         name = f"field-{placed.field}" if placed.field else f"line-{placed.line}"
         lines.append(AreaLine(name, outline, glyphs_path(outline.glyphs, mapping), placed.text))
     return [Area(area_id, box, tuple(lines), tuple(guides), product.production_mirror)]
