@@ -12,6 +12,7 @@ from proofmark.db import get_db
 from proofmark.records import sha256_hex
 from proofmark.security import csrf
 from proofmark.tokens import TokenError, verify_design
+from proofmark_renderer import catalog
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)  # bearer keys, not cookies: there is no session to forge
@@ -200,7 +201,9 @@ def _create():
             '`design` must be an object like {"product": "bar-necklace", "font": "lato", "lines": ["Ada"]}.',
         )
     else:
-        unknown = sorted(set(design) - {"product", "font", "lines", "fields", "align", "size_mode"})
+        unknown = sorted(
+            set(design) - {"product", "font", "lines", "fields", "align", "size_mode", "variant"}
+        )
         if unknown:
             raise ApiError(422, "invalid_field", f"`design` has unknown keys: {', '.join(unknown)}.")
         lines, fields = design.get("lines", []), design.get("fields", {})
@@ -219,7 +222,7 @@ def _create():
             )
         wrong = [
             k
-            for k in ("product", "font", "align", "size_mode")
+            for k in ("product", "font", "align", "size_mode", "variant")
             if k in design and not isinstance(design[k], str)
         ]
         if wrong:
@@ -258,10 +261,35 @@ def _create():
         details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
         raise ApiError(422, "invalid_proof", str(exc), details) from exc
     proof = proofs.get_proof(get_db(), proof_id)
-    response = jsonify({"proof": _proof_json(proof), "created": True})
+    response = jsonify({"proof": _proof_json(proof), "created": True, **_notices(design, proof)})
     response.status_code = 201
     response.headers["Location"] = f"/api/proofs/{proof.public_id}"
     return response
+
+
+def _notices(sent, proof: proofs.Proof) -> dict:
+    """What the proof records that the request did not say: a design that names no variant of
+    a product that has variants is made (drawn, recorded, produced) in the product's first one."""
+    rev = proof.revision
+    recorded = (rev.design_dict or {}).get("variant", "") if rev else ""
+    named = sent.get("variant") if isinstance(sent, dict) else getattr(sent, "variant", "")
+    if not recorded or named:
+        return {}
+    product = catalog.product(proof.product)
+    name = catalog.variant_name(proof.product, recorded)
+    choices = [v.id for v in product.variants] if product else [recorded]
+    return {
+        "notices": [
+            {
+                "field": "design.variant",
+                "code": "variant_defaulted",
+                "message": f"The design names no variant, so it is made in the product's first one: "
+                f"{name} ({recorded}). Send design.variant (one of {', '.join(choices)}) to choose.",
+                "variant": recorded,
+                "variants": choices,
+            }
+        ]
+    }
 
 
 def _new_revision(body: dict, design) -> Response:
@@ -305,7 +333,9 @@ def _new_revision(body: dict, design) -> Response:
         details = [{"field": exc.field, "message": str(exc)}] if exc.field else None
         raise ApiError(422, "invalid_proof", str(exc), details) from exc
     proof = proofs.get_proof(get_db(), proof.id)
-    response = jsonify({"proof": _proof_json(proof), "created": False, "revision": number})
+    response = jsonify(
+        {"proof": _proof_json(proof), "created": False, "revision": number, **_notices(design, proof)}
+    )
     response.headers["Location"] = f"/api/proofs/{proof.public_id}"
     return response
 

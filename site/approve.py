@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from proofmark import i18n, proofs, storage
 from proofmark.db import get_db
+from proofmark.proofs import render_jobs
 from proofmark.tokens import TokenExpired, TokenInvalid, verify_approval
 
 bp = Blueprint("approve", __name__, url_prefix="/approve")
@@ -63,19 +64,32 @@ def _state(proof: proofs.Proof, revision: proofs.Revision) -> str:
     return proof.status
 
 
-def _other_views(design) -> list[tuple[str, str]]:
-    """The product's other views of the same design, as (label, preview address): shown beside
+def _other_views(token: str, proof: proofs.Proof, revision: proofs.Revision) -> list[tuple]:
+    """The product's other views of the same design, as (label, image address, width, height): shown beside
     the proof for a look from another side. The proof itself (the first view) is what is
-    approved and recorded; these are not part of the approval's content."""
+    approved; these are shown alongside. A revision rendered with its views shows the images
+    stored then (their hashes are in its `image_rendered` event and the evidence); an older
+    one shows live previews of the same immutable product version."""
     from proofmark.personalizer.previews import preview_url
     from proofmark.personalizer.state import view_label
     from proofmark_renderer import catalog
 
+    stored = render_jobs.view_images(get_db(), proof.id, revision.number)
+    if stored:
+        return [
+            (
+                view_label(v["name"]),
+                url_for("approve.view_image", token=token, view=v["view"]),
+                *(v.get("image_size") or (600, 450)),
+            )
+            for v in stored
+        ]
+    design = revision.design
     product = catalog.product(design.product)
     if product is None or len(product.view_names) < 2:
         return []
     return [
-        (view_label(name), preview_url(design, 600, "jpeg", view=i))
+        (view_label(name), preview_url(design, 600, "jpeg", view=i), 600, 450)
         for i, name in enumerate(product.view_names)
         if i
     ]
@@ -118,7 +132,7 @@ def _page(
         revision=revision,
         shown=shown,
         shown_sha256=proofs.page_content_sha256(shown),
-        other_views=_other_views(revision.design),
+        other_views=_other_views(token, proof, revision),
         state=state,
         decision=decision,
         error=error,
@@ -175,6 +189,36 @@ def image(token: str):
             "Cache-Control": "private, max-age=86400, immutable",
             "ETag": f'"{revision.image_sha256}"',
         },
+    )
+
+
+@bp.get("/<token>/views/<int:view>.png")
+def view_image(token: str, view: int):
+    """One of the product's other views, as rendered and stored with this revision's proof."""
+    resolved, response = _resolve(token)
+    if response is not None:
+        return response
+    _, proof, revision = resolved
+    sha = next(
+        (
+            v["image_sha256"]
+            for v in render_jobs.view_images(get_db(), proof.id, revision.number)
+            if v["view"] == view
+        ),
+        None,
+    )
+    if sha is None:
+        abort(404)
+    try:
+        path = storage.path_for(sha)
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return Response(
+        path.read_bytes(),
+        mimetype="image/png",
+        headers={"Cache-Control": "private, max-age=86400, immutable", "ETag": f'"{sha}"'},
     )
 
 

@@ -259,6 +259,31 @@ def _photo_facts(record: ProofRecord, claim_id: int, base_url: str) -> list[dict
     ]
 
 
+def _shown_alongside(record: ProofRecord, number: int) -> dict:
+    """The product's other views rendered with a revision's proof (its `image_rendered`
+    event): shown beside the proof on the approval page, not part of what is approved. Only
+    for a revision that has them, so every older pack is what it was."""
+    views = []
+    for event in record.events:
+        if event["kind"] == "image_rendered" and event["data_dict"].get("revision") == number:
+            views = [v for v in event["data_dict"].get("views") or [] if isinstance(v, dict)]
+    if not views:
+        return {}
+    return {
+        "shown_alongside": [
+            {
+                "view": v.get("view"),
+                "name": v.get("name"),
+                "image_sha256": v.get("image_sha256"),
+                "image_size": v.get("image_size"),
+                "image_verified": bool(v.get("image_sha256"))
+                and v.get("image_sha256") not in record.image_problems,
+            }
+            for v in views
+        ]
+    }
+
+
 def pdf_filename(record: ProofRecord) -> str:
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in record.proof["order_ref"])[:60]
     return f"evidence-{safe or record.proof['id']}.pdf"
@@ -324,6 +349,7 @@ def build_facts(record: ProofRecord, config: dict, base_url: str | None = None) 
                 "image_verified": bool(r["image_sha256"]) and r["image_sha256"] not in record.image_problems,
                 "renderer_version": r["renderer_version"],
             }
+            | _shown_alongside(record, r["number"])
             for r in record.revisions
         ],
         "timeline": [_event_fact(e) for e in record.events],
@@ -773,6 +799,15 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
         row("Image SHA-256", image_sha or "—", mono_value=True)
         if image_sha in record.image_problems:
             row("Image check", "FAILED: " + record.image_problems[image_sha])
+        approved_rev = next((r for r in facts["revisions"] if r["number"] == approval["revision"]), {})
+        for view in approved_rev.get("shown_alongside", []):
+            row(
+                f"Shown alongside: {view['name']}",
+                f"{view['image_sha256']} "
+                + ("(verified)" if view["image_verified"] else "(FAILED CHECK)")
+                + ", another view of the same design, not part of what is approved",
+                mono_value=True,
+            )
 
         heading("Disclosure shown and statements ticked")
         disclosure = approval["disclosure"]
@@ -865,6 +900,15 @@ def render_pdf(record: ProofRecord, facts: dict, app: Flask | None = None) -> by
                 new_x=XPos.LMARGIN,
                 new_y=YPos.NEXT,
             )
+            for view in rev.get("shown_alongside", []):
+                pdf.cell(
+                    0,
+                    4,
+                    f"shown alongside (not approved): {view['name']} view, image SHA-256 {view['image_sha256']} "
+                    + ("(verified)" if view["image_verified"] else "(FAILED CHECK)"),
+                    new_x=XPos.LMARGIN,
+                    new_y=YPos.NEXT,
+                )
 
     if facts["emails"]:
         heading("Emails to the customer")

@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from proofmark import orders
 from proofmark.personalizer import letters, previews
+from proofmark.personalizer.state import view_label
 
 
 def long_date(value: str | None) -> str:
@@ -72,5 +73,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.globals.update(letters.jinja_globals())
     app.jinja_env.globals["preview_url"] = previews.preview_url
+    app.jinja_env.globals["view_label"] = view_label
     app.jinja_env.globals["shop_orders_open"] = orders.orders_open
     app.jinja_env.filters["long_date"] = long_date

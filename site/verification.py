@@ -61,9 +61,11 @@ class ProofVerification:
         }
 
 
-def _image_hashes(db: sqlite_utils.Database, proof_id: int) -> list[tuple[int | None, str]]:
-    """Every image the record names: each revision's, and any named by an event (the approval)."""
+def _image_hashes(db: sqlite_utils.Database, proof_id: int) -> list[tuple[int | None, str, str]]:
+    """Every image the record names, as (revision, SHA-256, view name or ""): each revision's,
+    any named by an event (the approval), and the other views rendered with a proof."""
     found: dict[str, int | None] = {}
+    views: dict[str, tuple[int | None, str]] = {}
     for row in db.execute(
         "SELECT number, image_sha256 FROM revisions WHERE proof_id = ? ORDER BY number", (proof_id,)
     ):
@@ -79,7 +81,14 @@ def _image_hashes(db: sqlite_utils.Database, proof_id: int) -> list[tuple[int | 
         sha = data.get("image_sha256") if isinstance(data, dict) else None
         if isinstance(sha, str):
             found.setdefault(sha, data.get("revision"))
-    return [(number, sha) for sha, number in found.items()]
+        # The product's other views rendered with the proof (`image_rendered`.views): shown
+        # beside it on the approval page, so checked like it.
+        for view in (data.get("views") or []) if isinstance(data, dict) else []:
+            if isinstance(view, dict) and isinstance(view.get("image_sha256"), str):
+                views.setdefault(view["image_sha256"], (data.get("revision"), str(view.get("name", ""))))
+    return [(number, sha, "") for sha, number in found.items()] + [
+        (number, sha, name) for sha, (number, name) in views.items() if sha not in found
+    ]
 
 
 def verify_proof(
@@ -107,11 +116,13 @@ def verify_proof(
     for m in bindings.check_proof(db, proof_id, app):
         if row is not None:
             result.problems.append(Problem("record", m.message, field=m.table))
-    for number, sha in images:
+    for number, sha, view in images:
         try:
             message = storage.verify(sha, app)
         except ValueError:
             message = f"{sha!r} is not a SHA-256 digest"
+        if message and view:
+            message = f"the {view!r} view shown beside the proof: {message}"
         if message:
             result.problems.append(Problem("image", message, revision=number, image_sha256=sha))
     return result

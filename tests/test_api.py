@@ -278,3 +278,89 @@ def test_api_is_not_blocked_by_csrf(tmp_path):
     key = app.test_cli_runner().invoke(args=["create-api-key", "k"]).output.strip().splitlines()[-1]
     response = app.test_client().post("/api/proofs", json=BODY, headers=auth(key))
     assert response.status_code == 201
+
+
+def test_a_design_without_a_variant_is_made_in_the_first_one_and_says_so(api_app, client, key):
+    """The pendant comes in three metals. An API design that names none (as every design did
+    before variants) is recorded, drawn and made in the first, sterling silver, and the answer
+    says so; one that names a variant keeps it; an unknown one is refused naming the choices."""
+    body = {
+        **BODY,
+        "order_ref": "#V-1",
+        "design": {"product": "pendant-round", "font": "dancing-script", "lines": ["Ada"]},
+    }
+    response = client.post("/api/proofs", json=body, headers=auth(key))
+    assert response.status_code == 201, response.json
+    proof = response.json["proof"]
+    assert proof["design"]["variant"] == "sterling-silver"
+    [notice] = response.json["notices"]
+    assert notice["code"] == "variant_defaulted" and notice["field"] == "design.variant"
+    assert notice["variant"] == "sterling-silver"
+    assert notice["variants"] == ["sterling-silver", "yellow-gold", "rose-gold"]
+    assert "Sterling silver (sterling-silver)" in notice["message"]
+    with api_app.app_context():
+        db = get_db()
+        stored = db.execute(
+            "SELECT design, image_sha256 FROM revisions WHERE proof_id = ?", (proof["id"],)
+        ).fetchone()
+        event = db.execute(
+            "SELECT data FROM events WHERE proof_id = ? AND kind = 'revision_added'", (proof["id"],)
+        ).fetchone()
+    import json as _json
+
+    from proofmark import storage
+    from proofmark_renderer import Design, render
+
+    # Recorded: the design, and the revision_added event in the log, name the variant.
+    assert _json.loads(stored["design"])["variant"] == "sterling-silver"
+    assert _json.loads(event["data"])["design"]["variant"] == "sterling-silver"
+    # Drawn: the stored proof image is the sterling-silver picture, exactly.
+    with api_app.app_context():
+        width = api_app.config["PROOF_IMAGE_WIDTH"]
+        silver = render(
+            Design("pendant-round", "dancing-script", ("Ada",), variant="sterling-silver"), width, "png"
+        )
+        assert storage.get(stored["image_sha256"]) == silver.image
+
+    # A design that names its variant keeps it, and gets no notice.
+    named = {**body, "order_ref": "#V-2", "design": {**body["design"], "variant": "rose-gold"}}
+    response = client.post("/api/proofs", json=named, headers=auth(key))
+    assert response.status_code == 201 and "notices" not in response.json
+    assert response.json["proof"]["design"]["variant"] == "rose-gold"
+    # A new revision without a variant says the same.
+    again = {**body, "order_ref": "#V-2", "new_revision": True}
+    response = client.post("/api/proofs", json=again, headers=auth(key))
+    assert response.status_code == 200, response.json
+    assert response.json["proof"]["design"]["variant"] == "sterling-silver"
+    assert response.json["notices"][0]["code"] == "variant_defaulted"
+
+    # An unknown variant is refused, naming the ones there are; nothing is stored.
+    wrong = {**body, "order_ref": "#V-3", "design": {**body["design"], "variant": "platinum"}}
+    response = client.post("/api/proofs", json=wrong, headers=auth(key))
+    assert response.status_code == 422
+    message = response.json["error"]["message"]
+    assert "platinum" in message and "sterling-silver" in message and "rose-gold" in message
+    bad_type = {**body, "order_ref": "#V-4", "design": {**body["design"], "variant": 7}}
+    response = client.post("/api/proofs", json=bad_type, headers=auth(key))
+    assert response.status_code == 422 and "design.variant" in response.json["error"]["message"]
+    with api_app.app_context():
+        assert count(get_db(), "proofs", "order_ref IN ('#V-3', '#V-4')") == 0
+
+    # A product without variants is left as it is (no variant, no notice).
+    response = client.post("/api/proofs", json={**BODY, "order_ref": "#V-5"}, headers=auth(key))
+    assert response.status_code == 201 and "notices" not in response.json
+    assert "variant" not in response.json["proof"]["design"]
+
+
+def test_old_stored_designs_without_a_variant_keep_verifying(api_app, client, key):
+    """A revision stored before this change (a pendant design with no variant) is drawn and
+    kept exactly as stored: the render step does not add a variant to it."""
+    from proofmark.proofs.images import render_checked
+    from proofmark_renderer import Design
+
+    with api_app.app_context():
+        old = Design("pendant-round", "dancing-script", ("Ada",))
+        rendered = render_checked(old.to_dict())
+        assert rendered.design == old and rendered.design.variant == ""
+    result = api_app.test_cli_runner().invoke(args=["verify-records"])
+    assert result.exit_code == 0, result.output

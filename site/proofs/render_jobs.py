@@ -58,6 +58,8 @@ class ImageState:
     attempts: int = 0
     error: str | None = None
     job_id: int | None = None
+    # The product's other views rendered with the image (render_jobs.view_images).
+    views: tuple = ()
 
     @property
     def ready(self) -> bool:
@@ -80,10 +82,13 @@ def image_state(db: sqlite_utils.Database, revision) -> ImageState:
         return ImageState("failed", error="The proof has no revision.")
     if isinstance(revision, dict):
         revision_id, sha = revision["id"], revision["image_sha256"]
+        proof_id, number = revision.get("proof_id"), revision.get("number")
     else:
         revision_id, sha = revision.id, revision.image_sha256
+        proof_id, number = revision.proof_id, revision.number
     if sha:
-        return ImageState("ready")
+        views = view_images(db, proof_id, number) if proof_id is not None else []
+        return ImageState("ready", views=tuple(views))
     row = db.execute(
         "SELECT id, status, attempts, last_error FROM render_jobs WHERE revision_id = ?", (revision_id,)
     ).fetchone()
@@ -203,7 +208,10 @@ def _finish(db: sqlite_utils.Database, job: dict, rendered, *, now: datetime) ->
                 "design_sha256": rev_row["design_sha256"],
                 "renderer_version": rev_row["renderer_version"],
                 "attempt": job["attempts"],
-            },
+            }
+            # The product's other views, shown beside the proof: only when it has any, so
+            # the event of a one-view product is what it always was.
+            | ({"views": list(rendered.views)} if rendered.views else {}),
         )
         proof = load(db, job["proof_id"])
         # The email goes only for the revision the customer is asked about now: a revision
@@ -225,6 +233,21 @@ def _finish(db: sqlite_utils.Database, job: dict, rendered, *, now: datetime) ->
                     extra={"previous_revision": number - 1, "note": revision.note},
                 )
     return True
+
+
+def view_images(db: sqlite_utils.Database, proof_id: int, number: int) -> list[dict]:
+    """The other views rendered for revision `number` (from its `image_rendered` event), each
+    {"view", "name", "image_sha256", "image_size"}; [] for a one-view product or an older
+    revision rendered before views were stored."""
+    row = db.execute(
+        "SELECT data FROM events WHERE proof_id = ? AND kind = 'image_rendered'"
+        " AND json_extract(data, '$.revision') = ? ORDER BY seq DESC LIMIT 1",
+        (proof_id, number),
+    ).fetchone()
+    if row is None:
+        return []
+    views = json.loads(row["data"]).get("views") or []
+    return [v for v in views if isinstance(v, dict) and v.get("image_sha256")]
 
 
 def run_job(db: sqlite_utils.Database, job: dict, *, now: datetime | None = None) -> str:

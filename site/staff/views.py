@@ -139,6 +139,22 @@ def revision_image(proof_id: int, number: int):
     return Response(data, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
 
 
+@bp.get("/proofs/<int:proof_id>/revisions/<int:number>/views/<int:view>.png")
+def revision_view_image(proof_id: int, number: int, view: int):
+    """One of the product's other views, as rendered and stored with the revision's proof."""
+    sha = next(
+        (v["image_sha256"] for v in render_jobs.view_images(get_db(), proof_id, number) if v["view"] == view),
+        None,
+    )
+    if sha is None:
+        abort(404, "This revision has no stored image of that view.")
+    try:
+        data = storage.get(sha)
+    except (FileNotFoundError, ValueError):
+        abort(404, "The stored image of this view is missing.")
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
+
+
 def _revision_row(proof_id: int, number: int) -> dict:
     row = (
         get_db()
