@@ -131,10 +131,57 @@ def remove_view(db: sqlite_utils.Database, data: dict, index: int, actor: str) -
     save_draft(db, _checked_draft(out), actor)
 
 
+def rename_view(db: sqlite_utils.Database, data: dict, index: int, name: str, actor: str) -> str:
+    """Give view `index` a new name (a short slug: "close-up"); returns it."""
+    out = json.loads(json.dumps(data))
+    if not 0 <= index < len(out["views"]):
+        raise ProductError(gettext("There is no view %(number)s.", number=index + 1))
+    if not name.strip():
+        raise ProductError(gettext("Give the view a name, e.g. front or close-up."))
+    taken = {v["name"] for i, v in enumerate(out["views"]) if i != index}
+    out["views"][index]["name"] = _slug(name, taken, out["views"][index]["name"])
+    save_draft(db, _checked_draft(out), actor)
+    return out["views"][index]["name"]
+
+
+def move_view(db: sqlite_utils.Database, data: dict, index: int, to: int, actor: str) -> int:
+    """Move view `index` to place `to` (the first view is the proof's picture); each variant's
+    photos move with their view. Returns the view's new index."""
+    out = json.loads(json.dumps(data))
+    views = out["views"]
+    if not 0 <= index < len(views):
+        raise ProductError(gettext("There is no view %(number)s.", number=index + 1))
+    to = max(0, min(len(views) - 1, to))
+    if to == index:
+        return index
+    order = list(range(len(views)))
+    order.insert(to, order.pop(index))
+    out["views"] = [views[i] for i in order]
+    for variant in out.get("variants", []):
+        photos = list(variant.get("photos") or ([variant["photo"]] if variant.get("photo") else []))
+        if not photos:
+            continue
+        # A variant without its own photo for a view shows the view's: made explicit so
+        # that moving keeps each photo with its view.
+        photos += [views[i]["photo"] for i in range(len(photos), len(views))]
+        variant.pop("photo", None)
+        variant.pop("sha256", None)
+        variant["photos"] = [photos[i] for i in order]
+    save_draft(db, _checked_draft(out), actor)
+    return to
+
+
 def set_layer(
-    db: sqlite_utils.Database, data: dict, index: int, kind: str, name: str | None, actor: str
+    db: sqlite_utils.Database,
+    data: dict,
+    index: int,
+    kind: str,
+    name: str | None,
+    actor: str,
+    file_name: str = "",
 ) -> None:
-    """Set (or with `name` None, remove) a view's mask or light layer."""
+    """Set (or with `name` None, remove) a view's mask or light layer; `file_name` is the
+    uploaded file's own name, kept (in `file_names`) to show it in the editor."""
     if kind not in ("mask", "light"):
         raise ProductError(f"Unknown layer {kind!r}: a view has a mask and a light layer.")
     out = json.loads(json.dumps(data))
@@ -159,7 +206,19 @@ def set_layer(
                     )
                 )
         view[kind] = name
+        if file_name:
+            out.setdefault("file_names", {})[name] = _file_name(file_name)
+    # Only the names of files the draft still uses are kept.
+    used = {v.get(k) for v in out["views"] for k in ("mask", "light")}
+    if out.get("file_names"):
+        out["file_names"] = {k: v for k, v in out["file_names"].items() if k in used}
     save_draft(db, _checked_draft(out), actor)
+
+
+def _file_name(name: str) -> str:
+    """An uploaded file's own name, as shown (the last path part, printable, at most 80)."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in name if c.isprintable())[:80]
 
 
 def add_variant(db: sqlite_utils.Database, data: dict, name: str, actor: str) -> str:
@@ -405,7 +464,9 @@ def write_version(db: sqlite_utils.Database, data: dict, photos: dict[str, Path]
                 entry_v |= {"photos": [n for n, _ in copied], "sha256": [h for _, h in copied]}
             variants.append(entry_v)
         entry = {
-            k: v for k, v in data.items() if k not in ("views", "version", "base_id", "view", "variants")
+            k: v
+            for k, v in data.items()
+            if k not in ("views", "version", "base_id", "view", "variants", "file_names")
         }
         entry |= {"view": "photo", "version": version, "views": views}
         if variants:

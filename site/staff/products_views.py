@@ -245,6 +245,40 @@ def product_remove_view(product_id: str, index: int):
     return _back(product_id)
 
 
+@bp.post("/products/<product_id>/views/<int:index>/rename")
+def product_rename_view(product_id: str, index: int):
+    data = _draft_or_404(product_id)
+    try:
+        products.rename_view(get_db(), data, index, str(request.form.get("name", ""))[:200], who().actor)
+    except products.ProductError as exc:
+        return _failed(product_id, gettext("View not renamed: %(error)s", error=exc), view=index)
+    return _back(product_id, view=index)
+
+
+@bp.post("/products/<product_id>/views/<int:index>/move")
+def product_move_view(product_id: str, index: int):
+    """Move a view one place earlier or later (`to` = "up" or "down"); the first is the proof's."""
+    data = _draft_or_404(product_id)
+    step = {"up": -1, "down": 1}.get(str(request.form.get("to", "")))
+    if step is None:
+        return _failed(product_id, gettext("Move a view up or down."), view=index)
+    try:
+        new_index = products.move_view(get_db(), data, index, index + step, who().actor)
+    except products.ProductError as exc:
+        return _failed(product_id, gettext("View not moved: %(error)s", error=exc), view=index)
+    return _back(product_id, view=new_index)
+
+
+@bp.get("/products/layer/<sha256>.png")
+def product_layer(sha256: str):
+    """A stored mask or light layer (greyscale PNG), for the editor's thumbnail."""
+    try:
+        data = uploads.get(products.PHOTO_FOLDER, sha256, suffix=".png")
+    except (ValueError, storage.StoredImageMissing):
+        abort(404, gettext("There is no such picture."))
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
 @bp.post("/products/<product_id>/views/<int:index>/mask", defaults={"kind": "mask"})
 @bp.post("/products/<product_id>/views/<int:index>/light", defaults={"kind": "light"})
 def product_view_layer(product_id: str, index: int, kind: str):
@@ -253,7 +287,16 @@ def product_view_layer(product_id: str, index: int, kind: str):
     data = _draft_or_404(product_id)
     try:
         name = None if request.form.get("remove") else products.store_layer(_upload(kind), name=f"the {kind}")
-        products.set_layer(get_db(), data, index, kind, name, who().actor)
+        upload = request.files.get(kind)
+        products.set_layer(
+            get_db(),
+            data,
+            index,
+            kind,
+            name,
+            who().actor,
+            file_name=(upload.filename or "") if upload else "",
+        )
     except (uploads.PhotoError, products.ProductError) as exc:
         message = gettext("Mask not saved: %(error)s", error=exc) if kind == "mask" else None
         message = message or gettext("Light not saved: %(error)s", error=exc)
