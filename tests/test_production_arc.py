@@ -4,6 +4,7 @@ same arc, in millimetres, as the preview shows them on the photo."""
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import zlib
@@ -191,3 +192,35 @@ def test_the_demo_plaque_file_shows_curved_text_inside_the_disc(shop):
     mid = ys[np.abs(xs / 4 - 100) < 8].min()
     ends = min(ys[xs < xs.min() + 20].min(), ys[xs > xs.max() - 20].min())
     assert ends - mid > 40  # curved: the ends are lower than the middle by over 10 mm
+
+
+def test_an_approved_round_plaque_orders_files_show_the_text_curved(app, staff, tmp_path):
+    """The demo plaque imported as a shop does it, ordered, approved; the file the maker
+    downloads is bent as the proof shows it (the PNG is saved to look at)."""
+    from proofmark import products, proofs
+    from proofmark.db import get_db
+    from tests.proofs_support import all_statements, new_proof
+
+    photo_samples.write(tmp_path / "demo")
+    with app.app_context():
+        db = get_db()
+        base, version = products.import_folder(db, tmp_path / "demo" / "round-plaque", "test")
+        proof_id = new_proof(
+            db, design=Design(f"{base}@{version}", "playfair-display", ("The Millers' Cabin",))
+        )
+        rev = proofs.get_revision(db, proof_id, 1)
+        proofs.approve(db, proof_id, revision=1, nonce=rev.nonce, statements_ticked=all_statements(app))
+    svg = staff.get(f"/staff/proofs/{proof_id}/production/face.svg")
+    png = staff.get(f"/staff/proofs/{proof_id}/production/face.png")
+    assert svg.status_code == png.status_code == 200
+    out = Path("test-artifacts")
+    out.mkdir(exist_ok=True)
+    (out / "plaque-order-face.png").write_bytes(png.data)
+    im = Image.open(io.BytesIO(png.data)).convert("L")
+    px = im.info["dpi"][0] / 25.4
+    ys, xs = np.nonzero(np.asarray(im) < 128)
+    rho = np.hypot(xs / px - 100, ys / px - 100)
+    assert rho.min() > 60 and rho.max() < 90
+    mid = ys[np.abs(xs / px - 100) < 5].min() / px
+    ends = min(ys[xs < xs.min() + 5 * px].min(), ys[xs > xs.max() - 5 * px].min()) / px
+    assert ends - mid > 15  # mm: the line's ends sit well below its middle, along the rim
