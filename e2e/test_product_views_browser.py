@@ -131,3 +131,24 @@ def test_the_approval_page_shows_the_stored_close_up_beside_the_proof(
     expect(page.locator(".other-views")).to_contain_text("the proof above is what you approve")
     page.screenshot(path=str(artifacts / "approval-other-views-phone.png"), full_page=True)
     context.close()
+
+    # Staff see the same stored close-up beside the revision's proof image, with its hash.
+    email = f"staff-{secrets.token_hex(3)}@shop.test"
+    assert server.flask("create-staff", email, "--password-stdin", input=PASSWORD + "\n").returncode == 0
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(server.url + "/staff/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/staff/proofs")
+    page.goto(f"{server.url}/staff/proofs/{proof_id}")
+    thumb = page.get_by_role("img", name="Close-up view, revision 1")
+    expect(thumb).to_be_visible()
+    page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    assert thumb.evaluate("i => i.naturalWidth") == 1200
+    expect(
+        page.get_by_role("list", name="Shown beside the proof (not part of what is approved)")
+    ).to_be_visible()
+    page.locator("#revisions").screenshot(path=str(artifacts / "staff-record-other-views.png"))
+    context.close()

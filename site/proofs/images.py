@@ -109,8 +109,11 @@ def render_views(design: Design) -> tuple[dict, ...]:
     for number in range(1, len(names)):
         result = renderer.render(design, width=VIEW_IMAGE_WIDTH, fmt="png", view=number)
         if not result.ok:
+            # The proof (view 0) is what is approved and it was drawn; a view that cannot show
+            # this design is left out (and so not shown beside it), never a failed proof.
             problems = [i.message for i in result.issues if i.severity == "error"]
-            raise ProofError(f"View {names[number]!r} of this design cannot be drawn: " + " ".join(problems))
+            current_app.logger.warning("view %r of %s not drawn: %s", names[number], design.product, problems)
+            continue
         views.append(
             {
                 "view": number,
