@@ -29,6 +29,17 @@ def _img(rgb: np.ndarray) -> Image.Image:
     return Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
+def _soft(a: np.ndarray, radius: float, k: int) -> np.ndarray:
+    """blur(a, radius * k) for a picture drawn k times larger: blurred at the photo's own
+    size and enlarged again (a wide, soft shadow has no detail to lose; 1/k² of the work)."""
+    if k == 1:
+        return blur(a, radius)
+    h, w = a.shape
+    small = Image.fromarray(a.astype(np.float32), "F").resize((w // k, h // k), Image.Resampling.BOX)
+    soft = blur(np.asarray(small, np.float32), radius)
+    return np.asarray(Image.fromarray(soft, "F").resize((w, h), Image.Resampling.BILINEAR), np.float32)
+
+
 def _table(seed: int, top, bottom, k: int = 1) -> np.ndarray:
     """The surface a product lies on; `k` draws it at k times the photo's size (every
     length in pixels scaled with it), for a close-up cut from the larger picture."""
@@ -72,7 +83,7 @@ def dog_tag(k: int = 1) -> tuple[Image.Image, dict]:
     size = (W * k, H * k)
     warped = face.transform(size, Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
     a = np.asarray(warped.getchannel("A"), np.float32) / 255
-    shadow = np.roll(np.roll(blur(a, 14 * k), 18 * k, 0), 12 * k, 1)
+    shadow = np.roll(np.roll(_soft(a, 14, k), 18 * k, 0), 12 * k, 1)
     rgb *= (1 - 0.35 * shadow)[..., None]
     rgb = rgb * (1 - a[..., None]) + np.asarray(warped.convert("RGB"), np.float32) / 255 * a[..., None]
     # A ball chain through the hole, sagging off to the upper left.
@@ -121,7 +132,9 @@ def dog_tag(k: int = 1) -> tuple[Image.Image, dict]:
         "_light": _grey(light),
         "_chain": _img(chain),  # for a variant that recolours the tag but not its chain
     }
-    return im.filter(ImageFilter.GaussianBlur(0.6 * k)), product
+    # The lens's slight softness, in the picture's own pixels (a close-up cut from the larger
+    # picture is as crisp as the photo).
+    return im.filter(ImageFilter.GaussianBlur(0.6)), product
 
 
 def _ball_chain(rgb: np.ndarray, hx: float, hy: float, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -163,7 +176,7 @@ def _ball_chain(rgb: np.ndarray, hx: float, hy: float, k: int = 1) -> tuple[np.n
     spec = np.clip((lit - 0.86) / 0.1, 0, 1) ** 2
     tone = 0.18 + 0.62 * lit + 0.12 * nz + 0.9 * spec
     steel = np.array([0.80, 0.81, 0.84], np.float32) * np.clip(tone, 0, 1.4)[..., None]
-    shade = np.roll(np.roll(blur(np.maximum(a, link), 3.0 * k), 5 * k, 0), 4 * k, 1)
+    shade = np.roll(np.roll(_soft(np.maximum(a, link), 3.0, k), 5 * k, 0), 4 * k, 1)
     rgb = rgb * (1 - 0.32 * shade)[..., None]
     link_rgb = np.array([0.42, 0.42, 0.45], np.float32)
     rgb = rgb * (1 - link[..., None]) + link_rgb * link[..., None]
@@ -194,7 +207,7 @@ def tumbler(k: int = 1) -> tuple[Image.Image, dict]:
     y_top = top_y + tilt * rpx * cos_t
     y_bot = top_y + height * s + tilt * rpx * cos_t
     body = (inside & (yy >= y_top) & (yy <= y_bot)).astype(np.float32)
-    body = blur(body, 0.7 * k)
+    body = blur(body, 0.7)  # an anti-aliased edge, in the picture's own pixels
     ndl = np.clip(sin_t * -0.5 + cos_t * 0.85, 0, 1)
     spec = 0.5 * np.exp(-(((np.arcsin(sin_t) + 0.45) / 0.09) ** 2)) + 0.2 * np.exp(
         -(((np.arcsin(sin_t) - 0.9) / 0.05) ** 2)
@@ -205,7 +218,7 @@ def tumbler(k: int = 1) -> tuple[Image.Image, dict]:
     )
     lid_ell = ((xx - cx) / rpx) ** 2 + ((yy - top_y) / (tilt * rpx)) ** 2
     lid = np.clip((1 - lid_ell) * 40, 0, 1)
-    shadow = np.roll(blur(body, 30 * k), 40 * k, 1)
+    shadow = np.roll(_soft(body, 30, k), 40 * k, 1)
     rgb *= (1 - 0.35 * shadow)[..., None]
     rgb = rgb * (1 - body[..., None]) + wall * body[..., None]
     lid_rgb = (

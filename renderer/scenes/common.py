@@ -255,11 +255,23 @@ def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
 
 
 def cut_metal_layers(
-    h: int, w: int, color: np.ndarray, seed: int, floor: float | np.ndarray = 0.5, texture: float = 0.06
+    h: int,
+    w: int,
+    color: np.ndarray,
+    seed: int,
+    floor: float | np.ndarray = 0.5,
+    texture: float = 0.06,
+    grain_px: float = 0.0,
 ) -> dict[str, Image.Image]:
     """A cut's floor is matte: it scatters light instead of mirroring the studio, so it is the
-    metal's own colour with a fine tool texture; its lit wall sparkles. `floor` may be a map."""
-    grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32) * texture
+    metal's own colour with a fine tool texture; its lit wall sparkles. `floor` may be a map.
+    `grain_px` softens the grit to that many pixels (a close view, where a pixel is far
+    smaller than the tool's frosting would otherwise show a sandpaper grain)."""
+    grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32)
+    if grain_px > 0:
+        grit = blur(grit, grain_px)
+        grit /= max(float(grit.std()), 1e-6)
+    grit *= texture
     floor_rgb = color * (floor + grit)[..., None]
     return {"floor": to_image(floor_rgb)}
 

@@ -166,6 +166,11 @@ def shirt(p: Product, width: int) -> Scene:
     # Cloth curls and darkens a little towards its edges.
     shade *= 0.82 + 0.18 * edge_distance(alpha, 10 * scale)
     knit = substrates.jersey(h, w, 55, period=max(2.0, 1.4 * scale))
+    # A loop is about 1.4 mm: below about 1.6 px per loop the pixels average many loops, so
+    # the knit's contrast fades (drawn at full strength on a 2-px period it reads as a mesh,
+    # and a print on it as dotted sequins at phone sizes). Its mean (about 0.64) stays.
+    fade = float(np.clip(1.4 * scale / 2.2, 0.35, 1.0))
+    knit = (fade * knit + (1 - fade) * 0.64).astype(np.float32)
     heather = substrates.fractal(h, w, 1.5, 57, 2)
     # navy, or the variant's cloth colour (catalog.Variant.colour)
     base = np.array(p.tint or (0.15, 0.20, 0.30), np.float32)
