@@ -29,21 +29,36 @@ def _img(rgb: np.ndarray) -> Image.Image:
     return Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
-def _table(seed: int, top, bottom) -> np.ndarray:
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    t = (yy / H)[..., None]
+def _soft(a: np.ndarray, radius: float, k: int) -> np.ndarray:
+    """blur(a, radius * k) for a picture drawn k times larger: blurred at the photo's own
+    size and enlarged again (a wide, soft shadow has no detail to lose; 1/k² of the work)."""
+    if k == 1:
+        return blur(a, radius)
+    h, w = a.shape
+    small = Image.fromarray(a.astype(np.float32), "F").resize((w // k, h // k), Image.Resampling.BOX)
+    soft = blur(np.asarray(small, np.float32), radius)
+    return np.asarray(Image.fromarray(soft, "F").resize((w, h), Image.Resampling.BILINEAR), np.float32)
+
+
+def _table(seed: int, top, bottom, k: int = 1) -> np.ndarray:
+    """The surface a product lies on; `k` draws it at k times the photo's size (every
+    length in pixels scaled with it), for a close-up cut from the larger picture."""
+    hh, ww = H * k, W * k
+    yy, xx = np.mgrid[0:hh, 0:ww].astype(np.float32)
+    t = (yy / hh)[..., None]
     rgb = np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t
-    rgb *= (1 + 0.03 * substrates.fractal(H, W, 80, seed))[..., None]
-    r = np.sqrt(((xx - W * 0.45) / W) ** 2 + ((yy - H * 0.4) / H) ** 2)
+    rgb *= (1 + 0.03 * substrates.fractal(hh, ww, 80 * k, seed))[..., None]
+    r = np.sqrt(((xx - ww * 0.45) / ww) ** 2 + ((yy - hh * 0.4) / hh) ** 2)
     return rgb * (1 - 0.3 * np.clip(r - 0.2, 0, 1))[..., None]
 
 
-def dog_tag() -> tuple[Image.Image, dict]:
-    """A 50 x 28 mm stainless tag on linen, seen from above at a slant."""
-    rgb = _table(5, (0.80, 0.78, 0.74), (0.66, 0.64, 0.60))
-    rgb *= (1 + 0.04 * substrates.brushed(H, W, 7, streak=3.0) * 0.3)[..., None]
-    # The tag drawn flat at 20 px/mm, then set into the photo by a homography.
-    s, tw, th = 20, 50.0, 28.0
+def dog_tag(k: int = 1) -> tuple[Image.Image, dict]:
+    """A 50 x 28 mm stainless tag on linen, seen from above at a slant. `k` draws it at k
+    times the photo's size (W x H), with the area's corners and light layer to match."""
+    rgb = _table(5, (0.80, 0.78, 0.74), (0.66, 0.64, 0.60), k)
+    rgb *= (1 + 0.04 * substrates.brushed(H * k, W * k, 7, streak=3.0 * k) * 0.3)[..., None]
+    # The tag drawn flat at 20 px/mm (times k), then set into the photo by a homography.
+    s, tw, th = 20 * k, 50.0, 28.0
     fw, fh = int(tw * s), int(th * s)
     yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
     rad = 6 * s
@@ -57,31 +72,33 @@ def dog_tag() -> tuple[Image.Image, dict]:
     rim = np.clip(-(gx * -0.6 + gy * -0.8) * 30, -0.4, 0.6)
     brushed = substrates.brushed(fh, fw, 11, streak=80.0)
     sky = 0.62 + 0.25 * np.clip(1 - yy / fh, 0, 1) - 0.18 * np.clip((xx / fw - 0.55) * 2, 0, 1)
-    tone = sky + 0.035 * brushed + rim * (1 - edge) + 0.06 * edge
+    # Drawn larger (k), the finest streaks average out when the photo is reduced: deeper.
+    tone = sky + 0.035 * (1 + 0.7 * (k - 1)) * brushed + rim * (1 - edge) + 0.06 * edge
     steel = np.array([0.86, 0.87, 0.90], np.float32) * np.clip(tone, 0.1, 1.2)[..., None]
     face = Image.merge("RGBA", [*_img(steel).split(), _img(alpha)])
-    dst = np.array([(520, 360), (1230, 420), (1180, 820), (450, 730)], np.float64)
+    dst = np.array([(520, 360), (1230, 420), (1180, 820), (450, 730)], np.float64) * k
     src = np.array([(0, 0), (fw, 0), (fw, fh), (0, fh)], np.float64)
     to_face = homography(dst, src)  # Pillow wants the inverse: photo -> face
     coeffs = (to_face / to_face[2, 2]).ravel()[:8]
-    warped = face.transform((W, H), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
+    size = (W * k, H * k)
+    warped = face.transform(size, Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
     a = np.asarray(warped.getchannel("A"), np.float32) / 255
-    shadow = np.roll(np.roll(blur(a, 14), 18, 0), 12, 1)
+    shadow = np.roll(np.roll(_soft(a, 14, k), 18 * k, 0), 12 * k, 1)
     rgb *= (1 - 0.35 * shadow)[..., None]
     rgb = rgb * (1 - a[..., None]) + np.asarray(warped.convert("RGB"), np.float32) / 255 * a[..., None]
     # A ball chain through the hole, sagging off to the upper left.
     hx, hy = _h(homography(src, dst), 5.0 * s, fh / 2)
-    rgb = _ball_chain(rgb, hx, hy)
+    rgb, chain = _ball_chain(rgb, hx, hy, k)
     im = _img(rgb)
     # The light layer (128 neutral): the brushed face's glints where it mirrors the window
     # (a soft diagonal band and the sparkle of the frosted cut), and the room's shade at the
     # lower right; drawn on the flat tag and set into the photo like the tag itself.
     sparkle = substrates.rng(17).random((fh, fw)).astype(np.float32)
-    sparkle = blur((sparkle > 0.9965).astype(np.float32), 1.2) * 9
+    sparkle = blur((sparkle > 1 - 0.0035 / k**2).astype(np.float32), 1.2 * k) * 9
     band = np.exp(-((((xx / fw) * 0.8 + (yy / fh) * 0.6 - 0.55) / 0.16) ** 2))
     glint = 128 + 22 * band + 110 * np.clip(sparkle, 0, 1) * (0.35 + band) - 24 * np.clip(xx / fw - 0.6, 0, 1)
     glint_im = Image.merge("LA", [_grey(glint), _img(alpha)])
-    glint_w = glint_im.transform((W, H), Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
+    glint_w = glint_im.transform(size, Image.Transform.PERSPECTIVE, tuple(coeffs), Image.Resampling.BICUBIC)
     ga = np.asarray(glint_w.getchannel("A"), np.float32) / 255
     light = 128 * (1 - ga) + np.asarray(glint_w.getchannel("L"), np.float32) * ga
     to_photo = homography(src / s, dst)
@@ -113,35 +130,41 @@ def dog_tag() -> tuple[Image.Image, dict]:
             }
         ],
         "_light": _grey(light),
+        "_chain": _img(chain),  # for a variant that recolours the tag but not its chain
     }
+    # The lens's slight softness, in the picture's own pixels (a close-up cut from the larger
+    # picture is as crisp as the photo).
     return im.filter(ImageFilter.GaussianBlur(0.6)), product
 
 
-def _ball_chain(rgb: np.ndarray, hx: float, hy: float) -> np.ndarray:
+def _ball_chain(rgb: np.ndarray, hx: float, hy: float, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """A steel ball chain from the tag's hole up and off to the upper left, sagging a little:
     round balls lit from the upper left with a crisp highlight, short links between them,
-    and a soft shadow on the cloth."""
-    n, step, r = 46, 13.5, 5.6
+    and a soft shadow on the cloth. Also returns the chain's coverage (what lies over the tag)."""
+    n, step, r = 46, 13.5 * k, 5.6 * k
     t = np.arange(n, dtype=np.float32)
     path_x = hx - step * t * 0.84
-    path_y = hy - step * t * 0.52 + 0.0009 * (step * t) * (step * t * 0.9 - 540)  # a gentle sag
-    ss = 3
-    size = (W * ss, H * ss)
+    path_y = hy - step * t * 0.52 + 0.0009 / k * (step * t) * (step * t * 0.9 - 540 * k)  # a gentle sag
+    ss = 3 if k == 1 else 2
+    hh, ww = rgb.shape[:2]  # the picture's own size, k times the photo's
+    size = (ww * ss, hh * ss)
     balls, links = Image.new("L", size, 0), Image.new("L", size, 0)
     db, dl = ImageDraw.Draw(balls), ImageDraw.Draw(links)
-    dl.line([(x * ss, y * ss) for x, y in zip(path_x, path_y, strict=True)], fill=255, width=int(1.6 * ss))
+    dl.line(
+        [(x * ss, y * ss) for x, y in zip(path_x, path_y, strict=True)], fill=255, width=int(1.6 * k * ss)
+    )
     for x, y in zip(path_x, path_y, strict=True):
         db.ellipse(((x - r) * ss, (y - r) * ss, (x + r) * ss, (y + r) * ss), fill=255)
-    a = np.asarray(balls.resize((W, H), Image.Resampling.BOX), np.float32) / 255
-    link = np.asarray(links.resize((W, H), Image.Resampling.BOX), np.float32) / 255
+    a = np.asarray(balls.resize((ww, hh), Image.Resampling.BOX), np.float32) / 255
+    link = np.asarray(links.resize((ww, hh), Image.Resampling.BOX), np.float32) / 255
     # Each ball's height from its own centre: a sphere's normal gives its shading.
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    nearest = np.full((H, W), 1e9, np.float32)
-    nx = np.zeros((H, W), np.float32)
-    ny = np.zeros((H, W), np.float32)
+    yy, xx = np.mgrid[0:hh, 0:ww].astype(np.float32)
+    nearest = np.full((hh, ww), 1e9, np.float32)
+    nx = np.zeros((hh, ww), np.float32)
+    ny = np.zeros((hh, ww), np.float32)
     x0, x1 = int(path_x.min() - 2 * r), int(path_x.max() + 2 * r)
     y0, y1 = int(max(0, path_y.min() - 2 * r)), int(path_y.max() + 2 * r)
-    sub = (slice(max(0, y0), min(H, y1)), slice(max(0, x0), min(W, x1)))
+    sub = (slice(max(0, y0), min(hh, y1)), slice(max(0, x0), min(ww, x1)))
     for x, y in zip(path_x, path_y, strict=True):
         d = (xx[sub] - x) ** 2 + (yy[sub] - y) ** 2
         closer = d < nearest[sub]
@@ -153,11 +176,11 @@ def _ball_chain(rgb: np.ndarray, hx: float, hy: float) -> np.ndarray:
     spec = np.clip((lit - 0.86) / 0.1, 0, 1) ** 2
     tone = 0.18 + 0.62 * lit + 0.12 * nz + 0.9 * spec
     steel = np.array([0.80, 0.81, 0.84], np.float32) * np.clip(tone, 0, 1.4)[..., None]
-    shade = np.roll(np.roll(blur(np.maximum(a, link), 3.0), 5, 0), 4, 1)
+    shade = np.roll(np.roll(_soft(np.maximum(a, link), 3.0, k), 5 * k, 0), 4 * k, 1)
     rgb = rgb * (1 - 0.32 * shade)[..., None]
     link_rgb = np.array([0.42, 0.42, 0.45], np.float32)
     rgb = rgb * (1 - link[..., None]) + link_rgb * link[..., None]
-    return rgb * (1 - a[..., None]) + steel * a[..., None]
+    return rgb * (1 - a[..., None]) + steel * a[..., None], np.maximum(a, link)
 
 
 LIGHT_FILE = "light.png"
@@ -167,13 +190,14 @@ def _grey(values: np.ndarray) -> Image.Image:
     return Image.fromarray(np.clip(values + 0.5, 0, 255).astype(np.uint8), "L")
 
 
-def tumbler() -> tuple[Image.Image, dict]:
-    """A 76 mm white tumbler, 150 mm tall, seen a little from above."""
-    rgb = _table(21, (0.72, 0.78, 0.80), (0.55, 0.60, 0.62))
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    s = 6.0  # px per mm at the axis
+def tumbler(k: int = 1) -> tuple[Image.Image, dict]:
+    """A 76 mm white tumbler, 150 mm tall, seen a little from above (`k`: as dog_tag)."""
+    rgb = _table(21, (0.72, 0.78, 0.80), (0.55, 0.60, 0.62), k)
+    hh, ww = H * k, W * k
+    yy, xx = np.mgrid[0:hh, 0:ww].astype(np.float32)
+    s = 6.0 * k  # px per mm at the axis
     radius, height = 38.0, 150.0
-    cx, top_y = W / 2, 180.0
+    cx, top_y = ww / 2, 180.0 * k
     rpx = radius * s
     tilt = 0.14
     X = (xx - cx) / rpx
@@ -183,18 +207,18 @@ def tumbler() -> tuple[Image.Image, dict]:
     y_top = top_y + tilt * rpx * cos_t
     y_bot = top_y + height * s + tilt * rpx * cos_t
     body = (inside & (yy >= y_top) & (yy <= y_bot)).astype(np.float32)
-    body = blur(body, 0.7)
+    body = blur(body, 0.7)  # an anti-aliased edge, in the picture's own pixels
     ndl = np.clip(sin_t * -0.5 + cos_t * 0.85, 0, 1)
     spec = 0.5 * np.exp(-(((np.arcsin(sin_t) + 0.45) / 0.09) ** 2)) + 0.2 * np.exp(
         -(((np.arcsin(sin_t) - 0.9) / 0.05) ** 2)
     )
-    powder = 1 + 0.02 * substrates.fractal(H, W, 3, 23)
+    powder = 1 + 0.02 * substrates.fractal(hh, ww, 3 * k, 23)
     wall = (
         np.array([0.93, 0.93, 0.91], np.float32) * (0.45 + 0.55 * ndl * powder)[..., None] + spec[..., None]
     )
     lid_ell = ((xx - cx) / rpx) ** 2 + ((yy - top_y) / (tilt * rpx)) ** 2
     lid = np.clip((1 - lid_ell) * 40, 0, 1)
-    shadow = np.roll(blur(body, 30), 40, 1)
+    shadow = np.roll(_soft(body, 30, k), 40 * k, 1)
     rgb *= (1 - 0.35 * shadow)[..., None]
     rgb = rgb * (1 - body[..., None]) + wall * body[..., None]
     lid_rgb = (

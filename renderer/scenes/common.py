@@ -175,7 +175,10 @@ def metal_wire(
     h = blur(mask, max(wire_px * 0.35, 1.0))
     lit = relief_light(h, wire_px * 1.4)
     tone = 0.55 + lit + 0.25 * h
-    color = base * np.clip(tone, 0.12, 1.25)[..., None]
+    if warm_metal(base):
+        color = warm_shade(base, np.clip(tone, 0.12, 1.25))
+    else:
+        color = base * np.clip(tone, 0.12, 1.25)[..., None]
     color += np.clip(lit - 0.35, 0, 1)[..., None] * 0.8
     return np.clip(color, 0, 1), mask
 
@@ -252,11 +255,23 @@ def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
 
 
 def cut_metal_layers(
-    h: int, w: int, color: np.ndarray, seed: int, floor: float | np.ndarray = 0.5, texture: float = 0.06
+    h: int,
+    w: int,
+    color: np.ndarray,
+    seed: int,
+    floor: float | np.ndarray = 0.5,
+    texture: float = 0.06,
+    grain_px: float = 0.0,
 ) -> dict[str, Image.Image]:
     """A cut's floor is matte: it scatters light instead of mirroring the studio, so it is the
-    metal's own colour with a fine tool texture; its lit wall sparkles. `floor` may be a map."""
-    grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32) * texture
+    metal's own colour with a fine tool texture; its lit wall sparkles. `floor` may be a map.
+    `grain_px` softens the grit to that many pixels (a close view, where a pixel is far
+    smaller than the tool's frosting would otherwise show a sandpaper grain)."""
+    grit = substrates.rng(seed).standard_normal((h, w)).astype(np.float32)
+    if grain_px > 0:
+        grit = blur(grit, grain_px)
+        grit /= max(float(grit.std()), 1e-6)
+    grit *= texture
     floor_rgb = color * (floor + grit)[..., None]
     return {"floor": to_image(floor_rgb)}
 
@@ -279,6 +294,22 @@ def gold_floor(color) -> np.ndarray:
     """The colour a frosted cut in a gold scatters: the metal's colour deepened (each channel
     to a power, so the colour saturates as gold does in its own inter-reflections)."""
     return (np.asarray(color, np.float32) ** 1.8).astype(np.float32)
+
+
+def warm_deep(color) -> np.ndarray:
+    """What a gold shows in its shadows: its own colour reflected again and again, so deeper
+    and more saturated (yellow gold goes to a brown-amber, rose gold to a copper-brown), never
+    a grey or a purple as the colour times a dark tone would give."""
+    return (0.6 * np.asarray(color, np.float32) ** 3).astype(np.float32)
+
+
+def warm_shade(color, tone: np.ndarray) -> np.ndarray:
+    """A gold of colour `color` mirroring a studio of brightness `tone` (as `gold` for the
+    ring's gold): the deep colour in the darks, the metal's own colour at 1, paling above."""
+    c = np.asarray(color, np.float32)
+    deep = warm_deep(c)
+    t = np.clip(tone, 0, 1.3)[..., None]
+    return deep * t + (c - deep) * np.clip(t, 0, 1) ** 1.5 + np.clip(t - 1, 0, 1) * c
 
 
 def gold_spark(color) -> tuple[int, int, int]:

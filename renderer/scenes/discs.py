@@ -29,6 +29,7 @@ from proofmark_renderer.scenes.common import (
     spark_of,
     to_image,
     warm_metal,
+    warm_shade,
     warp_surface,
 )
 from proofmark_renderer.substrates import blur
@@ -68,7 +69,9 @@ def pendant(p: Product, width: int) -> Scene:
     bev = np.clip((d - (rp - 0.9 * scale)) / (0.9 * scale), 0, 1)
     facing = (xx - cx) / d * LIGHT[0] + (yy - cy) / d * LIGHT[1]
     tone = tone * (1 - bev) + bev * (0.55 + 0.5 * facing) * (1.0 - 0.25 * bev)
-    metal = silver * np.clip(tone, 0, 1.3)[..., None]
+    # Gold's shadows go to its own deeper colour (rose gold to a copper-brown), not to the
+    # colour times a dark grey, which turns a rose gold mauve.
+    metal = warm_shade(silver, tone) if warm_metal(silver) else silver * np.clip(tone, 0, 1.3)[..., None]
     metal += np.clip(tone - 0.95, 0, 1)[..., None] * 0.5
     rgb = over(rgb, metal, alpha)
     rgb = over(

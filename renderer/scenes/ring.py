@@ -150,6 +150,8 @@ def ring(p: Product, width: int) -> Scene:
         (ox, oy),
         {"lines": surf},
         {},
-        cut_metal_layers(h, w, gold_floor(substrates.GOLD), 77, 0.5),
+        # At about 40 px/mm a pixel is 0.025 mm: the diamond's frosting is a faint, fine satin
+        # there, not a per-pixel sandpaper grain.
+        cut_metal_layers(h, w, gold_floor(substrates.GOLD), 77, 0.5, texture=0.025, grain_px=1.2),
         gold_spark(substrates.GOLD),
     )

@@ -166,6 +166,11 @@ def shirt(p: Product, width: int) -> Scene:
     # Cloth curls and darkens a little towards its edges.
     shade *= 0.82 + 0.18 * edge_distance(alpha, 10 * scale)
     knit = substrates.jersey(h, w, 55, period=max(2.0, 1.4 * scale))
+    # A loop is about 1.4 mm: below about 1.6 px per loop the pixels average many loops, so
+    # the knit's contrast fades (drawn at full strength on a 2-px period it reads as a mesh,
+    # and a print on it as dotted sequins at phone sizes). Its mean (about 0.64) stays.
+    fade = float(np.clip(1.4 * scale / 2.2, 0.35, 1.0))
+    knit = (fade * knit + (1 - fade) * 0.64).astype(np.float32)
     heather = substrates.fractal(h, w, 1.5, 57, 2)
     # navy, or the variant's cloth colour (catalog.Variant.colour)
     base = np.array(p.tint or (0.15, 0.20, 0.30), np.float32)
@@ -178,10 +183,20 @@ def shirt(p: Product, width: int) -> Scene:
         # colour, and the pixel-fine heather noise gives way to a soft mottle of lighter and
         # darker fibres, a few millimetres across, like a heathered yarn.
         soft = float(np.clip(1 - (brightness - 0.25) * 1.6, 0.25, 1))
-        knit_term = 1 - 0.22 * soft * 0.64 + 0.22 * soft * knit
-        mottle = substrates.fractal(h, w, max(5.0, 6 * scale), 59, 2)
-        heathered = "heather" in p.variant
-        mix = 1 + (0.07 if heathered else 0.015) * mottle
+        knit_term = 1 - 0.11 * soft * 0.64 + 0.11 * soft * knit
+        # A flat-lay's creases are soft swells: on a pale cloth the same slopes show far more
+        # than on navy, so they are gentler and rounder here (and the print follows them).
+        shade = 1 + (blur(shade, 2.5 * scale) - 1) * 0.55
+        if "heather" in p.variant:
+            # Heather: light and dark fibres spun together, a fine, even fleck along the knit's
+            # wales (a fibre or two across, a millimetre or two long), no blotches. Fibres are
+            # far finer than a pixel at small sizes, so the fleck fades as the pixels grow.
+            r = substrates.rng(59)
+            fleck = r.standard_normal((h + 1, w)).astype(np.float32)
+            fleck = (fleck[1:] + fleck[:-1]) * 0.7071  # a little longer than wide
+            mix = 1 + float(np.clip(0.10 * scale / 2.0, 0.02, 0.09)) * np.clip(fleck, -2.2, 2.2)
+        else:
+            mix = 1 + 0.015 * substrates.fractal(h, w, max(5.0, 6 * scale), 59, 2)
         cloth = base * (shade * knit_term * mix)[..., None]
 
     # Light and cloth thickness: the edges roll over and catch the key light on the upper
