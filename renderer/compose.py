@@ -259,34 +259,51 @@ def draw_design(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int) 
     return out
 
 
-# --- JPEG previews: only the rows with text are encoded ----------------------------------
+# --- JPEG previews: only the blocks around the text are encoded -------------------------
 #
-# A preview is the scene's picture with text in a band of it. The scene's picture is
-# encoded once (per scene) as a baseline JPEG with a restart marker after every row of
-# 8 x 8 blocks: each such row is then coded on its own (the DC prediction starts afresh),
-# so a preview is the scene's rows above the text, the text's rows encoded now with the
-# same tables, and the scene's rows below. The bytes are exactly those of encoding the
-# whole picture with the same settings (tests/renderer/test_jpeg_rows.py), and its pixels
-# those of the plain JPEG_OPTIONS encode; the markers add about 2 bytes per row.
-JPEG_ROW = 8  # pixel rows per block row at 4:4:4
+# A preview is the scene's picture with text in a part of it. The scene's picture is
+# encoded once (per scene) as a baseline JPEG with a restart marker after every few 8 x 8
+# blocks (a block row cut into up to JPEG_PARTS equal restart intervals): each interval is
+# then coded on its own (the DC prediction starts afresh), so a preview is the scene's
+# intervals with those around the text replaced by the text's, encoded now with the same
+# tables. The bytes are exactly those of encoding the whole picture with the same settings
+# (tests/renderer/test_preview_speed_parts.py), and its pixels those of the plain
+# JPEG_OPTIONS encode; the markers add about 2.5 bytes each (about 5% at 1200 px).
+JPEG_ROW = 8  # pixel rows (and columns) per block at 4:4:4
+JPEG_PARTS = 6  # at most this many restart intervals across a block row
 _RST = re.compile(rb"\xff[\xd0-\xd7]")
+
+
+def jpeg_interval(width: int) -> int:
+    """Blocks per restart interval for a picture `width` pixels wide: its block row cut into
+    the most equal parts up to JPEG_PARTS, or kept whole when no such cut exists."""
+    blocks = -(-width // JPEG_ROW)
+    for parts in range(JPEG_PARTS, 1, -1):
+        if blocks % parts == 0:
+            return blocks // parts
+    return blocks
 
 
 @dataclass(frozen=True)
 class JpegRows:
     head: bytes  # SOI .. the scan header
-    rows: tuple[bytes, ...]  # entropy-coded data of each block row, without markers
+    rows: tuple[bytes, ...]  # entropy-coded data of each restart interval, row by row, without markers
+    interval: int = 0  # blocks per restart interval
+    per_row: int = 1  # restart intervals per block row
 
 
-def jpeg_rows(image: Image.Image) -> JpegRows:
+def jpeg_rows(image: Image.Image, interval: int | None = None) -> JpegRows:
+    interval = interval or jpeg_interval(image.width)
     buf = io.BytesIO()
-    image.save(buf, "JPEG", restart_marker_rows=1, **JPEG_OPTIONS)
+    image.save(buf, "JPEG", restart_marker_blocks=interval, **JPEG_OPTIONS)
     data = buf.getvalue()
     sos = data.index(b"\xff\xda")
     start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
     end = data.rindex(b"\xff\xd9")
     # In entropy-coded data a 0xFF byte is always followed by 0x00 (stuffing) or a marker.
-    return JpegRows(data[:start], tuple(_RST.split(data[start:end])))
+    blocks = -(-image.width // JPEG_ROW)
+    per_row = -(-blocks // interval)
+    return JpegRows(data[:start], tuple(_RST.split(data[start:end])), interval, per_row)
 
 
 def join_jpeg(head: bytes, rows: list[bytes] | tuple[bytes, ...]) -> bytes:
@@ -304,7 +321,7 @@ _scene_jpegs_lock = threading.Lock()
 
 
 def scene_jpeg(scene: scenes.Scene) -> JpegRows:
-    """The scene's picture as JPEG rows, made on first use and kept while the scene is cached."""
+    """The scene's picture as JPEG intervals, made on first use and kept while the scene is cached."""
     with _scene_jpegs_lock:
         rows = _scene_jpegs.get(scene)
     if rows is None:
@@ -317,19 +334,30 @@ def scene_jpeg(scene: scenes.Scene) -> JpegRows:
 def encode_on_scene(
     scene: scenes.Scene, patches: list[tuple[Image.Image, tuple[int, int, int, int]]]
 ) -> bytes:
-    """The JPEG of the scene's picture with `patches` pasted in, encoding only their rows."""
+    """The JPEG of the scene's picture with `patches` pasted in, encoding only the restart
+    intervals that they touch."""
     base = scene_jpeg(scene)
     if not patches:
         return join_jpeg(base.head, base.rows)
     w, h = scene.size
+    step = base.interval * JPEG_ROW  # pixels across per interval
     r0 = max(0, min(box[1] for _, box in patches)) // JPEG_ROW
-    r1 = min(len(base.rows), -(-max(box[3] for _, box in patches) // JPEG_ROW))
-    top = r0 * JPEG_ROW
-    band = scene.image.crop((0, top, w, min(h, r1 * JPEG_ROW)))
+    r1 = min(len(base.rows) // base.per_row, -(-max(box[3] for _, box in patches) // JPEG_ROW))
+    c0 = max(0, min(box[0] for _, box in patches)) // step
+    c1 = min(base.per_row, -(-max(box[2] for _, box in patches) // step))
+    if r1 <= r0 or c1 <= c0:
+        return join_jpeg(base.head, base.rows)
+    top, left = r0 * JPEG_ROW, c0 * step
+    band = scene.image.crop((left, top, min(w, c1 * step), min(h, r1 * JPEG_ROW)))
     for patch, box in patches:
-        band.paste(patch, (box[0], box[1] - top))
-    middle = jpeg_rows(band).rows
-    return join_jpeg(base.head, base.rows[:r0] + middle + base.rows[r1:])
+        band.paste(patch, (box[0] - left, box[1] - top))
+    middle = jpeg_rows(band, base.interval).rows
+    parts = list(base.rows)
+    across = c1 - c0
+    for i, row in enumerate(range(r0, r1)):
+        at = row * base.per_row
+        parts[at + c0 : at + c1] = middle[i * across : (i + 1) * across]
+    return join_jpeg(base.head, parts)
 
 
 def warm(widths: tuple[int, ...] = (1200,)) -> None:

@@ -19,6 +19,7 @@ from proofmark_renderer.compose import (
     encode,
     encode_on_scene,
     join_jpeg,
+    jpeg_interval,
     jpeg_rows,
     render,
 )
@@ -32,8 +33,9 @@ WIDTH = 600  # 450 rows: the last row of 8 x 8 blocks is a partial one
 
 
 def full_jpeg_with_row_markers(image: Image.Image) -> bytes:
+    """The whole picture encoded with the preview's restart intervals (a few per block row)."""
     buf = io.BytesIO()
-    image.save(buf, "JPEG", restart_marker_rows=1, **JPEG_OPTIONS)
+    image.save(buf, "JPEG", restart_marker_blocks=jpeg_interval(image.width), **JPEG_OPTIONS)
     return buf.getvalue()
 
 
@@ -72,8 +74,38 @@ def test_jpeg_rows_at_the_top_and_the_partial_bottom_row():
 def test_jpeg_rows_split_and_join_round_trip():
     image = Image.effect_noise((123, 77), 90).convert("RGB")
     rows = jpeg_rows(image)
-    assert len(rows.rows) == -(-77 // 8)
+    assert (rows.interval, rows.per_row) == (4, 4)  # 16 blocks across: four intervals of four
+    assert len(rows.rows) == -(-77 // 8) * 4
     assert join_jpeg(rows.head, rows.rows) == full_jpeg_with_row_markers(image)
+
+
+def test_restart_intervals_cut_each_block_row_evenly():
+    assert jpeg_interval(1200) == 25  # 150 blocks: six intervals of 200 px
+    assert jpeg_interval(1000) == 25  # 125 blocks: five
+    assert jpeg_interval(600) == 15  # 75 blocks: five
+    assert jpeg_interval(2400) == 50  # 300 blocks: six
+    assert jpeg_interval(900) == 113  # 113 blocks, a prime: the whole row is one interval
+
+
+@pytest.mark.parametrize("width", [1200, 900])
+def test_jpeg_patches_in_the_middle_and_at_the_right_edge(width):
+    """Only the intervals the patches touch are encoded anew; the result is still the whole
+    picture's JPEG, at a width cut into intervals (1200) and one that is not (900)."""
+    scene = scenes.scene(catalog.product("mug"), width)
+    w, h = scene.size
+    middle = Image.new("RGB", (30, 20), (200, 10, 10))
+    edge = Image.new("RGB", (7, 11), (10, 200, 10))
+    for patches in (
+        [(middle, (w // 2 - 15, 100, w // 2 + 15, 120))],
+        [(middle, (w // 2 - 15, 100, w // 2 + 15, 120)), (edge, (w - 7, h - 11, w, h))],
+        [(edge, (0, 41, 7, 52))],
+    ):
+        picture = scene.image.copy()
+        for patch, box in patches:
+            picture.paste(patch, box[:2])
+        made = encode_on_scene(scene, patches)
+        assert made == full_jpeg_with_row_markers(picture)
+        assert np.array_equal(pixels(made), pixels(encode(picture, "JPEG")))
 
 
 def test_text_free_design_is_the_scene_picture():
