@@ -167,10 +167,13 @@ def _draw_stamped(
         if cluster.strip():
             digest = hashlib.sha256(f"{seed}|{line.line}|{line.field}|{index}|{cluster}".encode()).digest()
             rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
-            angle = round(float(np.clip(rng.normal(0, 2.0), -5, 5)) * 2) / 2
-            drop = float(rng.normal(0, 0.045)) * cap_px
-            shift = float(rng.normal(0, 0.03)) * cap_px
-            depth = round(float(np.clip(rng.normal(0.85, 0.1), 0.55, 1.0)) * 20) / 20
+            # Four normal draws in one call and scalar clamps: the same numbers as drawing
+            # them one by one (normal(m, s) is m + s * z), at half the cost.
+            z = rng.standard_normal(4).tolist()
+            angle = round(min(5.0, max(-5.0, 2.0 * z[0])) * 2) / 2
+            drop = 0.045 * z[1] * cap_px
+            shift = 0.03 * z[2] * cap_px
+            depth = round(min(1.0, max(0.55, 0.85 + 0.1 * z[3])) * 20) / 20
             glyph, ox, oy = _punch(str(font.path), em, cluster, angle, depth, bool(rng.random() < 0.5))
             canvas.paste(glyph, (int(round(pen - ox + shift)), int(round(base_y - oy + drop))), glyph)
         pen += step

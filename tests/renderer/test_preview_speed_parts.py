@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from proofmark_renderer import bench, catalog, scenes
 from proofmark_renderer.compose import (
@@ -211,3 +211,27 @@ def test_the_longest_text_stays_where_the_layers_are_kept(product_id):
                         assert box[0] + ink[0] >= ox and box[1] + ink[1] >= oy, (font_id, lines)
                         assert box[0] + ink[2] <= ox + layer.width, (font_id, lines)
                         assert box[1] + ink[3] <= oy + layer.height, (font_id, lines)
+
+
+def test_wall_light_scales_folded_into_the_tables_equal_scaling_afterwards():
+    """The finishes fold their tint strengths into wall_light's lookup tables (a pass each
+    fewer); that is exactly the old `scaled` after the fact, and for a cut (multiplied by
+    the mask afterwards) within one level of it."""
+    from proofmark_renderer.finishes.common import cut_light, scaled, wall_light
+
+    mask = Image.new("L", (120, 60), 0)
+    ImageDraw.Draw(mask).ellipse((20, 10, 100, 50), fill=255)
+    mask = mask.filter(ImageFilter.GaussianBlur(1.5))  # soft edges, as a letter's
+    for step in (1, 2):
+        lit, shade = wall_light(mask, step)
+        folded = wall_light(mask, step, lit_scale=0.24, shade_scale=0.4)
+        assert folded[0].tobytes() == scaled(lit, 0.24).tobytes()
+        assert folded[1].tobytes() == scaled(shade, 0.4).tobytes()
+        cut = cut_light(mask, step)
+        cut_folded = cut_light(mask, step, lit_scale=0.85, shade_scale=0.7)
+        for before, after, factor in ((cut[0], cut_folded[0], 0.85), (cut[1], cut_folded[1], 0.7)):
+            old = np.asarray(scaled(before, factor), np.int16)
+            assert np.abs(old - np.asarray(after, np.int16)).max() <= 1
+            assert old.any()  # the walls are there at all
+    # Without scales the tables are the plain ones (laser.py calls it so).
+    assert cut_light(mask, 1)[0].tobytes() == ImageChops.multiply(wall_light(mask, 1)[0], mask).tobytes()
