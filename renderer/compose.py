@@ -293,6 +293,9 @@ class JpegRows:
     rows: tuple[bytes, ...]  # entropy-coded data of each restart interval, row by row, without markers
     interval: int = 0  # blocks per restart interval
     per_row: int = 1  # restart intervals per block row
+    data: bytes = b""  # the whole file
+    starts: tuple[int, ...] = ()  # where each interval's data begins in `data`
+    ends: tuple[int, ...] = ()  # and where it ends (its marker or EOI follows)
 
 
 def jpeg_rows(image: Image.Image, interval: int | None = None) -> JpegRows:
@@ -304,19 +307,25 @@ def jpeg_rows(image: Image.Image, interval: int | None = None) -> JpegRows:
     start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
     end = data.rindex(b"\xff\xd9")
     # In entropy-coded data a 0xFF byte is always followed by 0x00 (stuffing) or a marker.
+    markers = [m.start() for m in _RST.finditer(data, start, end)]
+    starts = (start, *(m + 2 for m in markers))
+    ends = (*markers, end)
     blocks = -(-image.width // JPEG_ROW)
-    per_row = -(-blocks // interval)
-    return JpegRows(data[:start], tuple(_RST.split(data[start:end])), interval, per_row)
+    rows = tuple(data[a:b] for a, b in zip(starts, ends, strict=True))
+    return JpegRows(data[:start], rows, interval, -(-blocks // interval), data, starts, ends)
 
 
 def join_jpeg(head: bytes, rows: list[bytes] | tuple[bytes, ...]) -> bytes:
     parts = [head]
     for i, row in enumerate(rows):
         if i:
-            parts.append(bytes((0xFF, 0xD0 + (i - 1) % 8)))
+            parts.append(_MARKERS[(i - 1) % 8])
         parts.append(row)
     parts.append(b"\xff\xd9")
     return b"".join(parts)
+
+
+_MARKERS = tuple(bytes((0xFF, 0xD0 + i)) for i in range(8))  # RST0 .. RST7
 
 
 _scene_jpegs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -341,7 +350,7 @@ def encode_on_scene(
     intervals that they touch."""
     base = scene_jpeg(scene)
     if not patches:
-        return join_jpeg(base.head, base.rows)
+        return base.data
     w, h = scene.size
     step = base.interval * JPEG_ROW  # pixels across per interval
     r0 = max(0, min(box[1] for _, box in patches)) // JPEG_ROW
@@ -349,18 +358,30 @@ def encode_on_scene(
     c0 = max(0, min(box[0] for _, box in patches)) // step
     c1 = min(base.per_row, -(-max(box[2] for _, box in patches) // step))
     if r1 <= r0 or c1 <= c0:
-        return join_jpeg(base.head, base.rows)
+        return base.data
     top, left = r0 * JPEG_ROW, c0 * step
     band = scene.image.crop((left, top, min(w, c1 * step), min(h, r1 * JPEG_ROW)))
     for patch, box in patches:
         band.paste(patch, (box[0] - left, box[1] - top))
     middle = jpeg_rows(band, base.interval).rows
-    parts = list(base.rows)
+    # The scene's file up to the first new interval (its marker included), the new intervals
+    # of each row with their markers, the scene's bytes between them (markers and the
+    # intervals left and right of the text, whose numbers do not change: the count of
+    # intervals is the same), and the rest of the scene's file.
+    data, starts, ends, per_row = base.data, base.starts, base.ends, base.per_row
+    first = r0 * per_row + c0
+    parts = [data[: starts[first]]]
     across = c1 - c0
     for i, row in enumerate(range(r0, r1)):
-        at = row * base.per_row
-        parts[at + c0 : at + c1] = middle[i * across : (i + 1) * across]
-    return join_jpeg(base.head, parts)
+        at = row * per_row
+        if i:
+            parts.append(data[ends[at - per_row + c1 - 1] : starts[at + c0]])
+        for c in range(c0, c1):
+            if c > c0:
+                parts.append(_MARKERS[(at + c - 1) % 8])
+            parts.append(middle[i * across + c - c0])
+    parts.append(data[ends[(r1 - 1) * per_row + c1 - 1] :])
+    return b"".join(parts)
 
 
 def warm(widths: tuple[int, ...] = (1200,)) -> None:
