@@ -298,14 +298,18 @@ class JpegRows:
     ends: tuple[int, ...] = ()  # and where it ends (its marker or EOI follows)
 
 
-def jpeg_rows(image: Image.Image, interval: int | None = None) -> JpegRows:
-    interval = interval or jpeg_interval(image.width)
+def _encode_intervals(image: Image.Image, interval: int) -> tuple[bytes, int, int]:
+    """The JPEG file and where its entropy-coded data starts and ends."""
     buf = io.BytesIO()
     image.save(buf, "JPEG", restart_marker_blocks=interval, **JPEG_OPTIONS)
     data = buf.getvalue()
     sos = data.index(b"\xff\xda")
-    start = sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big")
-    end = data.rindex(b"\xff\xd9")
+    return data, sos + 2 + int.from_bytes(data[sos + 2 : sos + 4], "big"), data.rindex(b"\xff\xd9")
+
+
+def jpeg_rows(image: Image.Image, interval: int | None = None) -> JpegRows:
+    interval = interval or jpeg_interval(image.width)
+    data, start, end = _encode_intervals(image, interval)
     # In entropy-coded data a 0xFF byte is always followed by 0x00 (stuffing) or a marker.
     markers = [m.start() for m in _RST.finditer(data, start, end)]
     starts = (start, *(m + 2 for m in markers))
@@ -363,7 +367,8 @@ def encode_on_scene(
     band = scene.image.crop((left, top, min(w, c1 * step), min(h, r1 * JPEG_ROW)))
     for patch, box in patches:
         band.paste(patch, (box[0] - left, box[1] - top))
-    middle = jpeg_rows(band, base.interval).rows
+    encoded, start, end = _encode_intervals(band, base.interval)
+    middle = _RST.split(encoded[start:end])
     # The scene's file up to the first new interval (its marker included), the new intervals
     # of each row with their markers, the scene's bytes between them (markers and the
     # intervals left and right of the text, whose numbers do not change: the count of
