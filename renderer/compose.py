@@ -271,7 +271,7 @@ def draw_design(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int) 
 # intervals with those around the text replaced by the text's, encoded now with the same
 # tables. The bytes are exactly those of encoding the whole picture with the same settings
 # (tests/renderer/test_preview_speed_parts.py), and its pixels those of the plain
-# JPEG_OPTIONS encode; the markers add about 2.5 bytes each (about 5% at 1200 px).
+# JPEG_OPTIONS encode; the markers add about 2.5 bytes each (about 3% at 1200 px).
 JPEG_ROW = 8  # pixel rows (and columns) per block at 4:4:4
 JPEG_PARTS = 6  # at most this many restart intervals across a block row
 _RST = re.compile(rb"\xff[\xd0-\xd7]")
