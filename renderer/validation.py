@@ -23,6 +23,8 @@ from proofmark_renderer.catalog import Font, Product
 from proofmark_renderer.layout import Plan, plan
 from proofmark_renderer.model import ALIGNMENTS, Design, Issue
 
+_DOUBLED_SPACE = regex.compile(r"\S\s{2,}\S")  # compiled once: it runs on every line of every preview
+
 SIZE_MODES = ("auto", "min")
 MONTHS = [calendar.month_name[i] for i in range(13)]
 
@@ -168,7 +170,7 @@ def _text_checks(
             line=line,
             field=field,
         )
-    if regex.search(r"\S\s{2,}\S", value):
+    if _DOUBLED_SPACE.search(value):
         yield Issue(
             "space-doubled",
             "warning",

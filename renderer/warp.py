@@ -303,6 +303,8 @@ def build_columns(
     vis = None
     if visible is not None:
         vis = (np.clip(visible, 0, 1) * 255 + 0.5).astype(np.uint8)
+        if vis.min() == 255:  # nothing hidden (the mug's front): skip a pass per render
+            vis = None
     return ColumnWarp(
         canvas_size,
         box,

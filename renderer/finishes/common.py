@@ -29,26 +29,39 @@ def to_l(a: np.ndarray) -> Image.Image:
     return Image.fromarray((np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
-def wall_light(mask: Image.Image, step: int = 1) -> tuple[Image.Image, Image.Image]:
+def wall_light(
+    mask: Image.Image, step: int = 1, lit_scale: float = 1.0, shade_scale: float = 1.0
+) -> tuple[Image.Image, Image.Image]:
     """(lit, shade) 8-bit maps of a cut's walls under the key light (upper left).
 
     The light's side of the mask minus the far side: where the mask rises towards the
     light, the wall faces it (lit); where it falls, the wall is in shadow. Shifted copies
-    keep this to a few C passes."""
+    keep this to a few C passes. The scales are folded into the lookup tables, which is
+    the same as scaling the maps afterwards (with `scaled`) and saves a pass each."""
     toward = ImageChops.offset(mask, step, step)  # the value one step towards the light
     away = ImageChops.offset(mask, -step, -step)
     e = ImageChops.subtract(toward, away, 2.0, 128)
-    return e.point(_LIT), e.point(_SHADE)
+    return e.point(_wall_lut(True, lit_scale)), e.point(_wall_lut(False, shade_scale))
 
 
-def cut_light(mask: Image.Image, step: int = 1) -> tuple[Image.Image, Image.Image]:
+def cut_light(
+    mask: Image.Image, step: int = 1, lit_scale: float = 1.0, shade_scale: float = 1.0
+) -> tuple[Image.Image, Image.Image]:
     """wall_light for a cut: both walls are inside it, so nothing outside the letters changes."""
-    lit, shade = wall_light(mask, step)
+    lit, shade = wall_light(mask, step, lit_scale, shade_scale)
     return ImageChops.multiply(lit, mask), ImageChops.multiply(shade, mask)
 
 
 _LIT = [min(255, max(0, (v - 128) * 2)) for v in range(256)]
 _SHADE = [min(255, max(0, (128 - v) * 2)) for v in range(256)]
+
+
+@lru_cache(maxsize=64)
+def _wall_lut(lit: bool, factor: float) -> tuple[int, ...]:
+    base = _LIT if lit else _SHADE
+    if factor == 1.0:
+        return tuple(base)
+    return tuple(min(255, int(v * factor)) for v in base)
 
 
 def tint(out: Image.Image, color: tuple[int, int, int], alpha: Image.Image) -> None:

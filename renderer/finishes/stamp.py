@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageChops
 
-from proofmark_renderer.finishes.common import cut_light, scaled, tint, wall_light, wide_blur
+from proofmark_renderer.finishes.common import cut_light, tint, wall_light, wide_blur
 
 # A shallow strike holds less blackening: the mask carries each letter's depth.
 _FILL = [min(255, int(min(1.0, v / 85) * (0.45 + 0.6 * v / 255) * 255)) for v in range(256)]
@@ -26,14 +26,16 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
     out = scene.image.crop(box)
     out.paste(scene.layers["floor"].crop(box), (0, 0), mask.point(_FILL))
     step = step_for(scene.scale)
-    lit, shade = cut_light(mask, step)
+    # The walls' light and shade, already scaled to how strongly they tint (the scales sit
+    # in the lookup tables: a pass each fewer than scaling the maps afterwards).
+    lit, shade = cut_light(mask, step, lit_scale=0.8, shade_scale=0.6)
     # The lip rises where the cut falls: the light meets it the other way round, outside the letters.
-    toward, away = wall_light(wide_blur(mask, lip_radius(step)), step)
+    toward, away = wall_light(wide_blur(mask, lip_radius(step)), step, lit_scale=0.24, shade_scale=0.4)
     outside = ImageChops.invert(mask)
-    lip_lit = scaled(ImageChops.multiply(away, outside), 0.4)
-    lip_shade = scaled(ImageChops.multiply(toward, outside), 0.4)
-    tint(out, (0, 0, 0), scaled(ImageChops.lighter(shade, lip_shade), 0.6))
-    tint(out, scene.spark, ImageChops.lighter(scaled(lit, 0.8), lip_lit))
+    lip_lit = ImageChops.multiply(away, outside)
+    lip_shade = ImageChops.multiply(toward, outside)
+    tint(out, (0, 0, 0), ImageChops.lighter(shade, lip_shade))
+    tint(out, scene.spark, ImageChops.lighter(lit, lip_lit))
     return out
 
 

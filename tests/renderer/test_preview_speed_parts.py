@@ -8,7 +8,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from proofmark_renderer import bench, catalog, scenes
 from proofmark_renderer.compose import (
@@ -19,6 +19,7 @@ from proofmark_renderer.compose import (
     encode,
     encode_on_scene,
     join_jpeg,
+    jpeg_interval,
     jpeg_rows,
     render,
 )
@@ -32,8 +33,9 @@ WIDTH = 600  # 450 rows: the last row of 8 x 8 blocks is a partial one
 
 
 def full_jpeg_with_row_markers(image: Image.Image) -> bytes:
+    """The whole picture encoded with the preview's restart intervals (a few per block row)."""
     buf = io.BytesIO()
-    image.save(buf, "JPEG", restart_marker_rows=1, **JPEG_OPTIONS)
+    image.save(buf, "JPEG", restart_marker_blocks=jpeg_interval(image.width), **JPEG_OPTIONS)
     return buf.getvalue()
 
 
@@ -72,8 +74,38 @@ def test_jpeg_rows_at_the_top_and_the_partial_bottom_row():
 def test_jpeg_rows_split_and_join_round_trip():
     image = Image.effect_noise((123, 77), 90).convert("RGB")
     rows = jpeg_rows(image)
-    assert len(rows.rows) == -(-77 // 8)
+    assert (rows.interval, rows.per_row) == (4, 4)  # 16 blocks across: four intervals of four
+    assert len(rows.rows) == -(-77 // 8) * 4
     assert join_jpeg(rows.head, rows.rows) == full_jpeg_with_row_markers(image)
+
+
+def test_restart_intervals_cut_each_block_row_evenly():
+    assert jpeg_interval(1200) == 25  # 150 blocks: six intervals of 200 px
+    assert jpeg_interval(1000) == 25  # 125 blocks: five
+    assert jpeg_interval(600) == 15  # 75 blocks: five
+    assert jpeg_interval(2400) == 50  # 300 blocks: six
+    assert jpeg_interval(900) == 113  # 113 blocks, a prime: the whole row is one interval
+
+
+@pytest.mark.parametrize("width", [1200, 900])
+def test_jpeg_patches_in_the_middle_and_at_the_right_edge(width):
+    """Only the intervals the patches touch are encoded anew; the result is still the whole
+    picture's JPEG, at a width cut into intervals (1200) and one that is not (900)."""
+    scene = scenes.scene(catalog.product("mug"), width)
+    w, h = scene.size
+    middle = Image.new("RGB", (30, 20), (200, 10, 10))
+    edge = Image.new("RGB", (7, 11), (10, 200, 10))
+    for patches in (
+        [(middle, (w // 2 - 15, 100, w // 2 + 15, 120))],
+        [(middle, (w // 2 - 15, 100, w // 2 + 15, 120)), (edge, (w - 7, h - 11, w, h))],
+        [(edge, (0, 41, 7, 52))],
+    ):
+        picture = scene.image.copy()
+        for patch, box in patches:
+            picture.paste(patch, box[:2])
+        made = encode_on_scene(scene, patches)
+        assert made == full_jpeg_with_row_markers(picture)
+        assert np.array_equal(pixels(made), pixels(encode(picture, "JPEG")))
 
 
 def test_text_free_design_is_the_scene_picture():
@@ -179,3 +211,27 @@ def test_the_longest_text_stays_where_the_layers_are_kept(product_id):
                         assert box[0] + ink[0] >= ox and box[1] + ink[1] >= oy, (font_id, lines)
                         assert box[0] + ink[2] <= ox + layer.width, (font_id, lines)
                         assert box[1] + ink[3] <= oy + layer.height, (font_id, lines)
+
+
+def test_wall_light_scales_folded_into_the_tables_equal_scaling_afterwards():
+    """The finishes fold their tint strengths into wall_light's lookup tables (a pass each
+    fewer); that is exactly the old `scaled` after the fact, and for a cut (multiplied by
+    the mask afterwards) within one level of it."""
+    from proofmark_renderer.finishes.common import cut_light, scaled, wall_light
+
+    mask = Image.new("L", (120, 60), 0)
+    ImageDraw.Draw(mask).ellipse((20, 10, 100, 50), fill=255)
+    mask = mask.filter(ImageFilter.GaussianBlur(1.5))  # soft edges, as a letter's
+    for step in (1, 2):
+        lit, shade = wall_light(mask, step)
+        folded = wall_light(mask, step, lit_scale=0.24, shade_scale=0.4)
+        assert folded[0].tobytes() == scaled(lit, 0.24).tobytes()
+        assert folded[1].tobytes() == scaled(shade, 0.4).tobytes()
+        cut = cut_light(mask, step)
+        cut_folded = cut_light(mask, step, lit_scale=0.85, shade_scale=0.7)
+        for before, after, factor in ((cut[0], cut_folded[0], 0.85), (cut[1], cut_folded[1], 0.7)):
+            old = np.asarray(scaled(before, factor), np.int16)
+            assert np.abs(old - np.asarray(after, np.int16)).max() <= 1
+            assert old.any()  # the walls are there at all
+    # Without scales the tables are the plain ones (laser.py calls it so).
+    assert cut_light(mask, 1)[0].tobytes() == ImageChops.multiply(wall_light(mask, 1)[0], mask).tobytes()
