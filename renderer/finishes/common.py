@@ -185,14 +185,21 @@ def _enlarge(x: np.ndarray, f: int, axis: int) -> np.ndarray:
     def cut(a, lo: int | None, hi: int | None):
         return a[:, lo:hi] if axis == 1 else a[lo:hi]
 
+    weighted: dict[float, np.ndarray] = {}  # phases j and f - 1 - j share their two weights
+
+    def times(weight: float) -> np.ndarray:
+        if weight not in weighted:
+            weighted[weight] = x * np.float32(weight)
+        return weighted[weight]
+
     for j in range(f):
         t = (j + 0.5) / f - 0.5
         dest = out[:, :, j] if axis == 1 else out[:, j, :]
         if t < 0:  # between the pixel before and this one
-            np.add(cut(x, 1, None) * (1 + t), cut(x, None, -1) * -t, out=cut(dest, 1, None))
+            np.add(cut(times(1 + t), 1, None), cut(times(-t), None, -1), out=cut(dest, 1, None))
             cut(dest, 0, 1)[...] = cut(x, 0, 1)
         else:  # between this pixel and the next
-            np.add(cut(x, None, -1) * (1 - t), cut(x, 1, None) * t, out=cut(dest, None, -1))
+            np.add(cut(times(1 - t), None, -1), cut(times(t), 1, None), out=cut(dest, None, -1))
             cut(dest, -1, None)[...] = cut(x, -1, None)
     return out.reshape((x.shape[0], n * f) if axis == 1 else (n * f, x.shape[1]))
 
