@@ -15,11 +15,13 @@ import shutil
 import statistics
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, features
+from PIL import Image, ImageDraw, ImageFont, features
 
 from proofmark_renderer import catalog, photo_samples
+from proofmark_renderer import text as textmod
 from proofmark_renderer.compose import FORMATS, PROOF_PNG_OPTIONS, encode, encode_png, render
 from proofmark_renderer.model import RENDERER_VERSION
 from proofmark_renderer.samples import PHOTO_SAMPLES, SAMPLES
@@ -68,7 +70,6 @@ def run(width: int = 1200, fmt: str = "jpeg", repeat: int = 15, photos: bool = T
 
 def _floor_draw(width: int, design) -> tuple[Image.Image, list]:
     from proofmark_renderer import scenes
-    from proofmark_renderer import text as textmod
     from proofmark_renderer.compose import _em_px
     from proofmark_renderer.validation import check
 
@@ -82,8 +83,15 @@ def _floor_draw(width: int, design) -> tuple[Image.Image, list]:
         y = (line.baseline_mm - surf.fy0) * surf.cs
         if surf.warp is not None:
             x, y = x + surf.warp.box[0], y + surf.warp.box[1]
-        ops.append(((x, y), line.text, textmod.pil_font(font, _em_px(line, font, surf.cs))))
+        ops.append(((x, y), line.text, _plain_font(str(font.path), _em_px(line, font, surf.cs))))
     return scene.image, ops
+
+
+@lru_cache(maxsize=64)
+def _plain_font(path: str, size_px: float) -> ImageFont.FreeTypeFont:
+    """The floor's face: the font file as shipped, loaded as plain Pillow loads it (the
+    renderer's own faces read it without its overlap flags; see text.without_overlap_flags)."""
+    return ImageFont.truetype(path, max(1.0, round(size_px * 8) / 8), layout_engine=textmod.layout_engine())
 
 
 def plain_pillow(base: Image.Image, ops: list, pil_fmt: str) -> bytes:

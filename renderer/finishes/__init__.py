@@ -33,5 +33,5 @@ def reach(finish: str, scale: float) -> float:
         step = stamp.step_for(scale)
         return 3 * stamp.lip_radius(step) + 2 * step + 2
     if finish.startswith("laser"):
-        return 3 * laser.halo_radius(scale) + 2
+        return laser.reach(scale)
     return 4.0

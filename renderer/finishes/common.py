@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -70,6 +71,40 @@ def tint(out: Image.Image, color: tuple[int, int, int], alpha: Image.Image) -> N
     out.paste(Image.new(out.mode, out.size, color), (0, 0), alpha)
 
 
+def tint_at(out: Image.Image, color: tuple[int, int, int], alpha: Image.Image, xy: tuple[int, int]) -> None:
+    """tint() of the part of `out` at `xy` the size of `alpha`."""
+    out.paste(Image.new(out.mode, alpha.size, color), xy, alpha)
+
+
+def ink_regions(mask: np.ndarray, gap: int, min_saving: int = 0) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) around the groups of a mask's ink that lie more than `gap`
+    pixels apart: its lines (cut between rows), then the words of each line (cut between
+    columns), each box fitted to its ink. A cut is made only where the empty band it
+    removes, less `gap`, covers at least `min_saving` pixels."""
+    w = mask.shape[1]
+    boxes = []
+    for y0, y1 in _runs(mask.max(axis=1), gap, min_saving // max(1, w)):
+        band = mask[y0:y1]
+        for x0, x1 in _runs(band.max(axis=0), gap, min_saving // max(1, y1 - y0)):
+            rows = np.flatnonzero(band[:, x0:x1].max(axis=1))
+            boxes.append((x0, y0 + int(rows[0]), x1, y0 + int(rows[-1]) + 1))
+    return boxes
+
+
+def _runs(flags: np.ndarray, gap: int, min_cut: int = 0) -> list[tuple[int, int]]:
+    """[start, end) of the runs of nonzero values, joining runs that are at most `gap` or
+    less than `gap + min_cut` apart."""
+    idx = np.flatnonzero(flags)
+    if not len(idx):
+        return []
+    cuts = np.flatnonzero(np.diff(idx) > max(gap, gap + min_cut))
+    if not len(cuts):
+        return [(int(idx[0]), int(idx[-1]) + 1)]
+    starts = np.concatenate(([idx[0]], idx[cuts + 1]))
+    ends = np.concatenate((idx[cuts], [idx[-1]])) + 1
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
 def scaled(im: Image.Image, factor: float) -> Image.Image:
     return im.point(_scale_lut(factor))
 
@@ -88,6 +123,98 @@ def wide_blur(mask: Image.Image, radius: float) -> Image.Image:
     return small.filter(ImageFilter.GaussianBlur(radius / factor)).resize(
         mask.size, Image.Resampling.BILINEAR
     )
+
+
+def blur_factor(radius: float) -> int:
+    """wide_blur's downscale for a radius."""
+    return 4 if radius >= 6 else 2 if radius >= 1.5 else 1
+
+
+def wide_blur_array(mask: np.ndarray, radius: float) -> np.ndarray:
+    """wide_blur in numpy (float32, 0-255) for an array whose sides are multiples of
+    blur_factor(radius) and whose ink lies at least the blur's reach from its edges: the
+    same 2 x 2 (or 4 x 4) means, the same three-pass box blur as Pillow's GaussianBlur,
+    and the same bilinear enlargement, without rounding each step to 8 bits. For the
+    small radii of a preview this costs about half of the three Pillow calls."""
+    f = blur_factor(radius)
+    h, w = mask.shape
+    if f == 1:
+        small = mask.astype(np.float32)
+    else:
+        rows = mask[0::f].astype(np.uint16)
+        for i in range(1, f):
+            rows += mask[i::f]
+        small = rows[:, 0::f].astype(np.float32)
+        for i in range(1, f):
+            small += rows[:, i::f]
+        small *= 1.0 / (f * f)
+    k = _gauss_kernel(radius / f)
+    n = len(k) // 2
+    small = _conv(np.pad(small, ((0, 0), (n, n))), k, axis=1)
+    small = _conv(np.pad(small, ((n, n), (0, 0))), k, axis=0)
+    # Across first, while the rows are few; then down, which copies whole rows.
+    return _enlarge(_enlarge(small, f, axis=1), f, axis=0)
+
+
+@lru_cache(maxsize=16)
+def _gauss_kernel(radius: float, passes: int = 3) -> np.ndarray:
+    """The kernel of Pillow's GaussianBlur: `passes` box blurs of a fractional radius
+    (libImaging/BoxBlur.c, _gaussian_blur_radius), as one kernel."""
+    sigma2 = radius * radius / passes
+    big = math.sqrt(12.0 * sigma2 + 1.0)
+    l = math.floor((big - 1.0) / 2.0)  # noqa: E741 - the paper's name
+    a = (2 * l + 1) * (l * (l + 1) - 3 * sigma2) / (6 * (sigma2 - (l + 1) ** 2))
+    one = np.array([a] + [1.0] * (2 * l + 1) + [a]) / (2 * l + 1 + 2 * a)
+    kernel = one
+    for _ in range(passes - 1):
+        kernel = np.convolve(kernel, one)
+    return kernel.astype(np.float32)
+
+
+def _conv(x: np.ndarray, k: np.ndarray, axis: int) -> np.ndarray:
+    """x (padded by len(k) // 2 along `axis`) convolved with the symmetric kernel k."""
+    n = len(k) // 2
+    size = x.shape[axis] - 2 * n
+
+    def part(start: int) -> np.ndarray:
+        return x[:, start : start + size] if axis == 1 else x[start : start + size]
+
+    out = part(n) * k[n]
+    for i in range(1, n + 1):
+        pair = part(n - i) + part(n + i)
+        pair *= k[n - i]
+        out += pair
+    return out
+
+
+def _enlarge(x: np.ndarray, f: int, axis: int) -> np.ndarray:
+    """Pillow's BILINEAR enlargement by a whole factor f along one axis: output pixel j
+    reads the source at (j + 0.5) / f - 0.5, the edges held."""
+    if f == 1:
+        return x
+    n = x.shape[axis]
+    out = np.empty((x.shape[0], n, f) if axis == 1 else (n, f, x.shape[1]), np.float32)
+
+    def cut(a, lo: int | None, hi: int | None):
+        return a[:, lo:hi] if axis == 1 else a[lo:hi]
+
+    weighted: dict[float, np.ndarray] = {}  # phases j and f - 1 - j share their two weights
+
+    def times(weight: float) -> np.ndarray:
+        if weight not in weighted:
+            weighted[weight] = x * np.float32(weight)
+        return weighted[weight]
+
+    for j in range(f):
+        t = (j + 0.5) / f - 0.5
+        dest = out[:, :, j] if axis == 1 else out[:, j, :]
+        if t < 0:  # between the pixel before and this one
+            np.add(cut(times(1 + t), 1, None), cut(times(-t), None, -1), out=cut(dest, 1, None))
+            cut(dest, 0, 1)[...] = cut(x, 0, 1)
+        else:  # between this pixel and the next
+            np.add(cut(times(1 - t), None, -1), cut(times(t), 1, None), out=cut(dest, None, -1))
+            cut(dest, -1, None)[...] = cut(x, -1, None)
+    return out.reshape((x.shape[0], n * f) if axis == 1 else (n * f, x.shape[1]))
 
 
 def relief(height: np.ndarray, step: int = 1) -> np.ndarray:
