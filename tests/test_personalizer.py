@@ -327,6 +327,12 @@ def test_a_repeated_preview_is_answered_from_the_event_loop_with_the_same_answer
         other = previews.encode_design(Design(product="mug", font="lato", lines=("Other",)))
         forged = url.split("?")[0] + "?w=1000&d=" + other
         assert _asgi_get(adapter, forged)[0] == 400 and answered[-1] is False
+        # Rendered by another worker (on the shared disk, not in this one's memory): read and
+        # checked on the loop, the same answer.
+        previews.flush_disk_writes()
+        previews.clear_memory_cache()
+        from_disk = _asgi_get(adapter, url)
+        assert answered[-1] is True and from_disk[2] == first[2] and from_disk[1] == first[1]
         # A revalidation is a 304 from the loop.
         key = design.content_key(1000, "jpeg")
         status, headers, body = _asgi_get(adapter, url, [("if-none-match", f'"{key}"')])

@@ -463,16 +463,10 @@ class CachedPreviewFastPath:
                 data = (self.cache_root / key[:2] / f"{key}.{EXTENSIONS[fmt]}").read_bytes()
             except OSError:
                 data = None
-        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-        try:
-            width = int(query.get("w", [""])[0])
-            design = decode_design(query.get("d", [""])[0])
-        except (ValueError, PreviewAddressError):
+        checked = _checked(key, fmt, environ.get("QUERY_STRING", ""))
+        if checked is None:
             return None  # Flask says what is wrong with it
-        area = query.get("area", [""])[0] == "1"
-        view = view_of({"v": query.get("v", [""])[0]})
-        if view is None or design.content_key(width, fmt, area, view) != key:
-            return None
+        design, width, area, view = checked
         if image is None and data is not None:
             image = Image(key, data, CONTENT_TYPES[fmt])
             _memory.put(image, self.memory_limit)
@@ -548,8 +542,56 @@ class CachedPreviewFastPath:
                 return 304, headers, b"", logged or redact(path, query)
             return None
         if answer is None or answer.query != scope["query_string"] or answer.path != path:
-            return None
+            answer = self._stored(path, key, ext, scope["query_string"])
+            if answer is None:
+                return None
         return 200, answer.headers, answer.body, answer.logged
+
+    def _stored(self, path: str, key: str, ext: str, query: bytes) -> Answer | None:
+        """The answer for a preview held in memory under another address, or rendered by
+        another worker (read from the shared disk cache: one small file, in the page cache),
+        once the address is checked (about 0.1 ms); None when it is neither (to be rendered)."""
+        if len(query) > 2 * MAX_DESIGN_PARAM or not _looks_like_key(key):
+            return None
+        fmt = FORMATS[ext]
+        image = _memory.get(key)
+        data = None
+        if image is None:
+            try:
+                data = (self.cache_root / key[:2] / f"{key}.{ext}").read_bytes()
+            except OSError:
+                return None
+        text = query.decode("latin-1")
+        if _checked(key, fmt, text) is None:
+            return None
+        if image is None:
+            image = Image(key, data, CONTENT_TYPES[fmt])
+            _memory.put(image, self.memory_limit)
+        headers = [
+            *self.headers,
+            ("ETag", f'"{key}"'),
+            ("Cache-Control", IMMUTABLE),
+            ("Content-Type", image.content_type),
+            ("Content-Length", str(len(image.data))),
+        ]
+        self._remember(path, text, headers)
+        answer = _memory.answer(key)
+        return answer if answer is not None and answer.query == query and answer.path == path else None
+
+
+def _checked(key: str, fmt: str, query_string: str) -> tuple[Design, int, bool, int] | None:
+    """(design, width, area, view) when the address's query gives this content key."""
+    query = urllib.parse.parse_qs(query_string)
+    try:
+        width = int(query.get("w", [""])[0])
+        design = decode_design(query.get("d", [""])[0])
+    except (ValueError, PreviewAddressError):
+        return None
+    area = query.get("area", [""])[0] == "1"
+    view = view_of({"v": query.get("v", [""])[0]})
+    if view is None or design.content_key(width, fmt, area, view) != key:
+        return None
+    return design, width, area, view
 
 
 def _loopback(address: str | None) -> bool:
