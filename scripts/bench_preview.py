@@ -20,12 +20,14 @@ clients (default 8), each phase runs until --requests requests or --seconds have
   cached    GET of the same URLs again: served from the preview cache.
   304       the same URLs with If-None-Match, as a browser revalidating.
 
-It prints throughput and p50/p95/p99 latency per phase, how many requests each worker
-process answered (the server it starts names the worker in a response header), and checks the targets
-(p95 <= 60 ms uncached, <= 5 ms cached, at 8 concurrent clients). "client CPU" is the
-share of one core the benchmark itself used: it runs on the same cores as the server, so
-on a 2-core machine it is part of what the numbers measure. Other load on the machine
-(a test run, say) shows up directly in p95: run it on an otherwise idle machine.
+It prints throughput and p50/p95/p99 latency per phase, how many requests and connections
+each worker process answered (the server it starts names the worker in a response header),
+the server's and the client's CPU ms per request and cores used, the load average before and
+after each run, and checks the targets (p95 <= 60 ms uncached, <= 5 ms cached, at 8
+concurrent clients). The clients are keep-alive connections driven by this one asyncio
+process with requests prebuilt as bytes, so the client costs little of the cores it shares
+with the server; its CPU per request is printed so its share can be seen. Other load on the
+machine (a test run, say) shows up directly in p95: run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
