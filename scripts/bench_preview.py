@@ -20,20 +20,22 @@ clients (default 8), each phase runs until --requests requests or --seconds have
   cached    GET of the same URLs again: served from the preview cache.
   304       the same URLs with If-None-Match, as a browser revalidating.
 
-It prints throughput and p50/p95/p99 latency per phase, how many requests each worker
-process answered (the server it starts names the worker in a response header), and checks the targets
-(p95 <= 60 ms uncached, <= 5 ms cached, at 8 concurrent clients). "client CPU" is the
-share of one core the benchmark itself used: it runs on the same cores as the server, so
-on a 2-core machine it is part of what the numbers measure. Other load on the machine
-(a test run, say) shows up directly in p95: run it on an otherwise idle machine.
+It prints throughput and p50/p95/p99 latency per phase, how many requests and connections
+each worker process answered (the server it starts names the worker in a response header),
+the server's and the client's CPU ms per request and cores used, the load average before and
+after each run, and checks the targets (p95 <= 60 ms uncached, <= 5 ms cached, at 8
+concurrent clients). The clients are keep-alive connections driven by this one asyncio
+process with requests prebuilt as bytes, so the client costs little of the cores it shares
+with the server; its CPU per request is printed so its share can be seen. Other load on the
+machine (a test run, say) shows up directly in p95: run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -97,6 +99,12 @@ class Phase:
             "mean_ms": round(statistics.fmean(lat), 2) if lat else None,
             "mean_kb": round(self.bytes / len(lat) / 1024, 1) if lat else None,
             "client_cpu_share": round(self.client_cpu_s / self.wall_s, 2) if self.wall_s else None,
+            "client_cpu_ms_per_request": round(self.client_cpu_s * 1000 / len(lat), 3) if lat else None,
+            "server_cores": (
+                round(self.server_cpu_s / self.wall_s, 2)
+                if self.wall_s and self.server_cpu_s is not None
+                else None
+            ),
             "per_worker": sorted(self.workers.values(), reverse=True),
             "connections_per_worker": sorted(self.connections.values(), reverse=True),
             "server_cpu_ms_per_request": (
@@ -107,71 +115,77 @@ class Phase:
         }
 
 
-class Client:
-    """One keep-alive connection, like one browser tab."""
+class Connection:
+    """One keep-alive connection, like one browser tab: raw HTTP/1.1 on an asyncio stream,
+    requests prebuilt as bytes, so the benchmark's own CPU per request stays small (it runs
+    on the same cores as the server; its CPU per request is printed beside the server's)."""
 
-    def __init__(self, base: str) -> None:
-        parts = urllib.parse.urlsplit(base)
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.conn: http.client.HTTPConnection | None = None
-        self.worker: str | None = None
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.worker: str | None = None  # the worker process that answered the last request
         self.connected_to: list[str] = []  # the worker that answered each new connection first
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    async def request(self, raw: bytes) -> tuple[int, bytes]:
         for attempt in (1, 2):
-            fresh = self.conn is None
+            fresh = self.writer is None
             if fresh:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
             try:
-                self.conn.request(method, path, body=body, headers=headers or {})
-                response = self.conn.getresponse()
-                data = response.read()
-                self.worker = response.getheader("x-proofmark-worker")
-                if fresh and self.worker:
-                    self.connected_to.append(self.worker)
-                return response.status, data
-            except (http.client.HTTPException, OSError):
+                self.writer.write(raw)
+                status, headers, body = await self._response()
+            except (OSError, asyncio.IncompleteReadError, ValueError):
                 # The server closed an idle keep-alive connection: reconnect once.
-                self.conn.close()
-                self.conn = None
+                self.close()
                 if attempt == 2:
                     raise
+                continue
+            self.worker = headers.get(b"x-proofmark-worker")
+            if fresh and self.worker:
+                self.connected_to.append(self.worker.decode())
+            if headers.get(b"connection", b"").lower() == b"close":
+                self.close()
+            return status, body
         raise AssertionError("unreachable")
 
-
-def _client_process(base, jobs, do, index, lock, deadline, results) -> None:
-    """One client, in its own process: the clients must not queue behind each other for
-    one interpreter lock, or their waiting would be counted as the server's latency."""
-    client = Client(base)
-    latencies, errors, extras = [], [], []
-    workers: dict[str, int] = {}
-    nbytes_total = 0
-    cpu0 = time.process_time()
-    while time.time() < deadline:
-        with lock:
-            i = index.value
-            index.value += 1
-        if i >= len(jobs):
-            break
-        start = time.perf_counter()
-        try:
-            ok, nbytes, error, extra = do(client, jobs[i])
-        except Exception as exc:  # noqa: BLE001 - a benchmark reports failures, it does not stop
-            ok, nbytes, error, extra = False, 0, f"{type(exc).__name__}: {exc}", None
-        elapsed = (time.perf_counter() - start) * 1000
-        if client.worker:
-            workers[client.worker] = workers.get(client.worker, 0) + 1
-        if ok:
-            latencies.append(elapsed)
-            nbytes_total += nbytes
-            if extra is not None:
-                extras.append((i, extra))
+    async def _response(self) -> tuple[int, dict, bytes]:
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(b":")
+                headers[name.strip().lower()] = value.strip()
+        if b"content-length" in headers:
+            body = await self.reader.readexactly(int(headers[b"content-length"]))
+        elif headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")
+                    break
+                parts.append(await self.reader.readexactly(size + 2))
+            body = b"".join(part[:-2] for part in parts)
         else:
-            errors.append(error)
-    connections: dict[str, int] = {}
-    for pid in client.connected_to:
-        connections[pid] = connections.get(pid, 0) + 1
-    results.put((latencies, errors, nbytes_total, extras, time.process_time() - cpu0, workers, connections))
+            body = b""
+        return status, headers, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+def http_request(method: str, path: str, host: str, headers: dict | None = None, body: bytes = b"") -> bytes:
+    """A request as the bytes sent (built before the phase, so it costs the phase nothing)."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 # The server's worker processes (pids from the x-proofmark-worker header), when it runs here:
@@ -235,38 +249,57 @@ def wait_until_quiet(pids: list[int], timeout: float = 900, idle_cpu: float = 0.
 
 
 def run_phase(name: str, base: str, clients: int, jobs: list, max_seconds: float, do) -> Phase:
-    """Run `do(client, job) -> (ok, nbytes, error, extra)` over the jobs with `clients`
-    concurrent client processes; extras (e.g. the image URL a fragment named) in job order."""
-    ctx = multiprocessing.get_context("fork")
-    index, lock, results = ctx.Value("l", 0, lock=False), ctx.Lock(), ctx.Queue()
+    """Run `await do(connection, job) -> (ok, nbytes, error, extra)` over the jobs with
+    `clients` concurrent keep-alive connections from this one process (asyncio); extras
+    (e.g. the image URL a fragment named) in job order."""
+    parts = urllib.parse.urlsplit(base)
     phase = Phase(name)
-    deadline = time.time() + max_seconds
-    processes = [
-        ctx.Process(target=_client_process, args=(base, jobs, do, index, lock, deadline, results))
-        for _ in range(clients)
-    ]
+    state = {"next": 0}
+    extras: list = []
+
+    async def client() -> None:
+        connection = Connection(parts.hostname, parts.port or 80)
+        deadline = time.monotonic() + max_seconds
+        try:
+            while time.monotonic() < deadline:
+                i = state["next"]
+                if i >= len(jobs):
+                    break
+                state["next"] = i + 1
+                start = time.perf_counter()
+                try:
+                    ok, nbytes, error, extra = await do(connection, jobs[i])
+                except Exception as exc:  # noqa: BLE001 - a benchmark reports failures, it does not stop
+                    ok, nbytes, error, extra = False, 0, f"{type(exc).__name__}: {exc}", None
+                    connection.close()
+                elapsed = (time.perf_counter() - start) * 1000
+                if connection.worker:
+                    pid = connection.worker.decode()
+                    phase.workers[pid] = phase.workers.get(pid, 0) + 1
+                if ok:
+                    phase.latencies_ms.append(elapsed)
+                    phase.bytes += nbytes
+                    if extra is not None:
+                        extras.append((i, extra))
+                else:
+                    phase.errors.append(error)
+        finally:
+            connection.close()
+            for pid in connection.connected_to:
+                phase.connections[pid] = phase.connections.get(pid, 0) + 1
+
+    async def main() -> None:
+        await asyncio.gather(*(client() for _ in range(clients)))
+
     server_cpu0 = _server_cpu(server_pids)
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
-    for process in processes:
-        process.start()
-    extras = []
-    for _ in processes:
-        latencies, errors, nbytes, found, cpu, workers, connections = results.get()
-        for pid, n in workers.items():
-            phase.workers[pid] = phase.workers.get(pid, 0) + n
-        for pid, n in connections.items():
-            phase.connections[pid] = phase.connections.get(pid, 0) + n
-        phase.latencies_ms += latencies
-        phase.errors += errors
-        phase.bytes += nbytes
-        phase.client_cpu_s += cpu
-        extras += found
+    asyncio.run(main())
     phase.wall_s = time.perf_counter() - t0
+    phase.client_cpu_s = time.process_time() - cpu0
     server_cpu1 = _server_cpu(server_pids)
     if server_cpu0 is not None and server_cpu1 is not None:
         phase.server_cpu_s = server_cpu1 - server_cpu0
-    for process in processes:
-        process.join()
     phase.extras = [extra for _, extra in sorted(extras)]
     return phase
 
@@ -329,7 +362,11 @@ SCENES_DIR = Path(tempfile.gettempdir()) / "proofmark-bench-scenes"
 
 
 def start_granian(
-    workers: int, threads: int, config: dict[str, str], cold_scenes: bool = False
+    workers: int,
+    threads: int,
+    config: dict[str, str],
+    cold_scenes: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str, Path]:
     """scripts/run.sh (granian) on a free loopback port with a throwaway instance folder
     (its scenes shared with earlier runs through SCENES_DIR unless `cold_scenes`)."""
@@ -350,6 +387,7 @@ def start_granian(
         PROOFMARK_WORKER_HEADER="1",
     )
     env.update({f"FLASK_{key}": value for key, value in config.items()})
+    env.update(extra_env or {})
     log = open(instance / "server.log", "w")  # noqa: SIM115 - lives as long as the server
     process = subprocess.Popen(
         ["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -370,13 +408,22 @@ def start_granian(
 
 
 def bench(base: str, clients: int, requests: int, seconds: float, run: int = 0, warm_up: bool = True) -> dict:
+    host = urllib.parse.urlsplit(base).netloc
     hx = {"HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded"}
 
-    def partial(client: Client, job):
+    def partial_request(job) -> bytes:
         product, form = job
-        status, data = client.request(
-            "POST", f"/p/{product}/preview", urllib.parse.urlencode(form).encode(), hx
-        )
+        return http_request("POST", f"/p/{product}/preview", host, hx, urllib.parse.urlencode(form).encode())
+
+    def image_request(path: str) -> bytes:
+        return http_request("GET", path, host, {"Accept": "image/avif,image/webp,image/*"})
+
+    def revalidate_request(path: str) -> bytes:
+        key = path.split("/preview/")[1].split(".")[0]
+        return http_request("GET", path, host, {"If-None-Match": f'"{key}"'})
+
+    async def partial(connection: Connection, raw: bytes):
+        status, data = await connection.request(raw)
         if status != 200:
             return False, 0, f"partial HTTP {status}", None
         match = IMG_SRC.search(data.decode())
@@ -384,32 +431,35 @@ def bench(base: str, clients: int, requests: int, seconds: float, run: int = 0, 
             return False, 0, "partial without a preview image", None
         return True, len(data), None, unescape(match.group(1))
 
-    def image(client: Client, path: str):
-        status, data = client.request("GET", path, headers={"Accept": "image/avif,image/webp,image/*"})
+    async def image(connection: Connection, raw: bytes):
+        status, data = await connection.request(raw)
         if status != 200 or not data:
             return False, 0, f"image HTTP {status}", None
         return True, len(data), None, None
 
-    def revalidate(client: Client, path: str):
-        key = path.split("/preview/")[1].split(".")[0]
-        status, _ = client.request("GET", path, headers={"If-None-Match": f'"{key}"'})
+    async def revalidate(connection: Connection, raw: bytes):
+        status, _ = await connection.request(raw)
         return status == 304, 0, None if status == 304 else f"revalidate HTTP {status}", None
 
     # Warm-up (not measured): every product several times per worker, so fonts and
     # substrate textures are loaded, as on a server that has been up for a minute.
     if warm_up:
-        warm = [(p, {"line-1": f"Warm {n}"}) for n in range(clients * 2) for p in PRODUCTS]
+        warm = [partial_request((p, {"line-1": f"Warm {n}"})) for n in range(clients * 2) for p in PRODUCTS]
         warm_urls = run_phase("warm", base, clients, warm, 120, partial).extras
-        run_phase("warm", base, clients, warm_urls, 120, image)
+        run_phase("warm", base, clients, [image_request(u) for u in warm_urls], 120, image)
 
     # Each run its own texts: every uncached image really is new.
-    jobs = [design_form(run * 100_000 + i) for i in range(requests)]
+    jobs = [partial_request(design_form(run * 100_000 + i)) for i in range(requests)]
     phases = {"partial": run_phase("partial", base, clients, jobs, seconds, partial)}
     fresh = phases["partial"].extras
-    phases["uncached"] = run_phase("uncached", base, clients, fresh, seconds, image)
+    phases["uncached"] = run_phase(
+        "uncached", base, clients, [image_request(u) for u in fresh], seconds, image
+    )
     done = fresh[: len(phases["uncached"].latencies_ms)]
-    phases["cached"] = run_phase("cached", base, clients, done, seconds, image)
-    phases["304"] = run_phase("304", base, clients, done, seconds, revalidate)
+    phases["cached"] = run_phase("cached", base, clients, [image_request(u) for u in done], seconds, image)
+    phases["304"] = run_phase(
+        "304", base, clients, [revalidate_request(u) for u in done], seconds, revalidate
+    )
     return {name: phase.summary() for name, phase in phases.items()}
 
 
@@ -437,6 +487,13 @@ def main(argv: list[str] | None = None) -> int:
         help="a setting for the server it starts, e.g. PREVIEW_WIDTH=900",
     )
     parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an environment variable for the server it starts, e.g. GRANIAN_RUNTIME_THREADS=2",
+    )
+    parser.add_argument(
         "--cold-scenes",
         action="store_true",
         help=f"build every product scene in the fresh instance instead of reusing {SCENES_DIR}",
@@ -449,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     if not base:
         config = dict(item.split("=", 1) for item in args.config)
         if args.server == "granian":
-            process, base, instance = start_granian(args.workers, args.threads, config, args.cold_scenes)
+            env = dict(item.split("=", 1) for item in args.env)
+            process, base, instance = start_granian(args.workers, args.threads, config, args.cold_scenes, env)
         else:
             process, base, instance = start_gunicorn(args.workers, args.threads, config)
         server_pids[:] = wait_for_workers(base, args.workers)
@@ -523,8 +581,8 @@ def _print_run(run: dict) -> None:
         f"{run['load_average_before']}, after {run['load_average']}"
     )
     print(
-        f"{'phase':<10}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'KiB':>8}{'client CPU':>12}{'srv CPU ms':>11}  {'requests':<10}{'conns':<7}target"
+        f"{'phase':<9}{'reqs':>6}{'err':>5}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'KiB':>6}"
+        f"{'srv CPU':>9}{'srv cores':>10}{'cli CPU':>9}{'cli cores':>10}  {'requests':<10}{'conns':<7}target"
     )
     for name, r in run["phases"].items():
         target = TARGETS.get(name)
@@ -533,11 +591,15 @@ def _print_run(run: dict) -> None:
             verdict = f"p95 <= {target:g} ms: {'ok' if r['p95_ms'] <= target else 'MISSED'}"
         split = ":".join(str(n) for n in r["per_worker"]) or "-"
         conns = ":".join(str(n) for n in r["connections_per_worker"]) or "-"
-        cpu = r["server_cpu_ms_per_request"]
+
+        def num(value, width: int, digits: int = 2) -> str:
+            return f"{'-' if value is None else f'{value:.{digits}f}':>{width}}"
+
         print(
-            f"{name:<10}{r['requests']:>9}{r['errors']:>8}{r['throughput_rps'] or 0:>9.1f}"
-            f"{r['p50_ms'] or 0:>9.2f}{r['p95_ms'] or 0:>9.2f}{r['p99_ms'] or 0:>9.2f}{r['mean_kb'] or 0:>8.1f}"
-            f"{r['client_cpu_share'] or 0:>11.0%}{'-' if cpu is None else f'{cpu:.2f}':>11}  {split:<10}{conns:<7}"
+            f"{name:<9}{r['requests']:>6}{r['errors']:>5}{r['throughput_rps'] or 0:>8.0f}"
+            f"{num(r['p50_ms'], 8)}{num(r['p95_ms'], 8)}{num(r['p99_ms'], 8)}{num(r['mean_kb'], 6, 0)}"
+            f"{num(r['server_cpu_ms_per_request'], 9)}{num(r['server_cores'], 10)}"
+            f"{num(r['client_cpu_ms_per_request'], 9, 3)}{num(r['client_cpu_share'], 10)}  {split:<10}{conns:<7}"
             f"{verdict}"
         )
         if r["first_error"]:

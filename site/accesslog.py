@@ -37,6 +37,9 @@ def redact(path: str, query: str = "") -> str:
 
 def _printable(text: str, limit: int = 300) -> str:
     # A log line is one line: control characters in a header cannot forge another.
+    text = text[:limit]
+    if text.isprintable():
+        return text
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:limit])
 
 
@@ -62,20 +65,48 @@ class AccessLog:
                 environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace"),
                 environ.get("QUERY_STRING", ""),
             )
-            self.log.info(
-                '%s "%s %s %s" %s %s %.1fms "%s"',
+            line(
+                self.log,
                 environ.get("REMOTE_ADDR", "-"),
                 environ.get("REQUEST_METHOD", "-"),
-                _printable(path, 2000),
+                path,
                 environ.get("SERVER_PROTOCOL", "-"),
                 seen.get("status", "-"),
                 seen.get("length", "-"),
                 (time.perf_counter() - started) * 1000,
-                _printable(environ.get("HTTP_USER_AGENT", "-")),
+                environ.get("HTTP_USER_AGENT", "-"),
             )
 
         # Called now, not lazily: servers read the status and headers as soon as the app returns.
         return ClosingIterator(self.wsgi_app(environ, recording), write_line)
+
+
+def line(
+    log: logging.Logger,
+    client: str,
+    method: str,
+    redacted_path: str,
+    protocol: str,
+    status: str,
+    length: str,
+    ms: float,
+    user_agent: str,
+) -> None:
+    """Write one access-log line; `redacted_path` has been through `redact` already (the
+    server adapter logs the answers it sends itself with this too)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info(
+        '%s "%s %s %s" %s %s %.1fms "%s"',
+        client,
+        method,
+        _printable(redacted_path, 2000),
+        protocol,
+        status,
+        length,
+        ms,
+        _printable(user_agent),
+    )
 
 
 def configure() -> None:

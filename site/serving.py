@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+
+from proofmark import accesslog
 
 # A client has this long to send its body once its headers arrived (granian limits the headers).
 BODY_TIMEOUT_SECONDS = 30.0
@@ -28,11 +32,26 @@ WORKER_HEADER = os.environ.get("PROOFMARK_WORKER_HEADER") == "1"
 class BufferedWSGI:
     """An ASGI application running a WSGI application on whole requests in a thread pool."""
 
-    def __init__(self, wsgi_app: Callable, *, max_body: int, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable,
+        *,
+        max_body: int,
+        threads: int | None = None,
+        shortcut: Callable[[dict], tuple | None] | None = None,
+        access_log: logging.Logger | None = None,
+    ) -> None:
+        """`shortcut(scope)` may answer a request on the event loop, before any thread or
+        WSGI work: (status, ASGI headers, body, redacted path for the access log), or None
+        to pass it on. It must be quick and must not block (a dictionary lookup: see
+        proofmark.personalizer.previews.CachedPreviewFastPath.asgi_answer). Its answers are
+        written to `access_log` like the WSGI app's."""
         self.wsgi_app = wsgi_app
         self.max_body = max_body
         threads = threads or int(os.environ.get("THREADS", "4"))
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="proofmark")
+        self.shortcut = shortcut
+        self.access_log = access_log
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -40,6 +59,12 @@ class BufferedWSGI:
             return
         if scope["type"] != "http":
             return
+        if self.shortcut is not None:
+            started = time.perf_counter()
+            answer = self.shortcut(scope)
+            if answer is not None:
+                await self._send_shortcut(scope, send, answer, started)
+                return
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         declared = next((v for k, v in headers if k == "content-length"), None)
         try:
@@ -65,6 +90,27 @@ class BufferedWSGI:
             headers_out.append((b"x-proofmark-worker", str(os.getpid()).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers_out})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
+
+    async def _send_shortcut(self, scope: dict, send, answer: tuple, started: float) -> None:
+        status, headers, body, logged = answer
+        if WORKER_HEADER:
+            headers = (*headers, (b"x-proofmark-worker", str(os.getpid()).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.access_log is not None:
+            user_agent = next((v for k, v in scope["headers"] if k == b"user-agent"), b"-")
+            client = scope.get("client") or ("-", 0)
+            accesslog.line(
+                self.access_log,
+                str(client[0]),
+                scope["method"],
+                logged,
+                f"HTTP/{scope.get('http_version', '1.1')}",
+                str(status),
+                str(len(body)),
+                (time.perf_counter() - started) * 1000,
+                user_agent.decode("latin-1"),
+            )
 
     async def _read_body(self, receive) -> bytes:
         """The body, or its first max_body + 1 bytes (then the app refuses it as too large)."""

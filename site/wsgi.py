@@ -9,7 +9,7 @@ one, and wraps it in the redacting access log."""
 from __future__ import annotations
 
 from proofmark import accesslog, create_app
-from proofmark.personalizer.previews import prepare_scenes
+from proofmark.personalizer.previews import CachedPreviewFastPath, prepare_scenes
 from proofmark.serving import BufferedWSGI
 
 app = create_app()
@@ -17,5 +17,12 @@ app = create_app()
 # background thread; scenes another worker or an earlier start built are loaded from disk.
 prepare_scenes(app, first=(int(app.config["PREVIEW_WIDTH"]),))
 accesslog.configure()
+# A preview this worker has answered before is sent again straight from the event loop.
+fast_path = app.wsgi_app
 app.wsgi_app = accesslog.AccessLog(app.wsgi_app)
-asgi_app = BufferedWSGI(app, max_body=int(app.config["MAX_CONTENT_LENGTH"]))
+asgi_app = BufferedWSGI(
+    app,
+    max_body=int(app.config["MAX_CONTENT_LENGTH"]),
+    shortcut=fast_path.asgi_answer if isinstance(fast_path, CachedPreviewFastPath) else None,
+    access_log=accesslog.logger,
+)

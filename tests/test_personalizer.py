@@ -261,3 +261,116 @@ def test_cached_previews_take_the_fast_path_with_the_same_headers(app, client):
     with client.get(url, headers={"If-None-Match": f'W/"x", "{design.content_key(1000, "jpeg")}"'}) as cached:
         assert cached.status_code == 304
         assert cached.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _asgi_get(adapter, url: str, headers=()) -> tuple[int, dict, bytes]:
+    import asyncio
+
+    path, _, query = url.partition("?")
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": query.encode(),
+        "headers": [(k.encode(), v.encode()) for k, v in headers],
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5000),
+        "scheme": "http",
+        "http_version": "1.1",
+    }
+    asyncio.run(adapter(scope, receive, send))
+    return sent[0]["status"], {k.decode(): v.decode() for k, v in sent[0]["headers"]}, sent[1]["body"]
+
+
+def test_a_repeated_preview_is_answered_from_the_event_loop_with_the_same_answer(app, caplog):
+    """The server adapter sends a preview this worker answered before without a thread or
+    Flask: the same status, headers and bytes, the same refusal of a forged address, and
+    an access-log line with the design redacted."""
+    from proofmark import accesslog
+    from proofmark.serving import BufferedWSGI
+
+    fast = app.wsgi_app
+    assert isinstance(fast, previews.CachedPreviewFastPath)
+    answered: list = []
+
+    def shortcut(scope):
+        answer = fast.asgi_answer(scope)
+        answered.append(answer is not None)
+        return answer
+
+    adapter = BufferedWSGI(app, max_body=1 << 20, threads=2, shortcut=shortcut, access_log=accesslog.logger)
+    design = Design(product="mug", font="lato", lines=("Loop answer",))
+    with app.test_request_context():
+        url = previews.preview_url(design, 1000, "jpeg")
+    try:
+        first = _asgi_get(adapter, url)
+        assert first[0] == 200 and answered == [False]  # Flask rendered it
+        with caplog.at_level("INFO", logger="proofmark.access"):
+            second = _asgi_get(adapter, url)
+        assert answered == [False, True]
+        assert second[0] == 200 and second[2] == first[2]
+        assert second[1] == first[1]
+        assert second[1]["content-length"] == str(len(first[2]))
+        assert "frame-ancestors 'none'" in second[1]["content-security-policy"]
+        logged = [r.getMessage() for r in caplog.records if r.name == "proofmark.access"]
+        assert logged and "d=[redacted]" in logged[-1] and '" 200 ' in logged[-1]
+        assert previews.encode_design(design) not in logged[-1]
+        # Another design's query under the same key is not answered from the loop: Flask refuses it.
+        other = previews.encode_design(Design(product="mug", font="lato", lines=("Other",)))
+        forged = url.split("?")[0] + "?w=1000&d=" + other
+        assert _asgi_get(adapter, forged)[0] == 400 and answered[-1] is False
+        # Rendered by another worker (on the shared disk, not in this one's memory): read and
+        # checked on the loop, the same answer.
+        previews.flush_disk_writes()
+        previews.clear_memory_cache()
+        from_disk = _asgi_get(adapter, url)
+        assert answered[-1] is True and from_disk[2] == first[2] and from_disk[1] == first[1]
+        # A revalidation is a 304 from the loop.
+        key = design.content_key(1000, "jpeg")
+        status, headers, body = _asgi_get(adapter, url, [("if-none-match", f'"{key}"')])
+        assert (status, body, answered[-1]) == (304, b"", True)
+        assert headers["etag"] == f'"{key}"' and "immutable" in headers["cache-control"]
+    finally:
+        adapter.executor.shutdown()
+
+
+def test_a_new_preview_is_rendered_by_the_fast_path_with_flasks_checks(app, client):
+    """Once the fast path has learned the headers, a checked address never rendered is
+    rendered without Flask; an address Flask would refuse still goes to Flask."""
+    fast = app.wsgi_app
+    flask_calls: list[str] = []
+    inner = fast.wsgi_app
+
+    def counting(environ, start_response):
+        flask_calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    fast.wsgi_app = counting
+    with app.test_request_context():
+        learn = previews.preview_url(Design(product="mug", font="lato", lines=("Learn",)), 1000, "jpeg")
+        fresh_design = Design(product="mug", font="lato", lines=("Fresh one",))
+        fresh = previews.preview_url(fresh_design, 1000, "jpeg")
+        odd_width = previews.preview_url(fresh_design, 1001, "jpeg")
+        far = previews.preview_url(Design(product="mug", font="lato", lines=("Far away",)), 1000, "jpeg")
+    assert client.get(learn).status_code == 200 and len(flask_calls) == 1
+    with client.get(fresh) as response:
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+        assert response.data == render(fresh_design, width=1000, fmt="jpeg").image
+    assert len(flask_calls) == 1  # rendered by the fast path
+    # A width the site does not serve: Flask answers, in words.
+    with client.get(odd_width) as refused:
+        assert refused.status_code == 400 and b"widths" in refused.data
+    assert len(flask_calls) == 2
+    # Demo mode serves this computer only: a new preview for another address goes to Flask (403).
+    app.config["DEMO"] = True
+    with client.get(far, environ_base={"REMOTE_ADDR": "203.0.113.9"}) as refused:
+        assert refused.status_code == 403
+    assert len(flask_calls) == 3
