@@ -29,5 +29,7 @@ def test_bench_proofs_runs_approvers_as_processes_and_counts_group_commits():
         # A decision and its confirmation: at most two commits per approval, at least one
         # commit for the phase.
         assert 0 < phase["group_commits_per_approval"] <= 2
-    assert result["send_due"]["sent"] == 9  # five proof emails, four confirmations
+    # Seven proof emails (one proof first, four counted, one uncounted per forked approver) and
+    # six confirmations.
+    assert result["send_due"]["sent"] == 13
     assert any(line.split()[:2] == ["service-processes", "2"] for line in table(result))
