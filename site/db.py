@@ -255,11 +255,9 @@ class GroupCommitter:
 
     def _commit(self, db: sqlite_utils.Database, batch: list[_Write]) -> None:
         conn = db.conn
-        queued = _writers.acquire(timeout=WRITER_QUEUE_SECONDS)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.transaction_depth = 1
-            try:
+            # The one way to write (BEGIN IMMEDIATE ... COMMIT), with a savepoint per write.
+            with transaction(db):
                 for item in batch:
                     conn.execute("SAVEPOINT proofmark_write")
                     try:
@@ -268,18 +266,12 @@ class GroupCommitter:
                         conn.execute("ROLLBACK TO proofmark_write")
                         item.error = exc
                     conn.execute("RELEASE proofmark_write")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            finally:
-                conn.transaction_depth = 0
-            self.batches += 1
-            self.writes += len(batch)
-        finally:
-            if queued:
-                _writers.release()
+        except BaseException:
+            if conn.in_transaction:  # the COMMIT failed (e.g. a deferred constraint): nothing kept
+                conn.execute("ROLLBACK")
+            raise
+        self.batches += 1
+        self.writes += len(batch)
 
 
 _committers: dict[tuple[int, str], GroupCommitter] = {}

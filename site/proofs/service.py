@@ -498,7 +498,8 @@ def _decide(
     due (`decision_emails_pending`). The email (whose receipt needs the event's log position)
     is then built outside the write lock and queued in a second short transaction
     (`confirm_decision`); after a crash between the two, the mail worker's sweep queues it.
-    Idempotent: if the proof is already decided nothing is recorded and that outcome returned.
+    Both go through `proofmark.db.write` (group commit: other approvers' writes may share the
+    transaction and its fsync; each returns only once its own write is committed). Idempotent: if the proof is already decided nothing is recorded and that outcome returned.
     `confirm=False` leaves the email to the sweep (what a crash right after the decision does)."""
     # What the page showed, worked out before taking the lock; reused inside if the proof and
     # revision read there are the ones it was made from (anything else is worked out again).
