@@ -153,7 +153,14 @@ def send_reminders_command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--proof-width", type=int, default=None, help="Proof image width (default: PROOF_IMAGE_WIDTH).")
 @click.option("--no-page", is_flag=True, help="Approve through the service only, not the approval page.")
-def bench_proofs_command(count: int, as_json: bool, proof_width: int | None, no_page: bool) -> None:
+@click.option(
+    "--processes",
+    is_flag=True,
+    help="Also approve with the approvers as processes (one each) instead of threads.",
+)
+def bench_proofs_command(
+    count: int, as_json: bool, proof_width: int | None, no_page: bool, processes: bool
+) -> None:
     """Time the proof loop in a throwaway instance folder (your data is not touched):
     create (render + store + queue), approve with 1, 8 and 16 concurrent approvers through the
     service and through the approval page (latency, throughput, CPU per approval, load average),
@@ -162,7 +169,7 @@ def bench_proofs_command(count: int, as_json: bool, proof_width: int | None, no_
 
     from proofmark.proofs.bench import measure, table
 
-    result = measure(count, proof_width=proof_width, page=not no_page)
+    result = measure(count, proof_width=proof_width, page=not no_page, processes=processes)
     if as_json:
         click.echo(json.dumps(result))
     else:

@@ -13,6 +13,9 @@ DEFAULTS: dict = {
     "DATABASE": "proofmark.sqlite",
     # Idle connections a worker keeps for its next requests (0: close each after its request).
     "DB_POOL_SIZE": 8,
+    # Decisions and their confirmations commit through one writer thread per process, many in
+    # one transaction (one fsync); each caller returns once its own write is committed.
+    "DB_GROUP_COMMIT": True,
     # "file" writes each message as .eml into OUTBOX_DIR; "smtp" delivers via SMTP_*.
     "MAIL_BACKEND": "file",
     "OUTBOX_DIR": "outbox",

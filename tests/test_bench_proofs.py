@@ -19,3 +19,17 @@ def test_bench_proofs_approves_through_the_service_and_the_page_and_counts_bytes
     assert result["send_due"]["sent"] == 9  # five proof emails, four confirmations
     lines = table(result)
     assert any(line.split()[:2] == ["page", "2"] for line in lines)
+
+
+def test_bench_proofs_runs_approvers_as_processes_and_counts_group_commits():
+    result = measure(2, concurrency=(2,), proof_width=600, page=False, processes=True)
+    for way in ("service", "service-processes"):
+        phase = result["approve"][way]["2"]
+        assert (phase["approvals"], phase["errors"]) == (2, 0), phase
+        # A decision and its confirmation: at most two commits per approval, at least one
+        # commit for the phase.
+        assert 0 < phase["group_commits_per_approval"] <= 2
+    # Seven proof emails (one proof first, four counted, one uncounted per forked approver) and
+    # six confirmations.
+    assert result["send_due"]["sent"] == 13
+    assert any(line.split()[:2] == ["service-processes", "2"] for line in table(result))

@@ -24,7 +24,7 @@ import sqlite_utils
 from flask import current_app
 
 from proofmark import storage
-from proofmark.db import transaction
+from proofmark.db import transaction, write
 from proofmark.proofs import render_jobs, rules
 from proofmark.proofs.approval_page import names, page_content, page_content_sha256
 from proofmark.proofs.emails import jpeg_for, prepare_email, queue_email, queue_prepared
@@ -498,7 +498,8 @@ def _decide(
     due (`decision_emails_pending`). The email (whose receipt needs the event's log position)
     is then built outside the write lock and queued in a second short transaction
     (`confirm_decision`); after a crash between the two, the mail worker's sweep queues it.
-    Idempotent: if the proof is already decided nothing is recorded and that outcome returned.
+    Both go through `proofmark.db.write` (group commit: other approvers' writes may share the
+    transaction and its fsync; each returns only once its own write is committed). Idempotent: if the proof is already decided nothing is recorded and that outcome returned.
     `confirm=False` leaves the email to the sweep (what a crash right after the decision does)."""
     # What the page showed, worked out before taking the lock; reused inside if the proof and
     # revision read there are the ones it was made from (anything else is worked out again).
@@ -508,11 +509,12 @@ def _decide(
         prepared = (_shown_key(proof0, rev0), page_content(proof0, rev0))
     except ProofError:
         pass
-    with transaction(db):
+
+    def decide(db: sqlite_utils.Database):
         proof, rev = _decision_target(db, proof_id, revision, nonce)
         existing = _existing_decision(proof)
         if existing:
-            return existing
+            return existing, None
         shown = (
             prepared[1] if prepared and prepared[0] == _shown_key(proof, rev) else page_content(proof, rev)
         )
@@ -541,12 +543,19 @@ def _decide(
             " VALUES (?, ?, ?, ?, ?, ?)",
             (event["id"], proof_id, kind, rev.number, decided, timestamp(now)),
         )
+        return Decision(kind, True, rev.number, decided, event["id"]), event
+
+    # Committed through the process's group commit: with other approvers' writes, in one
+    # transaction and one fsync; this returns once this decision is committed.
+    decision, event = write(db, decide)
+    if event is None:
+        return decision
     if confirm:
         try:
             confirm_decision(db, event["id"], jpeg=jpeg, event=event, now=now)
         except Exception:  # noqa: BLE001 - the decision is recorded; the sweep queues its email
             current_app.logger.exception("decision %s: confirmation email left to the sweep", event["id"])
-    return Decision(kind, True, rev.number, decided, event["id"])
+    return decision
 
 
 def _shown_key(proof: Proof, rev: Revision) -> tuple:
@@ -600,12 +609,15 @@ def confirm_decision(
         jpeg = None
     now = now or utcnow()
     prepared = prepare_email(db, proof, rev, kind, now=now, jpeg=jpeg, with_link=False, extra=extra)
-    with transaction(db):
+
+    def queue(db: sqlite_utils.Database) -> bool:
         taken = db.execute("DELETE FROM decision_emails_pending WHERE event_id = ?", (event_id,)).rowcount
         if taken != 1:
             return False  # queued by another caller (the sweep, or a second worker) meanwhile
         queue_prepared(db, prepared, now=now)
-    return True
+        return True
+
+    return write(db, queue)
 
 
 # A decision's confirmation not queued this long after it (a crash between the decision and
