@@ -29,6 +29,22 @@ def _pct(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000, 2)
 
 
+def _phase_result(latencies: list, errors: list, wall: float, cpu: float) -> dict:
+    """One phase's figures. CPU per approval is the steadier figure on a shared machine;
+    1000 / cpu_ms_per_approval is what one core could do."""
+    return {
+        "approvals": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "per_second": round(len(latencies) / wall, 1) if wall else None,
+        "p50_ms": _pct(latencies, 50),
+        "p95_ms": _pct(latencies, 95),
+        "max_ms": _pct(latencies, 100),
+        "cpu_ms_per_approval": round(cpu * 1000 / len(latencies), 2) if latencies else None,
+        "load_average": _load(),
+    }
+
+
 def _cpu() -> float:
     """CPU seconds of this process (all threads), user + system."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -73,19 +89,7 @@ def _run_approvers(threads: int, items: list, work) -> dict:
     for w in workers:
         w.join()
     wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
-    return {
-        "approvals": len(latencies),
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-        "per_second": round(len(latencies) / wall, 1) if wall else None,
-        "p50_ms": _pct(latencies, 50),
-        "p95_ms": _pct(latencies, 95),
-        "max_ms": _pct(latencies, 100),
-        # CPU of the whole process over the phase, per approval: the steadier figure on a
-        # shared machine; 1000 / cpu_ms_per_approval is what one core could do.
-        "cpu_ms_per_approval": round(cpu * 1000 / len(latencies), 2) if latencies else None,
-        "load_average": _load(),
-    }
+    return _phase_result(latencies, errors, wall, cpu)
 
 
 def _commits() -> tuple[int, int]:
@@ -162,17 +166,7 @@ def _run_processes(processes: int, items: list, work, after_fork=None, warm: lis
     wall = time.perf_counter() - t0
     for process in children:
         process.join()
-    result = {
-        "approvals": len(latencies),
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-        "per_second": round(len(latencies) / wall, 1) if wall else None,
-        "p50_ms": _pct(latencies, 50),
-        "p95_ms": _pct(latencies, 95),
-        "max_ms": _pct(latencies, 100),
-        "cpu_ms_per_approval": round(cpu * 1000 / len(latencies), 2) if latencies else None,
-        "load_average": _load(),
-    }
+    result = _phase_result(latencies, errors, wall, cpu)
     return _with_commits(result, (0, 0), (batches, writes))
 
 
