@@ -80,7 +80,7 @@ def _font_bytes(path: str) -> bytes:
 
 
 @lru_cache(maxsize=64)
-def _glyph_face_bytes(path: str) -> bytes | None:
+def _glyph_face_bytes(path: str) -> textmod._SharedBytes | None:
     """The font (as `text.pil_font` reads it) with a Unicode character map that also maps
     U+F0000 + id to each glyph, or None when that cannot be made."""
     try:
@@ -100,7 +100,7 @@ def _glyph_face_bytes(path: str) -> bytes | None:
         ] + [table]
         out = io.BytesIO()
         font.save(out)
-        return out.getvalue()
+        return textmod._SharedBytes(out.getvalue())
     except Exception:  # noqa: BLE001 - any font this cannot rewrite is drawn the usual way
         return None
 
@@ -108,7 +108,7 @@ def _glyph_face_bytes(path: str) -> bytes | None:
 class _LineFont:
     """One font at one size: the shaper and the face that renders glyphs by id."""
 
-    def __init__(self, path: str, size: float, data: bytes, glyph_data: bytes) -> None:
+    def __init__(self, path: str, size: float, data: bytes, glyph_data: textmod._SharedBytes) -> None:
         self.key = (path, size)
         face = hb.Face(data)
         upem = face.upem
@@ -136,7 +136,8 @@ class _LineFont:
         funcs.set_glyph_h_advance_func(advance, None)
         self.font.funcs = funcs
         self.glyph_count = face.glyph_count
-        self.face = ImageFont.truetype(io.BytesIO(glyph_data), size, layout_engine=ImageFont.Layout.BASIC)
+        # Every size of the font shares `glyph_data` (see text._SharedBytes).
+        self.face = ImageFont.truetype(glyph_data, size, layout_engine=ImageFont.Layout.BASIC)
         self.lock = threading.Lock()
 
     def shape(self, text: str, script: str) -> list[tuple[int, int, int]]:
@@ -156,20 +157,24 @@ class _LineFont:
         return out
 
     def render(self, gid: int) -> tuple[np.ndarray, int, int] | None:
-        """The glyph's coverage and where its top-left sits from the pen (whole pixels)."""
-        ch = chr(PUA + gid)
+        """The glyph's coverage and where its top-left sits from the pen (whole pixels):
+        the mask and offset `ImageDraw.text` itself gets from `getmask2`."""
         with self.lock:
-            left, top, right, bottom = self.face.getbbox(ch, anchor="ls")
-            if right <= left or bottom <= top:
-                return None
-            im = Image.new("L", (right - left, bottom - top), 0)
-            ImageDraw.Draw(im).text((-left, -top), ch, font=self.face, fill=255, anchor="ls")
-        return np.asarray(im), left, top
+            core, (left, top) = self.face.getmask2(chr(PUA + gid), "L", anchor="ls")
+        if core.size[0] == 0 or core.size[1] == 0:
+            return None
+        return np.array(Image.Image()._new(core)), left, top
 
 
 _fonts_lock = threading.Lock()
 _fonts: OrderedDict[tuple[str, float], _LineFont | None] = OrderedDict()
 _FONTS = 64
+# (font, size) pairs drawn once so far. A size is drawn from the cache from its second line
+# on: its glyphs rendered one by one cost 1.3-2 times the whole line drawn by Pillow, which
+# pays only when the size comes back (a shopper typing in a line whose size stays; a line
+# that shrinks with every letter is drawn by Pillow, at today's cost).
+_seen: OrderedDict[tuple[str, float], None] = OrderedDict()
+_SEEN = 1024
 
 _cache_lock = threading.Lock()
 _cache: OrderedDict[tuple[str, float, int], tuple[np.ndarray, int, int] | None] = OrderedDict()
@@ -177,12 +182,19 @@ _cache_bytes = 0
 stats = {"hits": 0, "misses": 0}
 
 
-def _line_font(path: str, size: float) -> _LineFont | None:
+def _line_font(path: str, size: float, first_time_none: bool = False) -> _LineFont | None:
+    """The shaper and glyph face for `path` at `size`; with `first_time_none`, None the first
+    time the pair is asked for (see `_seen`)."""
     key = (path, size)
     with _fonts_lock:
         if key in _fonts:
             _fonts.move_to_end(key)
             return _fonts[key]
+        if first_time_none and key not in _seen:
+            _seen[key] = None
+            while len(_seen) > _SEEN:
+                _seen.popitem(last=False)
+            return None
     glyph_data = _glyph_face_bytes(path)
     made = None
     if glyph_data is not None:
@@ -217,6 +229,9 @@ def _glyph(lf: _LineFont, gid: int) -> tuple[np.ndarray, int, int] | None:
 
 def clear() -> None:
     global _cache_bytes
+    with _fonts_lock:
+        _fonts.clear()
+        _seen.clear()
     with _cache_lock:
         _cache.clear()
         _cache_bytes = 0
@@ -272,7 +287,7 @@ def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fon
     if script is None:
         return False
     size = max(1.0, round(size_px * 8) / 8)  # as text.pil_font
-    lf = _line_font(str(font.path), size)
+    lf = _line_font(str(font.path), size, first_time_none=True)
     if lf is None:
         return False
     shaped = lf.shape(text, script)

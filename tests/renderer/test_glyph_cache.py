@@ -38,6 +38,8 @@ def pillow(text: str, font, size: float, xy, canvas: Image.Image | None = None) 
 
 
 def cached(text: str, font, size: float, xy, canvas: Image.Image | None = None) -> tuple[Image.Image, bool]:
+    """The line drawn by glyphs.draw_line, with its (font, size) already seen once."""
+    glyphs._line_font(str(font.path), max(1.0, round(size * 8) / 8))
     canvas = canvas or Image.new("L", (1400, 260), 0)
     drawn = glyphs.draw_line(ImageDraw.Draw(canvas), xy, text, font, size)
     return canvas, drawn
@@ -92,6 +94,18 @@ def test_lines_it_cannot_reproduce_are_left_to_pillow(text):
     canvas, drawn = cached(text, font, 60.0, (20.0, 150.0))
     assert not drawn
     assert not np.asarray(canvas).any()
+
+
+def test_a_size_is_drawn_from_the_cache_from_its_second_line_on():
+    font = catalog.font("lato") or catalog.fonts()[0]
+    glyphs.clear()
+    for attempt in range(3):
+        canvas = Image.new("L", (900, 200), 0)
+        drawn = glyphs.draw_line(ImageDraw.Draw(canvas), (10.5, 150.25), "Anna Maria", font, 61.3)
+        assert drawn == (attempt > 0)
+        if not drawn:
+            assert not np.asarray(canvas).any()
+    assert glyphs.stats["misses"] > 0
 
 
 def test_new_text_reuses_the_glyphs_of_earlier_text():
@@ -150,7 +164,11 @@ def test_threads_share_the_cache():
 def test_sample_previews_are_unchanged(monkeypatch):
     """Every sample design's picture, drawn with and without the glyph cache."""
     designs = [d for ds in SAMPLES.values() for d in ds]
+    glyphs.clear()
+    for d in designs:  # each size seen once: the second render draws from the cache
+        compose.render(d, 600, "png")
     with_cache = [np.asarray(compose.render(d, 600, "png", keep_picture=True).picture) for d in designs]
+    assert glyphs.stats["hits"] > 100
     monkeypatch.setattr(glyphs, "draw_line", lambda *args: False)
     for design, got in zip(designs, with_cache, strict=True):
         want = np.asarray(compose.render(design, 600, "png", keep_picture=True).picture)
