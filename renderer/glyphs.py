@@ -310,16 +310,29 @@ def draw_line(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fon
     x1 = max(p[0] + p[2].shape[1] for p in parts)
     y1 = max(p[1] + p[2].shape[0] for p in parts)
     mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    placed: list[tuple[int, int, int, int]] = []  # the boxes of the glyphs laid so far
     for px, py, bitmap in parts:
         h, w = bitmap.shape
-        region = mask[py - y0 : py - y0 + h, px - x0 : px - x0 + w]
-        inked = np.flatnonzero(region.any(axis=0))
-        if not inked.size:
+        gx0, gy0 = px - x0, py - y0
+        gx1, gy1 = gx0 + w, gy0 + h
+        # The columns where an earlier glyph's box meets this one's.
+        lo, hi = gx1, gx0
+        for a0, a1, b0, b1 in placed:
+            if a0 < gx1 and a1 > gx0 and b0 < gy1 and b1 > gy0:
+                lo, hi = min(lo, max(a0, gx0)), max(hi, min(a1, gx1))
+        placed.append((gx0, gx1, gy0, gy1))
+        region = mask[gy0:gy1, gx0:gx1]
+        if hi <= lo:
             region[...] = bitmap
             continue
         # Pillow lays a glyph over the ones before it: a + b - ab / 255, rounded. Where
         # nothing is under it (a = 0) that is the glyph itself.
-        c0, c1 = int(inked[0]), int(inked[-1]) + 1
+        c0, c1 = lo - gx0, hi - gx0
+        inked = np.flatnonzero(region[:, c0:c1].any(axis=0))
+        if not inked.size:
+            region[...] = bitmap
+            continue
+        c0, c1 = c0 + int(inked[0]), c0 + int(inked[-1]) + 1
         region[:, :c0] = bitmap[:, :c0]
         region[:, c1:] = bitmap[:, c1:]
         under, over = region[:, c0:c1], bitmap[:, c0:c1]
