@@ -11,7 +11,7 @@ import threading
 import numpy as np
 from PIL import Image, ImageChops, ImageFilter
 
-from proofmark_renderer.finishes.common import _wall_lut, blur_factor, cut_light, tint, wide_blur
+from proofmark_renderer.finishes.common import _wall_lut, blur_factor, tint, wall_light, wide_blur
 
 # A shallow strike holds less blackening: the mask carries each letter's depth.
 _FILL = [min(255, int(min(1.0, v / 85) * (0.45 + 0.6 * v / 255) * 255)) for v in range(256)]
@@ -127,15 +127,13 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
     step = step_for(scene.scale)
     # The walls' light and shade, already scaled to how strongly they tint (the scales sit
     # in the lookup tables: a pass each fewer than scaling the maps afterwards).
-    lit, shade = cut_light(mask, step, lit_scale=0.8, shade_scale=0.6)
+    lit, shade = wall_light(mask, step, lit_scale=0.8, shade_scale=0.6)
     # The lip rises where the cut falls: the light meets it the other way round, outside the letters.
     slope = lip_slope(mask, step)
     toward, away = slope.point(_wall_lut(True, 0.24)), slope.point(_wall_lut(False, 0.4))
-    outside = ImageChops.invert(mask)
-    lip_lit = ImageChops.multiply(away, outside)
-    lip_shade = ImageChops.multiply(toward, outside)
-    tint(out, (0, 0, 0), ImageChops.lighter(shade, lip_shade))
-    tint(out, scene.spark, ImageChops.lighter(lit, lip_lit))
+    # Inside the letters the walls, outside the lip, shared by coverage along the edges.
+    tint(out, (0, 0, 0), Image.composite(shade, toward, mask))
+    tint(out, scene.spark, Image.composite(lit, away, mask))
     return out
 
 
