@@ -235,7 +235,7 @@ class ColumnWarp:
 
         Two bilinear passes on 8-bit pixels, each a gather and one Pillow blend: across (each
         column's canvas column blended with its right-hand neighbour), then down (each pixel's
-        row blended with the row below, both read by one 16-bit gather). The positions down
+        row blended with the row below, two 8-bit gathers). The positions down
         are fixed point with 1/256 px steps, the blend weights 1/255: within 2 levels of an
         exact float bilinear, at about two thirds of its cost."""
         x0, y0, x1, y1 = self.box
@@ -282,11 +282,9 @@ class ColumnWarp:
         right = Image.fromarray(padded[np.where(show, iu + 1, 0)])
         weight = np.repeat(np.floor(fu * 255 + 0.5).astype(np.uint8)[:, None], rows, axis=1)
         across = np.asarray(Image.composite(right, left, Image.fromarray(weight)))  # (n, rows)
-        # (row r, row r + 1) side by side as one 16-bit value: one gather reads both.
-        pairs = np.zeros((n, rows, 2), np.uint8)
-        pairs[:, :, 0] = across
-        pairs[:, :-1, 1] = across[:, 1:]
-        # Column c's rows start at c * rows in the flat pairs: folded into the positions.
+        # Each pixel's row and the row below (never past its column: the last rows are zero).
+        flat = across.reshape(-1)
+        # Column c's rows start at c * rows in `flat`: folded into the positions.
         base = a_fx - (lo << _FX) + ((np.arange(n, dtype=np.int64) * rows) << _FX)
         j = np.arange(j0, j1, dtype=np.int64)
         top_q = int((base + ((b_fine * (j1 - 1)) >> shift)).max())
@@ -295,9 +293,10 @@ class ColumnWarp:
             q = base.astype(kind)[:, None] + ((int(b_fine[0]) * j) >> shift).astype(kind)[None, :]
         else:
             q = (base[:, None] + ((b_fine[:, None] * j[None, :]) >> shift)).astype(kind)
-        got = pairs.reshape(-1).view(np.uint16).take(q >> _FX).view(np.uint8).reshape(n, j1 - j0, 2)
-        top = Image.fromarray(np.ascontiguousarray(got[:, :, 0]))
-        bottom = Image.fromarray(np.ascontiguousarray(got[:, :, 1]))
+        index = q >> _FX
+        top = Image.fromarray(flat.take(index))
+        index += 1
+        bottom = Image.fromarray(flat.take(index))
         # The low bits of a position are its weight between the two rows.
         block = Image.composite(bottom, top, Image.fromarray(q.astype(np.uint8)))
         block = block.transpose(Image.Transpose.TRANSPOSE)
