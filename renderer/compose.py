@@ -168,7 +168,7 @@ def _draw_stamped(
         step = advance * cap_px
         if cluster.strip():
             digest = hashlib.sha256(f"{seed}|{line.line}|{line.field}|{index}|{cluster}".encode()).digest()
-            rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+            rng = finishes.stamp.letter_rng(int.from_bytes(digest[:8], "big"))  # = default_rng
             # Four normal draws in one call and scalar clamps: the same numbers as drawing
             # them one by one (normal(m, s) is m + s * z), at half the cost.
             z = rng.standard_normal(4).tolist()

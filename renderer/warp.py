@@ -19,6 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageChops
 
+# ColumnWarp's fixed point: 1/256 px down the columns (also the weight of the blend between
+# two rows), and the step per row summed at 1/2**24 px before rounding to that.
+_FX = 8
+_FINE = 24
+
 # inverse(x, y) -> (u, v, valid): output pixel centres to canvas pixel coordinates.
 Inverse = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -226,60 +231,80 @@ class ColumnWarp:
         y_range: tuple[float, float] | None = None,
     ) -> Image.Image:
         """As MeshWarp.apply: `canvas_scale` < 1 when the text was rasterised smaller; the
-        ranges (canvas pixels at full scale) say where the text is."""
+        ranges (canvas pixels at full scale) say where the text is.
+
+        Two bilinear passes on 8-bit pixels, each a gather and one Pillow blend: across (each
+        column's canvas column blended with its right-hand neighbour), then down (each pixel's
+        row blended with the row below, two 8-bit gathers). The positions down
+        are fixed point with 1/256 px steps, the blend weights 1/255: within 2 levels of an
+        exact float bilinear, at about two thirds of its cost."""
         x0, y0, x1, y1 = self.box
         width, height = x1 - x0, y1 - y0
-        out = np.zeros((height, width), np.uint8)
         take = self.ok
         if x_range is not None:
             take = take & (self.u >= x_range[0] - 2) & (self.u <= x_range[1] + 2)
         cols = np.flatnonzero(take)
         if not len(cols):
-            return Image.fromarray(out)
+            return Image.new("L", (width, height), 0)
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         k = canvas_scale
-        src = np.asarray(canvas, np.float32)
-        ch, cw = src.shape
         vt, dv = self.v_top[c0:c1], self.v_step[c0:c1]
         j0, j1 = 0, height
         if y_range is not None and bool(np.all(dv > 0)):
             j0 = max(0, int(np.floor(np.min((y_range[0] - 2 - vt) / dv))))
             j1 = min(height, int(np.ceil(np.max((y_range[1] + 2 - vt) / dv))) + 1)
         if j1 <= j0:
-            return Image.fromarray(out)
+            return Image.new("L", (width, height), 0)
         n = c1 - c0
-        # Across: each column's canvas column, interpolated between its two neighbours, in a
-        # copy with a zero row above and below (reads past the canvas give 0).
-        uu = self.u[c0:c1] * k - 0.5
+        cw, ch = canvas.size
+        # Down: row j of column c reads the canvas at v_top * k - 0.5 + j * v_step * k
+        # (pixel centres), in fixed point; the step is summed finer and then rounded.
+        shift = _FINE - _FX
+        a_fx = np.floor((vt.astype(np.float64) * k - 0.5) * (1 << _FX) + 0.5).astype(np.int64)
+        b_fine = np.floor(dv.astype(np.float64) * k * (1 << _FINE) + 0.5).astype(np.int64)
+        first = a_fx + ((b_fine * j0) >> shift)
+        last = a_fx + ((b_fine * (j1 - 1)) >> shift)
+        lo = int(min(first.min(), last.min())) >> _FX
+        hi = (int(max(first.max(), last.max())) >> _FX) + 2  # canvas rows lo .. hi - 1 are read
+        rows = hi - lo
+        # Across: from a transposed copy of those rows (zero outside the canvas) with a zero
+        # canvas column either side, so reads past the canvas give 0.
+        uu = self.u[c0:c1].astype(np.float64) * k + 0.5  # -0.5: pixel centres; +1: the zero column
         iu = np.floor(uu)
-        fu = (uu - iu).astype(np.float32)
+        fu = uu - iu
         iu = iu.astype(np.intp)
-        inside = (iu >= -1) & (iu < cw)
-        left = np.clip(iu, 0, cw - 1)
-        right = np.clip(iu + 1, 0, cw - 1)
-        columns = np.zeros((ch + 3, n), np.float32)
-        columns[1 : ch + 1] = src[:, left] * np.where(iu >= 0, 1 - fu, 0) + src[:, right] * np.where(
-            iu + 1 < cw, fu, 0
-        )
-        columns *= inside
-        # Down: row j of column c reads the canvas at v_top + j * v_step (one flat gather).
-        rows = np.arange(j0, j1, dtype=np.float32)[:, None]
-        vv = (vt * k - 0.5 + 1)[None, :] + (dv * k)[None, :] * rows  # +1: the zero row above
-        np.clip(vv, 0, ch + 1, out=vv)
-        iv = vv.astype(np.int32)  # floor: vv >= 0
-        fv = vv - iv
-        index = iv * np.int32(n) + np.arange(n, dtype=np.int32)[None, :]
-        flat = columns.ravel()
-        top = flat.take(index)
-        block = top + (flat.take(index + n) - top) * fv
-        block *= self.ok[None, c0:c1]
+        show = self.ok[c0:c1] & (iu >= 0) & (iu <= cw)
+        padded = np.zeros((cw + 2, rows), np.uint8)
+        r0, r1 = max(lo, 0), min(hi, ch)
+        if r1 > r0:
+            padded[1 : cw + 1, r0 - lo : r1 - lo] = np.asarray(canvas)[r0:r1].T
+        left = Image.fromarray(padded[np.where(show, iu, 0)])
+        right = Image.fromarray(padded[np.where(show, iu + 1, 0)])
+        weight = np.repeat(np.floor(fu * 255 + 0.5).astype(np.uint8)[:, None], rows, axis=1)
+        across = np.asarray(Image.composite(right, left, Image.fromarray(weight)))  # (n, rows)
+        # Each pixel's row and the row below (never past its column: the last rows are zero).
+        flat = across.reshape(-1)
+        # Column c's rows start at c * rows in `flat`: folded into the positions.
+        base = a_fx - (lo << _FX) + ((np.arange(n, dtype=np.int64) * rows) << _FX)
+        j = np.arange(j0, j1, dtype=np.int64)
+        top_q = int((base + ((b_fine * (j1 - 1)) >> shift)).max())
+        kind = np.int32 if max(top_q, int(base.max())) < 2**31 - 1 else np.int64
+        if bool(np.all(b_fine == b_fine[0])):  # one step for every column (the mug): a row term
+            q = base.astype(kind)[:, None] + ((int(b_fine[0]) * j) >> shift).astype(kind)[None, :]
+        else:
+            q = (base[:, None] + ((b_fine[:, None] * j[None, :]) >> shift)).astype(kind)
+        index = q >> _FX
+        top = Image.fromarray(flat.take(index))
+        index += 1
+        bottom = Image.fromarray(flat.take(index))
+        # The low bits of a position are its weight between the two rows.
+        block = Image.composite(bottom, top, Image.fromarray(q.astype(np.uint8)))
+        block = block.transpose(Image.Transpose.TRANSPOSE)
         if self.visible is not None:
-            block *= self.visible[j0:j1, c0:c1]
-            block *= np.float32(1 / 255)
-        block += 0.5
-        np.clip(block, 0, 255, out=block)
-        out[j0:j1, c0:c1] = block
-        return Image.fromarray(out)
+            block = ImageChops.multiply(block, Image.fromarray(self.visible[j0:j1, c0:c1]))
+        out = Image.new("L", (width, height), 0)
+        out.paste(block, (c0, j0))
+        return out
 
 
 def build_columns(

@@ -18,8 +18,12 @@ def apply_cotton(scene, box: tuple[int, int, int, int], mask: Image.Image, seed:
         alpha = ImageChops.multiply(mask, Image.fromarray(np.ascontiguousarray(cover)))
     else:  # 0..1 floats
         alpha = to_l(arr(mask) * cover)
-    return Image.composite(scene.layers["ink"].crop(box), base, alpha)
+    base.paste(scene.layers["ink"].crop(box), (0, 0), alpha)
+    return base
 
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
-    return Image.composite(scene.layers["ink"].crop(box), scene.image.crop(box), mask)
+    # Pasted into the crop of the picture: Image.composite would copy that crop once more.
+    out = scene.image.crop(box)
+    out.paste(scene.layers["ink"].crop(box), (0, 0), mask)
+    return out

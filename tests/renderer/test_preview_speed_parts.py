@@ -235,3 +235,55 @@ def test_wall_light_scales_folded_into_the_tables_equal_scaling_afterwards():
             assert old.any()  # the walls are there at all
     # Without scales the tables are the plain ones (laser.py calls it so).
     assert cut_light(mask, 1)[0].tobytes() == ImageChops.multiply(wall_light(mask, 1)[0], mask).tobytes()
+
+
+def _bilinear_columns(warp, canvas: Image.Image, k: float) -> np.ndarray:
+    """ColumnWarp's map read with float64 bilinear sampling, pixel by pixel (zero outside
+    the canvas): what the fixed-point passes must match."""
+    src = np.pad(np.asarray(canvas, np.float64), 2)
+    x0, y0, x1, y1 = warp.box
+    j = np.arange(y1 - y0, dtype=np.float64)[:, None]
+    u = (warp.u * k - 0.5)[None, :] + 2 + 0 * j
+    v = (warp.v_top * k - 0.5)[None, :] + (warp.v_step * k)[None, :] * j + 2
+    ch, cw = src.shape
+    u, v = np.clip(u, 0, cw - 1.001), np.clip(v, 0, ch - 1.001)
+    iu, iv = np.floor(u).astype(int), np.floor(v).astype(int)
+    fu, fv = u - iu, v - iv
+    out = (
+        src[iv, iu] * (1 - fu) * (1 - fv)
+        + src[iv, iu + 1] * fu * (1 - fv)
+        + src[iv + 1, iu] * (1 - fu) * fv
+        + src[iv + 1, iu + 1] * fu * fv
+    )
+    out *= warp.ok[None, :]
+    if warp.visible is not None:
+        out *= warp.visible / 255
+    return out
+
+
+@pytest.mark.parametrize("k", [1.0, 0.87, 0.57])
+@pytest.mark.parametrize("product_id", ["mug", "ring-band"])
+def test_column_warp_fixed_point_is_within_two_levels_of_exact_bilinear(product_id, k):
+    warp = scenes.scene(catalog.product(product_id), 1200).surfaces["lines"].warp
+    cw, ch = warp.canvas_size
+    canvas = Image.new("L", (max(1, round(cw * k)), max(1, round(ch * k))), 0)
+    ImageDraw.Draw(canvas).text((10, 5), "Grandma 1987 Wg", fill=255, font_size=int(60 * k) + 8)
+    got = np.asarray(warp.apply(canvas, None, k), np.float64)
+    want = _bilinear_columns(warp, canvas, k)
+    assert got.max() >= 250  # the text is there
+    assert np.abs(got - want).max() <= 2.5
+    assert np.abs(got - want).mean() < 0.05
+
+
+def test_letter_rng_is_numpys_default_rng_seeded_the_same():
+    from proofmark_renderer.finishes.stamp import letter_rng
+
+    rng = np.random.default_rng(16)
+    seeds = [int(s) for s in rng.integers(0, 2**63, 3000, dtype=np.int64)]
+    seeds += [int(s) for s in rng.integers(0, 2**32, 500, dtype=np.int64)]
+    seeds += [0, 1, 2**32 - 1, 2**32, 2**63, 2**64 - 1, 2**64 + 5]
+    for seed in seeds:
+        want = np.random.default_rng(seed)
+        got = letter_rng(seed)
+        assert got.standard_normal(4).tolist() == want.standard_normal(4).tolist(), seed
+        assert got.random() == want.random(), seed
