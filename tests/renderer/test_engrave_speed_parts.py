@@ -1,9 +1,11 @@
 """The cheaper ways the engraved products are drawn (issue 16 item 6, branch issue-16en) give
 the pictures of the plain ways: the engraving's walls without lookup tables, the finish on
-the ink's own box, the ring's tabled column warp, the dog tag's perspective bent line by
-line, and the photo's light laid over the letters only."""
+the ink's own box, the ring's tabled column warp, the dog tag's perspective read from
+tables (or bent line by line), and the photo's light laid over the letters only."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -132,16 +134,20 @@ def _tilted_perspective():
 @pytest.mark.parametrize(
     "lines", [("REX", "07700 900123"), ("IF FOUND", "CALL 555-0199", "REWARD"), ("A   B",)]
 )
-def test_perspective_line_by_line_is_the_whole_transform(lines):
+def test_perspective_from_tables_or_line_by_line_is_the_whole_transform(lines):
     warp = _tilted_perspective()
     assert type(warp).__name__ == "HomographyWarp"
     canvas = Image.new("L", warp.canvas_size, 0)
     draw = ImageDraw.Draw(canvas)
     for i, text in enumerate(lines):
         draw.text((20 + 30 * i, 10 + 44 * i), text, fill=255, font_size=36)
-    whole = np.asarray(warp.apply(canvas), int)
-    parts = np.asarray(warp.apply(canvas, (0, canvas.width)), int)
-    assert np.array_equal(whole, parts) and parts.sum() > 0
+    whole = np.asarray(warp.apply(canvas), int)  # Pillow's PERSPECTIVE over the whole box
+    assert warp.index is not None  # tabulated: a render reads the tables
+    tabled = np.asarray(warp.apply(canvas, (0, canvas.width)), int)
+    assert np.array_equal(whole, tabled) and tabled.sum() > 0
+    # Without tables (an area too large to tabulate): Pillow, line by line.
+    plain = dataclasses.replace(warp, index=None, frac_x=None, frac_y=None)
+    assert np.array_equal(whole, np.asarray(plain.apply(canvas, (0, canvas.width)), int))
 
 
 def test_photo_light_over_the_letters_only_is_the_light_over_the_box():
