@@ -18,6 +18,8 @@ from PIL import Image
 
 from proofmark_renderer.warp import ColumnWarp
 
+TABLE_MAX_PIXELS = 400_000  # box pixels: 2.8 MB of tables at 1200 px (232,000 px), 4.8 MB here
+
 
 @dataclass(frozen=True, eq=False)
 class TabledColumnWarp(ColumnWarp):
@@ -85,9 +87,11 @@ class TabledColumnWarp(ColumnWarp):
 
 def tabled(warp: ColumnWarp) -> TabledColumnWarp:
     """`warp` with its reads tabulated; a warp whose rows do not all move down (v_step <= 0
-    somewhere) is returned as it is."""
+    somewhere) or whose box is larger than TABLE_MAX_PIXELS is returned as it is."""
     if not bool(np.all(warp.v_step > 0)):
         return warp
+    if (warp.box[2] - warp.box[0]) * (warp.box[3] - warp.box[1]) > TABLE_MAX_PIXELS:
+        return warp  # 12 bytes a box pixel: large proofs (1600 px and up) keep the plain warp
     x0, y0, x1, y1 = warp.box
     width, height = x1 - x0, y1 - y0
     cw, ch = warp.canvas_size

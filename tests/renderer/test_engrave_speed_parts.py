@@ -162,3 +162,15 @@ def test_photo_light_over_the_letters_only_is_the_light_over_the_box():
     old.paste(ImageChops.hard_light(old, light.crop(box)), (0, 0), mask)
     new = scene_photo.relight(scene, box, mask, made.copy())
     assert new.tobytes() == old.tobytes() and new.tobytes() != made.tobytes()
+
+
+def test_ring_tables_only_up_to_their_size_limit():
+    """12 bytes a box pixel: previews get tables, the large proof widths keep the plain warp."""
+    from proofmark_renderer.bandwarp import TABLE_MAX_PIXELS
+
+    product = catalog.product("ring-band")
+    for width, tabled in ((1200, True), (2400, False)):
+        warp = scenes.scene(product, width).surfaces["lines"].warp
+        x0, y0, x1, y1 = warp.box
+        assert isinstance(warp, TabledColumnWarp) is tabled
+        assert ((x1 - x0) * (y1 - y0) <= TABLE_MAX_PIXELS) is tabled
