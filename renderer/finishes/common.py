@@ -53,6 +53,28 @@ def cut_light(
     return ImageChops.multiply(lit, mask), ImageChops.multiply(shade, mask)
 
 
+def cut_walls(
+    mask: Image.Image, step: int = 1, lit_scale: float = 1.0, shade_scale: float = 1.0
+) -> tuple[Image.Image, Image.Image]:
+    """cut_light in four C passes instead of six: each wall's slope is one clipped,
+    scaled difference of the shifted copies (ImageChops.subtract divides by its scale), so
+    no lookup is needed. Within one level of cut_light (it drops the slope's lowest bit)."""
+    toward = ImageChops.offset(mask, step, step)
+    away = ImageChops.offset(mask, -step, -step)
+    lit = ImageChops.subtract(toward, away, 1 / lit_scale)
+    shade = ImageChops.subtract(away, toward, 1 / shade_scale)
+    return ImageChops.multiply(lit, mask), ImageChops.multiply(shade, mask)
+
+
+def ink_box(mask: Image.Image, pad: int) -> tuple[int, int, int, int] | None:
+    """The mask's ink (nonzero pixels) grown by `pad` each way within the mask, or None."""
+    ink = mask.getbbox()
+    if ink is None:
+        return None
+    w, h = mask.size
+    return max(0, ink[0] - pad), max(0, ink[1] - pad), min(w, ink[2] + pad), min(h, ink[3] + pad)
+
+
 _LIT = [min(255, max(0, (v - 128) * 2)) for v in range(256)]
 _SHADE = [min(255, max(0, (128 - v) * 2)) for v in range(256)]
 

@@ -15,7 +15,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +25,7 @@ from PIL import Image, ImageChops
 
 from proofmark_renderer import substrates
 from proofmark_renderer.catalog import Product
-from proofmark_renderer.finishes.common import LIGHT_X, LIGHT_Y
+from proofmark_renderer.finishes.common import LIGHT_X, LIGHT_Y, ink_box, ink_regions
 from proofmark_renderer.photo import Mapping, homography, region_corners
 from proofmark_renderer.scenes.common import Scene, Surface, frame, frosted_floor, spark_of, to_image
 from proofmark_renderer.substrates import blur
@@ -163,7 +165,14 @@ def relight(
     light = scene.layers.get("light")
     if light is None:
         return made
-    made.paste(ImageChops.hard_light(made, light.crop(box)), (0, 0), mask)
+    part = ink_box(mask, 0)  # only where the letters are; outside them it changes nothing
+    if part is None:
+        return made
+    x0, y0, x1, y1 = part
+    lit = ImageChops.hard_light(
+        made.crop(part), light.crop((box[0] + x0, box[1] + y0, box[0] + x1, box[1] + y1))
+    )
+    made.paste(lit, part[:2], mask.crop(part))
     return made
 
 
@@ -222,6 +231,9 @@ def _area_box(m: Mapping, size: tuple[int, int], margin_mm: float = 0.0) -> tupl
     )
 
 
+TABLE_MAX_PIXELS = 400_000  # a perspective area's box tabulated up to this size (4.8 MB)
+
+
 @dataclass(frozen=True, eq=False)
 class HomographyWarp:
     """A perspective area without displacement or mask: one projective map, done by Pillow
@@ -230,10 +242,19 @@ class HomographyWarp:
     canvas_size: tuple[int, int]
     box: tuple[int, int, int, int]
     coeffs: tuple[float, ...]  # output pixel (relative to box) -> canvas pixel
+    forward: tuple[float, ...] = ()  # canvas pixel -> output pixel: the inverse, 3 x 3 row by row
+    # Where each box pixel reads the canvas, worked out once (see `tabulate`): the flat index
+    # of its upper-left source pixel in the canvas padded by one zero pixel each way (int32),
+    # and its bilinear fractions across and down (float32). None: Pillow does the transform.
+    index: np.ndarray | None = None
+    frac_x: np.ndarray | None = None
+    frac_y: np.ndarray | None = None
 
     def apply(self, canvas: Image.Image, x_range=None) -> Image.Image:
-        """The whole box bent, or (x_range: the canvas columns that hold text) only the part
-        of the box those columns land in, on an otherwise empty box."""
+        """The whole box bent, or (x_range: the canvas columns that hold text) only the parts
+        of the box the text's lines and words land in, on an otherwise empty box. Each part
+        is the same map (every part reads the whole canvas), so the parts agree where they
+        overlap and the result is the whole box's transform wherever there is text."""
         x0, y0, x1, y1 = self.box
         size = (x1 - x0, y1 - y0)
         if x_range is None:
@@ -241,38 +262,114 @@ class HomographyWarp:
         ink = canvas.getbbox()  # the text's own extent on the canvas: rows as well as columns
         if ink is None:
             return Image.new("L", size, 0)
-        sub = self._landing((max(x_range[0], ink[0]), min(x_range[1], ink[2])), (ink[1], ink[3]))
-        if sub is None:
-            return Image.new("L", size, 0)
-        sx0, sy0, sx1, sy1 = sub
-        a, b, c, d, e, f, g, h = self.coeffs
-        # The same map with the output's origin moved to (sx0, sy0).
-        shifted = (a, b, c + a * sx0 + b * sy0, d, e, f + d * sx0 + e * sy0, g, h)
-        den = 1 + g * sx0 + h * sy0
-        shifted = tuple(v / den for v in shifted[:6]) + (g / den, h / den)
-        part = canvas.transform(
-            (sx1 - sx0, sy1 - sy0), Image.Transform.PERSPECTIVE, shifted, Image.Resampling.BILINEAR
-        )
+        lo, hi = max(x_range[0], ink[0]), min(x_range[1], ink[2])
+        if self.index is not None and canvas.size == self.canvas_size:
+            return self._gather(canvas, self._landing((lo, hi), (ink[1], ink[3])), size)
+        # The ink's lines and words: the transform costs per output pixel, so the empty
+        # space between lines (and wide gaps between words) is not bent.
+        parts = ink_regions(np.asarray(canvas.crop(ink)), 6, 2500)
         out = Image.new("L", size, 0)
-        out.paste(part, (sx0, sy0))
+        a, b, c, d, e, f, g, h = self.coeffs
+        for px0, py0, px1, py1 in parts:
+            sub = self._landing((max(lo, ink[0] + px0), min(hi, ink[0] + px1)), (ink[1] + py0, ink[1] + py1))
+            if sub is None:
+                continue
+            sx0, sy0, sx1, sy1 = sub
+            # The same map with the output's origin moved to (sx0, sy0).
+            den = 1 + g * sx0 + h * sy0
+            shifted = (
+                a / den,
+                b / den,
+                (c + a * sx0 + b * sy0) / den,
+                d / den,
+                e / den,
+                (f + d * sx0 + e * sy0) / den,
+                g / den,
+                h / den,
+            )
+            part = canvas.transform(
+                (sx1 - sx0, sy1 - sy0), Image.Transform.PERSPECTIVE, shifted, Image.Resampling.BILINEAR
+            )
+            out.paste(part, (sx0, sy0))
         return out
+
+    def _gather(self, canvas: Image.Image, sub, size) -> Image.Image:
+        """The transform over `sub` from the tables: Pillow's own bilinear reads (its
+        coordinates, its truncation to 8 bits), about a third cheaper than its generic
+        per-pixel transform because the map is not worked out again for every text."""
+        out = np.zeros((size[1], size[0]), np.uint8)
+        if sub is None:
+            return Image.fromarray(out)
+        sx0, sy0, sx1, sy1 = sub
+        cw, ch = self.canvas_size
+        src = np.zeros((ch + 3, cw + 2), np.uint8)
+        src[1 : ch + 1, 1 : cw + 1] = np.asarray(canvas)
+        flat = src.ravel()
+        at = self.index[sy0:sy1, sx0:sx1]
+        fx = self.frac_x[sy0:sy1, sx0:sx1]
+        top = flat.take(at).astype(np.float32)
+        right = flat[1:].take(at) - top
+        right *= fx
+        top += right
+        bottom = flat[cw + 2 :].take(at).astype(np.float32)
+        right = flat[cw + 3 :].take(at) - bottom
+        right *= fx
+        bottom += right
+        bottom -= top
+        bottom *= self.frac_y[sy0:sy1, sx0:sx1]
+        bottom += top
+        out[sy0:sy1, sx0:sx1] = bottom  # truncated, as Pillow's bilinear does
+        return Image.fromarray(out)
+
+    def tabulate(self) -> HomographyWarp:
+        """This warp with its reads in tables: 12 bytes a box pixel (1.5 MB for the demo dog
+        tag's 1200-px box). An area larger than TABLE_MAX_PIXELS keeps Pillow's transform."""
+        x0, y0, x1, y1 = self.box
+        if (x1 - x0) * (y1 - y0) > TABLE_MAX_PIXELS:
+            return self
+        a, b, c, d, e, f, g, h = self.coeffs
+        yy, xx = np.mgrid[0 : y1 - y0, 0 : x1 - x0].astype(np.float64) + 0.5
+        den = g * xx + h * yy + 1
+        u = (a * xx + b * yy + c) / den - 0.5
+        v = (d * xx + e * yy + f) / den - 0.5
+        cw, ch = self.canvas_size
+        iu, iv = np.floor(u), np.floor(v)
+        # Pillow's range test (a pixel centre outside the canvas reads 0); at the canvas's
+        # last row and column it repeats the edge where this reads the zero rim, which only
+        # matters for ink at the canvas's very edge, and the canvas has a margin.
+        inside = (den > 0) & (u >= -0.5) & (v >= -0.5) & (u < cw - 0.5) & (v < ch - 0.5)
+        index = ((np.clip(iv, -1, ch) + 1) * (cw + 2) + np.clip(iu, -1, cw) + 1).astype(np.int32)
+        index[~inside] = 0  # the padding's corner: a zero pixel with zero neighbours right and below
+        return dataclasses.replace(
+            self,
+            index=index,
+            frac_x=np.where(inside, u - iu, 0).astype(np.float32),
+            frac_y=np.where(inside, v - iv, 0).astype(np.float32),
+        )
 
     def _landing(self, x_range, y_range):
         """Where the canvas rectangle x_range × y_range lands in the box: the forward map of
-        its corners (the inverse of the coefficients), padded by two pixels."""
-        a, b, c, d, e, f, g, h = self.coeffs
-        inv = np.linalg.inv(np.array([[a, b, c], [d, e, f], [g, h, 1.0]]))
-        us = np.array([x_range[0] - 2, x_range[1] + 2, x_range[1] + 2, x_range[0] - 2], np.float64)
-        vs = np.array([y_range[0] - 2, y_range[0] - 2, y_range[1] + 2, y_range[1] + 2], np.float64)
-        w = inv[2, 0] * us + inv[2, 1] * vs + inv[2, 2]
-        if np.any(w <= 0):
-            return (0, 0, self.box[2] - self.box[0], self.box[3] - self.box[1])
-        xs = (inv[0, 0] * us + inv[0, 1] * vs + inv[0, 2]) / w
-        ys = (inv[1, 0] * us + inv[1, 1] * vs + inv[1, 2]) / w
+        its corners, padded by two pixels."""
+        if x_range[1] <= x_range[0] or y_range[1] <= y_range[0]:
+            return None
+        inv = self.forward or _inverse(self.coeffs)
         bw, bh = self.box[2] - self.box[0], self.box[3] - self.box[1]
-        sx0, sy0 = max(0, int(np.floor(xs.min())) - 2), max(0, int(np.floor(ys.min())) - 2)
-        sx1, sy1 = min(bw, int(np.ceil(xs.max())) + 3), min(bh, int(np.ceil(ys.max())) + 3)
+        xs, ys = [], []
+        for u in (x_range[0] - 2, x_range[1] + 2):
+            for v in (y_range[0] - 2, y_range[1] + 2):
+                w = inv[6] * u + inv[7] * v + inv[8]
+                if w <= 0:
+                    return (0, 0, bw, bh)
+                xs.append((inv[0] * u + inv[1] * v + inv[2]) / w)
+                ys.append((inv[3] * u + inv[4] * v + inv[5]) / w)
+        sx0, sy0 = max(0, math.floor(min(xs)) - 2), max(0, math.floor(min(ys)) - 2)
+        sx1, sy1 = min(bw, math.ceil(max(xs)) + 3), min(bh, math.ceil(max(ys)) + 3)
         return (sx0, sy0, sx1, sy1) if sx1 > sx0 and sy1 > sy0 else None
+
+
+def _inverse(coeffs: tuple[float, ...]) -> tuple[float, ...]:
+    a, b, c, d, e, f, g, h = coeffs
+    return tuple(float(v) for v in np.linalg.inv(np.array([[a, b, c], [d, e, f], [g, h, 1.0]])).ravel())
 
 
 def homography_warp(m: Mapping, cs: float, fx0: float, fy0: float, canvas_size, box) -> HomographyWarp:
@@ -282,7 +379,8 @@ def homography_warp(m: Mapping, cs: float, fx0: float, fy0: float, canvas_size, 
     to_canvas = np.array([[cs, 0, 0.5 - fx0 * cs], [0, cs, 0.5 - fy0 * cs], [0, 0, 1]], np.float64)
     total = to_canvas @ to_mm @ shift
     total /= total[2, 2]
-    return HomographyWarp(canvas_size, box, tuple(float(c) for c in total.ravel()[:8]))
+    coeffs = tuple(float(c) for c in total.ravel()[:8])
+    return HomographyWarp(canvas_size, box, coeffs, _inverse(coeffs)).tabulate()
 
 
 def _warped(m: Mapping, size, visible, gradient) -> Surface:

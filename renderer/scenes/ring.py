@@ -7,9 +7,11 @@ import math
 import numpy as np
 
 from proofmark_renderer import substrates
+from proofmark_renderer.bandwarp import tabled
 from proofmark_renderer.catalog import Product
 from proofmark_renderer.scenes.common import (
     Scene,
+    Surface,
     backdrop,
     cut_metal_layers,
     fit,
@@ -143,6 +145,8 @@ def ring(p: Product, width: int) -> Scene:
         int(oy + (Hb / 2 * cp - Ri * sp * 0.0 + 0.5) * scale),
     )
     surf = warp_surface(region, scale, 0.6, inverse_mm, box, visible=visible, cylinder=True)
+    # The band is seen at one tilt: its reads down the columns are the same for every text.
+    surf = Surface(surf.cs, surf.fx0, surf.fy0, tabled(surf.warp))
     return Scene(
         p,
         im,
