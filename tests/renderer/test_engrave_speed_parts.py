@@ -110,7 +110,9 @@ def test_ring_tabled_warp_is_the_column_warp(width):
         x_range, y_range = (0, warp.canvas_size[0]), (0, warp.canvas_size[1])
         tabled = np.asarray(warp.apply(canvas, x_range, 1.0, y_range), int)
         plain = np.asarray(ColumnWarp.apply(warp, canvas, x_range, 1.0, y_range), int)
-        assert np.abs(tabled - plain).max() <= 1 and plain.sum() > 0
+        # The tables hold the exact bilinear weights; ColumnWarp works in 8-bit fixed point,
+        # within 2 levels of exact (test_preview_speed_parts), so the two are within 3.
+        assert np.abs(tabled - plain).max() <= 3 and plain.sum() > 0
         # On a smaller canvas it falls back to the plain warp.
         small = canvas.resize((canvas.width // 2, canvas.height // 2))
         a = warp.apply(small, x_range, 0.5, y_range)
