@@ -24,11 +24,6 @@ from pathlib import Path
 import sqlite_utils
 from flask import Flask, current_app, g, has_app_context
 
-try:
-    import fcntl
-except ImportError:  # not POSIX: the writers of several processes wait in SQLite's busy handler
-    fcntl = None
-
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -202,7 +197,6 @@ class GroupCommitter:
         self.closing = False
         self.batches = 0  # counted for the benchmark: commits made
         self.writes = 0
-        self.lock_fd: int | None = None
 
     def run(self, work):
         item = _Write(work)
@@ -259,28 +253,7 @@ class GroupCommitter:
             if db is not None:
                 db.conn.close()
 
-    def _lock_file(self) -> int | None:
-        """The file whose lock the writers of all processes take around their transaction."""
-        if fcntl is None:
-            return None
-        if self.lock_fd is None:
-            self.lock_fd = os.open(self.path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
-        return self.lock_fd
-
     def _commit(self, db: sqlite_utils.Database, batch: list[_Write]) -> None:
-        # Another process's writer (the site runs several worker processes, each with its own
-        # group commit) holding the write lock: wait for it here, woken the moment it is done,
-        # instead of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms).
-        fd = self._lock_file()
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            self._commit_locked(db, batch)
-        finally:
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def _commit_locked(self, db: sqlite_utils.Database, batch: list[_Write]) -> None:
         conn = db.conn
         try:
             # The one way to write (BEGIN IMMEDIATE ... COMMIT), with a savepoint per write.
