@@ -238,6 +238,7 @@ def approve(token: str):
             statements_ticked=ticked,
             shown_sha256=request.form.get("shown") or "",
             link_id=approval.link_id,
+            seen=(proof, revision),  # just read by _resolve: prepared from, checked again inside
             **_client(),
         )
     except proofs.ProofChanged as exc:

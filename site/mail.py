@@ -467,7 +467,21 @@ def base64_body(data: bytes) -> bytes:
                 return body
     encoded = binascii.b2a_base64(data, newline=False)
     width = _BASE64_LINE_BYTES // 3 * 4
-    body = b"".join(encoded[i : i + width] + b"\r\n" for i in range(0, len(encoded), width))
+    full = len(encoded) // width
+    if full >= 8:
+        # The whole lines as rows of an array with CRLF put after each in one copy (about half
+        # the CPU of cutting a 2000-line image into 2000 bytes objects); the same bytes.
+        import numpy
+
+        rows = numpy.empty((full, width + 2), dtype=numpy.uint8)
+        rows[:, :width] = numpy.frombuffer(encoded, dtype=numpy.uint8, count=full * width).reshape(
+            full, width
+        )
+        rows[:, width:] = (13, 10)
+        tail = encoded[full * width :]
+        body = rows.tobytes() + (tail + b"\r\n" if tail else b"")
+    else:
+        body = b"".join(encoded[i : i + width] + b"\r\n" for i in range(0, len(encoded), width))
     if key is not None:
         with _BODIES_LOCK:
             _BODIES[key] = body

@@ -6,7 +6,7 @@ from proofmark.proofs.bench import measure, table
 
 
 def test_bench_proofs_approves_through_the_service_and_the_page_and_counts_bytes():
-    result = measure(1, concurrency=(1, 2), proof_width=600)
+    result = measure(1, concurrency=(1, 2), proof_width=600, workers=0)
     for way in ("service", "page"):
         for level in ("1", "2"):
             phase = result["approve"][way][level]
@@ -22,7 +22,7 @@ def test_bench_proofs_approves_through_the_service_and_the_page_and_counts_bytes
 
 
 def test_bench_proofs_runs_approvers_as_processes_and_counts_group_commits():
-    result = measure(2, concurrency=(2,), proof_width=600, page=False, processes=True)
+    result = measure(2, concurrency=(2,), proof_width=600, page=False, processes=True, workers=0)
     for way in ("service", "service-processes"):
         phase = result["approve"][way]["2"]
         assert (phase["approvals"], phase["errors"]) == (2, 0), phase
@@ -33,3 +33,18 @@ def test_bench_proofs_runs_approvers_as_processes_and_counts_group_commits():
     # six confirmations.
     assert result["send_due"]["sent"] == 13
     assert any(line.split()[:2] == ["service-processes", "2"] for line in table(result))
+
+
+def test_bench_proofs_spreads_approvers_over_worker_processes_with_threads():
+    """As the site serves: 4 approvers as 2 processes of 2 threads, next to 4 threads."""
+    result = measure(2, concurrency=(4,), proof_width=600, page=False, workers=2)
+    for way in ("service", "service-2procs"):
+        phase = result["approve"][way]["4"]
+        assert (phase["approvals"], phase["errors"]) == (2, 0), phase
+        assert phase["cpu_ms_per_approval"] > 0
+        assert 0 < phase["group_commits_per_approval"] <= 2
+    assert result["approve"]["service-2procs"]["4"]["processes_x_threads"] == "2x2"
+    # Nine proof emails (one first, four counted, four uncounted warm-up approvals, one per
+    # approver thread) and eight confirmations: each decision's confirmation queued once.
+    assert result["send_due"]["sent"] == 17
+    assert any(line.split()[:2] == ["service-2procs", "4"] for line in table(result))

@@ -161,3 +161,76 @@ def test_racing_confirmers_queue_one_email(tmp_path):
         assert json.loads(
             db.execute("SELECT message_images FROM outbox WHERE kind = 'approved'").fetchone()[0]
         )
+
+
+def test_rows_the_page_already_read_only_prepare_the_decision_and_everything_is_checked_again(tmp_path):
+    """approve(seen=...) (the approval page passes the proof and revision it just read): a stale
+    or foreign pair never decides anything. The decision is checked under the lock against the
+    rows as they are, and its confirmation is queued exactly once, with the hash of the bytes
+    queued."""
+    import hashlib
+
+    import pytest
+
+    app = make_app(tmp_path / "instance", MAIL_SEND_AFTER_REQUEST="off")
+    with app.app_context():
+        db = get_db()
+        proof_id, other_id = new_proof(db, now=T0), new_proof(db, now=T0)
+        stale = proofs.get_proof(db, proof_id)
+        rev = stale.revision
+        foreign = proofs.get_proof(db, other_id)
+        ticked = all_statements(app)
+        # A wrong link nonce is refused although the rows passed in carry the right one.
+        with pytest.raises(proofs.ProofError, match="does not belong"):
+            proofs.approve(
+                db,
+                proof_id,
+                revision=rev.number,
+                nonce="wrong",
+                statements_ticked=ticked,
+                seen=(stale, rev),
+                now=T0,
+            )
+        # Another proof's rows are not used for this one.
+        first = proofs.approve(
+            db,
+            proof_id,
+            revision=rev.number,
+            nonce=rev.nonce,
+            statements_ticked=ticked,
+            seen=(foreign, foreign.revision),
+            now=T0,
+        )
+        assert first.recorded and first.status == "approved"
+        # The same (now stale: still "awaiting approval") rows again: a repeat, nothing recorded.
+        again = proofs.approve(
+            db,
+            proof_id,
+            revision=rev.number,
+            nonce=rev.nonce,
+            statements_ticked=ticked,
+            seen=(stale, rev),
+            now=T0,
+        )
+        assert (again.recorded, again.status) == (False, "approved")
+        assert kinds(db, proof_id).count("approved") == 1
+        assert count(db, "decision_emails_pending") == 0
+        rows = db.execute(
+            "SELECT * FROM outbox WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
+        ).fetchall()
+        assert len(rows) == 1
+        queued = [
+            json.loads(r["data"])
+            for r in db.execute(
+                "SELECT data FROM events WHERE proof_id = ? AND kind = 'email_queued'", (proof_id,)
+            )
+            if json.loads(r["data"])["kind"] == "approved"
+        ]
+        assert len(queued) == 1
+        assert queued[0]["message_sha256"] == hashlib.sha256(mail.message_bytes(rows[0], app)).hexdigest()
+        # The event records what the page showed, as before: the statements ticked, the link's nonce.
+        event = [e for e in proofs.get_events(db, proof_id) if e["kind"] == "approved"][0]
+        assert event["data"]["nonce"] == rev.nonce
+        assert [s["id"] for s in event["data"]["statements"]] == ticked
+        # The other proof is untouched.
+        assert proofs.get_proof(db, other_id).status == "awaiting_approval"

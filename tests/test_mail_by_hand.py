@@ -126,3 +126,17 @@ def test_the_confirmation_sent_is_the_bytes_whose_hash_is_recorded(tmp_path):
         cids = [p["Content-ID"] for p in parsed.walk() if p.get_content_maintype() == "image"]
         html = parsed.get_body(("html",)).get_content()
         assert cids and all(f"cid:{c.strip('<>')}" in html for c in cids)
+
+
+def test_base64_bodies_are_lines_of_76_characters_with_crlf_at_every_size():
+    """base64_body (whole lines written as one array) gives what the standard library writes
+    (76-character lines, the last one shorter, each ending in CRLF), at every length around
+    the edges of a line and of the array path."""
+    import base64
+    import os
+
+    sizes = [*range(0, 60 * 57, 7), 8 * 57 - 1, 8 * 57, 8 * 57 + 1, 80_000, 80_001, 80_002]
+    for size in sizes:
+        data = os.urandom(size)
+        mail._BODIES.clear()
+        assert mail.base64_body(data) == base64.encodebytes(data).replace(b"\n", b"\r\n"), size

@@ -113,9 +113,12 @@ def _with_commits(result: dict, before: tuple[int, int], after: tuple[int, int])
 _INHERITED: list = []  # a forked approver's copies of the parent's idle connections: never used, never closed
 
 
-def _run_processes(processes: int, items: list, work, after_fork=None, warm: list | None = None) -> dict:
-    """The same as _run_approvers with `processes` forked processes (one approver each, as
-    the site's worker processes), each with its own connections and its own group commit."""
+def _run_processes(
+    processes: int, items: list, work, after_fork=None, warm: list | None = None, threads: int = 1
+) -> dict:
+    """The same as _run_approvers with `processes` forked processes, each with `threads`
+    approver threads (1: one approver per process; the site runs 2 worker processes of 4
+    threads), its own connections and its own group commit. `warm`: one item per approver."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
@@ -123,28 +126,48 @@ def _run_processes(processes: int, items: list, work, after_fork=None, warm: lis
     pipes = []
     children = []
     for index in range(processes):
-        mine = items[index::processes]
+        mine = list(items[index::processes])
         receive, send = context.Pipe(duplex=False)
 
         def child(mine=mine, send=send, index=index) -> None:
             if after_fork is not None:
                 after_fork()
-            if warm:
-                # One approval first, not counted: a worker process of the site is warm (its
-                # connection has read the schema, its caches are filled).
-                with contextlib.suppress(Exception):  # the counted approvals report errors
-                    work(warm[index])
+            latencies, errors, guard = [], [], threading.Lock()
+            ready, start = threading.Barrier(threads + 1), threading.Event()
+
+            def approver(number: int) -> None:
+                if warm:
+                    # One approval first, not counted: a worker process of the site is warm (its
+                    # connection has read the schema, its caches are filled).
+                    with contextlib.suppress(Exception):  # the counted approvals report errors
+                        work(warm[index * threads + number])
+                ready.wait()
+                start.wait()
+                while True:
+                    with guard:
+                        if not mine:
+                            return
+                        item = mine.pop()
+                    t = time.perf_counter()
+                    try:
+                        work(item)
+                    except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+                        with guard:
+                            errors.append(f"{type(exc).__name__}: {exc}")
+                        continue
+                    with guard:
+                        latencies.append(time.perf_counter() - t)
+
+            workers = [threading.Thread(target=approver, args=(n,)) for n in range(threads)]
+            for w in workers:
+                w.start()
+            ready.wait()
             go.wait()
-            cpu_before = _cpu()
-            latencies, errors, before = [], [], _commits()
-            for item in mine:
-                t = time.perf_counter()
-                try:
-                    work(item)
-                except Exception as exc:  # noqa: BLE001 - reported, the run goes on
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                    continue
-                latencies.append(time.perf_counter() - t)
+            cpu_before = _cpu()  # the whole process: its approvers, its group commit's writer
+            before = _commits()
+            start.set()
+            for w in workers:
+                w.join()
             after = _commits()
             send.send((latencies, errors, after[0] - before[0], after[1] - before[1], _cpu() - cpu_before))
             send.close()
@@ -176,9 +199,13 @@ def measure(
     proof_width: int | None = None,
     page: bool = True,
     processes: bool = False,
+    workers: int = 2,
 ) -> dict:
     """Create count x len(concurrency) proofs per way of approving (the service, and the
-    approval page through the app's WSGI stack when `page`), approve them, and measure."""
+    approval page through the app's WSGI stack when `page`), approve them, and measure.
+    Each way three times: approvers as threads of this process; spread over `workers`
+    forked processes with threads in each (as the site serves: 2 worker processes of 4
+    threads; 0 leaves this out); with `processes`, each approver a forked process."""
     import re
 
     from proofmark import create_app, mail
@@ -206,9 +233,13 @@ def measure(
             os.environ.pop("INSTANCE_PATH") if previous is None else os.environ.update(INSTANCE_PATH=previous)
         ticked = None
         ways = ("service", "page") if page else ("service",)
+        base = ways
+        if workers:
+            # The approvers spread over `workers` processes, threads in each (as the site runs).
+            ways += tuple(f"{way}-{workers}procs" for way in base)
         if processes:
-            # The same again with approvers as processes (the site runs 2 worker processes).
-            ways += tuple(f"{way}-processes" for way in ways)
+            # The same again with each approver its own process.
+            ways += tuple(f"{way}-processes" for way in base)
         with app.app_context():
             db = get_db()
             ticked = [s["id"] for s in statements()]
@@ -227,7 +258,7 @@ def measure(
             created, ids = [], []
             total = count * len(concurrency) * len(ways)
             # One uncounted approval per forked approver (see _run_processes).
-            total += sum(concurrency) * sum(1 for way in ways if way.endswith("-processes"))
+            total += sum(concurrency) * sum(1 for way in ways if way != "service" and way != "page")
             for i in range(total):
                 design = Design(product="bar-necklace", font="lato", lines=(f"Bench {i:03d}",))
                 t = time.perf_counter()
@@ -294,11 +325,24 @@ def measure(
                 position += count
                 by = by_service if way.startswith("service") else by_page
                 items = batch if way.startswith("service") else page_items(batch)
-                if way.endswith("-processes"):
+                if way not in ("service", "page"):
                     warm = ids[position : position + threads]
                     position += threads
                     warm = warm if way.startswith("service") else page_items(warm)
-                    approvals[way][str(threads)] = _run_processes(threads, items, by, after_fork, warm)
+                    if way.endswith("-processes"):
+                        phase = _run_processes(threads, items, by, after_fork, warm)
+                    else:
+                        spread = max(1, min(workers, threads))
+                        phase = _run_processes(
+                            spread,
+                            items,
+                            by,
+                            after_fork,
+                            warm[: threads - threads % spread],
+                            threads // spread,
+                        )
+                        phase["processes_x_threads"] = f"{spread}x{threads // spread}"
+                    approvals[way][str(threads)] = phase
                 else:
                     before = _commits()
                     phase = _run_approvers(threads, items, by)

@@ -180,11 +180,13 @@ def _prepare_email(proof, revision, kind, *, now, jpeg, with_link, extra, langua
         # The shop's look (SHOP_THEME): colours in the inline styles, the logo as an inline image.
         "colours": theme.email_colours(),
         "logo_cid": None,
-        # `_()` in the templates looks up `gettext` here first: bound once to this email's
+        # `_()` and `gettext()` in the templates find it here first: bound once to this email's
         # translations instead of finding the locale again for each of its ~35 strings.
         "gettext": _bound_gettext(),
         **(extra or {}),
     }
+    # `_()` too, directly: jinja2.ext's `_` would look `gettext` up in the context on each call.
+    context["_"] = context["gettext"]
     if "decided_at" in context:
         context["decided_on"] = i18n.long_date(context["decided_at"].strftime("%Y-%m-%dT%H:%M:%S"))
     logo = theme.logo_image()

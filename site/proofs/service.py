@@ -14,6 +14,8 @@ An expired proof holds production; it is never approved by the passing of time.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import secrets
 from collections.abc import Callable, Iterable
@@ -436,7 +438,12 @@ _PREPARING = (
 
 def _decision_target(db, proof_id: int, revision: int, nonce: str) -> tuple[Proof, Revision]:
     proof = load(db, proof_id)
-    rev = get_revision(db, proof_id, revision)
+    # load() read the current revision's row already: the link's, unless it was superseded.
+    rev = proof.revision if revision == proof.current_revision else get_revision(db, proof_id, revision)
+    return _check_target(proof, rev, revision, nonce)
+
+
+def _check_target(proof: Proof, rev: Revision | None, revision: int, nonce: str) -> tuple[Proof, Revision]:
     if rev is None or not secrets.compare_digest(str(rev.nonce), str(nonce)):
         raise ProofError("This link does not belong to this proof.")
     if proof.status == "cancelled":
@@ -491,6 +498,7 @@ def _decide(
     record: Callable[[Proof, Revision, dict], dict],
     jpeg: bytes | None = None,
     confirm: bool = True,
+    before: tuple[Proof, Revision] | None = None,
 ) -> Decision:
     """The one way a customer's decision is recorded: in one short transaction, check the link
     and what the page showed, append the event `kind` (data from `record(proof, revision,
@@ -500,12 +508,14 @@ def _decide(
     (`confirm_decision`); after a crash between the two, the mail worker's sweep queues it.
     Both go through `proofmark.db.write` (group commit: other approvers' writes may share the
     transaction and its fsync; each returns only once its own write is committed). Idempotent: if the proof is already decided nothing is recorded and that outcome returned.
-    `confirm=False` leaves the email to the sweep (what a crash right after the decision does)."""
+    `confirm=False` leaves the email to the sweep (what a crash right after the decision does).
+    `before`: `_decision_target`'s answer already read outside the lock by the caller (only
+    used for what is prepared outside the lock; everything is read and checked again inside)."""
     # What the page showed, worked out before taking the lock; reused inside if the proof and
     # revision read there are the ones it was made from (anything else is worked out again).
     prepared = None
     try:
-        proof0, rev0 = _decision_target(db, proof_id, revision, nonce)
+        proof0, rev0 = before or _decision_target(db, proof_id, revision, nonce)
         prepared = (_shown_key(proof0, rev0), page_content(proof0, rev0))
     except ProofError:
         pass
@@ -543,6 +553,9 @@ def _decide(
             " VALUES (?, ?, ?, ?, ?, ?)",
             (event["id"], proof_id, kind, rev.number, decided, timestamp(now)),
         )
+        # The rows as they now are (the UPDATE above), for the confirmation email.
+        event["proof"] = dataclasses.replace(proof, status=kind, decided_at=decided, updated_at=decided)
+        event["revision"] = rev
         return Decision(kind, True, rev.number, decided, event["id"]), event
 
     # Committed through the process's group commit: with other approvers' writes, in one
@@ -581,6 +594,12 @@ def confirm_decision(
     ).fetchone()
     if pending is None:
         return False
+    proof = rev = None
+    if event is not None and "proof" in event:
+        # From the decision just committed (its rows as written): not read again.
+        proof, rev = event["proof"], event["revision"]
+        if (proof.id, rev.number) != (pending["proof_id"], pending["revision"]):
+            proof = rev = None
     if event is None or "leaf_hash" not in event:
         row = db.execute(
             "SELECT e.at, e.data, l.idx, l.leaf_hash FROM events e"
@@ -595,8 +614,9 @@ def confirm_decision(
             "leaf_hash": row["leaf_hash"],
         }
     data = event["data"] if isinstance(event["data"], dict) else json.loads(event["data"])
-    proof = load(db, pending["proof_id"])
-    rev = get_revision(db, pending["proof_id"], pending["revision"])
+    if proof is None:
+        proof = load(db, pending["proof_id"])
+        rev = get_revision(db, pending["proof_id"], pending["revision"])
     kind = pending["kind"]
     decided_at = datetime.strptime(pending["decided_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     extra: dict = {"decided_at": decided_at}
@@ -676,14 +696,27 @@ def approve(
     user_agent: str | None = None,
     now: datetime | None = None,
     confirm: bool = True,
+    seen: tuple[Proof, Revision] | None = None,
 ) -> Decision:
     """Record the customer's approval of `revision`. Idempotent: if the proof is already
-    decided (approved, or changes requested) nothing is recorded and that outcome returned."""
+    decided (approved, or changes requested) nothing is recorded and that outcome returned.
+    `seen`: the proof and the link's revision as the caller (the approval page) just read
+    them, to prepare from outside the lock instead of reading them again; the decision itself
+    reads and checks everything again under the lock."""
     ticked = [str(s) for s in statements_ticked]
     # Prepared before the write transaction (the lock is then held only to check and append):
     # the email JPEG, and the check that the stored image still has its hash (it reads the
     # whole image). Inside, the image's hash is compared with the one checked here.
-    current = load(db, proof_id).revision
+    if seen is not None and seen[0].id == proof_id and seen[1].proof_id == proof_id:
+        proof0, rev0 = seen[0], (seen[1] if seen[1].number == revision else None)
+    else:
+        proof0 = load(db, proof_id)
+        rev0 = proof0.revision if revision == proof0.current_revision else None
+    before = None
+    if rev0 is not None:
+        with contextlib.suppress(ProofError):  # raised again, and answered, inside
+            before = _check_target(proof0, rev0, revision, nonce)
+    current = proof0.revision
     if current is not None and not current.image_sha256:
         current = None  # not rendered yet: refused inside, by _decision_target
     jpeg = jpeg_for(current)
@@ -732,6 +765,7 @@ def approve(
         record=record,
         jpeg=jpeg,
         confirm=confirm,
+        before=before,
     )
 
 
