@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from proofmark_renderer import areas, catalog, finishes, scenes
+from proofmark_renderer import areas, catalog, finishes, glyphs, scenes
 from proofmark_renderer import text as textmod
 from proofmark_renderer.layout import PlacedLine, Plan
 from proofmark_renderer.model import Design, Issue, RenderResult
@@ -114,10 +114,12 @@ def _draw_shaped(
     dx: float,
     dy: float,
 ) -> None:
-    face = textmod.pil_font(font, _em_px(line, font, surf.cs))
+    em = _em_px(line, font, surf.cs)
     x = (line.origin_x_mm - surf.fx0) * surf.cs - dx
     y = (line.baseline_mm - surf.fy0) * surf.cs - dy
-    draw.text((x, y), line.text, font=face, fill=255, anchor="ls")
+    # From cached glyph bitmaps when the line allows it (the same pixels; see glyphs.py).
+    if not glyphs.draw_line(draw, (x, y), line.text, font, em):
+        draw.text((x, y), line.text, font=textmod.pil_font(font, em), fill=255, anchor="ls")
 
 
 @lru_cache(maxsize=2048)
