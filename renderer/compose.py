@@ -204,9 +204,16 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
             size, origin = (x1 - x0, y1 - y0), (x0, y0)
         else:
             size, origin = surf.warp.canvas_size, (0, 0)
-        # Large letters are rasterised smaller and enlarged: FreeType's cost grows with the
-        # square of the size, and the enlarged edge is as soft as the finish makes it anyway.
-        k = min(1.0, RASTER_EM_CAP / max(_em_px(ln, font, surf.cs) for ln in lines))
+        # On a flat surface the letters are drawn at their size: from cached glyph bitmaps
+        # that costs no more than drawing them small and enlarging the mask (the enlargement
+        # alone was 1.2 ms of a cutting board's preview), and the edges are the font's own.
+        # A mesh or column warp (ring, mug) samples its whole canvas, at any scale, so there
+        # large letters are drawn smaller (RASTER_EM_CAP) and the warp reads them scaled.
+        # Stamped letters too: each is a turned bitmap in `_punch`'s cache, which is bounded
+        # by count, so their size bounds its memory.
+        k = 1.0
+        if isinstance(surf.warp, (MeshWarp, ColumnWarp)) or any(ln.stamped for ln in lines):
+            k = min(1.0, RASTER_EM_CAP / max(_em_px(ln, font, surf.cs) for ln in lines))
         small = scenes.Surface(surf.cs * k, surf.fx0, surf.fy0)
         canvas = Image.new("L", (max(1, round(size[0] * k)), max(1, round(size[1] * k))), 0)
         draw = ImageDraw.Draw(canvas)

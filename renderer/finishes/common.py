@@ -257,3 +257,81 @@ def darken(im: Image.Image, amount: np.ndarray) -> Image.Image:
 
 def crop(layer: Image.Image, box: tuple[int, int, int, int]) -> Image.Image:
     return layer.crop(box)
+
+
+def blur_small(mask: np.ndarray, radius: float) -> np.ndarray:
+    """The first half of wide_blur_array: the blur_factor(radius) means of `mask` (whose
+    sides are multiples of it), blurred by Pillow's GaussianBlur kernel, left small (float32,
+    0-255). Enlarge it with enlarge_u8 where it is needed, at the size it is needed."""
+    f = blur_factor(radius)
+    if f == 1:
+        small = mask.astype(np.float32)
+    else:
+        rows = mask[0::f].astype(np.uint16)
+        for i in range(1, f):
+            rows += mask[i::f]
+        small = rows[:, 0::f].astype(np.float32)
+        for i in range(1, f):
+            small += rows[:, i::f]
+        small *= 1.0 / (f * f)
+    k = _gauss_kernel(radius / f)
+    n = len(k) // 2
+    h, w = small.shape
+    # Zero borders written by hand: np.pad costs more than the blur of a small map.
+    wide = np.zeros((h, w + 2 * n), np.float32)
+    wide[:, n : n + w] = small
+    across = _conv(wide, k, axis=1)
+    tall = np.zeros((h + 2 * n, w), np.float32)
+    tall[n : n + h] = across
+    return _conv(tall, k, axis=0)
+
+
+def enlarge_u8(small: np.ndarray, f: int) -> np.ndarray:
+    """Pillow's BILINEAR enlargement by the whole factor f (as _enlarge, edges held) of a
+    0-255 float map, in 16-bit integers, rounded to 8 bits: the weights of a factor f are
+    multiples of 1 / (2 f), so both directions together are whole multiples of 1 / (4 f²),
+    and the map is held at 1 / q of a level with q chosen so that 255 · q · 4 f² fits in 16
+    bits. Within half a level of _enlarge's float result, at about half its cost."""
+    if f == 1:
+        return np.clip(small + 0.5, 0, 255).astype(np.uint8)
+    den = 4 * f * f
+    q = 65535 // (255 * den)
+    x = (np.clip(small, 0, 255) * q + 0.5).astype(np.uint16)
+    x = _enlarge_int(_enlarge_int(x, f, axis=1), f, axis=0)
+    # Round: add half the scale and divide (a shift when the scale is a power of two).
+    scale = q * den
+    x += scale // 2
+    if scale & (scale - 1) == 0:
+        x >>= scale.bit_length() - 1
+    else:
+        x //= scale
+    return x.astype(np.uint8)
+
+
+def _enlarge_int(x: np.ndarray, f: int, axis: int) -> np.ndarray:
+    """_enlarge on integers: each output pixel is a whole-number mix (sum 2 f) of two source
+    pixels, so the result is 2 f times the interpolated value."""
+    n = x.shape[axis]
+    out = np.empty((x.shape[0], n, f) if axis == 1 else (n, f, x.shape[1]), np.uint16)
+
+    def cut(a, lo: int | None, hi: int | None):
+        return a[:, lo:hi] if axis == 1 else a[lo:hi]
+
+    weighted: dict[int, np.ndarray] = {}
+
+    def times(weight: int) -> np.ndarray:
+        if weight not in weighted:
+            weighted[weight] = x * np.uint16(weight)
+        return weighted[weight]
+
+    for j in range(f):
+        # Source position (j + 0.5) / f - 0.5 = (2 j + 1 - f) / (2 f); the weights in 1 / (2 f).
+        t2 = 2 * j + 1 - f
+        dest = out[:, :, j] if axis == 1 else out[:, j, :]
+        if t2 < 0:  # between the pixel before and this one
+            np.add(cut(times(2 * f + t2), 1, None), cut(times(-t2), None, -1), out=cut(dest, 1, None))
+            cut(dest, 0, 1)[...] = cut(times(2 * f), 0, 1)
+        else:
+            np.add(cut(times(2 * f - t2), None, -1), cut(times(t2), 1, None), out=cut(dest, None, -1))
+            cut(dest, -1, None)[...] = cut(times(2 * f), -1, None)
+    return out.reshape((x.shape[0], n * f) if axis == 1 else (n * f, x.shape[1]))

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from proofmark_renderer.finishes.common import blur_factor, ink_regions, tint_at, wide_blur_array
+from proofmark_renderer.finishes.common import blur_factor, blur_small, enlarge_u8, ink_regions, tint_at
 
 SCORCH = (150, 96, 52)
 RIM = (22, 11, 5)
@@ -46,32 +46,51 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
         hx0, hy0 = (ix0 - pad) // f * f, (iy0 - pad) // f * f
         hx1, hy1 = hx0 + -(-(ix1 + pad - hx0) // f) * f, hy0 + -(-(iy1 + pad - hy0) // f) * f
         near = _window(m, hx0, hy0, hx1, hy1)
+        # The spread heat, blurred on the blur's small map (common.blur_small) and enlarged
+        # only where and as it is used: scaled for the halo over the reach, inverted for the
+        # rim over the ink's box (enlarging is linear, so scaling first is the same).
+        small = blur_small(near, radius)
         # The heat spreads about 0.6 mm past the beam and scorches the wood there lightly: the
         # same burn as the letters', at a fraction of their strength, so the halo too takes
         # its colour from the wood under it. The mask's own anti-aliased edge is as soft as
         # the beam's; no further blur is needed on the letters.
-        spread = wide_blur_array(near, radius)
         cx0, cy0, cx1, cy1 = max(0, hx0), max(0, hy0), min(w, hx1), min(h, hy1)
         inside = (slice(cy0 - hy0, cy1 - hy0), slice(cx0 - hx0, cx1 - hx0))
-        burn = np.maximum(near[inside], spread[inside] * HALO).astype(np.uint8)
+        burn = np.maximum(near[inside], enlarge_u8(small * HALO, f)[inside])
         heat = char.crop((box[0] + cx0, box[1] + cy0, box[0] + cx1, box[1] + cy1))
         out.paste(heat, (cx0, cy0), Image.fromarray(burn))
         # Each letter's rim burns darker than its middle (the beam turns and slows there, and
         # the resin boils out to the edge of the cut): the letter less its own spread, 90%.
-        ink = m[iy0:iy1, ix0:ix1]
-        rim = (255 - spread[iy0 - hy0 : iy1 - hy0, ix0 - hx0 : ix1 - hx0]) * ink
-        rim *= 0.9 / 255
+        # The small map's blocks over the ink's box, one more each side for the enlargement.
+        sx0, sy0 = (ix0 - hx0) // f - 1, (iy0 - hy0) // f - 1
+        sx1, sy1 = -(-(ix1 - hx0) // f) + 1, -(-(iy1 - hy0) // f) + 1
+        cool = enlarge_u8((255 - small[sy0:sy1, sx0:sx1]) * RIM_SHARE, f)
+        ox, oy = ix0 - hx0 - sx0 * f, iy0 - hy0 - sy0 * f
+        cool = cool[oy : oy + iy1 - iy0, ox : ox + ix1 - ix0]
         # A burn is also a shallow groove (common.cut_light): its wall on the light's side
         # (upper left) is shaded, 45%, the far wall catches the light, 35%, in the colour
-        # of fresh-cut wood.
+        # of fresh-cut wood. In 16-bit integers: shares in 1/256, the ink's 0-255 as
+        # (ink + 1) / 256, so that full ink keeps the whole value.
+        ink = m[iy0:iy1, ix0:ix1]
         toward = _window(m, ix0 - step, iy0 - step, ix1 - step, iy1 - step)
         away = _window(m, ix0 + step, iy0 + step, ix1 + step, iy1 + step)
-        slope = np.subtract(away, toward, dtype=np.float32)
-        slope *= ink
-        dark = np.maximum(rim, slope * (0.45 / 255)).astype(np.uint8)
-        lit = np.maximum(slope * (-0.35 / 255), 0).astype(np.uint8)
-        tint_at(out, RIM, Image.fromarray(dark), (ix0, iy0))
-        tint_at(out, scene.spark, Image.fromarray(lit), (ix0, iy0))
+        slope = np.subtract(away, toward, dtype=np.int16)
+        cover = ink.astype(np.uint16)
+        cover += 1
+        shade = slope * np.int16(SHADE_256)
+        shade >>= 8
+        np.maximum(shade, cool, out=shade)  # max(rim, shaded wall): both scale with the ink
+        shade = shade.view(np.uint16)
+        shade *= cover
+        shade >>= 8
+        lit = slope * np.int16(-LIT_256)
+        lit >>= 8
+        np.maximum(lit, 0, out=lit)
+        lit = lit.view(np.uint16)
+        lit *= cover
+        lit >>= 8
+        tint_at(out, RIM, Image.fromarray(shade.astype(np.uint8)), (ix0, iy0))
+        tint_at(out, scene.spark, Image.fromarray(lit.astype(np.uint8)), (ix0, iy0))
     return out
 
 
@@ -93,5 +112,10 @@ SPLIT_PX = 16_000
 # The halo's strength: 45% of the spread heat in the scorch colour (SCORCH) darkens the
 # wood about as much as this share of the burn's own colour.
 HALO = 0.45 * 0.6
+# The rim: 90% of the letter less its spread. The groove's walls: the shaded one 45%, the lit
+# one 35% of the mask's slope, in 1/256.
+RIM_SHARE = 0.9
+SHADE_256 = 115
+LIT_256 = 90
 
 __all__ = ["apply", "Image"]

@@ -13,7 +13,14 @@ from proofmark_renderer import catalog, scenes
 from proofmark_renderer import text as textmod
 from proofmark_renderer.compose import _text_layers, design_seed
 from proofmark_renderer.finishes import laser
-from proofmark_renderer.finishes.common import ink_regions, wide_blur, wide_blur_array
+from proofmark_renderer.finishes.common import (
+    blur_factor,
+    blur_small,
+    enlarge_u8,
+    ink_regions,
+    wide_blur,
+    wide_blur_array,
+)
 from proofmark_renderer.model import Design
 from proofmark_renderer.samples import SAMPLES
 from proofmark_renderer.validation import check
@@ -135,3 +142,26 @@ def test_faces_read_fonts_without_overlap_flags_and_draw_the_same_letters(font_i
 def test_fonts_without_overlap_flags_are_read_as_they_are():
     assert textmod.without_overlap_flags(catalog.font("great-vibes").path.read_bytes()) is None
     assert textmod.without_overlap_flags(b"OTTO" + bytes(60)) is None
+
+
+@pytest.mark.parametrize("radius", [2.0, 3.96, 6.5])
+def test_small_blur_enlarged_in_integers_matches_the_float_blur(radius):
+    """blur_small + enlarge_u8 (the laser's halo and rim) give wide_blur_array's values,
+    rounded to 8 bits, within one level; scaling the small map first is the same as scaling
+    the enlarged one (the enlargement is linear)."""
+    rng = np.random.default_rng(5)
+    mask = np.zeros((96, 160), np.uint8)
+    mask[24:72, 24:136] = (rng.random((48, 112)) < 0.3) * 255
+    f = blur_factor(radius)
+    small = blur_small(mask, radius)
+    ours = enlarge_u8(small, f).astype(np.float32)
+    floats = wide_blur_array(mask, radius)
+    assert ours.shape == floats.shape
+    assert np.abs(ours - floats).max() <= 1
+    assert np.abs(ours - floats).mean() < 0.3
+    scaled = enlarge_u8(small * 0.27, f).astype(np.float32)
+    assert np.abs(scaled - floats * 0.27).max() <= 1
+    # The blocks a window of the small map enlarges to are those of the whole enlargement
+    # away from the window's edge.
+    part = enlarge_u8(small[4:-4, 4:-4], f)
+    assert np.array_equal(part[f:-f, f:-f], enlarge_u8(small, f)[5 * f : -5 * f, 5 * f : -5 * f])
