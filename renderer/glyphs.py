@@ -48,9 +48,11 @@ from proofmark_renderer import text as textmod
 
 PUA = 0xF0000  # supplementary private use area A: U+F0000 + glyph id draws that glyph
 MAX_GLYPHS = 0xFFFE  # ids past this do not fit the area
-# The cache of glyph bitmaps: at most this many bytes of pixels (a glyph at the 100-px em
-# cap is 1-30 KB; the bound holds about 2,000-10,000 glyphs) and this many entries.
-CACHE_BYTES = 24 * 1024 * 1024
+# The cache of glyph bitmaps: at most this many bytes of pixels and this many entries. Flat
+# surfaces draw letters at full size (compose._text_layers), so a glyph is 1-50 KB in a 1200-px
+# preview and up to about 200 KB in a 2400-px proof (Great Vibes "K" on the maple sign); 48 MB
+# keeps a few proofs from pushing the previews' glyphs out.
+CACHE_BYTES = 48 * 1024 * 1024
 CACHE_ENTRIES = 20_000
 
 _COMMON = ("Zyyy", "Zinh", "Zzzz")
