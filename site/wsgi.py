@@ -28,10 +28,10 @@ asgi_app = BufferedWSGI(
     max_body=int(app.config["MAX_CONTENT_LENGTH"]),
     shortcut=fast_path.loop_answer if isinstance(fast_path, CachedPreviewFastPath) else None,
     access_log=accesslog.logger,
-    # New previews render one at a time per worker, in arrival order (PREVIEW_RENDERS=0: no
-    # limit, the four threads render at once and share the GIL).
+    # PREVIEW_RENDERS=1: new previews render one at a time per worker, in arrival order.
+    # 0 (the default): no limit, up to THREADS render at once and share the GIL.
     queue_prefix="/preview/",
-    queue_width=int(os.environ.get("PREVIEW_RENDERS", "1")),
+    queue_width=int(os.environ.get("PREVIEW_RENDERS", "0")),
 )
 # The app, its templates and the scenes built so far stay for the life of the worker: moved
 # out of the garbage collector's generations, so its full collections do not walk them again
