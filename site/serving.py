@@ -164,11 +164,11 @@ class BufferedWSGI:
             except TimeoutError:
                 protocol.response_bytes(408, _PLAIN_CLOSE, b"The request body did not arrive in time.")
                 return
-            except (
-                ConnectionError,
-                RuntimeError,
-            ):  # granian's ProtocolClosed/ProtocolError are RuntimeErrors
+            # granian's ProtocolClosed and ProtocolError are RuntimeErrors.
+            except (ConnectionError, RuntimeError):
                 return
+            if length is not None and len(body) < length:
+                return  # the client went away before its whole body arrived: nothing to run
         environ = _rsgi_environ(scope, headers, query, body, length)
         status, response_headers, chunks = await self._in_thread(environ)
         if WORKER_HEADER:

@@ -38,6 +38,7 @@ TARGET = textwrap.dedent(
             return [b"too large"]
         body = environ["wsgi.input"].read(declared)
         path = environ["PATH_INFO"]
+        state.setdefault("paths", []).append(path)
         if path.startswith("/preview/"):
             with lock:
                 state["running"] += 1
@@ -194,6 +195,15 @@ def test_rsgi_refuses_large_bodies_unread_and_a_bad_length(rsgi_server):
     assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"A" * 800)
     answer = _raw(rsgi_server, [b"POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 12abc\r\n\r\n"])
     assert answer.startswith(b"HTTP/1.1 400")  # granian's HTTP parser refuses it before the app
+
+
+def test_rsgi_does_not_run_the_app_for_a_client_gone_before_its_body(rsgi_server):
+    with socket.create_connection(("127.0.0.1", rsgi_server), timeout=10) as s:
+        s.sendall(b"POST /gone HTTP/1.1\r\nHost: t\r\nContent-Length: 500\r\n\r\n" + b"a" * 100)
+        time.sleep(0.2)
+    time.sleep(0.5)  # the server notices the closed connection
+    state = json.loads(_request(rsgi_server, "GET", "/state")[2])
+    assert "/state" in state["paths"] and "/gone" not in state["paths"]
 
 
 def test_rsgi_shortcut_answers_on_the_loop_and_passes_everything_else_on(rsgi_server):
