@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 
 from proofmark import accesslog, create_app
 from proofmark.personalizer.previews import CachedPreviewFastPath, prepare_scenes
@@ -38,3 +39,7 @@ asgi_app = BufferedWSGI(
 # while a request waits (PROOFMARK_GC_FREEZE=0 leaves them in).
 if os.environ.get("PROOFMARK_GC_FREEZE", "1") != "0":
     gc.freeze()
+# PROOFMARK_SWITCH_INTERVAL (seconds, e.g. 0.001): how long a thread may hold the GIL while
+# another waits for it (Python's default, 0.005, when unset). For benchmarks.
+if os.environ.get("PROOFMARK_SWITCH_INTERVAL"):
+    sys.setswitchinterval(float(os.environ["PROOFMARK_SWITCH_INTERVAL"]))
