@@ -549,7 +549,10 @@ def main(argv: list[str] | None = None) -> int:
 
     checked = [r for r in runs if r["clients"] == args.clients]
     report = {
-        "server": base if args.url else f"{args.server} --workers {args.workers} --threads {args.threads}",
+        "server": base
+        if args.url
+        else f"{args.server} --workers {args.workers} --threads {args.threads}"
+        + (f" ({_interface(args.env)})" if args.server == "granian" else ""),
         "clients": args.clients,
         "cpus": os.cpu_count(),
         "runs": runs,
@@ -566,6 +569,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.clients} clients meet the targets"
         )
     return 0 if report["meets_targets"] else 1
+
+
+def _interface(env_items: list[str]) -> str:
+    """The interface scripts/run.sh starts granian with: GRANIAN_INTERFACE (--env), else rsgi."""
+    env = dict(item.split("=", 1) for item in env_items)
+    return env.get("GRANIAN_INTERFACE", os.environ.get("GRANIAN_INTERFACE", "rsgi"))
 
 
 def _load() -> list[float] | None:

@@ -6,7 +6,11 @@ byte at a time, and a client slow to read the answer cost a little memory and no
 the threads only ever run the app on complete requests. (Granian's own WSGI mode hands the
 app a body it is still receiving, so a slow body would hold a thread.)
 
-    granian --interface asgi proofmark.wsgi:asgi_app     (what scripts/run.sh starts)
+The same object also speaks granian's RSGI interface (`__rsgi__`), which costs granian less
+per request than ASGI (no per-message dicts, headers as str pairs, one call to answer):
+
+    granian --interface rsgi proofmark.wsgi:asgi_app     (what scripts/run.sh starts)
+    granian --interface asgi proofmark.wsgi:asgi_app     (the same app over ASGI)
 """
 
 from __future__ import annotations
@@ -38,20 +42,33 @@ class BufferedWSGI:
         *,
         max_body: int,
         threads: int | None = None,
-        shortcut: Callable[[dict], tuple | None] | None = None,
+        shortcut: Callable[[str, str, str | None], tuple | None] | None = None,
         access_log: logging.Logger | None = None,
+        queue_prefix: str | None = None,
+        queue_width: int = 0,
     ) -> None:
-        """`shortcut(scope)` may answer a request on the event loop, before any thread or
-        WSGI work: (status, ASGI headers, body, redacted path for the access log), or None
-        to pass it on. It must be quick and must not block (a dictionary lookup: see
-        proofmark.personalizer.previews.CachedPreviewFastPath.asgi_answer). Its answers are
-        written to `access_log` like the WSGI app's."""
+        """`shortcut(path, query, if_none_match)` may answer a GET on the event loop, before
+        any thread or WSGI work: (status, answer) where the answer has `headers` (ASGI
+        pairs), `str_headers` (RSGI pairs), `body` and `logged` (the redacted path for the
+        access log), or None to pass it on. `query` is the WSGI form (raw bytes as latin-1).
+        It must be quick and must not block (a dictionary lookup: see
+        proofmark.personalizer.previews.CachedPreviewFastPath.loop_answer). Its answers are
+        written to `access_log` like the WSGI app's.
+
+        `queue_width` > 0: GET requests under `queue_prefix` that reach the threads (new
+        previews: renders) run at most that many at a time, in arrival order. A render holds
+        the GIL most of its time, so four at once in one process share one core and all
+        finish late together; one at a time, each finishes as early as it can, and the
+        process's other requests still get the other threads."""
         self.wsgi_app = wsgi_app
         self.max_body = max_body
         threads = threads or int(os.environ.get("THREADS", "4"))
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="proofmark")
         self.shortcut = shortcut
         self.access_log = access_log
+        self.queue_prefix = queue_prefix
+        self.queue_width = queue_width
+        self._queue: asyncio.Semaphore | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -59,11 +76,15 @@ class BufferedWSGI:
             return
         if scope["type"] != "http":
             return
-        if self.shortcut is not None:
+        if self.shortcut is not None and scope["method"] == "GET":
             started = time.perf_counter()
-            answer = self.shortcut(scope)
-            if answer is not None:
-                await self._send_shortcut(scope, send, answer, started)
+            if_none_match = None
+            for name, value in scope["headers"]:
+                if name == b"if-none-match":
+                    if_none_match = value.decode("latin-1")
+            found = self.shortcut(scope["path"], scope["query_string"].decode("latin-1"), if_none_match)
+            if found is not None:
+                await self._send_shortcut(scope, send, found, started)
                 return
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         declared = next((v for k, v in headers if k == "content-length"), None)
@@ -83,16 +104,105 @@ class BufferedWSGI:
             except ConnectionError:
                 return
         environ = _environ(scope, headers, body, length)
-        loop = asyncio.get_running_loop()
-        status, response_headers, chunks = await loop.run_in_executor(self.executor, self._run, environ)
+        status, response_headers, chunks = await self._in_thread(environ)
         headers_out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
         if WORKER_HEADER:
             headers_out.append((b"x-proofmark-worker", str(os.getpid()).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers_out})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
 
-    async def _send_shortcut(self, scope: dict, send, answer: tuple, started: float) -> None:
-        status, headers, body, logged = answer
+    async def _in_thread(self, environ: dict) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+        loop = asyncio.get_running_loop()
+        if (
+            self.queue_width > 0
+            and environ["REQUEST_METHOD"] == "GET"
+            and environ["PATH_INFO"].startswith(self.queue_prefix or "/")
+        ):
+            if self._queue is None:
+                self._queue = asyncio.Semaphore(self.queue_width)  # FIFO: waiters in arrival order
+            async with self._queue:
+                return await loop.run_in_executor(self.executor, self._run, environ)
+        return await loop.run_in_executor(self.executor, self._run, environ)
+
+    # --- RSGI (granian --interface rsgi) ----------------------------------------------------
+
+    def __rsgi_init__(self, loop) -> None:
+        pass
+
+    def __rsgi_del__(self, loop) -> None:
+        self.executor.shutdown(wait=False)
+
+    async def __rsgi__(self, scope, protocol) -> None:
+        if scope.proto != "http":
+            return
+        query = scope.query_string
+        if not query.isascii():
+            # granian decodes the raw query as UTF-8; WSGI carries the raw bytes as latin-1.
+            query = query.encode("utf-8", "surrogateescape").decode("latin-1")
+        if self.shortcut is not None and scope.method == "GET":
+            started = time.perf_counter()
+            found = self.shortcut(scope.path, query, scope.headers.get("if-none-match"))
+            if found is not None:
+                status, answer = found
+                headers = answer.str_headers
+                if WORKER_HEADER:
+                    headers = [*headers, ("x-proofmark-worker", str(os.getpid()))]
+                protocol.response_bytes(status, headers, answer.body)
+                self._log_rsgi(scope, status, answer, started)
+                return
+        headers = scope.headers.items()
+        declared = scope.headers.get("content-length")
+        try:
+            length = int(declared) if declared is not None else None
+        except ValueError:
+            protocol.response_bytes(400, _PLAIN_CLOSE, b"Bad Content-Length.")
+            return
+        body = b""
+        if length is None or length <= self.max_body:
+            try:
+                body = await asyncio.wait_for(self._read_rsgi_body(protocol), BODY_TIMEOUT_SECONDS)
+            except TimeoutError:
+                protocol.response_bytes(408, _PLAIN_CLOSE, b"The request body did not arrive in time.")
+                return
+            # granian's ProtocolClosed and ProtocolError are RuntimeErrors.
+            except (ConnectionError, RuntimeError):
+                return
+            if length is not None and len(body) < length:
+                return  # the client went away before its whole body arrived: nothing to run
+        environ = _rsgi_environ(scope, headers, query, body, length)
+        status, response_headers, chunks = await self._in_thread(environ)
+        if WORKER_HEADER:
+            response_headers.append(("x-proofmark-worker", str(os.getpid())))
+        protocol.response_bytes(status, response_headers, b"".join(chunks))
+
+    async def _read_rsgi_body(self, protocol) -> bytes:
+        """As `_read_body`, from granian's RSGI protocol (an async iterator of chunks)."""
+        parts, size = [], 0
+        async for chunk in protocol:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_body:
+                break
+        return b"".join(parts)
+
+    def _log_rsgi(self, scope, status: int, answer, started: float) -> None:
+        if self.access_log is None:
+            return
+        accesslog.line(
+            self.access_log,
+            _host(scope.client),
+            scope.method,
+            answer.logged,
+            f"HTTP/{scope.http_version}",
+            str(status),
+            str(len(answer.body)),
+            (time.perf_counter() - started) * 1000,
+            scope.headers.get("user-agent", "-"),
+        )
+
+    async def _send_shortcut(self, scope: dict, send, found: tuple, started: float) -> None:
+        status, answer = found
+        headers, body, logged = answer.headers, answer.body, answer.logged
         if WORKER_HEADER:
             headers = (*headers, (b"x-proofmark-worker", str(os.getpid()).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -157,6 +267,48 @@ class BufferedWSGI:
                 return
 
 
+_PLAIN_CLOSE = [("content-type", "text/plain; charset=utf-8"), ("connection", "close")]
+
+
+def _host(address: str) -> str:
+    """The host of granian's RSGI "host:port" ("[::1]:port" or "::1:port" for IPv6)."""
+    host = address.rsplit(":", 1)[0] if ":" in address else address
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def _port(address: str) -> str:
+    return address.rsplit(":", 1)[1] if ":" in address else ""
+
+
+def _rsgi_environ(scope, headers: list[tuple[str, str]], query: str, body: bytes, length: int | None) -> dict:
+    """The WSGI environ of an RSGI request: the same keys as `_environ` gives for ASGI."""
+    server = scope.server or "127.0.0.1:80"
+    client = scope.client or ""
+    environ = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        # WSGI carries the path as bytes in a latin-1 str.
+        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "QUERY_STRING": query,
+        "SERVER_NAME": _host(server),
+        "SERVER_PORT": _port(server),
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": _host(client),
+        "REMOTE_PORT": _port(client),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme or "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    _add_headers(environ, headers)
+    if length is None:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
 async def _plain(send, status: int, text: bytes) -> None:
     await send(
         {
@@ -190,6 +342,15 @@ def _environ(scope: dict, headers: list[tuple[str, str]], body: bytes, length: i
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
     }
+    _add_headers(environ, headers)
+    if length is None:
+        # Sent without a length (chunked) and read whole (or its first max_body + 1 bytes):
+        # the app sees the length it has, and refuses a body that is too large by it.
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return environ
+
+
+def _add_headers(environ: dict, headers: list[tuple[str, str]]) -> None:
     for name, value in headers:
         if name == "content-type":
             environ["CONTENT_TYPE"] = value
@@ -198,8 +359,3 @@ def _environ(scope: dict, headers: list[tuple[str, str]], body: bytes, length: i
         else:
             key = "HTTP_" + name.upper().replace("-", "_")
             environ[key] = f"{environ[key]},{value}" if key in environ else value
-    if length is None:
-        # Sent without a length (chunked) and read whole (or its first max_body + 1 bytes):
-        # the app sees the length it has, and refuses a body that is too large by it.
-        environ["CONTENT_LENGTH"] = str(len(body))
-    return environ

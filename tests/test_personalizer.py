@@ -301,8 +301,8 @@ def test_a_repeated_preview_is_answered_from_the_event_loop_with_the_same_answer
     assert isinstance(fast, previews.CachedPreviewFastPath)
     answered: list = []
 
-    def shortcut(scope):
-        answer = fast.asgi_answer(scope)
+    def shortcut(path, query, if_none_match):
+        answer = fast.loop_answer(path, query, if_none_match)
         answered.append(answer is not None)
         return answer
 

@@ -17,7 +17,7 @@ import queue
 import threading
 import urllib.parse
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
@@ -120,10 +120,11 @@ class Answer:
     (proofmark.serving) sends for a repeated request without a thread, Flask or parsing."""
 
     path: str
-    query: bytes  # the query string this answer was checked against (the design gives the key)
+    query: str  # the query string (WSGI form) this answer was checked against (the design gives the key)
     headers: tuple[tuple[bytes, bytes], ...]  # ASGI form, Content-Type and Content-Length included
     body: bytes  # the cached image itself, not a copy
     logged: str  # the path and query as the access log shows them (design redacted)
+    str_headers: list[tuple[str, str]] = field(default_factory=list)  # the same, RSGI form (str pairs)
 
 
 class _MemoryCache:
@@ -411,7 +412,7 @@ class CachedPreviewFastPath:
     Everything else goes to Flask unchanged.
 
     Each checked 200 answer is also kept whole (`Answer`, with the cached image) so that
-    `asgi_answer` can send the next request for the same address straight from the server
+    `loop_answer` can send the next request for the same address straight from the server
     adapter's event loop: no thread, no WSGI environ, no query parsing.
     """
 
@@ -424,6 +425,7 @@ class CachedPreviewFastPath:
         self.memory_limit = memory_limit
         self.headers: list[tuple[str, str]] | None = None
         self._headers_304: tuple[tuple[bytes, bytes], ...] = ()
+        self._str_headers_304: list[tuple[str, str]] = []
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -440,6 +442,7 @@ class CachedPreviewFastPath:
             if status.startswith("200") and any(k.lower() == "etag" for k, _ in headers):
                 self.headers = [(k, v) for k, v in headers if k.lower() not in self._SKIP]
                 self._headers_304 = _asgi_headers(self.headers)
+                self._str_headers_304 = [(k.lower(), v) for k, v in self.headers]
                 self._remember(path, environ.get("QUERY_STRING", ""), headers)
             return start_response(status, headers, exc_info)
 
@@ -501,53 +504,58 @@ class CachedPreviewFastPath:
         return image if image.data else None
 
     def _remember(self, path: str, query: str, headers: list[tuple[str, str]]) -> None:
-        """Keep this checked 200 answer for `asgi_answer` (while its image is in memory)."""
+        """Keep this checked 200 answer for `loop_answer` (while its image is in memory)."""
         key = path[len("/preview/") :].partition(".")[0]
         image = _memory.get(key)
         if image is None or not _looks_like_key(key):
             return
         answer = Answer(
             path=path,
-            query=query.encode("latin-1"),
+            query=query,
             headers=_asgi_headers(headers),
             body=image.data,
             logged=redact(path, query),
+            str_headers=[(k.lower(), v) for k, v in headers],
         )
         _memory.remember(key, answer)
 
-    def asgi_answer(self, scope: dict) -> tuple[int, tuple, bytes, str] | None:
-        """(status, ASGI headers, body, logged path) for a GET of a preview address this
-        worker has answered before (200) or a revalidation of any preview (304); None for
-        everything else, which goes on to a thread and the WSGI app. Runs on the event loop,
-        so it does only dictionary lookups and byte comparisons."""
-        path = scope["path"]
-        if not path.startswith("/preview/") or scope["method"] != "GET" or not self._headers_304:
+    def loop_answer(self, path: str, query: str, if_none_match: str | None) -> tuple[int, Answer] | None:
+        """(200 or 304, the ready answer) for a GET of `path` with `query` (WSGI form: the
+        raw bytes as latin-1): a preview address this worker has answered before, or a
+        revalidation of any preview. None for everything else, which goes on to a thread and
+        the WSGI app. The server adapter (proofmark.serving, ASGI or RSGI) calls it on the
+        event loop, so it does only dictionary lookups and string comparisons (plus, once per
+        address, the checks of `_stored`)."""
+        if not path.startswith("/preview/") or not self._headers_304:
             return None
         key, _, ext = path[9:].partition(".")
         if ext not in FORMATS:
             return None
-        if_none_match = None
-        for name, value in scope["headers"]:
-            if name == b"if-none-match":
-                if_none_match = value
         answer = _memory.answer(key)
         if if_none_match is not None:
-            if _looks_like_key(key) and f'"{key}"'.encode() in if_none_match:
-                etag = f'"{key}"'.encode()
-                headers = (*self._headers_304, (b"etag", etag), (b"cache-control", IMMUTABLE.encode()))
-                query = scope["query_string"].decode("latin-1")
-                logged = (
-                    answer.logged if answer is not None and answer.query == scope["query_string"] else None
+            if _looks_like_key(key) and f'"{key}"' in if_none_match:
+                etag = f'"{key}"'
+                logged = answer.logged if answer is not None and answer.query == query else None
+                return 304, Answer(
+                    path=path,
+                    query=query,
+                    headers=(
+                        *self._headers_304,
+                        (b"etag", etag.encode()),
+                        (b"cache-control", IMMUTABLE.encode()),
+                    ),
+                    body=b"",
+                    logged=logged or redact(path, query),
+                    str_headers=[*self._str_headers_304, ("etag", etag), ("cache-control", IMMUTABLE)],
                 )
-                return 304, headers, b"", logged or redact(path, query)
             return None
-        if answer is None or answer.query != scope["query_string"] or answer.path != path:
-            answer = self._stored(path, key, ext, scope["query_string"])
+        if answer is None or answer.query != query or answer.path != path:
+            answer = self._stored(path, key, ext, query)
             if answer is None:
                 return None
-        return 200, answer.headers, answer.body, answer.logged
+        return 200, answer
 
-    def _stored(self, path: str, key: str, ext: str, query: bytes) -> Answer | None:
+    def _stored(self, path: str, key: str, ext: str, query: str) -> Answer | None:
         """The answer for a preview held in memory under another address, or rendered by
         another worker (read from the shared disk cache: one small file, in the page cache),
         once the address is checked (about 0.1 ms); None when it is neither (to be rendered)."""
@@ -561,7 +569,7 @@ class CachedPreviewFastPath:
                 data = (self.cache_root / key[:2] / f"{key}.{ext}").read_bytes()
             except OSError:
                 return None
-        text = query.decode("latin-1")
+        text = query
         if _checked(key, fmt, text) is None:
             return None
         if image is None:
