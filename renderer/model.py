@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 
 # Bump whenever output changes for the same design: it is part of every content key (so cached
 # previews are never stale) and is recorded in design tokens and revisions.
-RENDERER_VERSION = "6"
+RENDERER_VERSION = "7"
 
 ALIGNMENTS = ("center", "left", "right")
 
