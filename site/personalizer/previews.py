@@ -635,11 +635,11 @@ def scene_widths(app: Flask) -> tuple[int, ...]:
 
 def prepare_scenes(app: Flask, *, first: tuple[int, ...] = (), background: bool = True):
     """Build (or load from instance/scenes) every product's scene at every width the site
-    serves: the `first` widths now, the rest on a background thread (a request needing a
+    serves: the `first` widths now, the rest (and the glyph cache's fonts) on a background thread (a request needing a
     scene still being built waits for that one build; it never starts a second). Returns
     the thread, or None when all was done now."""
     from proofmark_renderer import catalog as renderer_catalog
-    from proofmark_renderer import scene_cache, scenes
+    from proofmark_renderer import glyphs, scene_cache, scenes
 
     # Each product as shoppers first see it: in its default variant (its own scene).
     products = [p.with_variant(p.default_variant) for p in renderer_catalog.products()]
@@ -647,6 +647,8 @@ def prepare_scenes(app: Flask, *, first: tuple[int, ...] = (), background: bool 
     rest = [w for w in scene_widths(app) if w not in first]
 
     def work() -> None:
+        # The glyph cache's fonts too: rewriting a font's character map takes up to 130 ms.
+        glyphs.prepare(renderer_catalog.fonts())
         info = scene_cache.prepare(products, rest, scenes.scene)
         app.logger.info("scene cache prepared: %s", info)
 

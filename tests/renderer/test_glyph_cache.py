@@ -173,3 +173,14 @@ def test_sample_previews_are_unchanged(monkeypatch):
     for design, got in zip(designs, with_cache, strict=True):
         want = np.asarray(compose.render(design, 600, "png", keep_picture=True).picture)
         assert np.array_equal(want, got), design
+
+
+def test_prepare_makes_each_fonts_glyph_face_ahead_of_the_first_line():
+    glyphs._glyph_face_bytes.cache_clear()
+    fonts = catalog.fonts()[:3]
+    glyphs.prepare(fonts)
+    info = glyphs._glyph_face_bytes.cache_info()
+    assert info.currsize == 3 and info.misses == 3
+    for font in fonts:
+        assert glyphs._glyph_face_bytes(str(font.path)) is not None
+    assert glyphs._glyph_face_bytes.cache_info().hits == 3
