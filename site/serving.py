@@ -284,29 +284,20 @@ def _rsgi_environ(scope, headers: list[tuple[str, str]], query: str, body: bytes
     """The WSGI environ of an RSGI request: the same keys as `_environ` gives for ASGI."""
     server = scope.server or "127.0.0.1:80"
     client = scope.client or ""
-    environ = {
-        "REQUEST_METHOD": scope.method,
-        "SCRIPT_NAME": "",
+    return _wsgi_environ(
+        scope.method,
+        "",
         # WSGI carries the path as bytes in a latin-1 str.
-        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "QUERY_STRING": query,
-        "SERVER_NAME": _host(server),
-        "SERVER_PORT": _port(server),
-        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-        "REMOTE_ADDR": _host(client),
-        "REMOTE_PORT": _port(client),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.scheme or "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    _add_headers(environ, headers)
-    if length is None:
-        environ["CONTENT_LENGTH"] = str(len(body))
-    return environ
+        scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        query,
+        (_host(server), _port(server)),
+        (_host(client), _port(client)),
+        scope.http_version,
+        scope.scheme or "http",
+        headers,
+        body,
+        length,
+    )
 
 
 async def _plain(send, status: int, text: bytes) -> None:
@@ -323,19 +314,48 @@ async def _plain(send, status: int, text: bytes) -> None:
 def _environ(scope: dict, headers: list[tuple[str, str]], body: bytes, length: int | None) -> dict:
     server = scope.get("server") or ("127.0.0.1", 80)
     client = scope.get("client") or ("", 0)
-    environ = {
-        "REQUEST_METHOD": scope["method"],
-        "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
+    return _wsgi_environ(
+        scope["method"],
+        scope.get("root_path", "").encode("utf-8").decode("latin-1"),
         # WSGI carries the path as bytes in a latin-1 str.
-        "PATH_INFO": scope["path"].encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": str(server[0]),
-        "SERVER_PORT": str(server[1]),
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "REMOTE_ADDR": str(client[0]),
-        "REMOTE_PORT": str(client[1]),
+        scope["path"].encode("utf-8").decode("latin-1"),
+        scope.get("query_string", b"").decode("latin-1"),
+        (str(server[0]), str(server[1])),
+        (str(client[0]), str(client[1])),
+        scope.get("http_version", "1.1"),
+        scope.get("scheme", "http"),
+        headers,
+        body,
+        length,
+    )
+
+
+def _wsgi_environ(
+    method: str,
+    script_name: str,
+    path_info: str,
+    query: str,
+    server: tuple[str, str],
+    client: tuple[str, str],
+    http_version: str,
+    scheme: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    length: int | None,
+) -> dict:
+    """The WSGI environ both interfaces hand the app."""
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": script_name,
+        "PATH_INFO": path_info,
+        "QUERY_STRING": query,
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": server[1],
+        "SERVER_PROTOCOL": f"HTTP/{http_version}",
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": client[1],
         "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.url_scheme": scheme,
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,

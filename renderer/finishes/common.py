@@ -159,21 +159,7 @@ def wide_blur_array(mask: np.ndarray, radius: float) -> np.ndarray:
     and the same bilinear enlargement, without rounding each step to 8 bits. For the
     small radii of a preview this costs about half of the three Pillow calls."""
     f = blur_factor(radius)
-    h, w = mask.shape
-    if f == 1:
-        small = mask.astype(np.float32)
-    else:
-        rows = mask[0::f].astype(np.uint16)
-        for i in range(1, f):
-            rows += mask[i::f]
-        small = rows[:, 0::f].astype(np.float32)
-        for i in range(1, f):
-            small += rows[:, i::f]
-        small *= 1.0 / (f * f)
-    k = _gauss_kernel(radius / f)
-    n = len(k) // 2
-    small = _conv(np.pad(small, ((0, 0), (n, n))), k, axis=1)
-    small = _conv(np.pad(small, ((n, n), (0, 0))), k, axis=0)
+    small = blur_small(mask, radius)
     # Across first, while the rows are few; then down, which copies whole rows.
     return _enlarge(_enlarge(small, f, axis=1), f, axis=0)
 

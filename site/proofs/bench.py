@@ -58,6 +58,26 @@ def _load() -> list[float] | None:
         return None
 
 
+def _take_and_time(queue: list, guard: threading.Lock, work, latencies: list, errors: list) -> None:
+    """One approver: take items from `queue` until none are left, timing each alone; an item
+    that fails is reported in `errors` and the run goes on."""
+    while True:
+        with guard:
+            if not queue:
+                return
+            item = queue.pop()
+        t = time.perf_counter()
+        try:
+            work(item)
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on
+            with guard:
+                errors.append(f"{type(exc).__name__}: {exc}")
+            continue
+        elapsed = time.perf_counter() - t
+        with guard:
+            latencies.append(elapsed)
+
+
 def _run_approvers(threads: int, items: list, work) -> dict:
     """`threads` approvers take items until none are left; each item timed alone."""
     latencies: list[float] = []
@@ -66,21 +86,7 @@ def _run_approvers(threads: int, items: list, work) -> dict:
     queue = list(items)
 
     def approver() -> None:
-        while True:
-            with guard:
-                if not queue:
-                    return
-                item = queue.pop()
-            t = time.perf_counter()
-            try:
-                work(item)
-            except Exception as exc:  # noqa: BLE001 - reported, the run goes on
-                with guard:
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                continue
-            elapsed = time.perf_counter() - t
-            with guard:
-                latencies.append(elapsed)
+        _take_and_time(queue, guard, work, latencies, errors)
 
     workers = [threading.Thread(target=approver) for _ in range(threads)]
     cpu0, t0 = _cpu(), time.perf_counter()
@@ -143,20 +149,7 @@ def _run_processes(
                         work(warm[index * threads + number])
                 ready.wait()
                 start.wait()
-                while True:
-                    with guard:
-                        if not mine:
-                            return
-                        item = mine.pop()
-                    t = time.perf_counter()
-                    try:
-                        work(item)
-                    except Exception as exc:  # noqa: BLE001 - reported, the run goes on
-                        with guard:
-                            errors.append(f"{type(exc).__name__}: {exc}")
-                        continue
-                    with guard:
-                        latencies.append(time.perf_counter() - t)
+                _take_and_time(mine, guard, work, latencies, errors)
 
             workers = [threading.Thread(target=approver, args=(n,)) for n in range(threads)]
             for w in workers:
