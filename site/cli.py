@@ -166,8 +166,22 @@ def send_reminders_command() -> None:
     help="Also approve with the approvers spread over this many processes, threads in each "
     "(as the site serves: 2 worker processes x 4 threads for 8 approvers); 0 leaves it out.",
 )
+@click.option(
+    "--confirm",
+    type=click.Choice(["thread", "inline"]),
+    default="thread",
+    show_default=True,
+    help="Who builds and queues the confirmation emails (PROOF_CONFIRM_AFTER_DECISION): each "
+    "process's confirmation thread after the answers, or the approvers before them.",
+)
 def bench_proofs_command(
-    count: int, as_json: bool, proof_width: int | None, no_page: bool, processes: bool, workers: int
+    count: int,
+    as_json: bool,
+    proof_width: int | None,
+    no_page: bool,
+    processes: bool,
+    workers: int,
+    confirm: str,
 ) -> None:
     """Time the proof loop in a throwaway instance folder (your data is not touched):
     create (render + store + queue), approve with 1, 8 and 16 concurrent approvers through the
@@ -177,7 +191,14 @@ def bench_proofs_command(
 
     from proofmark.proofs.bench import measure, table
 
-    result = measure(count, proof_width=proof_width, page=not no_page, processes=processes, workers=workers)
+    result = measure(
+        count,
+        proof_width=proof_width,
+        page=not no_page,
+        processes=processes,
+        workers=workers,
+        confirm=confirm,
+    )
     if as_json:
         click.echo(json.dumps(result))
     else:

@@ -183,6 +183,12 @@ DEFAULTS: dict = {
     "MAIL_SEND_AFTER_REQUEST": None,
     # The background sender also wakes this often to retry due messages.
     "MAIL_POLL_SECONDS": 30,
+    # Who builds and queues a customer's decision's confirmation email: "thread" (the web
+    # process's confirmation thread, after the customer has the answer; several decisions'
+    # emails queued in one write) or "inline" (before the answer). None: "inline" under
+    # TESTING, else "thread". Either way exactly once; the mail worker's sweep queues one
+    # left behind by a stopped process.
+    "PROOF_CONFIRM_AFTER_DECISION": None,
     # --- proof images, rendered after the order is answered (proofmark.proofs.render_jobs) ---
     # "thread" (the web process's background worker), "inline" (in the request: tests), or
     # "off" (`proofmark render-proofs` runs them). None: "inline" under TESTING, else "thread".

@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -65,7 +66,7 @@ def connect(path: str | Path, *, check_writes: bool = False) -> sqlite_utils.Dat
     # FULL: in WAL mode each COMMIT is fsynced before it returns, so an acknowledged decision
     # survives a power loss (NORMAL may lose the last commits).
     conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA busy_timeout = 15000")
+    conn.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_SECONDS * 1000)}")
     return sqlite_utils.Database(conn)
 
 
@@ -133,7 +134,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     # own waiting decides, as before (another process's writers always queue there).
     queued = _writers.acquire(timeout=WRITER_QUEUE_SECONDS)
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(conn)
         conn.transaction_depth = 1
         try:
             yield db
@@ -150,6 +151,34 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 _writers = threading.RLock()
 WRITER_QUEUE_SECONDS = 5.0
+
+# Another PROCESS's writer is waited for here, in short equal steps, instead of in SQLite's busy
+# handler: that one sleeps in growing steps (1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms), so
+# a writer that found the lock taken slept on long after it was free, and two worker processes
+# approved more slowly than one. Up to WRITE_WAIT_SECONDS (the connection's busy_timeout), then
+# "database is locked" as before. 0: SQLite's busy handler waits (the old way).
+WRITE_WAIT_STEP_SECONDS = 0.0005
+WRITE_WAIT_SECONDS = 15.0
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    if WRITE_WAIT_STEP_SECONDS <= 0:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    conn.execute("PRAGMA busy_timeout = 0")  # SQLITE_BUSY at once: we wait, below
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+                if not busy or conn.in_transaction or time.monotonic() >= deadline:
+                    raise
+            time.sleep(WRITE_WAIT_STEP_SECONDS)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_SECONDS * 1000)}")
 
 
 # --- group commit -------------------------------------------------------------------------

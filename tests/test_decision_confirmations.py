@@ -12,6 +12,7 @@ from email.policy import default as default_policy
 
 from proofmark import mail, proofs
 from proofmark.db import connect, database_path, get_db
+from proofmark.proofs import confirmations
 from proofmark.proofs.service import CONFIRMATION_SWEEP_AFTER_SECONDS
 from tests.proofs_support import T0, all_statements, count, kinds, later, make_app, new_proof
 
@@ -234,3 +235,108 @@ def test_rows_the_page_already_read_only_prepare_the_decision_and_everything_is_
         assert [s["id"] for s in event["data"]["statements"]] == ticked
         # The other proof is untouched.
         assert proofs.get_proof(db, other_id).status == "awaiting_approval"
+
+
+def _approve_from_threads(app, proof_ids: list[int]) -> list:
+    """Each proof approved from its own thread and connection, all started together."""
+    with app.app_context():
+        db = get_db()
+        revisions = {p: proofs.get_proof(db, p).revision for p in proof_ids}
+    results, start = [None] * len(proof_ids), threading.Barrier(len(proof_ids))
+
+    def approver(i: int) -> None:
+        with app.app_context():
+            own = connect(database_path(app), check_writes=True)
+            try:
+                start.wait()
+                rev = revisions[proof_ids[i]]
+                results[i] = proofs.approve(
+                    own,
+                    proof_ids[i],
+                    revision=rev.number,
+                    nonce=rev.nonce,
+                    statements_ticked=all_statements(app),
+                    now=T0,
+                )
+            finally:
+                own.conn.close()
+
+    threads = [threading.Thread(target=approver, args=(i,)) for i in range(len(proof_ids))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_the_confirmation_thread_queues_each_approvals_email_once_after_the_answer(tmp_path):
+    """PROOF_CONFIRM_AFTER_DECISION=thread: the approver's answer does not wait for its email;
+    this process's confirmation thread queues every one, once, with its receipt."""
+    app = make_app(
+        tmp_path / "instance", MAIL_SEND_AFTER_REQUEST="off", PROOF_CONFIRM_AFTER_DECISION="thread"
+    )
+    with app.app_context():
+        db = get_db()
+        ids = [new_proof(db, now=T0, order_ref=f"ORD-{n}") for n in range(8)]
+    decisions = _approve_from_threads(app, ids)
+    assert all(d.recorded for d in decisions)
+    worker = confirmations.worker_for(app)
+    assert worker.wait_idle(60)
+    assert len(worker.take_delays()) == 8  # all eight went through the thread
+    with app.app_context():
+        db = get_db()
+        assert count(db, "decision_emails_pending") == 0
+        for proof_id, decision in zip(ids, decisions, strict=True):
+            assert count(db, "outbox", "proof_id = ? AND kind = 'approved'", (proof_id,)) == 1
+            assert kinds(db, proof_id)[-2:] == ["approved", "email_queued"]
+            row = db.execute(
+                "SELECT * FROM outbox WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
+            ).fetchone()
+            leaf = db.execute(
+                "SELECT idx, leaf_hash FROM ledger_leaves WHERE event_id = ?", (decision.event_id,)
+            ).fetchone()
+            text = (
+                email.message_from_bytes(mail.message_bytes(row, app), policy=default_policy)
+                .get_body(("plain",))
+                .get_content()
+            )
+            assert f"Record hash: {leaf['leaf_hash']}" in text
+            assert f"Position in the shop's log: {leaf['idx']}" in text
+    result = app.test_cli_runner().invoke(args=["verify-records"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_confirmation_thread_and_a_sweep_at_once_queue_one_email(tmp_path):
+    app = make_app(
+        tmp_path / "instance", MAIL_SEND_AFTER_REQUEST="off", PROOF_CONFIRM_AFTER_DECISION="thread"
+    )
+    with app.app_context():
+        db = get_db()
+        proof_id = new_proof(db, now=T0)
+        decision = _approve(app, db, proof_id, confirm=False)
+        worker = confirmations.worker_for(app)
+        worker.hand_off(confirmations.Handed(decision.event_id, None, None, later(seconds=1)))
+        swept = proofs.queue_pending_confirmations(
+            db, now=later(seconds=CONFIRMATION_SWEEP_AFTER_SECONDS + 1)
+        )
+        assert worker.wait_idle(60)
+        assert swept in ([], [decision.event_id])
+        assert count(db, "outbox", "kind = 'approved'") == 1
+        assert count(db, "decision_emails_pending") == 0
+        queued = [e["data"]["kind"] for e in proofs.get_events(db, proof_id) if e["kind"] == "email_queued"]
+        assert queued == ["proof", "approved"]
+
+
+def test_a_batch_queues_every_due_confirmation_and_skips_one_already_queued(tmp_path):
+    """confirm_decisions: one write for several decisions; one no longer pending is left out."""
+    app = make_app(tmp_path / "instance", MAIL_SEND_AFTER_REQUEST="off")
+    with app.app_context():
+        db = get_db()
+        ids = [new_proof(db, now=T0, order_ref=f"ORD-{n}") for n in range(3)]
+        decided = [_approve(app, db, proof_id, confirm=False) for proof_id in ids]
+        assert proofs.confirm_decision(db, decided[1].event_id, now=later(seconds=1))
+        handed = [confirmations.Handed(d.event_id, None, None, later(seconds=2)) for d in decided]
+        assert confirmations.confirm_decisions(db, handed) == [decided[0].event_id, decided[2].event_id]
+        assert count(db, "decision_emails_pending") == 0
+        for proof_id in ids:
+            assert count(db, "outbox", "proof_id = ? AND kind = 'approved'", (proof_id,)) == 1

@@ -4,7 +4,9 @@ committed. Every write lands exactly once and in order; a write that fails is un
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -197,3 +199,51 @@ def test_group_commit_off_writes_on_the_callers_connection(tmp_path):
             db, proof_id, revision=rev.number, nonce=rev.nonce, statements_ticked=all_statements(app), now=T0
         )
         assert decision.recorded and kinds(db, proof_id)[-2:] == ["approved", "email_queued"]
+
+
+def test_a_writer_waits_for_another_connections_write_lock_and_then_writes(tmp_path):
+    """Another process's writer (here: another connection) holds the write lock; ours waits in
+    short steps (not SQLite's busy handler) and begins only once it committed."""
+    app = _make(tmp_path)
+    path = database_path(app)
+    other = connect(path)
+    other.conn.execute("BEGIN IMMEDIATE")
+    other.conn.execute("INSERT INTO scratch (note) VALUES ('other')")
+    committed = []
+
+    def finish_other() -> None:
+        time.sleep(0.1)  # ours is waiting meanwhile (it began after the lock was taken)
+        committed.append(True)
+        other.conn.execute("COMMIT")
+
+    finisher = threading.Thread(target=finish_other)
+    finisher.start()
+    ours = connect(path)
+    try:
+        with transaction(ours):
+            assert committed == [True]
+            ours.execute("INSERT INTO scratch (note) VALUES ('ours')")
+    finally:
+        finisher.join()
+        other.conn.close()
+    assert [r[0] for r in ours.execute("SELECT note FROM scratch ORDER BY n")] == ["other", "ours"]
+    assert ours.execute("PRAGMA busy_timeout").fetchone()[0] == 15000  # put back after BEGIN
+
+
+def test_a_writer_gives_up_with_database_is_locked_after_the_wait(tmp_path, monkeypatch):
+    app = _make(tmp_path)
+    monkeypatch.setattr(dbmod, "WRITE_WAIT_SECONDS", 0.05)
+    path = database_path(app)
+    other = connect(path)
+    other.conn.execute("BEGIN IMMEDIATE")
+    ours = connect(path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"), transaction(ours):
+            ours.execute("INSERT INTO scratch (note) VALUES ('ours')")
+        assert not ours.conn.in_transaction and ours.conn.transaction_depth == 0
+    finally:
+        other.conn.execute("ROLLBACK")
+        other.conn.close()
+    with transaction(ours):  # and the connection works afterwards
+        ours.execute("INSERT INTO scratch (note) VALUES ('later')")
+    assert [r[0] for r in ours.execute("SELECT note FROM scratch")] == ["later"]

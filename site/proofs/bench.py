@@ -29,18 +29,34 @@ def _pct(values: list[float], p: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000, 2)
 
 
-def _phase_result(latencies: list, errors: list, wall: float, cpu: float) -> dict:
-    """One phase's figures. CPU per approval is the steadier figure on a shared machine;
-    1000 / cpu_ms_per_approval is what one core could do."""
+def _phase_result(
+    latencies: list, errors: list, wall: float, cpu: float, confirmed: float | None = None, delays=()
+) -> dict:
+    """One phase's figures. `wall`: until the last approver had its answer; `confirmed`: until
+    every confirmation email was queued too (the confirmation thread's work after the answers),
+    and `cpu` counts that work. CPU per approval is the steadier figure on a shared machine;
+    1000 / cpu_ms_per_approval is what one core could do. `delays`: from each decision's
+    commit to its confirmation queued, when a confirmation thread queued them."""
+    confirmed = max(wall, confirmed or 0.0)
     return {
         "approvals": len(latencies),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "per_second": round(len(latencies) / wall, 1) if wall else None,
+        # Approvals per second counting until the last confirmation was queued: the rate that
+        # holds when approvals keep coming.
+        "per_second_confirmed": round(len(latencies) / confirmed, 1) if confirmed else None,
         "p50_ms": _pct(latencies, 50),
         "p95_ms": _pct(latencies, 95),
         "max_ms": _pct(latencies, 100),
         "cpu_ms_per_approval": round(cpu * 1000 / len(latencies), 2) if latencies else None,
+        "confirmation_queued_after_ms": {
+            "p50": _pct(delays, 50),
+            "p95": _pct(delays, 95),
+            "max": _pct(delays, 100),
+        }
+        if delays
+        else None,
         "load_average": _load(),
     }
 
@@ -78,8 +94,9 @@ def _take_and_time(queue: list, guard: threading.Lock, work, latencies: list, er
             latencies.append(elapsed)
 
 
-def _run_approvers(threads: int, items: list, work) -> dict:
-    """`threads` approvers take items until none are left; each item timed alone."""
+def _run_approvers(threads: int, items: list, work, settle) -> dict:
+    """`threads` approvers take items until none are left; each item timed alone. `settle()`
+    waits until this process has queued every confirmation and returns their delays."""
     latencies: list[float] = []
     errors: list[str] = []
     guard = threading.Lock()
@@ -94,8 +111,10 @@ def _run_approvers(threads: int, items: list, work) -> dict:
         w.start()
     for w in workers:
         w.join()
-    wall, cpu = time.perf_counter() - t0, _cpu() - cpu0
-    return _phase_result(latencies, errors, wall, cpu)
+    wall = time.perf_counter() - t0
+    delays = settle()
+    confirmed, cpu = time.perf_counter() - t0, _cpu() - cpu0
+    return _phase_result(latencies, errors, wall, cpu, confirmed, delays)
 
 
 def _commits() -> tuple[int, int]:
@@ -120,7 +139,7 @@ _INHERITED: list = []  # a forked approver's copies of the parent's idle connect
 
 
 def _run_processes(
-    processes: int, items: list, work, after_fork=None, warm: list | None = None, threads: int = 1
+    processes: int, items: list, work, settle, after_fork=None, warm: list | None = None, threads: int = 1
 ) -> dict:
     """The same as _run_approvers with `processes` forked processes, each with `threads`
     approver threads (1: one approver per process; the site runs 2 worker processes of 4
@@ -147,6 +166,7 @@ def _run_processes(
                     # connection has read the schema, its caches are filled).
                     with contextlib.suppress(Exception):  # the counted approvals report errors
                         work(warm[index * threads + number])
+                    settle()
                 ready.wait()
                 start.wait()
                 _take_and_time(mine, guard, work, latencies, errors)
@@ -161,8 +181,23 @@ def _run_processes(
             start.set()
             for w in workers:
                 w.join()
+            answered = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
+            delays = settle()
+            confirmed = time.perf_counter()
             after = _commits()
-            send.send((latencies, errors, after[0] - before[0], after[1] - before[1], _cpu() - cpu_before))
+            used = _cpu() - cpu_before
+            send.send(
+                (
+                    latencies,
+                    errors,
+                    after[0] - before[0],
+                    after[1] - before[1],
+                    used,
+                    answered,
+                    confirmed,
+                    delays,
+                )
+            )
             send.close()
 
         process = context.Process(target=child, daemon=True)
@@ -171,18 +206,21 @@ def _run_processes(
         children.append(process)
     t0 = time.perf_counter()
     go.set()
-    latencies, errors, batches, writes, cpu = [], [], 0, 0, 0.0
+    latencies, errors, batches, writes, cpu, ends, delays = [], [], 0, 0, 0.0, [], []
     for receive in pipes:
-        got, errs, b, w, used = receive.recv()
+        got, errs, b, w, used, answered, confirmed, waited = receive.recv()
         latencies += got
         errors += errs
         batches += b
         writes += w
         cpu += used  # each approver's own CPU over its counted approvals
-    wall = time.perf_counter() - t0
+        ends.append((answered, confirmed))
+        delays += waited
+    wall = max(a for a, _ in ends) - t0
+    confirmed = max(c for _, c in ends) - t0
     for process in children:
         process.join()
-    result = _phase_result(latencies, errors, wall, cpu)
+    result = _phase_result(latencies, errors, wall, cpu, confirmed, delays)
     return _with_commits(result, (0, 0), (batches, writes))
 
 
@@ -193,17 +231,20 @@ def measure(
     page: bool = True,
     processes: bool = False,
     workers: int = 2,
+    confirm: str = "thread",
 ) -> dict:
     """Create count x len(concurrency) proofs per way of approving (the service, and the
     approval page through the app's WSGI stack when `page`), approve them, and measure.
     Each way three times: approvers as threads of this process; spread over `workers`
     forked processes with threads in each (as the site serves: 2 worker processes of 4
-    threads; 0 leaves this out); with `processes`, each approver a forked process."""
+    threads; 0 leaves this out); with `processes`, each approver a forked process.
+    `confirm`: PROOF_CONFIRM_AFTER_DECISION ("thread": confirmation emails built and queued
+    by each process's confirmation thread after the answers, "inline": by the approvers)."""
     import re
 
     from proofmark import create_app, mail
     from proofmark.db import connect, database_path, get_db
-    from proofmark.proofs import approve, create_proof, get_proof, statements
+    from proofmark.proofs import approve, confirmations, create_proof, get_proof, statements
     from proofmark.records import verify_chain
     from proofmark.tokens import sign_approval
     from proofmark_renderer import Design
@@ -217,6 +258,7 @@ def measure(
             "SECRET_KEY": "bench",
             "MAIL_BACKEND": "file",
             "MAIL_SEND_AFTER_REQUEST": "off",
+            "PROOF_CONFIRM_AFTER_DECISION": confirm,
         }
         if proof_width:
             config["PROOF_IMAGE_WIDTH"] = proof_width
@@ -273,6 +315,15 @@ def measure(
 
         connections = threading.local()
 
+        def settle() -> list[float]:
+            """Wait until this process's confirmation thread has queued every confirmation
+            handed to it; their delays (decision committed to email queued), in seconds."""
+            if confirm != "thread":
+                return []
+            worker = confirmations.worker_for(app)
+            worker.wait_idle(120)
+            return worker.take_delays()
+
         def by_service(proof_id: int) -> None:
             if not hasattr(connections, "db"):
                 # Per approver thread, as a server thread has: an app context and a connection.
@@ -323,13 +374,14 @@ def measure(
                     position += threads
                     warm = warm if way.startswith("service") else page_items(warm)
                     if way.endswith("-processes"):
-                        phase = _run_processes(threads, items, by, after_fork, warm)
+                        phase = _run_processes(threads, items, by, settle, after_fork, warm)
                     else:
                         spread = max(1, min(workers, threads))
                         phase = _run_processes(
                             spread,
                             items,
                             by,
+                            settle,
                             after_fork,
                             warm[: threads - threads % spread],
                             threads // spread,
@@ -338,7 +390,7 @@ def measure(
                     approvals[way][str(threads)] = phase
                 else:
                     before = _commits()
-                    phase = _run_approvers(threads, items, by)
+                    phase = _run_approvers(threads, items, by, settle)
                     approvals[way][str(threads)] = _with_commits(phase, before, _commits())
 
         with app.app_context():
@@ -357,6 +409,7 @@ def measure(
         "load_average_at_start": load_at_start,
         "cpu_count": os.cpu_count(),
         "synchronous": "FULL",
+        "confirmations": confirm,
         "group_commit": bool(app.config.get("DB_GROUP_COMMIT", True)),
         "proof_image_width": app.config["PROOF_IMAGE_WIDTH"],
         "first_create_ms": round(first * 1000, 1),
@@ -420,23 +473,29 @@ def table(result: dict) -> list[str]:
         f"load average {result.get('load_average_at_start')} at the start, {result['load_average']} at the end "
         f"({result.get('cpu_count')} CPUs; wall-clock figures are inflated by load, CPU ms per approval less so); "
         f"proof image {result['proof_image_width']} px; synchronous={result.get('synchronous')}, "
-        f"group commit {'on' if result.get('group_commit') else 'off'}",
+        f"group commit {'on' if result.get('group_commit') else 'off'}; "
+        f"confirmation emails: {result.get('confirmations')}",
         f"first create_proof after start {result['first_create_ms']} ms",
         f"create_proof  {c['proofs']} proofs  p50 {c['p50_ms']} ms  p95 {c['p95_ms']} ms  max {c['max_ms']} ms",
         f"{'way':>18}{'approvers':>10}{'approvals':>10}{'errors':>7}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'max ms':>9}{'CPU ms':>8}{'commits':>9}  load",
+        f"{'max ms':>9}{'CPU ms':>8}{'commits':>9}{'conf/s':>8}{'conf p95':>9}  load",
     ]
     for way, levels in result["approve"].items():
         for threads, a in levels.items():
             lines.append(
                 f"{way:>18}{threads:>10}{a['approvals']:>10}{a['errors']:>7}{a['per_second'] or 0:>8}"
                 f"{a['p50_ms'] or 0:>9}{a['p95_ms'] or 0:>9}{a['max_ms'] or 0:>9}"
-                f"{a['cpu_ms_per_approval'] or 0:>8}{a.get('group_commits_per_approval', 0):>9}  {a['load_average']}"
+                f"{a['cpu_ms_per_approval'] or 0:>8}{a.get('group_commits_per_approval', 0):>9}"
+                f"{a.get('per_second_confirmed') or 0:>8}{(a.get('confirmation_queued_after_ms') or {}).get('p95') or '-':>9}"
+                f"  {a['load_average']}"
             )
             if a["first_error"]:
                 lines.append(f"{'':>18}first error: {a['first_error']}")
     lines.append(
         f"{'':>18}(commits: group commits per approval, i.e. fsyncs of the decision and its confirmation; "
+        "CPU ms includes building and queueing the confirmation emails wherever they ran; "
+        "conf/s: approvals per second counted until every confirmation was queued; conf p95: "
+        "ms from a decision's commit to its confirmation queued by the confirmation thread; "
         "targets at 8 approvers: service >= 250/s with p95 <= 50 ms, page >= 120/s)"
     )
     b = result["bytes"]["after_approve"]

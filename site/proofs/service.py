@@ -20,7 +20,7 @@ import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlite_utils
 from flask import current_app
@@ -29,7 +29,13 @@ from proofmark import storage
 from proofmark.db import transaction, write
 from proofmark.proofs import render_jobs, rules
 from proofmark.proofs.approval_page import names, page_content, page_content_sha256
-from proofmark.proofs.emails import jpeg_for, prepare_email, queue_email, queue_prepared
+from proofmark.proofs.confirmations import (  # noqa: F401 - confirm_decision etc. are also imported from here
+    CONFIRMATION_SWEEP_AFTER_SECONDS,
+    after_decision,
+    confirm_decision,
+    queue_pending_confirmations,
+)
+from proofmark.proofs.emails import jpeg_for, queue_email
 from proofmark.proofs.errors import OrderRefTaken, ProofChanged, ProofError, ProofExpired, ProofSuperseded
 from proofmark.proofs.images import check_design
 from proofmark.proofs.model import SOURCES, Proof, Revision
@@ -505,7 +511,8 @@ def _decide(
     shown)`, which may raise ProofError), set the status and mark its confirmation email as
     due (`decision_emails_pending`). The email (whose receipt needs the event's log position)
     is then built outside the write lock and queued in a second short transaction
-    (`confirm_decision`); after a crash between the two, the mail worker's sweep queues it.
+    (`confirmations.after_decision`: by the approver, or after its answer by the process's
+    confirmation thread); after a crash between the two, the mail worker's sweep queues it.
     Both go through `proofmark.db.write` (group commit: other approvers' writes may share the
     transaction and its fsync; each returns only once its own write is committed). Idempotent: if the proof is already decided nothing is recorded and that outcome returned.
     `confirm=False` leaves the email to the sweep (what a crash right after the decision does).
@@ -564,123 +571,13 @@ def _decide(
     if event is None:
         return decision
     if confirm:
-        try:
-            confirm_decision(db, event["id"], jpeg=jpeg, event=event, now=now)
-        except Exception:  # noqa: BLE001 - the decision is recorded; the sweep queues its email
-            current_app.logger.exception("decision %s: confirmation email left to the sweep", event["id"])
+        after_decision(db, event, jpeg=jpeg, now=now)
     return decision
 
 
 def _shown_key(proof: Proof, rev: Revision) -> tuple:
     """What page_content reads from the proof and revision rows (revisions never change)."""
     return (proof.public_id, proof.order_ref, proof.current_revision, rev.id)
-
-
-def confirm_decision(
-    db: sqlite_utils.Database,
-    event_id: int,
-    *,
-    jpeg: bytes | None = None,
-    event: dict | None = None,
-    now: datetime | None = None,
-) -> bool:
-    """Queue the confirmation email of the decision `event_id` if it is still due: built here,
-    outside the write lock, then queued (outbox row and `email_queued` event) in one short
-    transaction that also removes its `decision_emails_pending` row. Exactly once: if another
-    caller removed that row first, nothing is queued. Returns True if this call queued it."""
-    pending = db.execute(
-        "SELECT proof_id, kind, revision, decided_at FROM decision_emails_pending WHERE event_id = ?",
-        (event_id,),
-    ).fetchone()
-    if pending is None:
-        return False
-    proof = rev = None
-    if event is not None and "proof" in event:
-        # From the decision just committed (its rows as written): not read again.
-        proof, rev = event["proof"], event["revision"]
-        if (proof.id, rev.number) != (pending["proof_id"], pending["revision"]):
-            proof = rev = None
-    if event is None or "leaf_hash" not in event:
-        row = db.execute(
-            "SELECT e.at, e.data, l.idx, l.leaf_hash FROM events e"
-            " JOIN ledger_leaves l ON l.event_id = e.id WHERE e.id = ?",
-            (event_id,),
-        ).fetchone()
-        event = {
-            "id": event_id,
-            "at": row["at"],
-            "data": row["data"],
-            "log_index": row["idx"],
-            "leaf_hash": row["leaf_hash"],
-        }
-    data = event["data"] if isinstance(event["data"], dict) else json.loads(event["data"])
-    if proof is None:
-        proof = load(db, pending["proof_id"])
-        rev = get_revision(db, pending["proof_id"], pending["revision"])
-    kind = pending["kind"]
-    decided_at = datetime.strptime(pending["decided_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    extra: dict = {"decided_at": decided_at}
-    if kind == "approved":
-        extra["receipt"] = _receipt(proof, rev, event, data)
-        if jpeg is None:
-            jpeg = jpeg_for(rev)
-    else:
-        extra["comment"] = data.get("comment")
-        jpeg = None
-    now = now or utcnow()
-    prepared = prepare_email(db, proof, rev, kind, now=now, jpeg=jpeg, with_link=False, extra=extra)
-
-    def queue(db: sqlite_utils.Database) -> bool:
-        taken = db.execute("DELETE FROM decision_emails_pending WHERE event_id = ?", (event_id,)).rowcount
-        if taken != 1:
-            return False  # queued by another caller (the sweep, or a second worker) meanwhile
-        queue_prepared(db, prepared, now=now)
-        return True
-
-    return write(db, queue)
-
-
-# A decision's confirmation not queued this long after it (a crash between the decision and
-# its email) is queued by the sweep; younger ones are most likely being queued right now.
-CONFIRMATION_SWEEP_AFTER_SECONDS = 30
-
-
-def queue_pending_confirmations(
-    db: sqlite_utils.Database, *, now: datetime | None = None, limit: int = 100
-) -> list[int]:
-    """The sweep (the mail worker runs it before sending, and so at start): queue the
-    confirmation of every decision older than CONFIRMATION_SWEEP_AFTER_SECONDS that has none.
-    Returns the decision event ids it queued."""
-    now = now or utcnow()
-    before = timestamp(now - timedelta(seconds=CONFIRMATION_SWEEP_AFTER_SECONDS))
-    queued = []
-    for (event_id,) in db.execute(
-        "SELECT event_id FROM decision_emails_pending WHERE created_at <= ? ORDER BY event_id LIMIT ?",
-        (before, limit),
-    ).fetchall():
-        try:
-            if confirm_decision(db, event_id, now=now):
-                queued.append(event_id)
-        except Exception:  # noqa: BLE001 - one broken record must not stop the others
-            current_app.logger.exception("decision %s: queueing its confirmation failed", event_id)
-    return queued
-
-
-def _receipt(proof: Proof, rev: Revision, event: dict, data: dict) -> dict:
-    """What the customer keeps: enough to show later that the shop's record of this
-    approval is the one they made (the log entry's hash and position in the shop's log)."""
-    text = data.get("text") or {}
-    return {
-        "proof": proof.public_id,
-        "proof_id": proof.id,
-        "revision": rev.number,
-        "lines": list(text.get("lines") or []),
-        "fields": dict(text.get("fields") or {}),
-        "image_sha256": rev.image_sha256,
-        "approved_at": event["at"],
-        "event_hash": event["leaf_hash"],
-        "log_position": event["log_index"],
-    }
 
 
 def approve(
