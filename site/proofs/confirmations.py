@@ -186,11 +186,11 @@ def confirm_mode(app: Flask) -> str:
     return background.after_request_mode(app, "PROOF_CONFIRM_AFTER_DECISION")
 
 
-def after_decision(db: sqlite_utils.Database, event: dict, *, jpeg: bytes | None, now: datetime) -> None:
+def after_decision(db: sqlite_utils.Database, event: dict, *, now: datetime) -> None:
     """A decision committed: queue its confirmation per PROOF_CONFIRM_AFTER_DECISION. Never
     raises (the decision is recorded; the sweep queues an email left behind)."""
     app = current_app._get_current_object()
-    handed = Handed(event["id"], event, jpeg, now, time.perf_counter())
+    handed = Handed(event["id"], event, None, now, time.perf_counter())
     try:
         if confirm_mode(app) == "thread":
             worker_for(app).hand_off(handed)

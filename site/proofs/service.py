@@ -502,7 +502,6 @@ def _decide(
     user_agent: str | None,
     now: datetime,
     record: Callable[[Proof, Revision, dict], dict],
-    jpeg: bytes | None = None,
     confirm: bool = True,
     before: tuple[Proof, Revision] | None = None,
 ) -> Decision:
@@ -571,7 +570,7 @@ def _decide(
     if event is None:
         return decision
     if confirm:
-        after_decision(db, event, jpeg=jpeg, now=now)
+        after_decision(db, event, now=now)
     return decision
 
 
@@ -602,8 +601,9 @@ def approve(
     reads and checks everything again under the lock."""
     ticked = [str(s) for s in statements_ticked]
     # Prepared before the write transaction (the lock is then held only to check and append):
-    # the email JPEG, and the check that the stored image still has its hash (it reads the
-    # whole image). Inside, the image's hash is compared with the one checked here.
+    # the check that the stored image still has its hash (it reads the whole image). Inside,
+    # the image's hash is compared with the one checked here. The confirmation email's JPEG
+    # is read after the decision, by whoever builds that email (confirmations.after_decision).
     if seen is not None and seen[0].id == proof_id and seen[1].proof_id == proof_id:
         proof0, rev0 = seen[0], (seen[1] if seen[1].number == revision else None)
     else:
@@ -616,7 +616,6 @@ def approve(
     current = proof0.revision
     if current is not None and not current.image_sha256:
         current = None  # not rendered yet: refused inside, by _decision_target
-    jpeg = jpeg_for(current)
     checked = {current.image_sha256: storage.verify(current.image_sha256)} if current is not None else {}
 
     def record(proof: Proof, rev: Revision, shown: dict) -> dict:
@@ -660,7 +659,6 @@ def approve(
         user_agent=user_agent,
         now=now or utcnow(),
         record=record,
-        jpeg=jpeg,
         confirm=confirm,
         before=before,
     )
