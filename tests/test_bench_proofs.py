@@ -19,6 +19,22 @@ def test_bench_proofs_approves_through_the_service_and_the_page_and_counts_bytes
     assert result["send_due"]["sent"] == 9  # five proof emails, four confirmations
     lines = table(result)
     assert any(line.split()[:2] == ["page", "2"] for line in lines)
+    # The confirmations were queued by the confirmation thread, each with its delay, and the
+    # phase counted until the last one was queued.
+    assert result["confirmations"] == "thread"
+    for way in ("service", "page"):
+        phase = result["approve"][way]["2"]
+        assert phase["confirmation_queued_after_ms"]["max"] is not None
+        assert phase["per_second_confirmed"] <= phase["per_second"]
+
+
+def test_bench_proofs_with_confirmations_inline_queues_them_before_the_answer():
+    result = measure(1, concurrency=(2,), proof_width=600, page=False, workers=0, confirm="inline")
+    phase = result["approve"]["service"]["2"]
+    assert (phase["approvals"], phase["errors"]) == (1, 0), phase
+    assert phase["confirmation_queued_after_ms"] is None
+    assert phase["per_second_confirmed"] == phase["per_second"]
+    assert result["send_due"]["sent"] == 3  # two proof emails, one confirmation
 
 
 def test_bench_proofs_runs_approvers_as_processes_and_counts_group_commits():

@@ -476,17 +476,18 @@ def _existing_decision(proof: Proof) -> Decision | None:
     return None
 
 
-def _check_shown(shown: dict, shown_sha256: str | None) -> dict:
+def _check_shown(presentation_sha256: str, shown_sha256: str | None) -> None:
+    """`shown_sha256` (what the page posted back, if any) against the hash of what the page
+    shows now."""
     # Compared as bytes: compare_digest refuses str with non-ASCII characters, and the form
     # field can hold anything a client sends.
     if shown_sha256 is not None and not secrets.compare_digest(
-        str(shown_sha256).encode("utf-8", "surrogatepass"), page_content_sha256(shown).encode()
+        str(shown_sha256).encode("utf-8", "surrogatepass"), presentation_sha256.encode()
     ):
         raise ProofChanged(
             "The proof page changed since you opened it (for example, the shop updated its terms). "
             "Please look at it again before you decide."
         )
-    return shown
 
 
 def _decide(
@@ -522,7 +523,8 @@ def _decide(
     prepared = None
     try:
         proof0, rev0 = before or _decision_target(db, proof_id, revision, nonce)
-        prepared = (_shown_key(proof0, rev0), page_content(proof0, rev0))
+        shown0 = page_content(proof0, rev0)
+        prepared = (_shown_key(proof0, rev0), shown0, page_content_sha256(shown0))
     except ProofError:
         pass
 
@@ -531,10 +533,12 @@ def _decide(
         existing = _existing_decision(proof)
         if existing:
             return existing, None
-        shown = (
-            prepared[1] if prepared and prepared[0] == _shown_key(proof, rev) else page_content(proof, rev)
-        )
-        _check_shown(shown, shown_sha256)
+        if prepared and prepared[0] == _shown_key(proof, rev):
+            shown, presentation = prepared[1], prepared[2]
+        else:
+            shown = page_content(proof, rev)
+            presentation = page_content_sha256(shown)
+        _check_shown(presentation, shown_sha256)
         data = record(proof, rev, shown)
         data.update(
             revision=rev.number,
@@ -544,7 +548,7 @@ def _decide(
             font=shown["font"],
             nonce=rev.nonce,
             link_id=link_id,
-            presentation_sha256=page_content_sha256(shown),
+            presentation_sha256=presentation,
         )
         decided = timestamp(now)
         event = append_event(
