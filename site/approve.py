@@ -173,12 +173,16 @@ def show(token: str):
             language=i18n.current_language(),
             **_client(),
         )
-    notice = {
-        "approved": _("Thank you: your approval is recorded."),
-        "changes": _("Thank you: your change request is recorded."),
-        "resent": _("We have emailed you a fresh link."),
-    }.get(request.args.get("done", ""))
-    return _page(token, approval, proof, revision, notice=notice)
+    notice = _NOTICES.get(request.args.get("done", ""))
+    return _page(token, approval, proof, revision, notice=notice and notice())
+
+
+# What the page says after a decision or a resend (`done=`), translated only when shown.
+_NOTICES = {
+    "approved": lambda: _("Thank you: your approval is recorded."),
+    "changes": lambda: _("Thank you: your change request is recorded."),
+    "resent": lambda: _("We have emailed you a fresh link."),
+}
 
 
 @bp.get("/<token>/image.png")
