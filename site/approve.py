@@ -45,13 +45,26 @@ def _resolve(token: str):
         )
     except TokenInvalid as exc:
         return None, _invalid(str(exc))
-    db = get_db()
-    proof = proofs.get_proof(db, approval.proof_id)
-    revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
-    if proof is None or revision is None or revision.nonce != approval.nonce:
+    proof, revision = _link_target(get_db(), approval)
+    if revision is None:
         return None, _invalid(_("This approval link does not match any proof we have."))
     g.proofmark_language = (revision.options or {}).get("language")
     return (approval, proof, revision), None
+
+
+def _link_target(db, approval) -> tuple[proofs.Proof | None, proofs.Revision | None]:
+    """The link's proof and revision, the revision None unless the link's nonce is its own. The
+    proof's current revision, read with it, is the link's unless a newer one replaced it."""
+    proof = proofs.get_proof(db, approval.proof_id)
+    if proof is None:
+        return None, None
+    if approval.revision == proof.current_revision and proof.revision is not None:
+        revision = proof.revision
+    else:
+        revision = proofs.get_revision(db, approval.proof_id, approval.revision)
+    if revision is None or revision.nonce != approval.nonce:
+        return proof, None
+    return proof, revision
 
 
 def _state(proof: proofs.Proof, revision: proofs.Revision) -> str:
@@ -160,12 +173,16 @@ def show(token: str):
             language=i18n.current_language(),
             **_client(),
         )
-    notice = {
-        "approved": _("Thank you: your approval is recorded."),
-        "changes": _("Thank you: your change request is recorded."),
-        "resent": _("We have emailed you a fresh link."),
-    }.get(request.args.get("done", ""))
-    return _page(token, approval, proof, revision, notice=notice)
+    notice = _NOTICES.get(request.args.get("done", ""))
+    return _page(token, approval, proof, revision, notice=notice and notice())
+
+
+# What the page says after a decision or a resend (`done=`), translated only when shown.
+_NOTICES = {
+    "approved": lambda: _("Thank you: your approval is recorded."),
+    "changes": lambda: _("Thank you: your change request is recorded."),
+    "resent": lambda: _("We have emailed you a fresh link."),
+}
 
 
 @bp.get("/<token>/image.png")
@@ -299,9 +316,8 @@ def resend(token: str):
     except TokenInvalid as exc:
         return _invalid(str(exc))
     db = get_db()
-    proof = proofs.get_proof(db, approval.proof_id)
-    revision = proofs.get_revision(db, approval.proof_id, approval.revision) if proof else None
-    if proof is None or revision is None or revision.nonce != approval.nonce:
+    proof, revision = _link_target(db, approval)
+    if revision is None:
         return _invalid(_("This approval link does not match any proof we have."))
     try:
         proofs.resend_link(db, proof.id, actor="customer", **_client())

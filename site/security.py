@@ -21,6 +21,15 @@ BASE_CSP = (
 )
 
 
+# Sent with every response (unless a view set its own).
+_FIXED = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+]
+
+
 # The name `create_app` registers the personalizer's embed under; the personalizer's views
 # ask for it too, so the pages that act embedded are the pages that may be framed.
 EMBED_BLUEPRINT = "embed"
@@ -71,11 +80,13 @@ def init_app(app: Flask) -> None:
             csp = csp.replace(
                 "img-src 'self'", "img-src 'self' " + " ".join(app.config["EMBED_ALLOWED_ORIGINS"])
             )
-        response.headers.setdefault("Content-Security-Policy", f"{csp}; frame-ancestors {ancestors}")
+        # Each header only where the view did not set its own; the names looked at once, not
+        # once per header (Headers.setdefault scans the list each time: the cost of every response).
+        present = {name.lower() for name, _value in response.headers}
+        wanted = [("Content-Security-Policy", f"{csp}; frame-ancestors {ancestors}")]
         if not embeddable:
-            response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+            wanted.append(("X-Frame-Options", "DENY"))
+        response.headers.extend(
+            [(name, value) for name, value in wanted + _FIXED if name.lower() not in present]
+        )
         return response

@@ -112,3 +112,19 @@ def test_emails_carry_the_logo_inline_and_the_shop_colours(tmp_path):
     parts = {part.get("Content-ID"): part for part in message.walk()}
     assert parts[f"<{cid}>"].get_content() == logo.getvalue()
     assert "background:#0b6e4f" in html
+
+
+def test_templates_translate_in_the_locale_of_the_moment_within_one_request(app):
+    """The templates' _() looks the translations up once per request and locale
+    (proofmark.i18n._translations): a locale forced for an email, and the page's own after it,
+    are each still used."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/p/mug?lang=de"):
+        assert render_template_string("{{ _('Order') }}") == "Bestellung"
+        with force_locale("fr"):
+            assert render_template_string("{{ _('Order') }}") == "Commande"
+        assert render_template_string("{{ _('Order') }} {{ _('Order') }}") == "Bestellung Bestellung"
+    with app.test_request_context("/p/mug?lang=fr"):
+        assert render_template_string("{{ _('Order') }}") == "Commande"
