@@ -15,6 +15,7 @@ import ipaddress
 import json
 import os
 import queue
+import re
 import threading
 import urllib.parse
 from collections import OrderedDict
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
 
-from proofmark.accesslog import redact
+from proofmark.accesslog import LOGGED_PATH, redact
 from proofmark_renderer import Design, render
 
 bp = Blueprint("previews", __name__)
@@ -436,8 +437,11 @@ def image(key: str, ext: str):
     return response
 
 
+_KEY = re.compile(r"[0-9a-f]{16,64}")
+
+
 def _looks_like_key(key: str) -> bool:
-    return 16 <= len(key) <= 64 and all(c in "0123456789abcdef" for c in key)
+    return _KEY.fullmatch(key) is not None
 
 
 # --- the fast path ------------------------------------------------------------------------
@@ -500,9 +504,8 @@ class CachedPreviewFastPath:
         if fmt is None or not _looks_like_key(key):
             return None
         etag = f'"{key}"'
-        common = [*self.headers, ("ETag", etag), ("Cache-Control", IMMUTABLE)]
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return "304 NOT MODIFIED", common, b""
+            return "304 NOT MODIFIED", [*self.headers, ("ETag", etag), ("Cache-Control", IMMUTABLE)], b""
         query = environ.get("QUERY_STRING", "")
         checked = _checked(key, fmt, query)
         if checked is None:
@@ -518,8 +521,9 @@ class CachedPreviewFastPath:
                 image = self._render(environ, key, fmt, *checked)
                 if image is None:
                     return None
-        headers = [*common, ("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
-        self._remember(path, query, headers, image)
+        headers, answer = self._ready(path, query, image)
+        # The access log (proofmark.accesslog) writes the address as redacted here already.
+        environ[LOGGED_PATH] = answer.logged
         return "200 OK", headers, image.data
 
     def _render(
@@ -556,16 +560,12 @@ class CachedPreviewFastPath:
             return None
         return image if image.data else None
 
-    def _remember(
-        self, path: str, query: str, headers: list[tuple[str, str]], image: Image | None = None
-    ) -> Answer | None:
-        """Keep this checked 200 answer for `loop_answer` (while its image is in memory);
-        the answer, or None when the image is not in memory (`image` not given)."""
-        if image is None:
-            key = path[len("/preview/") :].partition(".")[0]
-            image = _memory.get(key)
-            if image is None or not _looks_like_key(key):
-                return None
+    def _remember(self, path: str, query: str, headers: list[tuple[str, str]]) -> None:
+        """Keep the checked 200 answer Flask gave (while its image is in memory) for `loop_answer`."""
+        key = path[len("/preview/") :].partition(".")[0]
+        image = _memory.get(key)
+        if image is None or not _looks_like_key(key):
+            return
         answer = Answer(
             path=path,
             query=query,
@@ -574,8 +574,37 @@ class CachedPreviewFastPath:
             logged=redact(path, query),
             str_headers=[(k.lower(), v) for k, v in headers],
         )
+        _memory.remember(key, answer)
+
+    def _ready(self, path: str, query: str, image: Image) -> tuple[list[tuple[str, str]], Answer]:
+        """The headers of a checked 200 answer of this fast path (the learned ones, then the
+        image's own) and that answer kept whole for `loop_answer` (while its image is in
+        memory). The learned part is encoded once, when learned, not per answer."""
+        etag = f'"{image.key}"'
+        length = str(len(image.data))
+        own = (
+            ("etag", etag),
+            ("cache-control", IMMUTABLE),
+            ("content-type", image.content_type),
+            ("content-length", length),
+        )
+        headers = [
+            *self.headers,
+            ("ETag", etag),
+            ("Cache-Control", IMMUTABLE),
+            ("Content-Type", image.content_type),
+            ("Content-Length", length),
+        ]
+        answer = Answer(
+            path=path,
+            query=query,
+            headers=(*self._headers_304, *((k.encode("latin-1"), v.encode("latin-1")) for k, v in own)),
+            body=image.data,
+            logged=redact(path, query),
+            str_headers=[*self._str_headers_304, *own],
+        )
         _memory.remember(image.key, answer)
-        return answer
+        return headers, answer
 
     def loop_answer(self, path: str, query: str, if_none_match: str | None) -> tuple[int, Answer] | None:
         """(200 or 304, the ready answer) for a GET of `path` with `query` (WSGI form: the
@@ -631,14 +660,7 @@ class CachedPreviewFastPath:
         if image is None:
             image = Image(key, data, CONTENT_TYPES[fmt])
             _memory.put(image, self.memory_limit)
-        headers = [
-            *self.headers,
-            ("ETag", f'"{key}"'),
-            ("Cache-Control", IMMUTABLE),
-            ("Content-Type", image.content_type),
-            ("Content-Length", str(len(image.data))),
-        ]
-        return self._remember(path, query, headers, image)
+        return self._ready(path, query, image)[1]
 
 
 def _checked(key: str, fmt: str, query_string: str) -> tuple[Design, int, bool, int] | None:
@@ -657,10 +679,15 @@ def _checked(key: str, fmt: str, query_string: str) -> tuple[Design, int, bool, 
 
 
 def _loopback(address: str | None) -> bool:
+    if address in _LOOPBACK:
+        return True
     try:
         return ipaddress.ip_address(address or "").is_loopback
     except ValueError:
         return False
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 def _asgi_headers(headers: list[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:
