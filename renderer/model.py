@@ -60,7 +60,14 @@ class Design:
         )
 
     def canonical_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # Made once per design: a preview request asks for it three times (the address's
+        # check, its content key, the renderer's key). Kept outside the fields, so equality,
+        # hashing and `asdict` do not see it.
+        text = self.__dict__.get("_canonical_json")
+        if text is None:
+            text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            self.__dict__["_canonical_json"] = text
+        return text
 
     def content_key(self, width: int, fmt: str, area: bool = False, view: int = 0) -> str:
         """Hash of the design, the output options and the renderer version. `area` (the

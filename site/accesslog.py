@@ -17,6 +17,9 @@ from werkzeug.wsgi import ClosingIterator
 
 REDACTED = "[redacted]"
 SECRET_PARAMS = frozenset({"d", "token", "design_token"})
+# The WSGI environ key under which an inner app leaves the address already redacted (the
+# preview fast path makes that text for its own answers anyway).
+LOGGED_PATH = "proofmark.logged_path"
 _APPROVAL = re.compile(r"^/approve/[^/?]+")
 
 logger = logging.getLogger("proofmark.access")
@@ -61,7 +64,7 @@ class AccessLog:
             return start_response(status, headers, exc_info)
 
         def write_line():
-            path = redact(
+            path = environ.get(LOGGED_PATH) or redact(
                 environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace"),
                 environ.get("QUERY_STRING", ""),
             )

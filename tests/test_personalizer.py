@@ -374,3 +374,42 @@ def test_a_new_preview_is_rendered_by_the_fast_path_with_flasks_checks(app, clie
     with client.get(far, environ_base={"REMOTE_ADDR": "203.0.113.9"}) as refused:
         assert refused.status_code == 403
     assert len(flask_calls) == 3
+
+
+def test_the_access_log_line_of_a_fast_path_answer_is_redacted_like_any_other(app, client):
+    """The fast path hands the access log the address it has already redacted (for its own
+    ready answers); the line is the one the log would have written itself."""
+    import logging
+
+    from proofmark import accesslog
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    log = logging.getLogger("proofmark.test-fast-access")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    original = app.wsgi_app
+    app.wsgi_app = accesslog.AccessLog(original, log)
+    try:
+        with app.test_request_context():
+            learn = previews.preview_url(Design(product="mug", font="lato", lines=("Learn",)), 1000, "jpeg")
+            fresh = previews.preview_url(
+                Design(product="mug", font="lato", lines=("Secret Ada",)), 1000, "jpeg", area=True
+            )
+        assert client.get(learn, buffered=True).status_code == 200  # Flask: the fast path learns the headers
+        assert client.get(fresh, buffered=True).status_code == 200  # rendered by the fast path
+        assert client.get(fresh, buffered=True).status_code == 200  # from its memory
+    finally:
+        app.wsgi_app = original
+        log.removeHandler(handler)
+    path, _, query = fresh.partition("?")
+    lines = [r.getMessage() for r in records]
+    assert len(lines) == 3
+    expected = accesslog.redact(path, query)
+    assert "d=[redacted]" in expected and "area=1" in expected
+    assert all(f'"GET {expected} HTTP/1.1" 200 ' in line for line in lines[1:])
+    assert not any(
+        previews.encode_design(Design(product="mug", font="lato", lines=("Secret Ada",))) in line
+        for line in lines
+    )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import ipaddress
 import json
 import os
 import queue
+import re
 import threading
 import urllib.parse
 from collections import OrderedDict
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, request, url_for
 
-from proofmark.accesslog import redact
+from proofmark.accesslog import LOGGED_PATH, redact
 from proofmark_renderer import Design, render
 
 bp = Blueprint("previews", __name__)
@@ -185,16 +187,22 @@ PRUNE_EVERY = 200
 
 
 def cache_dir() -> Path:
-    return Path(current_app.instance_path) / current_app.config["IMAGE_DIR"] / "previews"
+    return _cache_root(current_app)
 
 
-def _disk_path(key: str, fmt: str) -> Path:
-    return cache_dir() / key[:2] / f"{key}.{EXTENSIONS[fmt]}"
+def _cache_root(app: Flask) -> Path:
+    return Path(app.instance_path) / app.config["IMAGE_DIR"] / "previews"
 
 
-def _read_disk(key: str, fmt: str) -> bytes | None:
+def _disk_file(root: Path | str, key: str, ext: str) -> str:
+    """The file of a cached preview (a str: pathlib's joins cost more than this whole lookup)."""
+    return f"{root}/{key[:2]}/{key}.{ext}"
+
+
+def _read_file(path: str) -> bytes | None:
     try:
-        return _disk_path(key, fmt).read_bytes()
+        with open(path, "rb") as file:
+            return file.read()
     except OSError:
         return None
 
@@ -202,23 +210,34 @@ def _read_disk(key: str, fmt: str) -> bytes | None:
 _made_dirs: set[str] = set()
 
 
-def _write_disk(key: str, fmt: str, data: bytes) -> None:
+def _write_disk(app: Flask, root: Path | str, key: str, ext: str, data: bytes) -> None:
+    """Write one preview into the disk cache: a temporary file renamed into place, so a
+    reader (this worker's fast path or another's) sees the whole image or nothing."""
     global _writes
-    path = _disk_path(key, fmt)
+    path = _disk_file(root, key, ext)
+    folder = path.rpartition("/")[0]
+    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        if str(path.parent) not in _made_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _made_dirs.add(str(path.parent))
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
+        if folder not in _made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            _made_dirs.add(folder)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except OSError as exc:
         # A full or read-only disk costs a re-render later, not a broken preview now.
-        current_app.logger.warning("preview cache: cannot write %s: %s", path, exc)
+        app.logger.warning("preview cache: cannot write %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         return
     _writes += 1
     if _writes % PRUNE_EVERY == 0:
-        _prune(current_app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
+        _prune(Path(root), app.config["PREVIEW_DISK_CACHE_MB"] * 1024 * 1024)
 
 
 class _DiskWriter:
@@ -233,12 +252,12 @@ class _DiskWriter:
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
-    def submit(self, app: Flask, key: str, fmt: str, data: bytes) -> None:
+    def submit(self, app: Flask, root: Path | str, key: str, ext: str, data: bytes) -> None:
         self._start()
         try:
-            self.queue.put_nowait((app, key, fmt, data))
+            self.queue.put_nowait((app, root, key, ext, data))
         except queue.Full:
-            _write_disk(key, fmt, data)
+            _write_disk(app, root, key, ext, data)
 
     def flush(self) -> None:
         """Wait until every submitted preview is on disk."""
@@ -255,10 +274,9 @@ class _DiskWriter:
 
     def _run(self) -> None:
         while True:
-            app, key, fmt, data = self.queue.get()
+            item = self.queue.get()
             try:
-                with app.app_context():
-                    _write_disk(key, fmt, data)
+                _write_disk(*item)
             except Exception:  # noqa: BLE001 - a lost cache write costs a re-render, never the thread
                 pass
             finally:
@@ -275,11 +293,10 @@ def flush_disk_writes() -> None:
 def prune(max_bytes: int) -> tuple[int, int]:
     """Delete the least recently written previews until the cache fits; (files, bytes) removed."""
     flush_disk_writes()
-    return _prune(max_bytes)
+    return _prune(cache_dir(), max_bytes)
 
 
-def _prune(max_bytes: int) -> tuple[int, int]:
-    root = cache_dir()
+def _prune(root: Path, max_bytes: int) -> tuple[int, int]:
     if not root.is_dir():
         return 0, 0
     entries = []
@@ -307,11 +324,41 @@ def _prune(max_bytes: int) -> tuple[int, int]:
 
 def get_image(design: Design, width: int, fmt: str, area: bool = False, view: int = 0) -> Image:
     """The preview for a design: from memory, from disk, or rendered now (and cached)."""
-    key = design.content_key(width, fmt, area, view)
-    limit = current_app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024
+    app = current_app._get_current_object()
+    return _image(
+        app,
+        _cache_root(app),
+        app.config["PREVIEW_MEMORY_CACHE_MB"] * 1024 * 1024,
+        design.content_key(width, fmt, area, view),
+        design,
+        width,
+        fmt,
+        area,
+        view,
+    )
+
+
+def _image(
+    app: Flask,
+    root: Path | str,
+    limit: int,
+    key: str,
+    design: Design,
+    width: int,
+    fmt: str,
+    area: bool,
+    view: int,
+    *,
+    disk_read: bool = True,
+) -> Image:
+    """`get_image` for a key already computed from the design (the fast path has checked it),
+    with the cache's place and size given rather than looked up in the app context.
+    `disk_read=False`: the caller has just missed the disk cache, so a miss in memory
+    renders without reading it again."""
     image = _memory.get(key)
     if image is not None:
         return image
+    ext = EXTENSIONS[fmt]
     with _key_locks_guard:
         lock = _key_locks.setdefault(key, threading.Lock())
     try:
@@ -319,11 +366,10 @@ def get_image(design: Design, width: int, fmt: str, area: bool = False, view: in
             image = _memory.get(key)
             if image is not None:
                 return image
-            data = _read_disk(key, fmt)
+            data = _read_file(_disk_file(root, key, ext)) if disk_read else None
             if data is None:
-                result = render(design, width=width, fmt=fmt, area=area, view=view)
-                data = result.image
-                _disk_writer.submit(current_app._get_current_object(), key, fmt, data)
+                data = render(design, width=width, fmt=fmt, area=area, view=view).image
+                _disk_writer.submit(app, root, key, ext, data)
             image = Image(key, data, CONTENT_TYPES[fmt])
             _memory.put(image, limit)
             return image
@@ -340,8 +386,8 @@ def clear_memory_cache() -> None:
 # --- the route ----------------------------------------------------------------------------
 
 
-def allowed_widths() -> tuple[int, ...]:
-    config = current_app.config
+def allowed_widths(config=None) -> tuple[int, ...]:
+    config = current_app.config if config is None else config
     return tuple(sorted({*WIDTHS, config["PREVIEW_WIDTH"], config["CONFIRM_PREVIEW_WIDTH"]}))
 
 
@@ -391,8 +437,11 @@ def image(key: str, ext: str):
     return response
 
 
+_KEY = re.compile(r"[0-9a-f]{16,64}")
+
+
 def _looks_like_key(key: str) -> bool:
-    return 16 <= len(key) <= 64 and all(c in "0123456789abcdef" for c in key)
+    return _KEY.fullmatch(key) is not None
 
 
 # --- the fast path ------------------------------------------------------------------------
@@ -455,38 +504,36 @@ class CachedPreviewFastPath:
         if fmt is None or not _looks_like_key(key):
             return None
         etag = f'"{key}"'
-        common = [*self.headers, ("ETag", etag), ("Cache-Control", IMMUTABLE)]
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            return "304 NOT MODIFIED", common, b""
-        image = _memory.get(key)
-        data = None
-        if image is None:
-            # Rendered by another worker: it is on disk.
-            try:
-                data = (self.cache_root / key[:2] / f"{key}.{EXTENSIONS[fmt]}").read_bytes()
-            except OSError:
-                data = None
-        checked = _checked(key, fmt, environ.get("QUERY_STRING", ""))
+            return "304 NOT MODIFIED", [*self.headers, ("ETag", etag), ("Cache-Control", IMMUTABLE)], b""
+        query = environ.get("QUERY_STRING", "")
+        checked = _checked(key, fmt, query)
         if checked is None:
             return None  # Flask says what is wrong with it
-        design, width, area, view = checked
-        if image is None and data is not None:
-            image = Image(key, data, CONTENT_TYPES[fmt])
-            _memory.put(image, self.memory_limit)
-        elif image is None:
-            image = self._render(environ, design, width, fmt, area, view)
-            if image is None:
-                return None
-        headers = [*common, ("Content-Type", image.content_type), ("Content-Length", str(len(image.data)))]
-        self._remember(path, environ.get("QUERY_STRING", ""), headers)
+        image = _memory.get(key)
+        if image is None:
+            # Rendered by another worker: it is on disk.
+            data = _read_file(_disk_file(self.cache_root, key, ext))
+            if data is not None:
+                image = Image(key, data, CONTENT_TYPES[fmt])
+                _memory.put(image, self.memory_limit)
+            else:
+                image = self._render(environ, key, fmt, *checked)
+                if image is None:
+                    return None
+        headers, answer = self._ready(path, query, image)
+        # The access log (proofmark.accesslog) writes the address as redacted here already.
+        environ[LOGGED_PATH] = answer.logged
         return "200 OK", headers, image.data
 
-    def _render(self, environ, design: Design, width: int, fmt: str, area: bool, view: int) -> Image | None:
-        """A checked address never rendered: render it here, without Flask's request
-        context and hooks (about 0.4-0.8 ms CPU of a 7-10 ms preview), after the same
-        checks the site makes on every request (query length; demo mode serves loopback
-        only) and the route's own (a width the site serves). None: Flask answers it (and
-        says what is wrong)."""
+    def _render(
+        self, environ, key: str, fmt: str, design: Design, width: int, area: bool, view: int
+    ) -> Image | None:
+        """A checked address never rendered (neither in memory nor on disk): render it here,
+        without Flask's request context and hooks (about 0.4-0.8 ms CPU of a 7-10 ms
+        preview), after the same checks the site makes on every request (query length; demo
+        mode serves loopback only) and the route's own (a width the site serves). None:
+        Flask answers it (and says what is wrong)."""
         if self.app is None:
             return None
         config = self.app.config
@@ -494,17 +541,27 @@ class CachedPreviewFastPath:
             return None
         if config.get("DEMO") and not _loopback(environ.get("REMOTE_ADDR")):
             return None
-        with self.app.app_context():
-            if width not in allowed_widths():
-                return None
-            try:
-                image = get_image(design, width, fmt, area, view)
-            except Exception:  # noqa: BLE001 - Flask renders it again and answers the error properly
-                return None
+        if width not in allowed_widths(config):
+            return None
+        try:
+            image = _image(
+                self.app,
+                self.cache_root,
+                self.memory_limit,
+                key,
+                design,
+                width,
+                fmt,
+                area,
+                view,
+                disk_read=False,
+            )
+        except Exception:  # noqa: BLE001 - Flask renders it again and answers the error properly
+            return None
         return image if image.data else None
 
     def _remember(self, path: str, query: str, headers: list[tuple[str, str]]) -> None:
-        """Keep this checked 200 answer for `loop_answer` (while its image is in memory)."""
+        """Keep the checked 200 answer Flask gave (while its image is in memory) for `loop_answer`."""
         key = path[len("/preview/") :].partition(".")[0]
         image = _memory.get(key)
         if image is None or not _looks_like_key(key):
@@ -518,6 +575,36 @@ class CachedPreviewFastPath:
             str_headers=[(k.lower(), v) for k, v in headers],
         )
         _memory.remember(key, answer)
+
+    def _ready(self, path: str, query: str, image: Image) -> tuple[list[tuple[str, str]], Answer]:
+        """The headers of a checked 200 answer of this fast path (the learned ones, then the
+        image's own) and that answer kept whole for `loop_answer` (while its image is in
+        memory). The learned part is encoded once, when learned, not per answer."""
+        etag = f'"{image.key}"'
+        length = str(len(image.data))
+        own = (
+            ("etag", etag),
+            ("cache-control", IMMUTABLE),
+            ("content-type", image.content_type),
+            ("content-length", length),
+        )
+        headers = [
+            *self.headers,
+            ("ETag", etag),
+            ("Cache-Control", IMMUTABLE),
+            ("Content-Type", image.content_type),
+            ("Content-Length", length),
+        ]
+        answer = Answer(
+            path=path,
+            query=query,
+            headers=(*self._headers_304, *((k.encode("latin-1"), v.encode("latin-1")) for k, v in own)),
+            body=image.data,
+            logged=redact(path, query),
+            str_headers=[*self._str_headers_304, *own],
+        )
+        _memory.remember(image.key, answer)
+        return headers, answer
 
     def loop_answer(self, path: str, query: str, if_none_match: str | None) -> tuple[int, Answer] | None:
         """(200 or 304, the ready answer) for a GET of `path` with `query` (WSGI form: the
@@ -565,26 +652,15 @@ class CachedPreviewFastPath:
         image = _memory.get(key)
         data = None
         if image is None:
-            try:
-                data = (self.cache_root / key[:2] / f"{key}.{ext}").read_bytes()
-            except OSError:
+            data = _read_file(_disk_file(self.cache_root, key, ext))
+            if data is None:
                 return None
-        text = query
-        if _checked(key, fmt, text) is None:
+        if _checked(key, fmt, query) is None:
             return None
         if image is None:
             image = Image(key, data, CONTENT_TYPES[fmt])
             _memory.put(image, self.memory_limit)
-        headers = [
-            *self.headers,
-            ("ETag", f'"{key}"'),
-            ("Cache-Control", IMMUTABLE),
-            ("Content-Type", image.content_type),
-            ("Content-Length", str(len(image.data))),
-        ]
-        self._remember(path, text, headers)
-        answer = _memory.answer(key)
-        return answer if answer is not None and answer.query == query and answer.path == path else None
+        return self._ready(path, query, image)[1]
 
 
 def _checked(key: str, fmt: str, query_string: str) -> tuple[Design, int, bool, int] | None:
@@ -603,10 +679,15 @@ def _checked(key: str, fmt: str, query_string: str) -> tuple[Design, int, bool, 
 
 
 def _loopback(address: str | None) -> bool:
+    if address in _LOOPBACK:
+        return True
     try:
         return ipaddress.ip_address(address or "").is_loopback
     except ValueError:
         return False
+
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
 
 
 def _asgi_headers(headers: list[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:

@@ -193,3 +193,26 @@ def test_issue_codes_are_stable_strings_with_plain_messages():
         d = issue.to_dict()
         assert set(d) == {"code", "severity", "message", "line", "field", "suggestions", "data"}
         assert d["severity"] in ("error", "warning") and d["code"].islower()
+
+
+def test_a_design_checked_again_gives_the_same_answer_until_its_product_changes():
+    """check() keeps the designs it checked last (a preview image is drawn right after the
+    htmx update checked its design), but never past a change of the product it was checked
+    against: a new draft of the same id is checked afresh."""
+    import dataclasses
+
+    from proofmark_renderer.validation import check
+
+    base = catalog.product("bar-necklace")
+    draft_id = "bar-necklace@draft"
+    design = Design(draft_id, base.allowed_fonts[0], ("Ada", "Noah"))
+    catalog.register_draft(dataclasses.replace(base, id=draft_id, max_lines=1))
+    first, _ = check(design)
+    assert "too-many-lines" in [i.code for i in first]
+    first.clear()  # the caller's list is its own
+    again, _ = check(design)
+    assert "too-many-lines" in [i.code for i in again]
+    catalog.register_draft(dataclasses.replace(base, id=draft_id, max_lines=2))
+    changed, layout_plan = check(design)
+    assert "too-many-lines" not in [i.code for i in changed]
+    assert layout_plan is not None and [line.text for line in layout_plan.lines] == ["Ada", "Noah"]
