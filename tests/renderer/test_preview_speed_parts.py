@@ -99,6 +99,15 @@ def test_jpeg_patches_in_the_middle_and_at_the_right_edge(width):
         [(middle, (w // 2 - 15, 100, w // 2 + 15, 120))],
         [(middle, (w // 2 - 15, 100, w // 2 + 15, 120)), (edge, (w - 7, h - 11, w, h))],
         [(edge, (0, 41, 7, 52))],
+        # Two bands (rows apart), one of them two patches whose rows meet (one band around
+        # both), given out of order.
+        [
+            (edge, (w - 7, h - 11, w, h)),
+            (middle, (w // 2 - 15, 100, w // 2 + 15, 120)),
+            (middle, (10, 110, 40, 130)),
+        ],
+        # Block rows next to each other, not shared: two bands.
+        [(middle.crop((0, 0, 30, 8)), (0, 0, 30, 8)), (middle, (w - 30, 8, w, 28))],
     ):
         picture = scene.image.copy()
         for patch, box in patches:

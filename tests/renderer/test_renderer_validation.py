@@ -193,3 +193,25 @@ def test_issue_codes_are_stable_strings_with_plain_messages():
         d = issue.to_dict()
         assert set(d) == {"code", "severity", "message", "line", "field", "suggestions", "data"}
         assert d["severity"] in ("error", "warning") and d["code"].islower()
+
+
+def test_the_rectangles_direct_search_gives_the_sizes_of_the_general_one():
+    """layout._Stack.largest on a rectangle tests two numbers per step instead of the whole
+    stack; the letter heights are the general search's, bit for bit."""
+    import random
+
+    from proofmark_renderer.catalog import Region
+    from proofmark_renderer.layout import _largest, _Stack
+
+    rng = random.Random(16)
+    checked = {"fit-hi": 0, "between": 0, "none": 0}
+    for _ in range(3000):
+        region = Region(shape="rect", x_mm=0.0, y_mm=0.0, w_mm=rng.uniform(5, 300), h_mm=rng.uniform(3, 200))
+        widths = tuple(rng.uniform(0.2, 30) for _ in range(rng.randint(1, 4)))
+        stack = _Stack(region, widths, rng.uniform(1.0, 1.6), rng.choice(("center", "left", "right")))
+        lo = rng.uniform(0.5, 6)
+        hi = lo + rng.uniform(0, 60)
+        got = stack.largest(lo, hi)
+        assert got == _largest(stack.fits, lo, hi)
+        checked["none" if got is None else "fit-hi" if got == hi else "between"] += 1
+    assert min(checked.values()) > 100, checked
