@@ -225,6 +225,8 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
         if surf.warp is None:
             if k < 1.0:
                 canvas = canvas.resize(size, Image.Resampling.BILINEAR)
+            elif not any(ln.stamped for ln in lines):
+                canvas, (x0, y0, x1, y1) = _fit_to_ink(canvas, (x0, y0, x1, y1), reach)
             yield canvas, (x0, y0, x1, y1)
             continue
         if isinstance(surf.warp, (MeshWarp, ColumnWarp)):
@@ -248,6 +250,32 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
             continue
         # The bent canvas covers the warp's box; cut out the part around the text.
         yield bent.crop((box[0] - bx0, box[1] - by0, box[2] - bx0, box[3] - by0)), box
+
+
+# The box is cut down in steps of this many pixels, so that whatever a finish does in
+# blocks from the box's corner (the laser's blur works in 2 x 2 or 4 x 4 means) lands on
+# the same pixels.
+FIT_STEP = 8
+
+
+def _fit_to_ink(
+    canvas: Image.Image, box: tuple[int, int, int, int], reach: float
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The mask and its box without the empty margins past what the finish needs: the box
+    around the lines is padded for the tallest letters and by 0.6 mm, which only a finish
+    that spreads (by `reach`) uses, and the rows and columns it adds would otherwise be
+    finished and encoded. The stamped finish's wide blur is enlarged to the box's own size,
+    so its box is left as it is (its padding is its reach anyway)."""
+    ink = canvas.getbbox()
+    w, h = canvas.size
+    if ink is None:
+        return canvas, box
+    margin = int(math.ceil(reach)) + 4  # the laser's heat reaches up to f - 1 < 4 px further
+    cut = [max(0, (gap - margin) // FIT_STEP * FIT_STEP) for gap in (ink[0], ink[1], w - ink[2], h - ink[3])]
+    if not any(cut):
+        return canvas, box
+    canvas = canvas.crop((cut[0], cut[1], w - cut[2], h - cut[3]))
+    return canvas, (box[0] + cut[0], box[1] + cut[1], box[2] - cut[2], box[3] - cut[3])
 
 
 def design_patches(
