@@ -114,13 +114,15 @@ def _photo_products(photos: bool):
 
 
 def _prepare(candidates, widths: tuple[int, ...]) -> dict:
-    """What a worker does at its start, with the same functions: the glyph faces of every
-    font (glyphs.prepare), then each scene the sample designs draw (scene_cache.prepare),
+    """What a worker does at its start, with the same functions: the allocator's mmap
+    threshold fixed (scene_cache.tune_allocator), the glyph faces of every font
+    (glyphs.prepare), then each scene the sample designs draw (scene_cache.prepare),
     width by width, each build timed. The site prepares each product in its default
     variant; a design without a variant draws the product as listed, and the samples have
     none, so their own scenes are the ones prepared here."""
     from proofmark_renderer import glyphs, scene_cache, scenes
 
+    allocator_tuned = scene_cache.tune_allocator()  # as the site's scene_cache.configure() does
     t0 = time.perf_counter()
     glyphs.prepare(catalog.fonts())
     faces_s = time.perf_counter() - t0
@@ -140,6 +142,9 @@ def _prepare(candidates, widths: tuple[int, ...]) -> dict:
                 sum(scene_cache.scene_bytes(scenes.scene(one, w)) for one in drawn.values()) / 2**20, 1
             )
     return {
+        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
+        "mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_")
+        or (scene_cache.MMAP_THRESHOLD if allocator_tuned else None),
         "glyph_faces_s": round(faces_s, 2),
         "scenes_s": round(time.perf_counter() - t1, 2),
         "scenes": sum(len(v) for v in scene_ms.values()),
@@ -434,7 +439,8 @@ def run_table(result: dict) -> str:
         f"{TARGET_MEDIAN_MS} ms and <= {TARGET_RATIO}x the plain-Pillow floor (judge by CPU on a "
         f"loaded machine)",
         f"prepared as a worker at its start: glyph faces {prep['glyph_faces_s']} s, "
-        f"{prep['scenes']} scenes {prep['scenes_s']} s, RSS {prep['rss_mb']} MB; "
+        f"{prep['scenes']} scenes {prep['scenes_s']} s, RSS {prep['rss_mb']} MB, "
+        f"mmap threshold {prep['mmap_threshold']}, MALLOC_ARENA_MAX {prep['malloc_arena_max']}; "
         f"RSS at the end {result['rss_end_mb']} MB",
     ]
     headers = [
