@@ -225,6 +225,8 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
         if surf.warp is None:
             if k < 1.0:
                 canvas = canvas.resize(size, Image.Resampling.BILINEAR)
+            elif not any(ln.stamped for ln in lines):
+                canvas, (x0, y0, x1, y1) = _fit_to_ink(canvas, (x0, y0, x1, y1), reach)
             yield canvas, (x0, y0, x1, y1)
             continue
         if isinstance(surf.warp, (MeshWarp, ColumnWarp)):
@@ -250,17 +252,44 @@ def _text_layers(scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int)
         yield bent.crop((box[0] - bx0, box[1] - by0, box[2] - bx0, box[3] - by0)), box
 
 
+# The box is cut down in steps of this many pixels, so that whatever a finish does in
+# blocks from the box's corner (the laser's blur works in 2 x 2 or 4 x 4 means) lands on
+# the same pixels.
+FIT_STEP = 8
+
+
+def _fit_to_ink(
+    canvas: Image.Image, box: tuple[int, int, int, int], reach: float
+) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The mask and its box without the empty margins past what the finish needs: the box
+    around the lines is padded for the tallest letters and by 0.6 mm, which only a finish
+    that spreads (by `reach`) uses, and the rows and columns it adds would otherwise be
+    finished and encoded. The stamped finish's wide blur is enlarged to the box's own size,
+    so its box is left as it is (its padding is its reach anyway)."""
+    ink = canvas.getbbox()
+    w, h = canvas.size
+    if ink is None:
+        return canvas, box
+    margin = int(math.ceil(reach)) + 4  # the laser's heat reaches up to f - 1 < 4 px further
+    cut = [max(0, (gap - margin) // FIT_STEP * FIT_STEP) for gap in (ink[0], ink[1], w - ink[2], h - ink[3])]
+    if not any(cut):
+        return canvas, box
+    canvas = canvas.crop((cut[0], cut[1], w - cut[2], h - cut[3]))
+    return canvas, (box[0] + cut[0], box[1] + cut[1], box[2] - cut[2], box[3] - cut[3])
+
+
 def design_patches(
     scene: scenes.Scene, plan: Plan, font: catalog.Font, seed: int
 ) -> list[tuple[Image.Image, tuple[int, int, int, int]]]:
     """The picture's pixels around the text, finished, each with its box."""
-    apply = finishes.for_finish(scene.product.finish)
+    apply = finishes.parts_for_finish(scene.product.finish)
     patches = []
     for mask, box in _text_layers(scene, plan, font, seed):
-        made = apply(scene, box, mask, seed)
-        if "light" in scene.layers:  # a photo view's light layer, over the text after the finish
-            made = scenes.photo.relight(scene, box, mask, made)
-        patches.append((made, box))
+        for made, part in apply(scene, box, mask, seed):
+            if "light" in scene.layers:  # a photo view's light layer, over the text after the finish
+                inner = (part[0] - box[0], part[1] - box[1], part[2] - box[0], part[3] - box[1])
+                made = scenes.photo.relight(scene, part, mask if part == box else mask.crop(inner), made)
+            patches.append((made, part))
     return patches
 
 
@@ -360,41 +389,49 @@ def encode_on_scene(
     scene: scenes.Scene, patches: list[tuple[Image.Image, tuple[int, int, int, int]]]
 ) -> bytes:
     """The JPEG of the scene's picture with `patches` pasted in, encoding only the restart
-    intervals that they touch."""
+    intervals that they touch: one band of intervals around each patch, patches whose
+    block rows meet sharing one (so two lines of text far apart are two narrow bands, not
+    one band over both and the rows between)."""
     base = scene_jpeg(scene)
-    if not patches:
-        return base.data
     w, h = scene.size
     step = base.interval * JPEG_ROW  # pixels across per interval
-    r0 = max(0, min(box[1] for _, box in patches)) // JPEG_ROW
-    r1 = min(len(base.rows) // base.per_row, -(-max(box[3] for _, box in patches) // JPEG_ROW))
-    c0 = max(0, min(box[0] for _, box in patches)) // step
-    c1 = min(base.per_row, -(-max(box[2] for _, box in patches) // step))
-    if r1 <= r0 or c1 <= c0:
-        return base.data
-    top, left = r0 * JPEG_ROW, c0 * step
-    band = scene.image.crop((left, top, min(w, c1 * step), min(h, r1 * JPEG_ROW)))
+    per_row = base.per_row
+    block_rows = len(base.rows) // per_row
+    spans = []
     for patch, box in patches:
-        band.paste(patch, (box[0] - left, box[1] - top))
-    encoded, start, end = _encode_intervals(band, base.interval)
-    middle = _RST.split(encoded[start:end])
-    # The scene's file up to the first new interval (its marker included), the new intervals
-    # of each row with their markers, the scene's bytes between them (markers and the
-    # intervals left and right of the text, whose numbers do not change: the count of
-    # intervals is the same), and the rest of the scene's file.
-    data, starts, ends, per_row = base.data, base.starts, base.ends, base.per_row
-    first = r0 * per_row + c0
-    parts = [data[: starts[first]]]
-    across = c1 - c0
-    for i, row in enumerate(range(r0, r1)):
-        at = row * per_row
-        if i:
-            parts.append(data[ends[at - per_row + c1 - 1] : starts[at + c0]])
-        for c in range(c0, c1):
-            if c > c0:
-                parts.append(_MARKERS[(at + c - 1) % 8])
-            parts.append(middle[i * across + c - c0])
-    parts.append(data[ends[(r1 - 1) * per_row + c1 - 1] :])
+        r0, r1 = max(0, box[1]) // JPEG_ROW, min(block_rows, -(-box[3] // JPEG_ROW))
+        c0, c1 = max(0, box[0]) // step, min(per_row, -(-box[2] // step))
+        if r1 > r0 and c1 > c0:
+            spans.append((r0, r1, c0, c1, (patch, box)))
+    bands: list[list] = []
+    for r0, r1, c0, c1, patch in sorted(spans, key=lambda s: s[:4]):
+        if bands and r0 < bands[-1][1]:
+            band = bands[-1]
+            band[1], band[2], band[3] = max(band[1], r1), min(band[2], c0), max(band[3], c1)
+            band[4].append(patch)
+        else:
+            bands.append([r0, r1, c0, c1, [patch]])
+    if not bands:
+        return base.data
+    # The new intervals by their number in the file (row by row), spliced between the
+    # scene's bytes: its markers and the intervals around them, whose numbers do not change
+    # (the count of intervals is the same).
+    data, starts, ends = base.data, base.starts, base.ends
+    parts = []
+    done = 0
+    for r0, r1, c0, c1, inside in bands:
+        top, left = r0 * JPEG_ROW, c0 * step
+        band = scene.image.crop((left, top, min(w, c1 * step), min(h, r1 * JPEG_ROW)))
+        for patch, box in inside:
+            band.paste(patch, (box[0] - left, box[1] - top))
+        encoded, start, end = _encode_intervals(band, base.interval)
+        new = iter(_RST.split(encoded[start:end]))
+        for row in range(r0, r1):
+            for index in range(row * per_row + c0, row * per_row + c1):
+                parts.append(data[done : starts[index]])
+                parts.append(next(new))
+                done = ends[index]
+    parts.append(data[done:])
     return b"".join(parts)
 
 

@@ -106,6 +106,24 @@ class _Stack:
             return False
         return all(w * cap <= a + 1e-9 for w, a in zip(self.widths, self.available(cap), strict=True))
 
+    def largest(self, lo: float, hi: float) -> float | None:
+        """The largest letter height in [lo, hi] that fits (None if even lo does not)."""
+        if self.region.shape == "circle":
+            return _largest(self.fits, lo, hi)
+        # A rectangle's test is two comparisons: the stack's height and its widest line (a
+        # product w * cap rounds monotonically in w) against the region's sides. Written out
+        # with the same arithmetic as `fits`, the search below gives its sizes bit for bit at
+        # a fraction of the cost.
+        n1, spacing = len(self.widths) - 1, self.spacing
+        height = self.height_available() + 1e-9
+        widest = max(self.widths)
+        width = self.region.w_mm + 1e-9
+
+        def fits(cap: float) -> bool:
+            return cap + n1 * cap * spacing + DESCENDER * cap <= height and widest * cap <= width
+
+        return _largest(fits, lo, hi)
+
 
 def _largest(fits, lo: float, hi: float) -> float | None:
     if hi < lo:
@@ -206,7 +224,7 @@ def plan(
         extents = [measure(font, t, stamped) for _, t in numbered]
         stack = _Stack(product.region, tuple(e.width for e in extents), product.line_spacing, align)
         lo, hi = product.min_letter_height_mm, product.max_letter_height_mm
-        cap = lo if size_mode == "min" else _largest(stack.fits, lo, hi)
+        cap = lo if size_mode == "min" else stack.largest(lo, hi)
         if cap is None or not stack.fits(cap):
             cap = lo
             issues += _line_issues(stack, cap, [n for n, _ in numbered], product)

@@ -26,6 +26,20 @@ def for_finish(finish: str):
     return ink.apply
 
 
+def parts_for_finish(finish: str):
+    """The finish as patches: (scene, box, mask, seed) -> [(pixels, box in the picture)].
+    A finish that works per group of letters (the laser) hands back each group's patch;
+    the others their whole box."""
+    if finish.startswith("laser"):
+        return laser.apply_parts
+    apply = for_finish(finish)
+
+    def whole(scene, box, mask, seed):
+        return [(apply(scene, box, mask, seed), box)]
+
+    return whole
+
+
 def reach(finish: str, scale: float) -> float:
     """How far (picture pixels) a finish's effect spreads past the letters: the box a finish
     gets must hold all of it, or the effect is cut off in a visible step at the box's edge."""

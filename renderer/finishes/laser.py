@@ -33,6 +33,19 @@ def reach(scale: float) -> float:
 
 def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -> Image.Image:
     out = scene.image.crop(box)
+    for part, (x0, y0, _, _) in apply_parts(scene, box, mask, seed):
+        out.paste(part, (x0 - box[0], y0 - box[1]))
+    return out
+
+
+def apply_parts(
+    scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int
+) -> list[tuple[Image.Image, tuple[int, int, int, int]]]:
+    """`apply` as one patch per group of letters, each with its box in the picture: the
+    wood around each group as far as its heat reaches, finished. Nothing outside them
+    changes, so neither the box around all of the text is copied nor are the rows and
+    columns between the groups encoded again."""
+    parts = []
     radius = halo_radius(scene.scale)
     pad = int(math.ceil(reach(scene.scale)))
     step = 2 if scene.scale > 12 else 1
@@ -40,7 +53,9 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
     char = scene.layers["char"]
     m = np.asarray(mask)
     h, w = m.shape
-    for ix0, iy0, ix1, iy1 in ink_regions(m, 2 * pad + 2, SPLIT_PX):
+    # Groups lie more than twice the reach apart, so their patches (the reach rounded out to
+    # the blur's blocks, up to f - 1 more each side) never overlap.
+    for ix0, iy0, ix1, iy1 in ink_regions(m, 2 * pad + 2 + 2 * max(0, f - 2), SPLIT_PX):
         # The heat's reach around this group of letters, in whole blocks of the blur's
         # downscale from the box's corner (the blocks a blur over the whole box would use).
         hx0, hy0 = (ix0 - pad) // f * f, (iy0 - pad) // f * f
@@ -57,8 +72,9 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
         cx0, cy0, cx1, cy1 = max(0, hx0), max(0, hy0), min(w, hx1), min(h, hy1)
         inside = (slice(cy0 - hy0, cy1 - hy0), slice(cx0 - hx0, cx1 - hx0))
         burn = np.maximum(near[inside], enlarge_u8(small * HALO, f)[inside])
-        heat = char.crop((box[0] + cx0, box[1] + cy0, box[0] + cx1, box[1] + cy1))
-        out.paste(heat, (cx0, cy0), Image.fromarray(burn))
+        where = (box[0] + cx0, box[1] + cy0, box[0] + cx1, box[1] + cy1)
+        out = scene.image.crop(where)
+        out.paste(char.crop(where), (0, 0), Image.fromarray(burn))
         # Each letter's rim burns darker than its middle (the beam turns and slows there, and
         # the resin boils out to the edge of the cut): the letter less its own spread, 90%.
         # The small map's blocks over the ink's box, one more each side for the enlargement.
@@ -89,9 +105,11 @@ def apply(scene, box: tuple[int, int, int, int], mask: Image.Image, seed: int) -
         lit = lit.view(np.uint16)
         lit *= cover
         lit >>= 8
-        tint_at(out, RIM, Image.fromarray(shade.astype(np.uint8)), (ix0, iy0))
-        tint_at(out, scene.spark, Image.fromarray(lit.astype(np.uint8)), (ix0, iy0))
-    return out
+        at = (ix0 - cx0, iy0 - cy0)
+        tint_at(out, RIM, Image.fromarray(shade.astype(np.uint8)), at)
+        tint_at(out, scene.spark, Image.fromarray(lit.astype(np.uint8)), at)
+        parts.append((out, where))
+    return parts
 
 
 def _window(a: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
@@ -118,4 +136,4 @@ RIM_SHARE = 0.9
 SHADE_256 = 115
 LIT_256 = 90
 
-__all__ = ["apply", "Image"]
+__all__ = ["apply", "apply_parts", "Image"]

@@ -165,3 +165,33 @@ def test_small_blur_enlarged_in_integers_matches_the_float_blur(radius):
     # away from the window's edge.
     part = enlarge_u8(small[4:-4, 4:-4], f)
     assert np.array_equal(part[f:-f, f:-f], enlarge_u8(small, f)[5 * f : -5 * f, 5 * f : -5 * f])
+
+
+@pytest.mark.parametrize(
+    "design",
+    [SAMPLES["cutting-board"][0], THREE_LINES],
+    ids=["two-lines", "three-lines"],
+)
+@pytest.mark.parametrize("width", [600, 1200, 2400])
+def test_a_patch_per_group_of_letters_gives_the_pixels_of_the_box(design, width, monkeypatch):
+    """apply_parts hands back each group's patch alone; pasted over the picture they are
+    exactly the box that apply makes, and nothing outside them changed."""
+    monkeypatch.setattr(laser, "SPLIT_PX", 0)  # every gap wider than the reach cut: many groups
+    scene, layers = _layers(design, width)
+    (mask, box) = layers[0]
+    parts = laser.apply_parts(scene, box, mask, 0)
+    assert len(parts) > 1
+    picture = scene.image.copy()
+    for patch, where in parts:
+        assert patch.size == (where[2] - where[0], where[3] - where[1])
+        assert box[0] <= where[0] and box[1] <= where[1] and where[2] <= box[2] and where[3] <= box[3]
+        picture.paste(patch, where[:2])
+    whole = np.asarray(laser.apply(scene, box, mask, 0))
+    assert np.array_equal(np.asarray(picture.crop(box)), whole)
+    # The patches do not overlap, so the order they are pasted in cannot matter.
+    for i, (_, a) in enumerate(parts):
+        for _, b in parts[i + 1 :]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+    # And the burn is really there: the patches differ from the wood they replace.
+    changed = np.asarray(picture, np.int16) - np.asarray(scene.image, np.int16)
+    assert np.abs(changed).max() > 100

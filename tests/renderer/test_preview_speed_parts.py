@@ -99,6 +99,15 @@ def test_jpeg_patches_in_the_middle_and_at_the_right_edge(width):
         [(middle, (w // 2 - 15, 100, w // 2 + 15, 120))],
         [(middle, (w // 2 - 15, 100, w // 2 + 15, 120)), (edge, (w - 7, h - 11, w, h))],
         [(edge, (0, 41, 7, 52))],
+        # Two bands (rows apart), one of them two patches whose rows meet (one band around
+        # both), given out of order.
+        [
+            (edge, (w - 7, h - 11, w, h)),
+            (middle, (w // 2 - 15, 100, w // 2 + 15, 120)),
+            (middle, (10, 110, 40, 130)),
+        ],
+        # Block rows next to each other, not shared: two bands.
+        [(middle.crop((0, 0, 30, 8)), (0, 0, 30, 8)), (middle, (w - 30, 8, w, 28))],
     ):
         picture = scene.image.copy()
         for patch, box in patches:
@@ -170,20 +179,33 @@ def test_column_warp_on_a_smaller_canvas_and_within_ranges():
     assert np.abs(a - b).mean() < 0.5
 
 
-def test_bench_reports_preview_floor_ratio_cpu_and_load():
-    result = bench.run(width=320, repeat=2, photos=False)
-    assert set(result["products"]) == set(SAMPLES)
-    for row in result["products"].values():
-        for key in ("median_ms", "p95_ms", "cpu_ms", "floor_ms", "floor_cpu_ms"):
-            assert row[key] > 0, key
-        assert row["p95_ms"] >= row["median_ms"]
-        # Both medians are rounded to 0.01 ms in the report; the ratio is of the unrounded.
-        assert row["ratio"] == pytest.approx(row["median_ms"] / row["floor_ms"], rel=0.02, abs=0.01)
-        assert row["samples"] == 2 * row["designs"]
-    assert result["targets"] == {"median_ms": 8.0, "ratio": 1.5}
+def test_bench_reports_cold_and_warm_per_product_and_width_with_the_floor_cpu_and_rss():
+    result = bench.run(repeat=2, photos=False, widths=(320, 360))
+    assert result["widths"] == [320, 360]
+    assert set(result["by_width"]) == {"320", "360"}
+    # The targets are for 1200 px; without it the first width is reported at the top.
+    assert result["width"] == 320 and result["products"] == result["by_width"]["320"]["products"]
+    # Prepared as a worker prepares itself: glyph faces, then every sample's scene per width.
+    prepare = result["prepare"]
+    assert prepare["scenes"] == 2 * len(SAMPLES)
+    assert prepare["glyph_faces_s"] >= 0 and prepare["rss_mb"] > 0
+    for width in ("320", "360"):
+        rows = result["by_width"][width]["products"]
+        assert set(rows) == set(SAMPLES)
+        for row in rows.values():
+            for key in ("median_ms", "p95_ms", "cpu_ms", "floor_ms", "floor_cpu_ms", "first_ms", "second_ms"):
+                assert row[key] > 0, key
+            assert row["p95_ms"] >= row["median_ms"]
+            # Both medians are rounded to 0.01 ms in the report; the ratio is of the unrounded.
+            assert row["ratio"] == pytest.approx(row["median_ms"] / row["floor_ms"], rel=0.02, abs=0.01)
+            # The two cold renders of each design are not among the warm samples.
+            assert row["samples"] == 2 * row["designs"]
+            assert row["scene_mb"] > 0 and row["scene_ms"] >= 0 and row["rss_mb"] > 0
+    assert result["targets"] == {"median_ms": 8.0, "ratio": 1.5, "width": 1200}
     assert "load_average_1min" in result and "load_average_before" in result
     table = bench.run_table(result)
-    assert "floor cpu" in table and "load average" in table
+    assert "floor cpu" in table and "load average" in table and "1st cpu" in table
+    assert "320 px" in table and "360 px" in table and "glyph faces" in table
 
 
 @pytest.mark.parametrize("product_id", list(SAMPLES))

@@ -216,3 +216,23 @@ def test_a_design_checked_again_gives_the_same_answer_until_its_product_changes(
     changed, layout_plan = check(design)
     assert "too-many-lines" not in [i.code for i in changed]
     assert layout_plan is not None and [line.text for line in layout_plan.lines] == ["Ada", "Noah"]
+def test_the_rectangles_direct_search_gives_the_sizes_of_the_general_one():
+    """layout._Stack.largest on a rectangle tests two numbers per step instead of the whole
+    stack; the letter heights are the general search's, bit for bit."""
+    import random
+
+    from proofmark_renderer.catalog import Region
+    from proofmark_renderer.layout import _largest, _Stack
+
+    rng = random.Random(16)
+    checked = {"fit-hi": 0, "between": 0, "none": 0}
+    for _ in range(3000):
+        region = Region(shape="rect", x_mm=0.0, y_mm=0.0, w_mm=rng.uniform(5, 300), h_mm=rng.uniform(3, 200))
+        widths = tuple(rng.uniform(0.2, 30) for _ in range(rng.randint(1, 4)))
+        stack = _Stack(region, widths, rng.uniform(1.0, 1.6), rng.choice(("center", "left", "right")))
+        lo = rng.uniform(0.5, 6)
+        hi = lo + rng.uniform(0, 60)
+        got = stack.largest(lo, hi)
+        assert got == _largest(stack.fits, lo, hi)
+        checked["none" if got is None else "fit-hi" if got == hi else "between"] += 1
+    assert min(checked.values()) > 100, checked
