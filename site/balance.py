@@ -4,7 +4,7 @@ granian on Linux gives each worker its own SO_REUSEPORT listener, and the kernel
 new connection to one of them by a hash of its addresses and ports: eight keep-alive clients
 are often split 5:3 or 6:2, and the worker with six runs six clients' renders on one core
 while the other idles. A classic-BPF reuseport program cannot do better: it sees only the
-packet, and Linux (since 5.18) steps a client's source ports by random amounts, so even
+packet, and Linux (6.18 here) steps a client's source ports by random amounts, so even
 `(source port >> 1) % workers` spreads one client's connections like the hash does.
 
 So each worker counts the connections it is serving (those with a request being answered or
@@ -30,15 +30,17 @@ from collections.abc import Hashable
 from pathlib import Path
 
 # A connection counts while a request of its is being answered and for this long after: a
-# busy client sends its next one at once, and one idle longer costs its worker nothing (short,
-# so that connections a client has closed stop counting soon: the server is not told).
-WINDOW_SECONDS = 0.1
+# busy client sends its next one at once, and one idle longer costs its worker nothing. Not
+# shorter: on a loaded machine a worker's event loop may not run for a tenth of a second, and
+# its busy connections would drop out of its count (and be closed elsewhere). Not longer: a
+# connection its client closed counts this long too (the server is not told).
+WINDOW_SECONDS = 0.5
 # An answer still being made after this long no longer keeps its connection counted.
 WORKING_SECONDS = 30.0
 # A connection this worker closed is counted this long: its client comes back on a new
 # connection within milliseconds, and until it is counted there, closing it must not shrink
 # every worker's share (a worker would close one after another).
-RETURN_SECONDS = 0.1
+RETURN_SECONDS = 0.25
 # Each worker writes its heartbeat this often; one silent for STALE_SECONDS is gone (stopped,
 # killed, restarting) and neither its count nor its share is counted.
 BEAT_SECONDS = 0.5
