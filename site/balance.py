@@ -91,6 +91,10 @@ class ConnectionBalance:
         seen = self._seen
         fresh = client not in seen
         seen[client] = now
+        if fresh and self._closed:
+            # Most likely a client this worker closed, back here: it stops counting twice (else
+            # a worker over its share would keep it, until the closed one's count expired).
+            del self._closed[next(iter(self._closed))]
         if fresh or now - self._recounted >= _RECOUNT_SECONDS:
             self._recount(now)
         if not self._others:

@@ -81,6 +81,18 @@ def test_a_worker_over_its_share_closes_only_the_surplus(workers):
     assert b.requests("b1", "b2", "b3", "b4") == ["keep"] * 4
 
 
+def test_a_closed_client_back_on_the_same_worker_is_closed_again(workers):
+    a = workers()
+    assert a.requests("a1", "a2", "a3", "a4", "a5", "a6") == ["keep"] * 6
+    b = workers()
+    assert b.requests("b1", "b2") == ["keep", "keep"]
+    assert a.requests("a1", "a2", "a3", "a4", "a5", "a6") == ["close", "close"] + ["keep"] * 4
+    # Both clients come back on new connections, and the kernel hands both to a again.
+    assert a.requests("a7", "a8") == ["close", "close"]
+    assert b.requests("b3", "b4") == ["keep", "keep"]  # third time lucky
+    assert a.requests("a3", "a4", "a5", "a6") == ["keep"] * 4
+
+
 def test_a_stopped_worker_counts_for_nothing(workers):
     a = workers()
     assert a.requests("a1", "a2", "a3", "a4") == ["keep"] * 4
