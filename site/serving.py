@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from proofmark import accesslog
+from proofmark.balance import ConnectionBalance
 
 # A client has this long to send its body once its headers arrived (granian limits the headers).
 BODY_TIMEOUT_SECONDS = 30.0
@@ -46,6 +47,7 @@ class BufferedWSGI:
         access_log: logging.Logger | None = None,
         queue_prefix: str | None = None,
         queue_width: int = 0,
+        balance: ConnectionBalance | None = None,
     ) -> None:
         """`shortcut(path, query, if_none_match)` may answer a GET on the event loop, before
         any thread or WSGI work: (status, answer) where the answer has `headers` (ASGI
@@ -59,7 +61,10 @@ class BufferedWSGI:
         previews: renders) run at most that many at a time, in arrival order. A render holds
         the GIL most of its time, so four at once in one process share one core and all
         finish late together; one at a time, each finishes as early as it can, and the
-        process's other requests still get the other threads."""
+        process's other requests still get the other threads.
+
+        `balance`: this worker's share of the server's keep-alive connections; an answer
+        given while it holds more than its share closes its connection (proofmark.balance)."""
         self.wsgi_app = wsgi_app
         self.max_body = max_body
         threads = threads or int(os.environ.get("THREADS", "4"))
@@ -69,6 +74,15 @@ class BufferedWSGI:
         self.queue_prefix = queue_prefix
         self.queue_width = queue_width
         self._queue: asyncio.Semaphore | None = None
+        self.balance = balance
+
+    def _extra_headers(self, client, http_version: str | None) -> list[tuple[str, str]]:
+        """Headers every answer to this request gets: the worker's name for a benchmark, and
+        `Connection: close` when this worker serves more than its share of connections."""
+        extra = [("x-proofmark-worker", str(os.getpid()))] if WORKER_HEADER else []
+        if self.balance is not None and http_version == "1.1" and not self.balance.keep_alive(client):
+            extra.append(("connection", "close"))
+        return extra
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -76,6 +90,11 @@ class BufferedWSGI:
             return
         if scope["type"] != "http":
             return
+        client = tuple(scope.get("client") or ())
+        extra = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in self._extra_headers(client, scope.get("http_version"))
+        ]
         if self.shortcut is not None and scope["method"] == "GET":
             started = time.perf_counter()
             if_none_match = None
@@ -84,7 +103,7 @@ class BufferedWSGI:
                     if_none_match = value.decode("latin-1")
             found = self.shortcut(scope["path"], scope["query_string"].decode("latin-1"), if_none_match)
             if found is not None:
-                await self._send_shortcut(scope, send, found, started)
+                await self._send_shortcut(scope, send, found, started, extra)
                 return
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         declared = next((v for k, v in headers if k == "content-length"), None)
@@ -104,14 +123,24 @@ class BufferedWSGI:
             except ConnectionError:
                 return
         environ = _environ(scope, headers, body, length)
-        status, response_headers, chunks = await self._in_thread(environ)
+        status, response_headers, chunks = await self._in_thread(environ, client)
         headers_out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
-        if WORKER_HEADER:
-            headers_out.append((b"x-proofmark-worker", str(os.getpid()).encode()))
+        headers_out += extra
         await send({"type": "http.response.start", "status": status, "headers": headers_out})
         await send({"type": "http.response.body", "body": b"".join(chunks)})
 
-    async def _in_thread(self, environ: dict) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+    async def _in_thread(self, environ: dict, client) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+        """The app's answer, made on a thread; meanwhile the connection counts as this
+        worker's however long it takes (proofmark.balance)."""
+        if self.balance is None:
+            return await self._queued(environ)
+        self.balance.working(client)
+        try:
+            return await self._queued(environ)
+        finally:
+            self.balance.done(client)
+
+    async def _queued(self, environ: dict) -> tuple[int, list[tuple[str, str]], list[bytes]]:
         loop = asyncio.get_running_loop()
         if (
             self.queue_width > 0
@@ -131,6 +160,8 @@ class BufferedWSGI:
 
     def __rsgi_del__(self, loop) -> None:
         self.executor.shutdown(wait=False)
+        if self.balance is not None:
+            self.balance.close()
 
     async def __rsgi__(self, scope, protocol) -> None:
         if scope.proto != "http":
@@ -139,14 +170,13 @@ class BufferedWSGI:
         if not query.isascii():
             # granian decodes the raw query as UTF-8; WSGI carries the raw bytes as latin-1.
             query = query.encode("utf-8", "surrogateescape").decode("latin-1")
+        extra = self._extra_headers(scope.client, scope.http_version)
         if self.shortcut is not None and scope.method == "GET":
             started = time.perf_counter()
             found = self.shortcut(scope.path, query, scope.headers.get("if-none-match"))
             if found is not None:
                 status, answer = found
-                headers = answer.str_headers
-                if WORKER_HEADER:
-                    headers = [*headers, ("x-proofmark-worker", str(os.getpid()))]
+                headers = [*answer.str_headers, *extra] if extra else answer.str_headers
                 protocol.response_bytes(status, headers, answer.body)
                 self._log_rsgi(scope, status, answer, started)
                 return
@@ -170,9 +200,8 @@ class BufferedWSGI:
             if length is not None and len(body) < length:
                 return  # the client went away before its whole body arrived: nothing to run
         environ = _rsgi_environ(scope, headers, query, body, length)
-        status, response_headers, chunks = await self._in_thread(environ)
-        if WORKER_HEADER:
-            response_headers.append(("x-proofmark-worker", str(os.getpid())))
+        status, response_headers, chunks = await self._in_thread(environ, scope.client)
+        response_headers += extra
         protocol.response_bytes(status, response_headers, b"".join(chunks))
 
     async def _read_rsgi_body(self, protocol) -> bytes:
@@ -200,11 +229,11 @@ class BufferedWSGI:
             scope.headers.get("user-agent", "-"),
         )
 
-    async def _send_shortcut(self, scope: dict, send, found: tuple, started: float) -> None:
+    async def _send_shortcut(self, scope: dict, send, found: tuple, started: float, extra: list) -> None:
         status, answer = found
         headers, body, logged = answer.headers, answer.body, answer.logged
-        if WORKER_HEADER:
-            headers = (*headers, (b"x-proofmark-worker", str(os.getpid()).encode()))
+        if extra:
+            headers = (*headers, *extra)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         if self.access_log is not None:
@@ -263,6 +292,8 @@ class BufferedWSGI:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.executor.shutdown(wait=False)
+                if self.balance is not None:
+                    self.balance.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

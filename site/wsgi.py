@@ -11,8 +11,10 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from pathlib import Path
 
 from proofmark import accesslog, create_app
+from proofmark.balance import ConnectionBalance
 from proofmark.personalizer.previews import CachedPreviewFastPath, prepare_scenes
 from proofmark.serving import BufferedWSGI
 
@@ -33,6 +35,13 @@ asgi_app = BufferedWSGI(
     # 0 (the default): no limit, up to THREADS render at once and share the GIL.
     queue_prefix="/preview/",
     queue_width=int(os.environ.get("PREVIEW_RENDERS", "0")),
+    # Keep-alive connections spread evenly across the workers (PROOFMARK_BALANCE=0: as the
+    # kernel's hash hands them out; see proofmark.balance).
+    balance=(
+        ConnectionBalance(Path(app.instance_path) / "workers")
+        if os.environ.get("PROOFMARK_BALANCE", "1") != "0"
+        else None
+    ),
 )
 # The app, its templates and the scenes built so far stay for the life of the worker: moved
 # out of the garbage collector's generations, so its full collections do not walk them again

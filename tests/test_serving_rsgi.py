@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -243,3 +245,112 @@ def test_rsgi_runs_queued_requests_one_at_a_time_in_arrival_order(rsgi_server):
     state = json.loads(_request(rsgi_server, "GET", "/state")[2])
     assert state["most"] == 1
     assert [q for q in state["order"] if q.startswith("n=")] == [f"n={n}" for n in range(6)]
+
+
+BALANCED_TARGET = textwrap.dedent(
+    """
+    import os
+    from pathlib import Path
+
+    from proofmark.balance import ConnectionBalance
+    from proofmark.serving import BufferedWSGI
+
+    def wsgi(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(os.getpid()).encode()]
+
+    # Connections counted for 5 s after their last answer (0.1 s in the site): the test's
+    # rounds are sequential and may be slow on a busy machine.
+    balance = ConnectionBalance(Path("workers"), window=5, returning=1)
+    app = BufferedWSGI(wsgi, max_body=1000, threads=2, balance=balance)
+    """
+)
+
+
+@pytest.fixture
+def two_workers(tmp_path):
+    """A real granian with two worker processes (each its own SO_REUSEPORT listener, as
+    scripts/run.sh starts it) serving an app that names the worker in every answer."""
+    (tmp_path / "balanced_target.py").write_text(BALANCED_TARGET)
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    granian = Path(sys.executable).parent / "granian"
+    process = subprocess.Popen(
+        [str(granian), "--interface", "rsgi", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--workers", "2", "--no-ws", "--respawn-failed-workers", "balanced_target:app"],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        workers: set[str] = set()
+        deadline = time.monotonic() + 60
+        while len(workers) < 2:  # each new connection is handed to a worker by the kernel
+            assert process.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "server.log"
+            ).read_text()
+            try:
+                workers.add(_request(port, "GET", "/")[2].decode())
+            except OSError:
+                time.sleep(0.2)
+        yield port, process, tmp_path
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
+def _until_even(connections: list[http.client.HTTPConnection], limit: int = 100_000) -> list[dict[str, int]]:
+    """Rounds of one request on each keep-alive connection (http.client opens a new one
+    after an answer with `Connection: close`), until ten rounds in a row are answered 4:4 by
+    the two workers (or `limit` rounds, or a minute); per round, how many each worker answered."""
+    splits: list[dict[str, int]] = []
+    deadline = time.monotonic() + 60
+    while (
+        len(splits) < limit
+        and time.monotonic() < deadline
+        and [sorted(s.values()) for s in splits[-10:]] != [[4, 4]] * 10
+    ):
+        split: dict[str, int] = {}
+        for conn in connections:
+            conn.request("GET", "/")
+            worker = conn.getresponse().read().decode()
+            split[worker] = split.get(worker, 0) + 1
+        splits.append(split)
+    return splits
+
+
+def test_keep_alive_connections_are_spread_evenly_across_two_workers(two_workers):
+    """Eight keep-alive clients, as the preview benchmark drives the site: however the
+    kernel's hash hands out their connections, each worker comes to answer four, and it
+    stays so (no connection is closed once the split is even). After a worker is killed and
+    granian starts another, the split evens out again."""
+    port, process, folder = two_workers
+    connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
+    try:
+        splits = _until_even(connections)
+        assert [sorted(s.values()) for s in splits[-10:]] == [[4, 4]] * 10, splits[-20:]
+        sockets = [conn.sock for conn in connections]
+        splits = _until_even(connections, limit=20)
+        assert [sorted(s.values()) for s in splits] == [[4, 4]] * 10
+        assert [conn.sock for conn in connections] == sockets  # kept alive once even
+
+        victim, survivor = (int(w) for w in splits[-1])
+        os.kill(victim, signal.SIGKILL)
+        for conn in connections:
+            conn.close()
+        replacement = None
+        deadline = time.monotonic() + 60
+        while replacement is None:  # granian starts another worker
+            assert time.monotonic() < deadline, (folder / "server.log").read_text()
+            try:
+                worker = int(_request(port, "GET", "/")[2])
+            except OSError:  # handed to the killed worker's listener before it closed
+                continue
+            replacement = worker if worker not in (victim, survivor) else None
+        splits = _until_even(connections)
+        assert [sorted(s.values()) for s in splits[-10:]] == [[4, 4]] * 10, splits[-20:]
+        assert {int(w) for w in splits[-1]} == {survivor, replacement}
+    finally:
+        for conn in connections:
+            conn.close()
