@@ -216,6 +216,8 @@ def test_a_design_checked_again_gives_the_same_answer_until_its_product_changes(
     changed, layout_plan = check(design)
     assert "too-many-lines" not in [i.code for i in changed]
     assert layout_plan is not None and [line.text for line in layout_plan.lines] == ["Ada", "Noah"]
+
+
 def test_the_rectangles_direct_search_gives_the_sizes_of_the_general_one():
     """layout._Stack.largest on a rectangle tests two numbers per step instead of the whole
     stack; the letter heights are the general search's, bit for bit."""
