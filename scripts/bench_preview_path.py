@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -35,17 +34,8 @@ import urllib.parse
 from html import unescape
 from pathlib import Path
 
-PRODUCTS = [
-    "pendant-round",
-    "bar-necklace",
-    "ring-band",
-    "ornament-stamped",
-    "cutting-board",
-    "tshirt",
-    "mug",
-]
-IMG_SRC = re.compile(r'class="pz-img" src="([^"]+)"')
-SCENES_DIR = Path(tempfile.gettempdir()) / "proofmark-bench-scenes"
+# The same products, image links and stored scenes as the HTTP bench beside it.
+from bench_preview import IMG_SRC, PRODUCTS, SCENES_DIR  # noqa: E402
 
 
 class _Headers(dict):

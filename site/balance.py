@@ -176,20 +176,17 @@ def _locked(fd: int):
 
 def _remove_files_of_stopped_servers(folder: Path) -> None:
     for path in folder.glob("connections-*"):
-        try:
-            os.kill(int(path.name.rsplit("-", 1)[1]), 0)
-        except ProcessLookupError:
+        server = path.name.rsplit("-", 1)[1]
+        if server.isdigit() and not _alive(int(server)):
             path.unlink(missing_ok=True)
-        except (ValueError, PermissionError):
-            continue
 
 
 def _alive(pid: int) -> bool:
-    """False for a worker killed since its last heartbeat (its count is no longer true)."""
+    """False for a process that is gone (a worker killed since its last heartbeat, a stopped server)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # alive, another user's
         return True
     return True

@@ -82,16 +82,7 @@ def test_a_crash_between_the_decision_and_its_email_is_repaired_once_by_the_swee
         assert [e["data"]["kind"] for e in queued] == ["proof", "approved"]
         # The receipt names the decision's log position and hash, as the direct path does.
         row = db.execute("SELECT * FROM outbox WHERE kind = 'approved'").fetchone()
-        leaf = db.execute(
-            "SELECT idx, leaf_hash FROM ledger_leaves WHERE event_id = ?", (decision.event_id,)
-        ).fetchone()
-    text = (
-        email.message_from_bytes(mail.message_bytes(row, app), policy=default_policy)
-        .get_body(("plain",))
-        .get_content()
-    )
-    assert f"Record hash: {leaf['leaf_hash']}" in text
-    assert f"Position in the shop's log: {leaf['idx']}" in text
+        _assert_receipt_names_its_log_entry(app, db, row, decision.event_id)
     result = app.test_cli_runner().invoke(args=["verify-records"])
     assert result.exit_code == 0, result.output
 
@@ -292,16 +283,7 @@ def test_the_confirmation_thread_queues_each_approvals_email_once_after_the_answ
             row = db.execute(
                 "SELECT * FROM outbox WHERE proof_id = ? AND kind = 'approved'", (proof_id,)
             ).fetchone()
-            leaf = db.execute(
-                "SELECT idx, leaf_hash FROM ledger_leaves WHERE event_id = ?", (decision.event_id,)
-            ).fetchone()
-            text = (
-                email.message_from_bytes(mail.message_bytes(row, app), policy=default_policy)
-                .get_body(("plain",))
-                .get_content()
-            )
-            assert f"Record hash: {leaf['leaf_hash']}" in text
-            assert f"Position in the shop's log: {leaf['idx']}" in text
+            _assert_receipt_names_its_log_entry(app, db, row, decision.event_id)
     result = app.test_cli_runner().invoke(args=["verify-records"])
     assert result.exit_code == 0, result.output
 
@@ -340,3 +322,15 @@ def test_a_batch_queues_every_due_confirmation_and_skips_one_already_queued(tmp_
         assert count(db, "decision_emails_pending") == 0
         for proof_id in ids:
             assert count(db, "outbox", "proof_id = ? AND kind = 'approved'", (proof_id,)) == 1
+
+
+def _assert_receipt_names_its_log_entry(app, db, row, event_id: int) -> None:
+    """The confirmation email (outbox `row`) names the decision's log position and hash."""
+    leaf = db.execute("SELECT idx, leaf_hash FROM ledger_leaves WHERE event_id = ?", (event_id,)).fetchone()
+    text = (
+        email.message_from_bytes(mail.message_bytes(row, app), policy=default_policy)
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert f"Record hash: {leaf['leaf_hash']}" in text
+    assert f"Position in the shop's log: {leaf['idx']}" in text
